@@ -174,4 +174,3 @@ func FuzzParseText(f *testing.F) {
 		}
 	})
 }
-
