@@ -1,0 +1,356 @@
+package teams
+
+import (
+	"context"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/sally-devops/devopsbot/apperr"
+)
+
+// Defaults for validating tokens issued by the Bot Framework.
+const (
+	DefaultOpenIDMetadataURL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+	DefaultIssuer            = "https://api.botframework.com"
+)
+
+// AuthConfig configures inbound token validation. Every URL is configurable so that
+// tests can point at a local issuer (teamstest.Issuer).
+type AuthConfig struct {
+	AppID              string
+	OpenIDMetadataURL  string        // default DefaultOpenIDMetadataURL
+	Issuers            []string      // default [DefaultIssuer]
+	ClockSkew          time.Duration // default 5m
+	MinRefreshInterval time.Duration // default 1m: at most one key fetch per interval
+	HTTPClient         *http.Client  // default: a client with a 10s timeout
+	Now                func() time.Time
+}
+
+// Authenticator validates the Bearer token the Bot Framework puts on every activity.
+// It is safe for concurrent use.
+type Authenticator struct {
+	appID       string
+	metadataURL string
+	issuers     []string
+	skew        time.Duration
+	minRefresh  time.Duration
+	client      *http.Client
+	now         func() time.Time
+	parser      *jwt.Parser
+
+	group singleflight.Group
+
+	mu          sync.RWMutex
+	keys        map[string]signingKey
+	fetchedAt   time.Time // last successful fetch
+	attemptedAt time.Time // last fetch attempt, successful or not
+}
+
+type signingKey struct {
+	pub          *rsa.PublicKey
+	endorsements []string
+}
+
+// keyMaxAge makes removed keys stop working even when no unknown kid ever shows up.
+const keyMaxAge = 24 * time.Hour
+
+// maxTokenBytes bounds the header we are willing to parse; real tokens are ~1.5 KB.
+const maxTokenBytes = 16 << 10
+
+// NewAuthenticator returns an Authenticator. It fetches keys lazily, on first use.
+func NewAuthenticator(cfg AuthConfig) *Authenticator {
+	a := &Authenticator{
+		appID:       cfg.AppID,
+		metadataURL: cfg.OpenIDMetadataURL,
+		issuers:     cfg.Issuers,
+		skew:        cfg.ClockSkew,
+		minRefresh:  cfg.MinRefreshInterval,
+		client:      cfg.HTTPClient,
+		now:         cfg.Now,
+	}
+	if a.metadataURL == "" {
+		a.metadataURL = DefaultOpenIDMetadataURL
+	}
+	if len(a.issuers) == 0 {
+		a.issuers = []string{DefaultIssuer}
+	}
+	if a.skew <= 0 {
+		a.skew = 5 * time.Minute
+	}
+	if a.minRefresh <= 0 {
+		a.minRefresh = time.Minute
+	}
+	if a.client == nil {
+		a.client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	a.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{"RS256"}),
+		jwt.WithLeeway(a.skew),
+		jwt.WithTimeFunc(a.now),
+		jwt.WithExpirationRequired(),
+		jwt.WithAudience(a.appID, "api://"+a.appID),
+	)
+	return a
+}
+
+// verifiedToken is what the token says about the request, for the activity checks.
+type verifiedToken struct {
+	serviceURL   string
+	endorsements []string
+}
+
+func unauthenticated(cause error) error {
+	return apperr.Wrap(apperr.Unauthorized, "The request is not authenticated.", cause)
+}
+
+// Authenticate checks the Authorization header of an inbound activity: a Bot
+// Framework token for this bot, for the activity's serviceUrl and channel.
+func (a *Authenticator) Authenticate(ctx context.Context, authorization string, act *Activity) error {
+	tok, err := a.verifyHeader(ctx, authorization)
+	if err != nil {
+		return err
+	}
+	return a.checkActivity(tok, act)
+}
+
+// ParseBearer extracts the token from an Authorization header value. It refuses
+// anything that is not a single "Bearer <three base64url parts>" so that garbage
+// never reaches the JWT parser or the key fetcher.
+func ParseBearer(authorization string) (string, error) {
+	if authorization == "" {
+		return "", errors.New("no Authorization header")
+	}
+	if len(authorization) > maxTokenBytes {
+		return "", errors.New("authorization header too long")
+	}
+	scheme, tok, ok := strings.Cut(authorization, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", errors.New("authorization scheme is not Bearer")
+	}
+	tok = strings.TrimLeft(tok, " ")
+	if tok == "" {
+		return "", errors.New("empty bearer token")
+	}
+	if strings.Count(tok, ".") != 2 {
+		return "", errors.New("bearer token is not a JWT")
+	}
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return "", errors.New("bearer token has characters outside base64url")
+		}
+	}
+	return tok, nil
+}
+
+func (a *Authenticator) verifyHeader(ctx context.Context, authorization string) (*verifiedToken, error) {
+	if a.appID == "" {
+		return nil, unauthenticated(errors.New("authenticator has no app id configured"))
+	}
+	raw, err := ParseBearer(authorization)
+	if err != nil {
+		return nil, unauthenticated(err)
+	}
+	var key signingKey
+	claims := jwt.MapClaims{}
+	_, err = a.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		if kid == "" {
+			return nil, errors.New("token has no kid")
+		}
+		k, err := a.key(ctx, kid)
+		if err != nil {
+			return nil, err
+		}
+		key = k
+		return k.pub, nil
+	})
+	if err != nil {
+		return nil, unauthenticated(err)
+	}
+	iss, _ := claims.GetIssuer()
+	if !slices.Contains(a.issuers, iss) {
+		return nil, unauthenticated(fmt.Errorf("issuer %q is not trusted", iss))
+	}
+	su, _ := claims["serviceurl"].(string)
+	if su == "" {
+		return nil, unauthenticated(errors.New("token has no serviceurl claim"))
+	}
+	return &verifiedToken{serviceURL: su, endorsements: key.endorsements}, nil
+}
+
+func (a *Authenticator) checkActivity(tok *verifiedToken, act *Activity) error {
+	if tok == nil || act == nil {
+		return unauthenticated(errors.New("nothing to check"))
+	}
+	if act.ServiceURL == "" || normalizeServiceURL(act.ServiceURL) != normalizeServiceURL(tok.serviceURL) {
+		return unauthenticated(fmt.Errorf("serviceurl claim %q does not match activity serviceUrl %q", tok.serviceURL, act.ServiceURL))
+	}
+	if act.ChannelID == "" || !slices.Contains(tok.endorsements, act.ChannelID) {
+		return unauthenticated(fmt.Errorf("signing key is not endorsed for channel %q", act.ChannelID))
+	}
+	return nil
+}
+
+func normalizeServiceURL(s string) string {
+	return strings.ToLower(strings.TrimRight(strings.TrimSpace(s), "/"))
+}
+
+var errUnknownKey = errors.New("signing key is unknown")
+
+// key returns the key for kid, fetching the key set when kid is unknown (keys rotate)
+// or the set is old, but at most once per MinRefreshInterval however many requests
+// ask: a flood of forged kids must not become a flood of requests to the issuer.
+func (a *Authenticator) key(ctx context.Context, kid string) (signingKey, error) {
+	now := a.now()
+	a.mu.RLock()
+	k, ok := a.keys[kid]
+	stale := now.Sub(a.fetchedAt) > keyMaxAge
+	mayFetch := a.attemptedAt.IsZero() || now.Sub(a.attemptedAt) >= a.minRefresh
+	a.mu.RUnlock()
+	if ok && !stale {
+		return k, nil
+	}
+	if !mayFetch {
+		if ok {
+			return k, nil
+		}
+		return signingKey{}, errUnknownKey
+	}
+	_, err, _ := a.group.Do("keys", func() (any, error) {
+		// Re-check under the flight: a concurrent call may just have fetched.
+		a.mu.Lock()
+		if !a.attemptedAt.IsZero() && a.now().Sub(a.attemptedAt) < a.minRefresh {
+			a.mu.Unlock()
+			return nil, nil
+		}
+		a.attemptedAt = a.now()
+		a.mu.Unlock()
+		// A caller's cancellation must not fail the fetch for everyone sharing it.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		keys, err := a.fetchKeys(fctx)
+		if err != nil {
+			return nil, err
+		}
+		a.mu.Lock()
+		a.keys, a.fetchedAt = keys, a.now()
+		a.mu.Unlock()
+		return nil, nil
+	})
+	a.mu.RLock()
+	k2, ok2 := a.keys[kid]
+	a.mu.RUnlock()
+	if ok2 {
+		return k2, nil
+	}
+	if err != nil {
+		return signingKey{}, fmt.Errorf("fetching signing keys: %w", err)
+	}
+	return signingKey{}, errUnknownKey
+}
+
+const maxMetadataBytes = 1 << 20
+
+func (a *Authenticator) getJSON(ctx context.Context, u string, v any) error {
+	pu, err := url.Parse(u)
+	if err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+		return fmt.Errorf("bad URL %q", u)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := a.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d", u, resp.StatusCode)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxMetadataBytes+1))
+	if err != nil {
+		return err
+	}
+	if len(b) > maxMetadataBytes {
+		return fmt.Errorf("GET %s: response too large", u)
+	}
+	return json.Unmarshal(b, v)
+}
+
+type jwk struct {
+	Kty          string   `json:"kty"`
+	Use          string   `json:"use"`
+	Kid          string   `json:"kid"`
+	N            string   `json:"n"`
+	E            string   `json:"e"`
+	Endorsements []string `json:"endorsements"`
+}
+
+func (a *Authenticator) fetchKeys(ctx context.Context) (map[string]signingKey, error) {
+	var meta struct {
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := a.getJSON(ctx, a.metadataURL, &meta); err != nil {
+		return nil, fmt.Errorf("openid metadata: %w", err)
+	}
+	var set struct {
+		Keys []jwk `json:"keys"`
+	}
+	if err := a.getJSON(ctx, meta.JWKSURI, &set); err != nil {
+		return nil, fmt.Errorf("jwks: %w", err)
+	}
+	keys := make(map[string]signingKey, len(set.Keys))
+	for _, k := range set.Keys {
+		if k.Kty != "RSA" || k.Kid == "" || (k.Use != "" && k.Use != "sig") {
+			continue
+		}
+		pub, err := rsaKey(k.N, k.E)
+		if err != nil {
+			continue
+		}
+		keys[k.Kid] = signingKey{pub: pub, endorsements: k.Endorsements}
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("jwks has no usable RSA keys")
+	}
+	return keys, nil
+}
+
+func rsaKey(n, e string) (*rsa.PublicKey, error) {
+	nb, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(n, "="))
+	if err != nil {
+		return nil, err
+	}
+	eb, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(e, "="))
+	if err != nil {
+		return nil, err
+	}
+	if len(nb) < 256 || len(eb) == 0 || len(eb) > 4 {
+		return nil, errors.New("rsa key too small or exponent invalid")
+	}
+	exp := int(new(big.Int).SetBytes(eb).Int64())
+	if exp < 3 {
+		return nil, errors.New("rsa exponent invalid")
+	}
+	return &rsa.PublicKey{N: new(big.Int).SetBytes(nb), E: exp}, nil
+}

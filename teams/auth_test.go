@@ -1,0 +1,260 @@
+package teams_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/sally-devops/devopsbot/apperr"
+	"github.com/sally-devops/devopsbot/teams"
+	"github.com/sally-devops/devopsbot/teams/teamstest"
+)
+
+const (
+	appID      = "11111111-2222-3333-4444-555555555555"
+	serviceURL = "https://smba.trafficmanager.net/emea/"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time         { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+type authFixture struct {
+	issuer  *teamstest.Issuer
+	clock   *clock
+	server  *teams.Server
+	invoked atomic.Int64
+}
+
+func newAuthFixture(t *testing.T) *authFixture {
+	t.Helper()
+	f := &authFixture{issuer: teamstest.NewIssuer(t), clock: &clock{t: time.Now()}}
+	f.issuer.SetNow(f.clock.Now)
+	r := teams.NewRouter()
+	r.OnInvoke("test/ping", func(ctx context.Context, a *teams.Activity) (teams.InvokeResponse, error) {
+		f.invoked.Add(1)
+		return teams.MessageResponse("pong"), nil
+	})
+	f.server = teams.NewServer(teams.ServerConfig{
+		Router: r,
+		Auth: teams.NewAuthenticator(teams.AuthConfig{
+			AppID:             appID,
+			OpenIDMetadataURL: f.issuer.MetadataURL,
+			Now:               f.clock.Now,
+		}),
+	})
+	return f
+}
+
+func pingActivity(service, channel string) []byte {
+	b, _ := json.Marshal(teams.Activity{
+		Type: teams.ActivityInvoke, Name: "test/ping", ID: "act-1", ServiceURL: service, ChannelID: channel,
+		From: teams.ChannelAccount{ID: "29:user"}, Conversation: teams.ConversationAccount{ID: "a:conv"},
+	})
+	return b
+}
+
+// post sends an activity to the server and returns status and body.
+func post(t *testing.T, h http.Handler, authorization string, body []byte) (int, string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/api/messages", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	b, _ := io.ReadAll(rec.Result().Body)
+	return rec.Code, string(b)
+}
+
+// expect posts a ping with the given header and checks that it is accepted (and the
+// handler ran) or refused with 401 before reaching the router.
+func (f *authFixture) expect(t *testing.T, authorization string, body []byte, accepted bool) {
+	t.Helper()
+	before := f.invoked.Load()
+	status, resp := post(t, f.server, authorization, body)
+	ran := f.invoked.Load() > before
+	if accepted {
+		if status != http.StatusOK || !ran || !strings.Contains(resp, "pong") {
+			t.Fatalf("valid request: status %d, handler ran %v, body %s", status, ran, resp)
+		}
+		return
+	}
+	if status != http.StatusUnauthorized || ran {
+		t.Fatalf("forged request: status %d, handler ran %v, body %s; want 401 and no handler", status, ran, resp)
+	}
+	if strings.Contains(resp, "pong") || !strings.Contains(resp, `"unauthorized"`) {
+		t.Fatalf("401 body = %s", resp)
+	}
+}
+
+func TestAuthTokenCases(t *testing.T) {
+	f := newAuthFixture(t)
+	good := pingActivity(serviceURL, "msteams")
+	bearer := func(mutate func(jwt.MapClaims)) string {
+		return "Bearer " + f.issuer.Token(t, appID, serviceURL, mutate)
+	}
+	now := f.clock.Now()
+	cases := []struct {
+		name     string
+		auth     string
+		body     []byte
+		accepted bool
+	}{
+		{"valid", bearer(nil), good, true},
+		{"lowercase bearer scheme", "bearer " + f.issuer.Token(t, appID, serviceURL, nil), good, true},
+		{"expired beyond skew", bearer(func(c jwt.MapClaims) { c["exp"] = now.Add(-6 * time.Minute).Unix() }), good, false},
+		{"expired within skew", bearer(func(c jwt.MapClaims) { c["exp"] = now.Add(-4 * time.Minute).Unix() }), good, true},
+		{"no exp", bearer(func(c jwt.MapClaims) { delete(c, "exp") }), good, false},
+		{"not yet valid beyond skew", bearer(func(c jwt.MapClaims) { c["nbf"] = now.Add(6 * time.Minute).Unix() }), good, false},
+		{"not yet valid within skew", bearer(func(c jwt.MapClaims) { c["nbf"] = now.Add(4 * time.Minute).Unix() }), good, true},
+		{"wrong issuer", bearer(func(c jwt.MapClaims) { c["iss"] = "https://sts.windows.net/evil/" }), good, false},
+		{"no issuer", bearer(func(c jwt.MapClaims) { delete(c, "iss") }), good, false},
+		{"wrong audience", bearer(func(c jwt.MapClaims) { c["aud"] = "99999999-0000-0000-0000-000000000000" }), good, false},
+		{"no audience", bearer(func(c jwt.MapClaims) { delete(c, "aud") }), good, false},
+		{"api:// audience", bearer(func(c jwt.MapClaims) { c["aud"] = "api://" + appID }), good, true},
+		{"array audience", bearer(func(c jwt.MapClaims) { c["aud"] = []string{"someone-else", appID} }), good, true},
+		{"array audience without us", bearer(func(c jwt.MapClaims) { c["aud"] = []string{"someone-else", "api://other"} }), good, false},
+		{"serviceurl mismatch", bearer(func(c jwt.MapClaims) { c["serviceurl"] = "https://evil.example/" }), good, false},
+		{"serviceurl case and slash differ", bearer(func(c jwt.MapClaims) { c["serviceurl"] = "HTTPS://SMBA.trafficmanager.net/emea" }), good, true},
+		{"serviceurl claim missing", bearer(func(c jwt.MapClaims) { delete(c, "serviceurl") }), good, false},
+		{"serviceurl claim not a string", bearer(func(c jwt.MapClaims) { c["serviceurl"] = 42 }), good, false},
+		{"activity serviceUrl differs", bearer(nil), pingActivity("https://evil.example/", "msteams"), false},
+		{"channel not endorsed", bearer(nil), pingActivity(serviceURL, "webchat"), false},
+		{"channel missing", bearer(nil), pingActivity(serviceURL, ""), false},
+		{"HS256 forgery", "Bearer " + f.issuer.SignHS256(t, f.issuer.Claims(appID, serviceURL)), good, false},
+		{"alg none forgery", "Bearer " + f.issuer.SignNone(t, f.issuer.Claims(appID, serviceURL)), good, false},
+		{"known kid, wrong key", "Bearer " + f.issuer.SignWithKnownKidWrongKey(t, f.issuer.Claims(appID, serviceURL)), good, false},
+		{"unknown key", "Bearer " + f.issuer.SignWithUnknownKey(t, f.issuer.Claims(appID, serviceURL)), good, false},
+		{"missing header", "", good, false},
+		{"basic scheme", "Basic dXNlcjpwYXNz", good, false},
+		{"bearer without token", "Bearer ", good, false},
+		{"not a JWT", "Bearer abc.def", good, false},
+		{"garbage JWT", "Bearer a.b.c", good, false},
+		{"token with spaces", "Bearer " + strings.Replace(f.issuer.Token(t, appID, serviceURL, nil), ".", ". ", 1), good, false},
+		{"tampered payload", "Bearer " + tamper(f.issuer.Token(t, appID, serviceURL, nil)), good, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { f.expect(t, tc.auth, tc.body, tc.accepted) })
+	}
+}
+
+// tamper swaps the payload for one with another audience, keeping the signature.
+func tamper(tok string) string {
+	parts := strings.Split(tok, ".")
+	parts[1] = strings.TrimRight(parts[1], "A") + "B"
+	return strings.Join(parts, ".")
+}
+
+func TestAuthChannelEndorsementComesFromKey(t *testing.T) {
+	f := newAuthFixture(t)
+	f.issuer.SetEndorsements("skype", "webchat")
+	f.expect(t, "Bearer "+f.issuer.Token(t, appID, serviceURL, nil), pingActivity(serviceURL, "msteams"), false)
+}
+
+func TestAuthRotatedKeysAreRefetched(t *testing.T) {
+	f := newAuthFixture(t)
+	old := "Bearer " + f.issuer.Token(t, appID, serviceURL, nil)
+	body := pingActivity(serviceURL, "msteams")
+	f.expect(t, old, body, true)
+	f.expect(t, old, body, true)
+	if n := f.issuer.KeyFetches(); n != 1 {
+		t.Fatalf("keys fetched %d times for two requests, want 1 (cached)", n)
+	}
+
+	f.issuer.RotateKeys()
+	f.clock.Advance(2 * time.Minute)
+	fresh := "Bearer " + f.issuer.Token(t, appID, serviceURL, nil)
+	f.expect(t, fresh, body, true)
+	if n := f.issuer.KeyFetches(); n != 2 {
+		t.Fatalf("keys fetched %d times, want 2 (refetch on the new kid)", n)
+	}
+	// The withdrawn key no longer validates anything.
+	f.expect(t, old, body, false)
+}
+
+func TestAuthUnknownKidRefetchIsRateLimited(t *testing.T) {
+	f := newAuthFixture(t)
+	body := pingActivity(serviceURL, "msteams")
+	f.expect(t, "Bearer "+f.issuer.Token(t, appID, serviceURL, nil), body, true)
+
+	forged := "Bearer " + f.issuer.SignWithUnknownKey(t, f.issuer.Claims(appID, serviceURL))
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if status, _ := post(t, f.server, forged, body); status != http.StatusUnauthorized {
+				t.Errorf("status %d, want 401", status)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := f.issuer.KeyFetches(); n != 1 {
+		t.Fatalf("20 unknown kids within the refresh interval caused %d key fetches, want 1", n)
+	}
+
+	// A rotation right after the last fetch waits for the interval: no fetch, 401.
+	f.issuer.RotateKeys()
+	f.expect(t, "Bearer "+f.issuer.Token(t, appID, serviceURL, nil), body, false)
+	if n := f.issuer.KeyFetches(); n != 1 {
+		t.Fatalf("key fetches = %d within the interval, want 1", n)
+	}
+	f.clock.Advance(61 * time.Second)
+	f.expect(t, "Bearer "+f.issuer.Token(t, appID, serviceURL, nil), body, true)
+	if n := f.issuer.KeyFetches(); n != 2 {
+		t.Fatalf("key fetches = %d after the interval, want 2", n)
+	}
+}
+
+func TestAuthenticateReturnsUnauthorized(t *testing.T) {
+	iss := teamstest.NewIssuer(t)
+	a := teams.NewAuthenticator(teams.AuthConfig{AppID: appID, OpenIDMetadataURL: iss.MetadataURL})
+	act := &teams.Activity{Type: "message", ServiceURL: serviceURL, ChannelID: "msteams"}
+	tok := iss.Token(t, appID, serviceURL, nil)
+	if err := a.Authenticate(context.Background(), "Bearer "+tok, act); err != nil {
+		t.Fatalf("valid token refused: %v", err)
+	}
+	err := a.Authenticate(context.Background(), "Bearer "+tok, &teams.Activity{Type: "message", ServiceURL: "https://evil.example", ChannelID: "msteams"})
+	if !apperr.Is(err, apperr.Unauthorized) {
+		t.Fatalf("err = %v, want Unauthorized", err)
+	}
+	if strings.Contains(err.Error(), tok) || strings.Contains(apperr.UserMessage(err), "evil") {
+		t.Fatalf("error leaks the token or details to users: %v", err)
+	}
+}
+
+func TestAuthWithoutAppIDRefusesEverything(t *testing.T) {
+	iss := teamstest.NewIssuer(t)
+	a := teams.NewAuthenticator(teams.AuthConfig{OpenIDMetadataURL: iss.MetadataURL})
+	act := &teams.Activity{Type: "message", ServiceURL: serviceURL, ChannelID: "msteams"}
+	if err := a.Authenticate(context.Background(), "Bearer "+iss.Token(t, "", serviceURL, nil), act); !apperr.Is(err, apperr.Unauthorized) {
+		t.Fatalf("err = %v, want Unauthorized", err)
+	}
+}
+
+func TestAuthIssuerDownRefuses(t *testing.T) {
+	iss := teamstest.NewIssuer(t)
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	a := teams.NewAuthenticator(teams.AuthConfig{AppID: appID, OpenIDMetadataURL: down.URL + "/meta"})
+	act := &teams.Activity{Type: "message", ServiceURL: serviceURL, ChannelID: "msteams"}
+	if err := a.Authenticate(context.Background(), "Bearer "+iss.Token(t, appID, serviceURL, nil), act); !apperr.Is(err, apperr.Unauthorized) {
+		t.Fatalf("err = %v, want Unauthorized", err)
+	}
+}

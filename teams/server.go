@@ -1,0 +1,330 @@
+package teams
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/sally-devops/devopsbot/apperr"
+)
+
+// ServerConfig configures the /api/messages handler.
+type ServerConfig struct {
+	Router *Router
+	// Auth validates the Bot Framework token. Nil turns authentication off, which is
+	// only right for the Agents Playground (it sends no token).
+	Auth   *Authenticator
+	Logger *slog.Logger
+	// MaxBodyBytes bounds an activity; larger requests get 413. Default 256 KiB:
+	// Teams messages are at most about 28 KB, cards included.
+	MaxBodyBytes int64
+	// InvokeTimeout is the deadline for invoke handlers. Default 10s: Teams gives up
+	// (and may retry) after about 10-15 seconds.
+	InvokeTimeout time.Duration
+	// BackgroundTimeout bounds message and update handlers. Default 2m.
+	BackgroundTimeout time.Duration
+}
+
+// Server is the http.Handler for /api/messages.
+type Server struct {
+	router            *Router
+	auth              *Authenticator
+	log               *slog.Logger
+	maxBody           int64
+	invokeTimeout     time.Duration
+	backgroundTimeout time.Duration
+
+	// baseCtx outlives requests: background handlers must not stop when the HTTP
+	// request that brought their activity ends. Shutdown cancels it as a last resort.
+	baseCtx context.Context
+	cancel  context.CancelFunc
+
+	mu       sync.Mutex
+	closing  bool
+	inflight sync.WaitGroup
+}
+
+// NewServer returns the handler. A nil Router acknowledges everything and does nothing.
+func NewServer(cfg ServerConfig) *Server {
+	s := &Server{
+		router:            cfg.Router,
+		auth:              cfg.Auth,
+		log:               cfg.Logger,
+		maxBody:           cfg.MaxBodyBytes,
+		invokeTimeout:     cfg.InvokeTimeout,
+		backgroundTimeout: cfg.BackgroundTimeout,
+	}
+	if s.router == nil {
+		s.router = NewRouter()
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = 256 << 10
+	}
+	if s.invokeTimeout <= 0 {
+		s.invokeTimeout = 10 * time.Second
+	}
+	if s.backgroundTimeout <= 0 {
+		s.backgroundTimeout = 2 * time.Minute
+	}
+	s.baseCtx, s.cancel = context.WithCancel(context.Background())
+	return s
+}
+
+type requestIDKey struct{}
+
+// RequestID returns the id of the activity being handled, the one in every log line
+// about it, so that a user-facing "reference id" can be found in the logs.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// incomingRequestID accepts a caller's correlation id only if it is short and plain,
+// because it ends up in logs and must not be a log injection vector.
+func incomingRequestID(r *http.Request) string {
+	for _, h := range []string{"X-Request-Id", "MS-CV"} {
+		v := r.Header.Get(h)
+		if v == "" || len(v) > 64 {
+			continue
+		}
+		ok := true
+		for _, c := range v {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':' || c == '+' || c == '/' || c == '=') {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return v
+		}
+	}
+	return newRequestID()
+}
+
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":{"code":"internal","message":"The response could not be encoded."}}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	var b errorBody
+	b.Error.Code, b.Error.Message = code, msg
+	writeJSON(w, status, b)
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := incomingRequestID(r)
+	log := s.log.With("request_id", reqID)
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "Use POST.")
+		return
+	}
+
+	// The token is checked before the body is read, so an unauthenticated caller
+	// costs us no parsing and cannot probe the decoder.
+	var tok *verifiedToken
+	if s.auth != nil {
+		var err error
+		tok, err = s.auth.verifyHeader(r.Context(), r.Header.Get("Authorization"))
+		if err != nil {
+			s.reject(w, log, err)
+			return
+		}
+	}
+
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			log.Warn("activity rejected", "reason", "body too large", "limit", s.maxBody)
+			writeError(w, http.StatusRequestEntityTooLarge, "too_large", "The activity is too large.")
+			return
+		}
+		log.Warn("activity rejected", "reason", "body unreadable", "err", err)
+		writeError(w, http.StatusBadRequest, "bad_request", "The request body could not be read.")
+		return
+	}
+	act, err := DecodeActivity(body)
+	if err != nil {
+		log.Warn("activity rejected", "reason", "malformed", "err", err)
+		writeError(w, http.StatusBadRequest, "bad_request", apperr.UserMessage(err))
+		return
+	}
+	if s.auth != nil {
+		if err := s.auth.checkActivity(tok, act); err != nil {
+			s.reject(w, log, err)
+			return
+		}
+	}
+
+	log = log.With("activity_type", act.Type, "activity_id", act.ID, "conversation_id", act.Conversation.ID)
+	if act.Type == ActivityInvoke {
+		log = log.With("invoke", act.Name)
+		s.serveInvoke(w, r, log, reqID, act)
+		return
+	}
+
+	h := s.router.background(act.Type)
+	if h == nil {
+		log.Debug("activity ignored", "reason", "no handler")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		// Teams retries on 5xx, and another replica can take it.
+		writeError(w, http.StatusServiceUnavailable, "shutting_down", "The bot is restarting. Please try again.")
+		return
+	}
+	s.inflight.Add(1)
+	s.mu.Unlock()
+	log.Debug("activity accepted")
+	go s.runBackground(log, reqID, h, act)
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *Server) reject(w http.ResponseWriter, log *slog.Logger, err error) {
+	log.Warn("activity rejected", "reason", "unauthenticated", "err", err)
+	writeError(w, http.StatusUnauthorized, "unauthorized", "The request is not authenticated.")
+}
+
+func (s *Server) runBackground(log *slog.Logger, reqID string, h Handler, act *Activity) {
+	defer s.inflight.Done()
+	ctx, cancel := context.WithTimeout(context.WithValue(s.baseCtx, requestIDKey{}, reqID), s.backgroundTimeout)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("activity handler panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+	}()
+	if err := h(ctx, act); err != nil {
+		log.Error("activity handler failed", "err", err)
+	}
+}
+
+func (s *Server) serveInvoke(w http.ResponseWriter, r *http.Request, log *slog.Logger, reqID string, act *Activity) {
+	h := s.router.invoke(act.Name)
+	if h == nil {
+		log.Info("invoke not implemented")
+		writeInvoke(w, log, ErrorResponse(http.StatusNotImplemented, "not_implemented", "This action is not supported."))
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestIDKey{}, reqID), s.invokeTimeout)
+	defer cancel()
+	resp, err := s.callInvoke(ctx, log, h, act)
+	if err != nil {
+		log.Error("invoke handler failed", "err", err)
+		msg := apperr.UserMessage(err)
+		if apperr.KindOf(err) == apperr.Internal {
+			msg = "Something went wrong on our side (reference " + reqID + ")."
+		}
+		writeInvoke(w, log, InvokeResponse{Status: http.StatusInternalServerError, Body: typedValue{
+			StatusCode: http.StatusInternalServerError, Type: invokeTypeError,
+			Value: ErrorValue{Code: apperr.KindOf(err).String(), Message: msg},
+		}})
+		return
+	}
+	writeInvoke(w, log, resp)
+}
+
+func (s *Server) callInvoke(ctx context.Context, log *slog.Logger, h InvokeHandler, act *Activity) (resp InvokeResponse, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("invoke handler panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = errors.New("invoke handler panicked")
+		}
+	}()
+	return h(ctx, act)
+}
+
+func writeInvoke(w http.ResponseWriter, log *slog.Logger, resp InvokeResponse) {
+	status := resp.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if resp.Body == nil {
+		w.WriteHeader(status)
+		return
+	}
+	b, err := json.Marshal(resp.Body)
+	if err != nil {
+		log.Error("invoke response not encodable", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "The response could not be encoded.")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// Shutdown stops accepting background work and waits for running handlers. When ctx
+// ends first, their contexts are cancelled and ctx's error is returned.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.inflight.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		s.cancel()
+		return nil
+	case <-ctx.Done():
+		s.cancel()
+		return ctx.Err()
+	}
+}
+
+// DecodeActivity parses an inbound activity. Unknown fields are ignored (the
+// protocol grows); a body that is not a JSON object or has no type is refused.
+func DecodeActivity(body []byte) (*Activity, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return nil, apperr.New(apperr.Invalid, "The activity must be a JSON object.")
+	}
+	var act Activity
+	if err := json.Unmarshal(body, &act); err != nil {
+		return nil, invalid("The activity is not valid JSON.", err)
+	}
+	if act.Type == "" {
+		return nil, apperr.New(apperr.Invalid, "The activity has no type.")
+	}
+	return &act, nil
+}
