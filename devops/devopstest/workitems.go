@@ -328,4 +328,3 @@ func (o *Org) identities(w http.ResponseWriter, r *http.Request) {
 	o.mu.Unlock()
 	writeJSON(w, map[string]any{"count": len(v), "value": v})
 }
-
