@@ -314,3 +314,16 @@ func BenchmarkFormOpen(b *testing.B) {
 		b.ReportMetric(float64(c.CallCount()-start)/float64(b.N), "calls/op")
 	})
 }
+
+func TestFakeTenant(t *testing.T) {
+	o := devopstest.NewOrg(t)
+	r := devops.NewTenantResolver(nil, o.Hosts)
+	if got, err := r.Resolve(context.Background(), o.Org()); err != nil || got != devopstest.DefaultTenant {
+		t.Errorf("Resolve = %q, %v", got, err)
+	}
+	o.SetTenant("00000000-0000-0000-0000-000000000000")
+	r = devops.NewTenantResolver(nil, o.Hosts)
+	if _, err := r.Resolve(context.Background(), o.Org()); !apperr.Is(err, apperr.Invalid) {
+		t.Errorf("personal-account org: %v", err)
+	}
+}
