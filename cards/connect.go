@@ -1,0 +1,215 @@
+package cards
+
+import (
+	"net/url"
+	"strings"
+)
+
+const orgURLHint = "Paste only your organization's base URL. For example, https://dev.azure.com/fabrikam/ProjectX/\\_git/WebPortal/pullrequest/860 becomes https://dev.azure.com/fabrikam."
+
+func orgURLInput(value string) map[string]any {
+	return input("orgUrl", "Azure DevOps organization URL", "Enter your organization's URL, such as https://dev.azure.com/your-org.", value, true,
+		map[string]any{"placeholder": "https://dev.azure.com/your-org", "style": "Url", "maxLength": 500})
+}
+
+// ConnectView is the first connect step: which organization.
+type ConnectView struct {
+	Demo   bool
+	OrgURL string // what the user typed, kept on error
+	Error  string // why that URL was refused
+}
+
+// ConnectPrompt asks for the organization URL. It uses Action.Execute so the
+// next step can answer with a sign-in (loginRequest) in place.
+func ConnectPrompt(v ConnectView) Card {
+	body := []any{heading("Connect Azure DevOps"),
+		text("Work items and comments are created with your own Azure DevOps account. First, tell me your organization.")}
+	if v.Error != "" {
+		body = append(body, attention(Escape(v.Error)))
+	}
+	body = append(body, orgURLInput(v.OrgURL), text(orgURLHint, "isSubtle", "true", "spacing", "Small"))
+	return newCard(Version, v.Demo, body, execute("Continue", "connect.org", map[string]any{"sally": "connect.org"}))
+}
+
+// SignInView is the second connect step: sign in to that organization.
+type SignInView struct {
+	Demo   bool
+	Org    string // "fabrikam"
+	OrgURL string // "https://dev.azure.com/fabrikam"
+	Error  string // e.g. the code was wrong or expired
+}
+
+// ConnectSignIn offers the sign-in and, for clients where the pop-up cannot
+// hand the code back, a field for the code the sign-in page shows.
+func ConnectSignIn(v SignInView) Card {
+	body := []any{heading("Sign in to Azure DevOps"), text(orgLine(v.Org, v.OrgURL))}
+	if v.Error != "" {
+		body = append(body, attention(Escape(v.Error)))
+	}
+	body = append(body,
+		actionSet(execute("Sign in", "connect.signin", map[string]any{"sally": "connect.signin", "org": v.OrgURL})),
+		text("The sign-in link works once, for 10 minutes.", "isSubtle", "true", "spacing", "Small"),
+		text("If the sign-in page shows you a code instead of closing, paste it here:", "spacing", "Large"),
+		input("code", "Code from the sign-in page", "Paste the code the sign-in page showed.", "", true, map[string]any{"maxLength": 200}),
+		actionSet(execute("Finish connecting", "connect.code", map[string]any{"sally": "connect.code"})),
+	)
+	return newCard(Version, v.Demo, body)
+}
+
+// DialogConnectView is the connect step shown inside a dialog to someone who
+// opened a form before connecting; Next says which form to show afterwards.
+type DialogConnectView struct {
+	Demo      bool
+	SummaryID string
+	InsightID string
+	Next      string // "create" or "comment"
+	OrgURL    string
+	Error     string
+	SignInURL string // set for the second step
+	Org       string
+}
+
+// DialogConnect asks for the organization inside a dialog. Dialogs cannot
+// answer Action.Execute with a loginRequest, so the steps use Action.Submit
+// and an Action.OpenUrl sign-in link.
+func DialogConnect(v DialogConnectView) Card {
+	body := []any{heading("Connect Azure DevOps first"),
+		text("To create work items and comments with your own account, connect your Azure DevOps organization.")}
+	if v.Error != "" {
+		body = append(body, attention(Escape(v.Error)))
+	}
+	body = append(body, orgURLInput(v.OrgURL), text(orgURLHint, "isSubtle", "true", "spacing", "Small"))
+	return newCard(Version, v.Demo, body, submit("Continue", dialogData(v, "dialog.connect")))
+}
+
+// DialogSignIn is the dialog's sign-in step: open the link, then paste the code.
+func DialogSignIn(v DialogConnectView) Card {
+	body := []any{heading("Sign in to Azure DevOps"), text(orgLine(v.Org, v.OrgURL))}
+	if v.Error != "" {
+		body = append(body, attention(Escape(v.Error)))
+	}
+	if isHTTPS(v.SignInURL) {
+		body = append(body, actionSet(openURL("Sign in", v.SignInURL)))
+	}
+	body = append(body,
+		text("The sign-in link works once, for 10 minutes. After signing in, paste the code the page shows:", "isSubtle", "true"),
+		input("code", "Code from the sign-in page", "Paste the code the sign-in page showed.", "", true, map[string]any{"maxLength": 200}),
+	)
+	return newCard(Version, v.Demo, body, submit("Finish connecting", dialogData(v, "dialog.code")))
+}
+
+func dialogData(v DialogConnectView, verb string) map[string]any {
+	return map[string]any{"sally": verb, "summaryId": v.SummaryID, "insightId": v.InsightID, "next": v.Next}
+}
+
+func orgLine(org, orgURL string) string {
+	if org == "" {
+		org = orgName(orgURL)
+	}
+	return "Organization: " + Escape(org) + " (" + Escape(orgURL) + ")"
+}
+
+// orgName is the last path segment (dev.azure.com/fabrikam) or the host's first
+// label (fabrikam.visualstudio.com).
+func orgName(orgURL string) string {
+	u, err := url.Parse(orgURL)
+	if err != nil {
+		return orgURL
+	}
+	if p := strings.Trim(u.Path, "/"); p != "" {
+		return p
+	}
+	host, _, _ := strings.Cut(u.Hostname(), ".")
+	return host
+}
+
+// Connected confirms the connection.
+func Connected(org, name, email string) Card {
+	who := Escape(name)
+	if email != "" {
+		who += " (" + Escape(email) + ")"
+	}
+	return newCard(Version, false, []any{heading("Connected to Azure DevOps"),
+		text("Organization: " + Escape(org)),
+		text("Signed in as " + who),
+		text("Open a meeting summary and choose \"Create work item\" or \"Add comment\" on any insight.", "isSubtle", "true"),
+	})
+}
+
+// Reconnect tells the user their sign-in expired or was revoked; orgURL is the
+// organization's base URL, sent back with the connect.signin action.
+func Reconnect(orgURL string) Card {
+	return newCard(Version, false, []any{heading("Please sign in again"),
+		text("Your Azure DevOps sign-in for " + Escape(orgURL) + " has expired or was revoked. Your form is kept; sign in again and retry."),
+	}, execute("Sign in again", "connect.signin", map[string]any{"sally": "connect.signin", "org": orgURL}))
+}
+
+// NotConfigured says a feature needs setup by whoever runs the bot.
+func NotConfigured(feature string) Card {
+	return newCard(Version, false, []any{heading("Not set up yet"),
+		text(Escape(feature) + " is not configured for this bot. Please ask the person who runs Sally to set it up."),
+	})
+}
+
+// StatusView is what "status" shows.
+type StatusView struct {
+	Demo      bool
+	Connected bool
+	Org       string
+	OrgURL    string
+	Name      string
+	Email     string
+	Scopes    []string
+}
+
+// Status shows whether and how the user is connected.
+func Status(v StatusView) Card {
+	if !v.Connected {
+		return newCard(Version, v.Demo, []any{heading("Not connected"),
+			text("You have not connected Azure DevOps yet. Type **connect** to start.")})
+	}
+	body := []any{heading("Connected to Azure DevOps"), text(orgLine(v.Org, v.OrgURL))}
+	if v.Name != "" || v.Email != "" {
+		who := Escape(v.Name)
+		if v.Email != "" {
+			who += " (" + Escape(v.Email) + ")"
+		}
+		body = append(body, text("Signed in as "+who))
+	}
+	if len(v.Scopes) > 0 {
+		esc := make([]string, len(v.Scopes))
+		for i, s := range v.Scopes {
+			esc[i] = Escape(s)
+		}
+		body = append(body, text("Permissions: "+strings.Join(esc, ", "), "isSubtle", "true"))
+	}
+	body = append(body, text("Type **disconnect** to remove your stored sign-in.", "isSubtle", "true"))
+	return newCard(Version, v.Demo, body)
+}
+
+// Disconnected confirms that the stored sign-in was deleted.
+func Disconnected() Card {
+	return newCard(Version, false, []any{heading("Disconnected"),
+		text("Your Azure DevOps sign-in was deleted. Type **connect** to connect again.")})
+}
+
+// Help lists what the bot does.
+func Help() Card {
+	return newCard(Version, false, []any{heading("What Sally can do"),
+		text("- **connect**: connect your Azure DevOps organization\n- **status**: see your connection\n- **disconnect**: remove your stored sign-in\n- paste a meeting summary: I list its decisions, next steps, tasks and insights\n- **help**: this list"),
+		text("On a summary, choose **Create work item** or **Add comment** under any insight.", "isSubtle", "true"),
+	})
+}
+
+// Welcome greets someone who just installed the bot.
+func Welcome() Card {
+	return newCard(Version, false, []any{heading("Hi, I'm Sally"),
+		text("I turn meeting insights into Azure DevOps work items and comments, created with your own account."),
+		text("Start with **connect**, then paste a meeting summary or wait for one to arrive after your next meeting.", "isSubtle", "true"),
+	})
+}
+
+// Hint is the text answer to a message the bot did not understand.
+func Hint() string {
+	return "I did not understand that. Paste a meeting summary, or type help, connect, status or disconnect."
+}

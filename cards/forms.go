@@ -1,0 +1,240 @@
+package cards
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Choice is one option of a drop-down.
+type Choice struct {
+	Title string
+	Value string
+}
+
+// CreateValues are the create form's fields; the bot refills them after a
+// reload or a failed attempt so nobody retypes anything.
+type CreateValues struct {
+	Project       string
+	WorkItemType  string
+	AssignedTo    string
+	AreaPath      string
+	IterationPath string
+	Title         string
+	Description   string
+}
+
+// CreateFormView is the "Create work item" dialog.
+type CreateFormView struct {
+	Demo          bool
+	SummaryID     string
+	InsightID     string
+	Insight       string // the insight's text, shown above the form
+	Projects      []Choice
+	WorkItemTypes []Choice
+	People        []Choice
+	Areas         []Choice
+	Iterations    []Choice
+	Values        CreateValues
+	Error         string // Azure DevOps' message after a failed attempt, shown as text
+}
+
+// MaxTitleLen is Azure DevOps' limit on a work item title.
+const MaxTitleLen = 255
+
+// CreateForm renders the create dialog. Area and Iteration become required
+// once their choices are loaded: before that they cannot be filled, and a
+// required empty drop-down would block the "Load choices" button, which
+// validates the inputs it sends.
+func CreateForm(v CreateFormView) Card {
+	ids := map[string]any{"summaryId": v.SummaryID, "insightId": v.InsightID}
+	var body []any
+	body = append(body, heading("Create a work item"))
+	if v.Insight != "" {
+		body = append(body, text(Escape(truncate(v.Insight, 1000)), "isSubtle", "true"))
+	}
+	if v.Error != "" {
+		body = append(body, attention("Azure DevOps said: "+Escape(v.Error)))
+	}
+	body = append(body,
+		choiceSet("project", "Project", "Choose a project.", v.Projects, v.Values.Project, true),
+		choiceSet("workItemType", "Work item type", "Choose a work item type.", v.WorkItemTypes, v.Values.WorkItemType, true),
+		choiceSet("assignedTo", "Responsible user", "Choose who is responsible.", v.People, v.Values.AssignedTo, true),
+		choiceSet("areaPath", "Area", "Choose an area.", v.Areas, v.Values.AreaPath, len(v.Areas) > 0),
+		choiceSet("iterationPath", "Iteration", "Choose an iteration.", v.Iterations, v.Values.IterationPath, len(v.Iterations) > 0),
+		input("title", "Title", "A title is required (at most 255 characters).", v.Values.Title, true, map[string]any{"maxLength": MaxTitleLen}),
+		input("description", "Description", "The description is too long.", v.Values.Description, false, map[string]any{"isMultiline": true, "maxLength": 32000}),
+	)
+	if len(v.Areas) == 0 || len(v.Iterations) == 0 {
+		body = append(body, text("Choose a project, then select \"Load choices for this project\" to fill Area and Iteration.", "isSubtle", "true"))
+	}
+	return newCard(Version, v.Demo, body,
+		submit("Create work item", with(ids, "sally", "create.submit")),
+		withAssociated(submit("Load choices for this project", with(ids, "sally", "create.reload")), "auto"),
+	)
+}
+
+// CommentFormView is the "Add comment" dialog.
+type CommentFormView struct {
+	Demo       bool
+	SummaryID  string
+	InsightID  string
+	WorkItemID string // kept after a failed attempt
+	Comment    string // prefilled with the insight's text
+	Search     bool   // offer a typeahead over work items (card becomes 1.6)
+	Error      string
+}
+
+// CommentForm renders the comment dialog.
+func CommentForm(v CommentFormView) Card {
+	ids := map[string]any{"summaryId": v.SummaryID, "insightId": v.InsightID}
+	body := []any{heading("Add a comment to a work item")}
+	if v.Error != "" {
+		body = append(body, attention(Escape(v.Error)))
+	}
+	version := Version
+	if v.Search {
+		version = VersionSearch
+		body = append(body, map[string]any{
+			"type": "Input.ChoiceSet", "id": "workItemSearch", "label": "Find a work item",
+			"style": "filtered", "placeholder": "Type to search work items",
+			"errorMessage": "Choose a work item from the list.",
+			"choices":      []any{},
+			"choices.data": map[string]any{"type": "Data.Query", "dataset": "workitems"},
+		})
+	}
+	// With search offered, the id field is the alternative, so it cannot be required.
+	body = append(body,
+		input("workItemId", "Work item ID", "Enter a work item number such as 123 or #123.", v.WorkItemID, !v.Search,
+			map[string]any{"placeholder": "123 or #123", "regex": `^\s*#?[0-9]{1,10}\s*$`, "maxLength": 12}),
+		input("comment", "Comment", "A comment is required.", v.Comment, true, map[string]any{"isMultiline": true, "maxLength": 32000}),
+	)
+	return newCard(version, v.Demo, body, submit("Add comment", with(ids, "sally", "comment.submit")))
+}
+
+func input(id, label, errMsg, value string, required bool, extra map[string]any) map[string]any {
+	m := map[string]any{"type": "Input.Text", "id": id, "label": label, "errorMessage": errMsg, "isRequired": required}
+	if value != "" {
+		m["value"] = value // input values are never Markdown: no escaping
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}
+
+func choiceSet(id, label, errMsg string, choices []Choice, selected string, required bool) map[string]any {
+	cs := make([]any, 0, len(choices))
+	found := false
+	for _, c := range choices {
+		title := c.Title
+		if title == "" {
+			title = c.Value
+		}
+		cs = append(cs, map[string]any{"title": title, "value": c.Value})
+		found = found || c.Value == selected
+	}
+	m := map[string]any{"type": "Input.ChoiceSet", "id": id, "label": label, "errorMessage": errMsg,
+		"isRequired": required, "style": "compact", "choices": cs}
+	if len(choices) == 0 {
+		m["placeholder"] = "Load choices for this project first"
+	} else {
+		m["placeholder"] = "Choose…"
+	}
+	// A value that is no longer among the choices would show blank; drop it.
+	if selected != "" && found {
+		m["value"] = selected
+	}
+	return m
+}
+
+func with(base map[string]any, kv ...string) map[string]any {
+	out := make(map[string]any, len(base)+len(kv)/2)
+	for k, v := range base {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+func withAssociated(a map[string]any, mode string) map[string]any {
+	a["associatedInputs"] = mode
+	return a
+}
+
+// Created shows the work item just made.
+func Created(r ResultView) Card {
+	r.Comment = false
+	return resultCard(r, "Work item created")
+}
+
+// Commented shows the comment just added.
+func Commented(r ResultView) Card {
+	r.Comment = true
+	return resultCard(r, "Comment added")
+}
+
+// AlreadyDone answers a second click (or a Teams retry) with what the first
+// one produced, instead of creating a duplicate.
+func AlreadyDone(r ResultView) Card {
+	c := resultCard(r, "Already done")
+	body := c["body"].([]any)
+	c["body"] = append(body, text("Someone already did this for this insight; nothing new was created.", "isSubtle", "true"))
+	return c
+}
+
+func resultCard(r ResultView, title string) Card {
+	body := []any{heading(title), text(resultLine(r), "color", "Good")}
+	if !r.At.IsZero() {
+		body = append(body, text(fmt.Sprintf("{{DATE(%s, SHORT)}} {{TIME(%s)}}", r.At.UTC().Format("2006-01-02T15:04:05Z"), r.At.UTC().Format("2006-01-02T15:04:05Z")), "isSubtle", "true", "spacing", "None"))
+	}
+	var actions []any
+	if isHTTPS(r.URL) {
+		actions = append(actions, openURL("Open "+workItemName(r), r.URL))
+	}
+	return newCard(Version, r.Demo, body, actions...)
+}
+
+// Working is shown at once while slow work finishes, e.g. "Creating…".
+func Working(what string) Card {
+	return newCard(Version, false, []any{text(Escape(orDefault(what, "Working…")), "isSubtle", "true")})
+}
+
+// ErrorView is an apology or a problem the user can fix.
+type ErrorView struct {
+	Demo              bool
+	Title             string
+	Message           string // user-safe (apperr.UserMessage)
+	RetryAfterSeconds int
+	Reference         string // id to quote to support, matching the logs
+}
+
+// Error renders a failure. Message is shown as text, never as markup.
+func Error(v ErrorView) Card {
+	body := []any{heading(Escape(orDefault(v.Title, "Something went wrong"))), text(Escape(orDefault(v.Message, "Something went wrong on our side.")))}
+	if v.RetryAfterSeconds > 0 {
+		body = append(body, text(fmt.Sprintf("Please try again in %s.", seconds(v.RetryAfterSeconds)), "isSubtle", "true"))
+	}
+	if v.Reference != "" {
+		body = append(body, text("Reference: "+Escape(v.Reference), "isSubtle", "true", "fontType", "Monospace"))
+	}
+	return newCard(Version, v.Demo, body)
+}
+
+func seconds(n int) string {
+	switch {
+	case n == 1:
+		return "1 second"
+	case n < 120:
+		return strconv.Itoa(n) + " seconds"
+	}
+	return strconv.Itoa((n+59)/60) + " minutes"
+}
+
+func isHTTPS(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "https" && u.Host != "" && !strings.ContainsAny(s, " \n")
+}
