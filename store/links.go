@@ -1,0 +1,261 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/sally-devops/devopsbot/apperr"
+)
+
+// DefaultClaimTTL applies when ClaimAction gets no positive ttl.
+const DefaultClaimTTL = 2 * time.Minute
+
+// Actions on an insight.
+const (
+	ActionCreate  = "create"
+	ActionComment = "comment"
+)
+
+// ActionKey names one thing done to one insight: creating its work item, or adding
+// it as a comment to a given work item. At most one of each may happen.
+type ActionKey struct {
+	SummaryID, InsightID string
+	Action               string // "create" | "comment"
+	Target               string // work item id for comments, "" for create
+}
+
+func (k ActionKey) validate() error {
+	if k.SummaryID == "" || len(k.SummaryID) > maxIDLen || k.InsightID == "" || len(k.InsightID) > maxIDLen ||
+		len(k.Target) > maxIDLen {
+		return apperr.New(apperr.Invalid, "That action is not valid.")
+	}
+	switch {
+	case k.Action == ActionCreate && k.Target == "":
+	case k.Action == ActionComment && k.Target != "":
+	default:
+		return apperr.New(apperr.Invalid, "That action is not valid.")
+	}
+	return nil
+}
+
+func (k ActionKey) id() string { return hashID("link", k.SummaryID, k.InsightID, k.Action, k.Target) }
+
+// LinkState is where an action is: claimed and running, or finished.
+type LinkState string
+
+const (
+	LinkPending LinkState = "pending"
+	LinkDone    LinkState = "done"
+)
+
+// InsightLink is the record that an insight was (or is being) turned into a work
+// item or a comment, and by whom. It is what stops two clicks, two people or two
+// replicas from creating the same work item twice.
+type InsightLink struct {
+	Key           ActionKey
+	State         LinkState
+	User          UserKey
+	UserName      string
+	OrgURL        string
+	Project       string
+	WorkItemID    int
+	WorkItemType  string
+	WorkItemTitle string
+	WorkItemURL   string
+	CommentID     int
+	// Marker is written into the work item (or comment) the action creates, so that
+	// after a crash a retry can search for it instead of creating a duplicate.
+	Marker         string
+	CreatedAt      time.Time
+	CompletedAt    time.Time
+	ClaimExpiresAt time.Time
+}
+
+type linkDoc struct {
+	ID             string    `bson:"_id"`
+	SummaryID      string    `bson:"summaryId"`
+	InsightID      string    `bson:"insightId"`
+	Action         string    `bson:"action"`
+	Target         string    `bson:"target"`
+	State          LinkState `bson:"state"`
+	TenantID       string    `bson:"tenantId"`
+	AADObjectID    string    `bson:"aadObjectId"`
+	UserName       string    `bson:"userName"`
+	OrgURL         string    `bson:"orgUrl"`
+	Project        string    `bson:"project"`
+	WorkItemID     int       `bson:"workItemId"`
+	WorkItemType   string    `bson:"workItemType"`
+	WorkItemTitle  string    `bson:"workItemTitle"`
+	WorkItemURL    string    `bson:"workItemUrl"`
+	CommentID      int       `bson:"commentId"`
+	Marker         string    `bson:"marker"`
+	CreatedAt      time.Time `bson:"createdAt"`
+	CompletedAt    time.Time `bson:"completedAt"`
+	ClaimExpiresAt time.Time `bson:"claimExpiresAt"`
+}
+
+func (d *linkDoc) link() *InsightLink {
+	return &InsightLink{
+		Key:   ActionKey{SummaryID: d.SummaryID, InsightID: d.InsightID, Action: d.Action, Target: d.Target},
+		State: d.State, User: UserKey{TenantID: d.TenantID, AADObjectID: d.AADObjectID}, UserName: d.UserName,
+		OrgURL: d.OrgURL, Project: d.Project, WorkItemID: d.WorkItemID, WorkItemType: d.WorkItemType,
+		WorkItemTitle: d.WorkItemTitle, WorkItemURL: d.WorkItemURL, CommentID: d.CommentID, Marker: d.Marker,
+		CreatedAt: d.CreatedAt.UTC(), CompletedAt: utcOrZero(d.CompletedAt), ClaimExpiresAt: d.ClaimExpiresAt.UTC(),
+	}
+}
+
+// ClaimAction reserves key for by before the slow Azure DevOps call. claimed=true
+// means this caller must do the action and then CompleteAction or ReleaseAction it.
+// claimed=false returns the existing link: done (show its result) or pending
+// (someone is on it). A pending claim older than its ClaimExpiresAt was abandoned
+// (a crash, a lost replica) and is taken over; the new claim keeps the old Marker,
+// which the caller must use (link.Marker, not its own) to look for a work item the
+// abandoned attempt may have created.
+func (s *Store) ClaimAction(ctx context.Context, key ActionKey, by UserKey, byName string, marker string, ttl time.Duration) (link *InsightLink, claimed bool, err error) {
+	if err := key.validate(); err != nil {
+		return nil, false, err
+	}
+	if err := by.validate(); err != nil {
+		return nil, false, err
+	}
+	if ttl <= 0 {
+		ttl = DefaultClaimTTL
+	}
+	id := key.id()
+	for range 4 {
+		now := s.nowUTC()
+		d := linkDoc{ID: id, SummaryID: key.SummaryID, InsightID: key.InsightID, Action: key.Action, Target: key.Target,
+			State: LinkPending, TenantID: by.TenantID, AADObjectID: by.AADObjectID, UserName: byName, Marker: marker,
+			CreatedAt: now, ClaimExpiresAt: now.Add(ttl)}
+		cctx, cancel := s.op(ctx)
+		_, err := s.c(collLinks).InsertOne(cctx, d)
+		cancel()
+		if err == nil {
+			return d.link(), true, nil
+		}
+		if !mongo.IsDuplicateKeyError(err) {
+			return nil, false, s.fail("claim action", err)
+		}
+		existing, err := s.getLink(ctx, id)
+		if apperr.Is(err, apperr.NotFound) {
+			continue // released meanwhile: try to insert again
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if existing.State != LinkPending || existing.ClaimExpiresAt.After(now) {
+			return existing.link(), false, nil
+		}
+		// Take over an abandoned claim: only the caller whose DeleteOne removes exactly
+		// that claim (same expiry we read) may insert the next one.
+		cctx, cancel = s.op(ctx)
+		res, err := s.c(collLinks).DeleteOne(cctx, bson.D{{Key: "_id", Value: id}, {Key: "state", Value: LinkPending},
+			{Key: "claimExpiresAt", Value: existing.ClaimExpiresAt}})
+		cancel()
+		if err != nil {
+			return nil, false, s.fail("take over claim", err)
+		}
+		if res.DeletedCount != 1 {
+			continue // someone else took it over or finished it: look again
+		}
+		if existing.Marker != "" {
+			marker = existing.Marker
+		}
+	}
+	// Only reachable under heavy churn on one key; the user can click again.
+	return nil, false, apperr.New(apperr.Conflict, "Someone else is working on this right now. Please try again.")
+}
+
+func (s *Store) getLink(ctx context.Context, id string) (*linkDoc, error) {
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	var d linkDoc
+	err := s.c(collLinks).FindOne(cctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, errNotFound("That action")
+	}
+	if err != nil {
+		return nil, s.fail("get link", err)
+	}
+	return &d, nil
+}
+
+// CompleteAction records the result of a claimed action (link as returned by
+// ClaimAction, with OrgURL, Project, WorkItem* and CommentID filled in). It fails with
+// Conflict when the action is already done and NotFound when the claim is gone.
+func (s *Store) CompleteAction(ctx context.Context, link *InsightLink) error {
+	if link == nil {
+		return apperr.New(apperr.Invalid, "No action to complete.")
+	}
+	if err := link.Key.validate(); err != nil {
+		return err
+	}
+	id := link.Key.id()
+	link.State = LinkDone
+	link.CompletedAt = bsonTime(link.CompletedAt)
+	if link.CompletedAt.IsZero() {
+		link.CompletedAt = s.nowUTC()
+	}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	res, err := s.c(collLinks).UpdateOne(cctx, bson.D{{Key: "_id", Value: id}, {Key: "state", Value: LinkPending}},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "state", Value: LinkDone}, {Key: "orgUrl", Value: link.OrgURL}, {Key: "project", Value: link.Project},
+			{Key: "workItemId", Value: link.WorkItemID}, {Key: "workItemType", Value: link.WorkItemType},
+			{Key: "workItemTitle", Value: link.WorkItemTitle}, {Key: "workItemUrl", Value: link.WorkItemURL},
+			{Key: "commentId", Value: link.CommentID}, {Key: "completedAt", Value: link.CompletedAt},
+		}}})
+	if err != nil {
+		return s.fail("complete action", err)
+	}
+	if res.MatchedCount == 1 {
+		return nil
+	}
+	if err := s.existsOr(ctx, collLinks, id, "That action"); err != nil {
+		return err
+	}
+	return apperr.New(apperr.Conflict, "That was already done.")
+}
+
+// ReleaseAction drops a pending claim after a definite failure so the user can try
+// again. A finished action is never released; releasing twice is harmless.
+func (s *Store) ReleaseAction(ctx context.Context, key ActionKey) error {
+	if err := key.validate(); err != nil {
+		return err
+	}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	_, err := s.c(collLinks).DeleteOne(cctx, bson.D{{Key: "_id", Value: key.id()}, {Key: "state", Value: LinkPending}})
+	return s.fail("release action", err)
+}
+
+// maxLinksPerSummary bounds ListLinks; a summary has far fewer insights than this.
+const maxLinksPerSummary = 5000
+
+// ListLinks returns all links of a summary, oldest first, pending ones included.
+func (s *Store) ListLinks(ctx context.Context, summaryID string) ([]InsightLink, error) {
+	if summaryID == "" || len(summaryID) > maxIDLen {
+		return nil, nil
+	}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	cur, err := s.c(collLinks).Find(cctx, bson.D{{Key: "summaryId", Value: summaryID}},
+		options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(maxLinksPerSummary))
+	if err != nil {
+		return nil, s.fail("list links", err)
+	}
+	var docs []linkDoc
+	if err := cur.All(cctx, &docs); err != nil {
+		return nil, s.fail("list links", err)
+	}
+	out := make([]InsightLink, len(docs))
+	for i := range docs {
+		out[i] = *docs[i].link()
+	}
+	return out, nil
+}

@@ -1,0 +1,272 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/sally-devops/devopsbot/apperr"
+)
+
+// Prefs are a user's defaults for new work items, so the form comes pre-filled.
+type Prefs struct {
+	Project, WorkItemType, AreaPath, IterationPath string
+	UpdatedAt                                      time.Time
+}
+
+type prefsDoc struct {
+	ID            string    `bson:"_id"`
+	TenantID      string    `bson:"tenantId"`
+	AADObjectID   string    `bson:"aadObjectId"`
+	Project       string    `bson:"project"`
+	WorkItemType  string    `bson:"workItemType"`
+	AreaPath      string    `bson:"areaPath"`
+	IterationPath string    `bson:"iterationPath"`
+	UpdatedAt     time.Time `bson:"updatedAt"`
+}
+
+// GetPrefs returns the user's preferences; none saved yet is the zero Prefs.
+func (s *Store) GetPrefs(ctx context.Context, u UserKey) (*Prefs, error) {
+	if err := u.validate(); err != nil {
+		return nil, err
+	}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	var d prefsDoc
+	err := s.c(collPrefs).FindOne(cctx, bson.D{{Key: "_id", Value: u.id()}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return &Prefs{}, nil
+	}
+	if err != nil {
+		return nil, s.fail("get prefs", err)
+	}
+	return &Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath,
+		IterationPath: d.IterationPath, UpdatedAt: d.UpdatedAt.UTC()}, nil
+}
+
+// SavePrefs replaces the user's preferences.
+func (s *Store) SavePrefs(ctx context.Context, u UserKey, p Prefs) error {
+	if err := u.validate(); err != nil {
+		return err
+	}
+	d := prefsDoc{ID: u.id(), TenantID: u.TenantID, AADObjectID: u.AADObjectID, Project: p.Project,
+		WorkItemType: p.WorkItemType, AreaPath: p.AreaPath, IterationPath: p.IterationPath, UpdatedAt: s.nowUTC()}
+	set, err := toDocWithout(d, "_id")
+	if err != nil {
+		return s.fail("save prefs", err)
+	}
+	return s.fail("save prefs", s.upsert(ctx, collPrefs, d.ID, bson.D{{Key: "$set", Value: set}}))
+}
+
+// AuditRecord is one thing the bot did on a user's behalf in Azure DevOps (or
+// failed to do), kept for AuditRetention so admins and users can see who did what.
+type AuditRecord struct {
+	Time                  time.Time
+	User                  UserKey
+	UserName, Action      string
+	OrgURL, Project       string
+	WorkItemID, CommentID int
+	SummaryID, InsightID  string
+	Outcome, Detail       string
+}
+
+type auditDoc struct {
+	ID          bson.ObjectID `bson:"_id"`
+	Time        time.Time     `bson:"time"`
+	TenantID    string        `bson:"tenantId"`
+	AADObjectID string        `bson:"aadObjectId"`
+	UserName    string        `bson:"userName"`
+	Action      string        `bson:"action"`
+	OrgURL      string        `bson:"orgUrl"`
+	Project     string        `bson:"project"`
+	WorkItemID  int           `bson:"workItemId"`
+	CommentID   int           `bson:"commentId"`
+	SummaryID   string        `bson:"summaryId"`
+	InsightID   string        `bson:"insightId"`
+	Outcome     string        `bson:"outcome"`
+	Detail      string        `bson:"detail"`
+	ExpiresAt   time.Time     `bson:"expiresAt"`
+}
+
+// maxAuditDetail bounds free text in an audit record.
+const maxAuditDetail = 4096
+
+// AddAudit appends a record; Time defaults to now.
+func (s *Store) AddAudit(ctx context.Context, r AuditRecord) error {
+	if err := r.User.validate(); err != nil {
+		return err
+	}
+	t := bsonTime(r.Time)
+	if t.IsZero() {
+		t = s.nowUTC()
+	}
+	detail := r.Detail
+	if len(detail) > maxAuditDetail {
+		detail = detail[:maxAuditDetail]
+	}
+	d := auditDoc{ID: bson.NewObjectID(), Time: t, TenantID: r.User.TenantID, AADObjectID: r.User.AADObjectID,
+		UserName: r.UserName, Action: r.Action, OrgURL: r.OrgURL, Project: r.Project, WorkItemID: r.WorkItemID,
+		CommentID: r.CommentID, SummaryID: r.SummaryID, InsightID: r.InsightID, Outcome: r.Outcome, Detail: detail,
+		ExpiresAt: t.Add(s.auditRet)}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	_, err := s.c(collAudit).InsertOne(cctx, d)
+	return s.fail("add audit", err)
+}
+
+// MaxAuditList caps ListAudit's limit.
+const MaxAuditList = 1000
+
+// ListAudit returns the user's newest records first; limit <= 0 means 50.
+func (s *Store) ListAudit(ctx context.Context, u UserKey, limit int) ([]AuditRecord, error) {
+	if err := u.validate(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, MaxAuditList)
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	cur, err := s.c(collAudit).Find(cctx, bson.D{{Key: "tenantId", Value: u.TenantID}, {Key: "aadObjectId", Value: u.AADObjectID},
+		{Key: "expiresAt", Value: bson.D{{Key: "$gt", Value: s.nowUTC()}}}},
+		options.Find().SetSort(bson.D{{Key: "time", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, s.fail("list audit", err)
+	}
+	var docs []auditDoc
+	if err := cur.All(cctx, &docs); err != nil {
+		return nil, s.fail("list audit", err)
+	}
+	out := make([]AuditRecord, len(docs))
+	for i, d := range docs {
+		out[i] = AuditRecord{Time: d.Time.UTC(), User: UserKey{TenantID: d.TenantID, AADObjectID: d.AADObjectID},
+			UserName: d.UserName, Action: d.Action, OrgURL: d.OrgURL, Project: d.Project, WorkItemID: d.WorkItemID,
+			CommentID: d.CommentID, SummaryID: d.SummaryID, InsightID: d.InsightID, Outcome: d.Outcome, Detail: d.Detail}
+	}
+	return out, nil
+}
+
+type webhookDoc struct {
+	ID        string    `bson:"_id"`
+	Status    int       `bson:"status"`
+	Body      []byte    `bson:"body"`
+	CreatedAt time.Time `bson:"createdAt"`
+	ExpiresAt time.Time `bson:"expiresAt"`
+}
+
+// maxWebhookBody bounds the answer remembered for a webhook id.
+const maxWebhookBody = 64 << 10
+
+// RememberWebhook implements Standard Webhooks idempotency: the first call for an id
+// stores (status, body) and returns first=true; later calls within 24 hours return
+// the first answer so a retried delivery gets the same reply and is not processed
+// twice. Racing callers: exactly one is first.
+func (s *Store) RememberWebhook(ctx context.Context, id string, status int, body []byte) (firstStatus int, firstBody []byte, first bool, err error) {
+	if id == "" || len(id) > maxIDLen {
+		return 0, nil, false, apperr.New(apperr.Invalid, "The webhook id is not valid.")
+	}
+	if len(body) > maxWebhookBody {
+		return 0, nil, false, apperr.New(apperr.Invalid, "The webhook answer is too large to remember.")
+	}
+	if body == nil {
+		body = []byte{}
+	}
+	for range 3 {
+		now := s.nowUTC()
+		d := webhookDoc{ID: id, Status: status, Body: body, CreatedAt: now, ExpiresAt: now.Add(WebhookRetention)}
+		cctx, cancel := s.op(ctx)
+		_, err := s.c(collWebhooks).InsertOne(cctx, d)
+		cancel()
+		if err == nil {
+			return status, body, true, nil
+		}
+		if !mongo.IsDuplicateKeyError(err) {
+			return 0, nil, false, s.fail("remember webhook", err)
+		}
+		var old webhookDoc
+		cctx, cancel = s.op(ctx)
+		err = s.c(collWebhooks).FindOne(cctx, bson.D{{Key: "_id", Value: id}}).Decode(&old)
+		cancel()
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			continue
+		}
+		if err != nil {
+			return 0, nil, false, s.fail("remember webhook", err)
+		}
+		if old.ExpiresAt.After(now) {
+			return old.Status, old.Body, false, nil
+		}
+		// Expired but not swept yet: remove exactly that one, then insert ours.
+		cctx, cancel = s.op(ctx)
+		_, err = s.c(collWebhooks).DeleteOne(cctx, bson.D{{Key: "_id", Value: id}, {Key: "expiresAt", Value: old.ExpiresAt}})
+		cancel()
+		if err != nil {
+			return 0, nil, false, s.fail("remember webhook", err)
+		}
+	}
+	return 0, nil, false, apperr.New(apperr.Unavailable, unavailableMsg)
+}
+
+// Sweep deletes what has expired: OAuth states, pending logins, webhook ids, audit
+// records and summaries (with their links) past retention, and pending claims
+// abandoned for more than a day. It is the expiry mechanism on servers without TTL
+// indexes and harmless elsewhere; any replica may run it at any time.
+func (s *Store) Sweep(ctx context.Context) (removed int64, err error) {
+	now := s.nowUTC()
+	expired := bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: now}}}}
+	for _, coll := range []string{collStates, collPending, collWebhooks, collAudit} {
+		cctx, cancel := s.op(ctx)
+		res, err := s.c(coll).DeleteMany(cctx, expired)
+		cancel()
+		if err != nil {
+			return removed, s.fail("sweep "+coll, err)
+		}
+		removed += res.DeletedCount
+	}
+	ids, err := s.summaryIDs(ctx, expired)
+	if err != nil {
+		return removed, err
+	}
+	n, err := s.deleteSummaries(ctx, ids)
+	removed += n
+	if err != nil {
+		return removed, err
+	}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	res, err := s.c(collLinks).DeleteMany(cctx, bson.D{{Key: "state", Value: LinkPending},
+		{Key: "claimExpiresAt", Value: bson.D{{Key: "$lte", Value: now.Add(-staleClaimGrace)}}}})
+	if err != nil {
+		return removed, s.fail("sweep stale claims", err)
+	}
+	return removed + res.DeletedCount, nil
+}
+
+// RunSweeper sweeps now and then every interval until ctx is done; failures are
+// logged and retried at the next tick.
+func (s *Store) RunSweeper(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = 10 * time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, err := s.Sweep(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Error("store: sweep failed", "err", err)
+		case n > 0:
+			s.log.Info("store: swept expired records", "removed", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,343 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/sally-devops/devopsbot/apperr"
+	"github.com/sally-devops/devopsbot/summary"
+)
+
+// ConversationRef is what the bot needs to write into a chat later (proactively):
+// the Bot Framework's conversation reference, reduced to our fields.
+type ConversationRef struct {
+	ConversationID, ServiceURL, TenantID, BotID, BotName, ConversationType string
+	UserAADObjectID                                                        string // personal chats: the user
+	UpdatedAt                                                              time.Time
+}
+
+type convDoc struct {
+	ID               string    `bson:"_id"`
+	ServiceURL       string    `bson:"serviceUrl"`
+	TenantID         string    `bson:"tenantId"`
+	BotID            string    `bson:"botId"`
+	BotName          string    `bson:"botName"`
+	ConversationType string    `bson:"conversationType"`
+	UserAADObjectID  string    `bson:"userAadObjectId"`
+	UpdatedAt        time.Time `bson:"updatedAt"`
+}
+
+func (d *convDoc) ref() *ConversationRef {
+	return &ConversationRef{ConversationID: d.ID, ServiceURL: d.ServiceURL, TenantID: d.TenantID, BotID: d.BotID,
+		BotName: d.BotName, ConversationType: d.ConversationType, UserAADObjectID: d.UserAADObjectID,
+		UpdatedAt: d.UpdatedAt.UTC()}
+}
+
+// SaveConversationRef stores or refreshes r; Teams may move a conversation to
+// another service URL, so the latest activity wins.
+func (s *Store) SaveConversationRef(ctx context.Context, r *ConversationRef) error {
+	if r == nil {
+		return apperr.New(apperr.Invalid, "No conversation to save.")
+	}
+	if err := checkConvID(r.ConversationID); err != nil {
+		return err
+	}
+	r.UpdatedAt = s.nowUTC()
+	d := convDoc{ID: r.ConversationID, ServiceURL: r.ServiceURL, TenantID: r.TenantID, BotID: r.BotID, BotName: r.BotName,
+		ConversationType: r.ConversationType, UserAADObjectID: r.UserAADObjectID, UpdatedAt: r.UpdatedAt}
+	set, err := toDocWithout(d, "_id")
+	if err != nil {
+		return s.fail("save conversation", err)
+	}
+	if err := s.upsert(ctx, collConversations, d.ID, bson.D{{Key: "$set", Value: set}}); err != nil {
+		return s.fail("save conversation", err)
+	}
+	return nil
+}
+
+// checkConvID accepts Teams conversation ids, which contain ':', '@', ';' and '|'.
+func checkConvID(id string) error {
+	if id == "" || len(id) > maxIDLen {
+		return apperr.New(apperr.Invalid, "The conversation id is not valid.")
+	}
+	for _, r := range id {
+		if r < 0x20 || r == 0x7f {
+			return apperr.New(apperr.Invalid, "The conversation id is not valid.")
+		}
+	}
+	return nil
+}
+
+// GetConversationRef returns the stored reference of a conversation.
+func (s *Store) GetConversationRef(ctx context.Context, conversationID string) (*ConversationRef, error) {
+	if checkConvID(conversationID) != nil {
+		return nil, errNotFound("The conversation")
+	}
+	return s.findConv(ctx, bson.D{{Key: "_id", Value: conversationID}}, nil)
+}
+
+// FindPersonalConversation returns the user's 1:1 chat with the bot (the newest, if
+// Teams gave them several), for messages that must not go to a group.
+func (s *Store) FindPersonalConversation(ctx context.Context, tenantID, aadObjectID string) (*ConversationRef, error) {
+	if (UserKey{TenantID: tenantID, AADObjectID: aadObjectID}).validate() != nil {
+		return nil, errNotFound("Your personal chat with the bot")
+	}
+	return s.findConv(ctx, bson.D{{Key: "tenantId", Value: tenantID}, {Key: "userAadObjectId", Value: aadObjectID},
+		{Key: "conversationType", Value: "personal"}},
+		options.FindOne().SetSort(bson.D{{Key: "updatedAt", Value: -1}}))
+}
+
+func (s *Store) findConv(ctx context.Context, filter bson.D, opts *options.FindOneOptionsBuilder) (*ConversationRef, error) {
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	var d convDoc
+	var err error
+	if opts != nil {
+		err = s.c(collConversations).FindOne(cctx, filter, opts).Decode(&d)
+	} else {
+		err = s.c(collConversations).FindOne(cctx, filter).Decode(&d)
+	}
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, errNotFound("The conversation")
+	}
+	if err != nil {
+		return nil, s.fail("get conversation", err)
+	}
+	return d.ref(), nil
+}
+
+// PurgeConversation forgets a chat: its reference, its summaries and their links.
+// It is for the bot being removed from a chat. Links go first, so an interrupted
+// purge leaves summaries that a retry will find again.
+func (s *Store) PurgeConversation(ctx context.Context, conversationID string) error {
+	if err := checkConvID(conversationID); err != nil {
+		return err
+	}
+	ids, err := s.summaryIDs(ctx, bson.D{{Key: "conversationId", Value: conversationID}})
+	if err != nil {
+		return err
+	}
+	if _, err := s.deleteSummaries(ctx, ids); err != nil {
+		return err
+	}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	if _, err := s.c(collConversations).DeleteOne(cctx, bson.D{{Key: "_id", Value: conversationID}}); err != nil {
+		return s.fail("purge conversation", err)
+	}
+	return nil
+}
+
+func (s *Store) summaryIDs(ctx context.Context, filter bson.D) ([]string, error) {
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	cur, err := s.c(collSummaries).Find(cctx, filter, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, s.fail("list summaries", err)
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(cctx, &docs); err != nil {
+		return nil, s.fail("list summaries", err)
+	}
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
+	return ids, nil
+}
+
+// deleteSummaries removes summaries and their links, in batches that keep each
+// query small.
+func (s *Store) deleteSummaries(ctx context.Context, ids []string) (int64, error) {
+	var removed int64
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		batch := ids[:n]
+		ids = ids[n:]
+		in := bson.D{{Key: "$in", Value: batch}}
+		cctx, cancel := s.op(ctx)
+		res, err := s.c(collLinks).DeleteMany(cctx, bson.D{{Key: "summaryId", Value: in}})
+		cancel()
+		if err != nil {
+			return removed, s.fail("delete links", err)
+		}
+		removed += res.DeletedCount
+		cctx, cancel = s.op(ctx)
+		res, err = s.c(collSummaries).DeleteMany(cctx, bson.D{{Key: "_id", Value: in}})
+		cancel()
+		if err != nil {
+			return removed, s.fail("delete summaries", err)
+		}
+		removed += res.DeletedCount
+	}
+	return removed, nil
+}
+
+// PostedCard records a card the bot posted for a summary, so it can be updated when
+// an insight is acted on.
+type PostedCard struct {
+	ActivityID string   `bson:"activityId"`
+	InsightIDs []string `bson:"insightIds"`
+}
+
+// Summary is a meeting summary as delivered to one chat.
+type Summary struct {
+	ID             string // ours: derived from SourceID+ConversationID when SourceID is set
+	SourceID       string // the sender's id, or "" for pasted text
+	ConversationID string
+	Meeting        summary.Meeting
+	Insights       []summary.Insight
+	Cards          []PostedCard
+	PostedBy       string
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+}
+
+type summaryDoc struct {
+	ID             string            `bson:"_id"`
+	SourceID       string            `bson:"sourceId"`
+	ConversationID string            `bson:"conversationId"`
+	Meeting        summary.Meeting   `bson:"meeting"`
+	Insights       []summary.Insight `bson:"insights"`
+	Cards          []PostedCard      `bson:"cards"`
+	PostedBy       string            `bson:"postedBy"`
+	CreatedAt      time.Time         `bson:"createdAt"`
+	ExpiresAt      time.Time         `bson:"expiresAt"`
+}
+
+func (d *summaryDoc) summary() *Summary {
+	m := d.Meeting
+	m.Start, m.End = utcOrZero(m.Start), utcOrZero(m.End)
+	return &Summary{ID: d.ID, SourceID: d.SourceID, ConversationID: d.ConversationID, Meeting: m,
+		Insights: d.Insights, Cards: d.Cards, PostedBy: d.PostedBy, CreatedAt: d.CreatedAt.UTC(), ExpiresAt: d.ExpiresAt.UTC()}
+}
+
+func utcOrZero(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// SummaryID is the id InsertSummary gives a summary with a source id: the same
+// delivery to the same chat always maps to the same document.
+func SummaryID(sourceID, conversationID string) string {
+	return hashID("summary", sourceID, conversationID)
+}
+
+// InsertSummary stores sm once. A sender that retries (same SourceID, same chat) gets
+// the first stored summary back with created=false, even when both deliveries race:
+// the _id is derived from the two ids and only one insert can win. A summary without
+// a SourceID (pasted text) gets a random id unless sm.ID is set. ExpiresAt defaults
+// to CreatedAt plus the summary retention.
+func (s *Store) InsertSummary(ctx context.Context, sm *Summary) (stored *Summary, created bool, err error) {
+	if sm == nil {
+		return nil, false, apperr.New(apperr.Invalid, "No summary to save.")
+	}
+	if err := checkConvID(sm.ConversationID); err != nil {
+		return nil, false, err
+	}
+	id := sm.ID
+	switch {
+	case sm.SourceID != "":
+		if len(sm.SourceID) > maxIDLen {
+			return nil, false, apperr.New(apperr.Invalid, "The summary id is too long.")
+		}
+		id = SummaryID(sm.SourceID, sm.ConversationID)
+	case id == "":
+		id = randomID()
+	default:
+		if err := checkID("summary id", id); err != nil {
+			return nil, false, err
+		}
+	}
+	now := s.nowUTC()
+	created0 := bsonTime(sm.CreatedAt)
+	if created0.IsZero() {
+		created0 = now
+	}
+	expires := bsonTime(sm.ExpiresAt)
+	if expires.IsZero() {
+		expires = created0.Add(s.sumRet)
+	}
+	d := summaryDoc{ID: id, SourceID: sm.SourceID, ConversationID: sm.ConversationID, Meeting: sm.Meeting,
+		Insights: sm.Insights, Cards: sm.Cards, PostedBy: sm.PostedBy, CreatedAt: created0, ExpiresAt: expires}
+	d.Meeting.Start, d.Meeting.End = bsonTime(d.Meeting.Start), bsonTime(d.Meeting.End)
+	if d.Insights == nil {
+		d.Insights = []summary.Insight{}
+	}
+	if d.Cards == nil {
+		d.Cards = []PostedCard{}
+	}
+	for range 3 {
+		cctx, cancel := s.op(ctx)
+		_, err := s.c(collSummaries).InsertOne(cctx, d)
+		cancel()
+		if err == nil {
+			return d.summary(), true, nil
+		}
+		if !mongo.IsDuplicateKeyError(err) {
+			return nil, false, s.fail("insert summary", err)
+		}
+		existing, err := s.GetSummary(ctx, id)
+		if err == nil {
+			return existing, false, nil
+		}
+		if !apperr.Is(err, apperr.NotFound) {
+			return nil, false, err
+		}
+		// The one we collided with has expired but not been swept: remove it (with its
+		// links) and try again. A concurrent caller doing the same is harmless.
+		if _, err := s.deleteSummaries(ctx, []string{id}); err != nil {
+			return nil, false, err
+		}
+	}
+	return nil, false, apperr.New(apperr.Unavailable, unavailableMsg)
+}
+
+// GetSummary returns a summary that has not expired.
+func (s *Store) GetSummary(ctx context.Context, id string) (*Summary, error) {
+	if id == "" || len(id) > maxIDLen {
+		return nil, errNotFound("That summary")
+	}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	var d summaryDoc
+	err := s.c(collSummaries).FindOne(cctx, bson.D{{Key: "_id", Value: id},
+		{Key: "expiresAt", Value: bson.D{{Key: "$gt", Value: s.nowUTC()}}}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, errNotFound("That summary")
+	}
+	if err != nil {
+		return nil, s.fail("get summary", err)
+	}
+	return d.summary(), nil
+}
+
+// SetSummaryCards replaces the list of cards posted for a summary.
+func (s *Store) SetSummaryCards(ctx context.Context, id string, cards []PostedCard) error {
+	if id == "" || len(id) > maxIDLen {
+		return errNotFound("That summary")
+	}
+	if cards == nil {
+		cards = []PostedCard{}
+	}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	res, err := s.c(collSummaries).UpdateOne(cctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "cards", Value: cards}}}})
+	if err != nil {
+		return s.fail("set summary cards", err)
+	}
+	if res.MatchedCount == 0 {
+		return errNotFound("That summary")
+	}
+	return nil
+}
