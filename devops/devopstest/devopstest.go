@@ -101,15 +101,21 @@ const DefaultTenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
 // NewOrg starts the fake; it stops when the test ends.
 func NewOrg(t testing.TB) *Org {
+	o, stop := Start()
+	t.Cleanup(stop)
+	return o
+}
+
+// Start runs the fake outside a test (the bot's demo mode); stop closes it.
+func Start() (*Org, func()) {
 	o := &Org{
 		Name: "fabrikam", tokens: map[string]devops.Identity{}, items: map[int]*FakeWorkItem{}, comments: map[int][]devops.Comment{},
 		nextID: 1, nextCmt: 1, calls: map[string]int{}, failures: map[string]*failure{}, tenant: DefaultTenant,
 	}
 	o.seed()
 	o.srv = httptest.NewServer(http.HandlerFunc(o.serve))
-	t.Cleanup(o.srv.Close)
 	o.Hosts = devops.Hosts{Dev: o.srv.URL, VSSPS: o.srv.URL + "/_vssps"}
-	return o
+	return o, o.srv.Close
 }
 
 func (o *Org) seed() {
