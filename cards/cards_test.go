@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/sally-devops/devopsbot/summary"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 const specDir = "/work/shared/specs/adaptivecards/"

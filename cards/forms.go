@@ -98,7 +98,7 @@ func CommentForm(v CommentFormView) Card {
 		version = VersionSearch
 		body = append(body, map[string]any{
 			"type": "Input.ChoiceSet", "id": "workItemSearch", "label": "Find a work item",
-			"style": "filtered", "placeholder": "Type to search work items",
+			"style": "filtered", "placeholder": "Type to search work items", "isRequired": false,
 			"errorMessage": "Choose a work item from the list.",
 			"choices":      []any{},
 			"choices.data": map[string]any{"type": "Data.Query", "dataset": "workitems"},
