@@ -113,9 +113,10 @@ func (d *linkDoc) link() *InsightLink {
 // means this caller must do the action and then CompleteAction or ReleaseAction it.
 // claimed=false returns the existing link: done (show its result) or pending
 // (someone is on it). A pending claim older than its ClaimExpiresAt was abandoned
-// (a crash, a lost replica) and is taken over; the new claim keeps the old Marker,
-// which the caller must use (link.Marker, not its own) to look for a work item the
-// abandoned attempt may have created.
+// (a crash, a lost replica) and is taken over. The marker of an action is fixed by
+// its first claim: every later claim carries that one, so the caller must use
+// link.Marker (not its own) and, after a takeover, look for a work item with it that
+// the abandoned attempt may have created.
 func (s *Store) ClaimAction(ctx context.Context, key ActionKey, by UserKey, byName string, marker string, ttl time.Duration) (link *InsightLink, claimed bool, err error) {
 	if err := key.validate(); err != nil {
 		return nil, false, err
@@ -127,6 +128,10 @@ func (s *Store) ClaimAction(ctx context.Context, key ActionKey, by UserKey, byNa
 		ttl = DefaultClaimTTL
 	}
 	id := key.id()
+	marker, err = s.actionMarker(ctx, key, id, marker)
+	if err != nil {
+		return nil, false, err
+	}
 	for range 4 {
 		now := s.nowUTC()
 		d := linkDoc{ID: id, SummaryID: key.SummaryID, InsightID: key.InsightID, Action: key.Action, Target: key.Target,
@@ -163,12 +168,40 @@ func (s *Store) ClaimAction(ctx context.Context, key ActionKey, by UserKey, byNa
 		if res.DeletedCount != 1 {
 			continue // someone else took it over or finished it: look again
 		}
-		if existing.Marker != "" {
-			marker = existing.Marker
-		}
 	}
 	// Only reachable under heavy churn on one key; the user can click again.
 	return nil, false, apperr.New(apperr.Conflict, "Someone else is working on this right now. Please try again.")
+}
+
+// markerDoc fixes the marker of an action key for good: the first claimer's marker
+// is used by every later attempt (after a takeover or a release), so whoever
+// searches Azure DevOps for a half-finished attempt looks for the right text. A
+// separate document is needed because a takeover deletes the claim, and a fresh
+// claimer slipping in between would otherwise bring its own marker.
+type markerDoc struct {
+	ID        string    `bson:"_id"`
+	Kind      string    `bson:"kind"` // "marker"; links have no kind
+	SummaryID string    `bson:"summaryId"`
+	Marker    string    `bson:"marker"`
+	CreatedAt time.Time `bson:"createdAt"`
+}
+
+func (s *Store) actionMarker(ctx context.Context, key ActionKey, id, marker string) (string, error) {
+	d := markerDoc{ID: id + "~marker", Kind: "marker", SummaryID: key.SummaryID, Marker: marker, CreatedAt: s.nowUTC()}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	_, err := s.c(collLinks).InsertOne(cctx, d)
+	if err == nil {
+		return marker, nil
+	}
+	if !mongo.IsDuplicateKeyError(err) {
+		return "", s.fail("claim marker", err)
+	}
+	var old markerDoc
+	if err := s.c(collLinks).FindOne(cctx, bson.D{{Key: "_id", Value: d.ID}}).Decode(&old); err != nil {
+		return "", s.fail("claim marker", err)
+	}
+	return old.Marker, nil
 }
 
 func (s *Store) getLink(ctx context.Context, id string) (*linkDoc, error) {
@@ -244,7 +277,8 @@ func (s *Store) ListLinks(ctx context.Context, summaryID string) ([]InsightLink,
 	}
 	cctx, cancel := s.op(ctx)
 	defer cancel()
-	cur, err := s.c(collLinks).Find(cctx, bson.D{{Key: "summaryId", Value: summaryID}},
+	cur, err := s.c(collLinks).Find(cctx, bson.D{{Key: "summaryId", Value: summaryID},
+		{Key: "state", Value: bson.D{{Key: "$in", Value: bson.A{LinkPending, LinkDone}}}}},
 		options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(maxLinksPerSummary))
 	if err != nil {
 		return nil, s.fail("list links", err)

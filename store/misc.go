@@ -214,7 +214,7 @@ func (s *Store) RememberWebhook(ctx context.Context, id string, status int, body
 
 // Sweep deletes what has expired: OAuth states, pending logins, webhook ids, audit
 // records and summaries (with their links) past retention, and pending claims
-// abandoned for more than a day. It is the expiry mechanism on servers without TTL
+// abandoned for more than a day. removed counts documents. It is the expiry mechanism on servers without TTL
 // indexes and harmless elsewhere; any replica may run it at any time.
 func (s *Store) Sweep(ctx context.Context) (removed int64, err error) {
 	now := s.nowUTC()
@@ -243,6 +243,16 @@ func (s *Store) Sweep(ctx context.Context) (removed int64, err error) {
 		{Key: "claimExpiresAt", Value: bson.D{{Key: "$lte", Value: now.Add(-staleClaimGrace)}}}})
 	if err != nil {
 		return removed, s.fail("sweep stale claims", err)
+	}
+	removed += res.DeletedCount
+	// Markers normally go with their summary; these are left from claims on summaries
+	// that never existed or outlived nothing, and no summary lives longer than this.
+	cctx2, cancel2 := s.op(ctx)
+	defer cancel2()
+	res, err = s.c(collLinks).DeleteMany(cctx2, bson.D{{Key: "kind", Value: "marker"},
+		{Key: "createdAt", Value: bson.D{{Key: "$lte", Value: now.Add(-s.sumRet)}}}})
+	if err != nil {
+		return removed, s.fail("sweep markers", err)
 	}
 	return removed + res.DeletedCount, nil
 }
