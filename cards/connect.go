@@ -3,6 +3,7 @@ package cards
 import (
 	"net/url"
 	"strings"
+	"time"
 )
 
 const orgURLHint = "Paste only your organization's base URL. For example, https://dev.azure.com/fabrikam/ProjectX/\\_git/WebPortal/pullrequest/860 becomes https://dev.azure.com/fabrikam."
@@ -160,13 +161,14 @@ type StatusView struct {
 	Name      string
 	Email     string
 	Scopes    []string
+	Since     time.Time // when the connection was made
 }
 
 // Status shows whether and how the user is connected.
 func Status(v StatusView) Card {
 	if !v.Connected {
 		return newCard(Version, v.Demo, []any{heading("Not connected"),
-			text("You have not connected Azure DevOps yet. Type **connect** to start.")})
+			text("You have not connected Azure DevOps yet. Type **connect devops** to start.")})
 	}
 	body := []any{heading("Connected to Azure DevOps"), text(orgLine(v.Org, v.OrgURL))}
 	if v.Name != "" || v.Email != "" {
@@ -176,6 +178,10 @@ func Status(v StatusView) Card {
 		}
 		body = append(body, text("Signed in as "+who))
 	}
+	if !v.Since.IsZero() {
+		ts := v.Since.UTC().Format("2006-01-02T15:04:05Z")
+		body = append(body, text("Connected since {{DATE("+ts+", SHORT)}} {{TIME("+ts+")}}", "isSubtle", "true"))
+	}
 	if len(v.Scopes) > 0 {
 		esc := make([]string, len(v.Scopes))
 		for i, s := range v.Scopes {
@@ -183,21 +189,22 @@ func Status(v StatusView) Card {
 		}
 		body = append(body, text("Permissions: "+strings.Join(esc, ", "), "isSubtle", "true"))
 	}
-	body = append(body, text("Type **disconnect** to remove your stored sign-in.", "isSubtle", "true"))
+	body = append(body, text("Type **disconnect devops** to remove your stored sign-in.", "isSubtle", "true"))
 	return newCard(Version, v.Demo, body)
 }
 
 // Disconnected confirms that the stored sign-in was deleted.
 func Disconnected() Card {
 	return newCard(Version, false, []any{heading("Disconnected"),
-		text("Your Azure DevOps sign-in was deleted. Type **connect** to connect again.")})
+		text("Your Azure DevOps sign-in was deleted. Type **connect devops** to connect again.")})
 }
 
-// Help lists what the bot does.
+// Help lists what the bot does and the exact commands (the manifest lists the same).
 func Help() Card {
 	return newCard(Version, false, []any{heading("What Sally can do"),
-		text("- **connect**: connect your Azure DevOps organization\n- **status**: see your connection\n- **disconnect**: remove your stored sign-in\n- paste a meeting summary: I list its decisions, next steps, tasks and insights\n- **help**: this list"),
-		text("On a summary, choose **Create work item** or **Add comment** under any insight.", "isSubtle", "true"),
+		text("I turn meeting insights, decisions, next steps and tasks into Azure DevOps work items and comments, created with your own Azure DevOps account and only when you click."),
+		text("- **connect devops**: link your Azure DevOps organization (paste only its base URL, like https://dev.azure.com/fabrikam)\n- **status**: see your connection\n- **disconnect devops**: delete your stored sign-in\n- **help**: this list\n- paste a meeting summary: I list its decisions, next steps, tasks and insights"),
+		text("On a summary, choose **Create work item** or **Add comment** under any insight. In group chats and meetings, @mention me so I hear you.", "isSubtle", "true"),
 	})
 }
 
@@ -205,11 +212,11 @@ func Help() Card {
 func Welcome() Card {
 	return newCard(Version, false, []any{heading("Hi, I'm Sally"),
 		text("I turn meeting insights into Azure DevOps work items and comments, created with your own account."),
-		text("Start with **connect**, then paste a meeting summary or wait for one to arrive after your next meeting.", "isSubtle", "true"),
+		text("Start with **connect devops**, then paste a meeting summary or wait for one to arrive after your next meeting.", "isSubtle", "true"),
 	})
 }
 
 // Hint is the text answer to a message the bot did not understand.
 func Hint() string {
-	return "I did not understand that. Paste a meeting summary, or type help, connect, status or disconnect."
+	return "I didn't catch that. Type help to see what I can do, or paste a meeting summary."
 }
