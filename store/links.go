@@ -97,6 +97,15 @@ type linkDoc struct {
 	CreatedAt      time.Time `bson:"createdAt"`
 	CompletedAt    time.Time `bson:"completedAt"`
 	ClaimExpiresAt time.Time `bson:"claimExpiresAt"`
+	ClaimID        string    `bson:"claimId"` // random per claim: names one generation for takeover
+}
+
+// takeoverDoc is the exclusive right to replace one abandoned claim generation.
+type takeoverDoc struct {
+	ID        string    `bson:"_id"`
+	Kind      string    `bson:"kind"` // "takeover"
+	SummaryID string    `bson:"summaryId"`
+	CreatedAt time.Time `bson:"createdAt"`
 }
 
 func (d *linkDoc) link() *InsightLink {
@@ -136,7 +145,7 @@ func (s *Store) ClaimAction(ctx context.Context, key ActionKey, by UserKey, byNa
 		now := s.nowUTC()
 		d := linkDoc{ID: id, SummaryID: key.SummaryID, InsightID: key.InsightID, Action: key.Action, Target: key.Target,
 			State: LinkPending, TenantID: by.TenantID, AADObjectID: by.AADObjectID, UserName: byName, Marker: marker,
-			CreatedAt: now, ClaimExpiresAt: now.Add(ttl)}
+			CreatedAt: now, ClaimExpiresAt: now.Add(ttl), ClaimID: randomID()}
 		cctx, cancel := s.op(ctx)
 		_, err := s.c(collLinks).InsertOne(cctx, d)
 		cancel()
@@ -156,17 +165,25 @@ func (s *Store) ClaimAction(ctx context.Context, key ActionKey, by UserKey, byNa
 		if existing.State != LinkPending || existing.ClaimExpiresAt.After(now) {
 			return existing.link(), false, nil
 		}
-		// Take over an abandoned claim: only the caller whose DeleteOne removes exactly
-		// that claim (same expiry we read) may insert the next one.
+		// Take over an abandoned claim. A DeleteOne filtered on state and expiry is
+		// not enough: FerretDB evaluates the filter, then deletes by _id, so two
+		// callers can each delete a different generation of the claim. Instead the
+		// right to replace this generation is itself a unique _id.
+		lock := takeoverDoc{ID: id + "~takeover~" + existing.ClaimID, Kind: "takeover", SummaryID: key.SummaryID, CreatedAt: now}
 		cctx, cancel = s.op(ctx)
-		res, err := s.c(collLinks).DeleteOne(cctx, bson.D{{Key: "_id", Value: id}, {Key: "state", Value: LinkPending},
-			{Key: "claimExpiresAt", Value: existing.ClaimExpiresAt}})
+		_, err = s.c(collLinks).InsertOne(cctx, lock)
 		cancel()
+		if mongo.IsDuplicateKeyError(err) {
+			continue // another caller is replacing this generation: look again
+		}
 		if err != nil {
 			return nil, false, s.fail("take over claim", err)
 		}
-		if res.DeletedCount != 1 {
-			continue // someone else took it over or finished it: look again
+		cctx, cancel = s.op(ctx)
+		_, err = s.c(collLinks).DeleteOne(cctx, bson.D{{Key: "_id", Value: id}, {Key: "claimId", Value: existing.ClaimID}})
+		cancel()
+		if err != nil {
+			return nil, false, s.fail("take over claim", err)
 		}
 	}
 	// Only reachable under heavy churn on one key; the user can click again.

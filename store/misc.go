@@ -254,6 +254,15 @@ func (s *Store) Sweep(ctx context.Context) (removed int64, err error) {
 	if err != nil {
 		return removed, s.fail("sweep markers", err)
 	}
+	removed += res.DeletedCount
+	// Takeover rights matter only while someone may still hold the old generation.
+	cctx3, cancel3 := s.op(ctx)
+	defer cancel3()
+	res, err = s.c(collLinks).DeleteMany(cctx3, bson.D{{Key: "kind", Value: "takeover"},
+		{Key: "createdAt", Value: bson.D{{Key: "$lte", Value: now.Add(-staleClaimGrace)}}}})
+	if err != nil {
+		return removed, s.fail("sweep takeovers", err)
+	}
 	return removed + res.DeletedCount, nil
 }
 
