@@ -294,3 +294,28 @@ func TestConnectorSendsBotToken(t *testing.T) {
 		t.Fatalf("a send without a token reached the connector")
 	}
 }
+
+func TestConnectorEscapesIDsOnTheWire(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Method+" "+r.RequestURI)
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte(`{"id":"x"}`))
+	}))
+	defer srv.Close()
+	c, _ := newTestConnector(teams.ConnectorConfig{})
+	ctx := context.Background()
+	if _, err := c.ReplyToActivity(ctx, srv.URL+"/amer/", teamsConv, "1700000000000", teams.NewMessage("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteActivity(ctx, srv.URL, "a:1/../../v3", "id?x=1 2"); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"POST /amer/v3/conversations/19%3Ameeting_NjY4%40thread.v2%3Bmessageid%3D1700000000000/activities/1700000000000",
+		"DELETE /v3/conversations/a%3A1%2F..%2F..%2Fv3/activities/id%3Fx%3D1%202",
+	}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("requests\n%q\nwant\n%q", got, want)
+	}
+}
