@@ -1,0 +1,106 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"golang.org/x/oauth2"
+
+	"github.com/sally-devops/devopsbot/apperr"
+	"github.com/sally-devops/devopsbot/devops"
+	"github.com/sally-devops/devopsbot/store"
+)
+
+// errNeedsReconnect means the stored connection can no longer get tokens.
+var errNeedsReconnect = apperr.New(apperr.Unauthorized, "Your Azure DevOps sign-in has expired or was revoked. Please connect again.")
+
+// errNotConnectedUser means the user has never connected (or disconnected).
+var errNotConnectedUser = apperr.Wrap(apperr.Unauthorized, "Connect your Azure DevOps account first.", errNotConnected)
+
+// clientFor returns an Azure DevOps client acting as the user, with tokens that
+// refresh and persist themselves.
+func (b *Bot) clientFor(ctx context.Context, u store.UserKey) (*devops.Client, *store.Connection, error) {
+	conn, err := b.cfg.Store.GetConnection(ctx, u)
+	if apperr.Is(err, apperr.NotFound) {
+		return nil, nil, errNotConnectedUser
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if conn.Status == store.ConnStatus("needs_reconnect") {
+		return nil, conn, errNeedsReconnect
+	}
+	org := devops.Org{Name: conn.OrgName, URL: conn.OrgURL}
+	var ts oauth2.TokenSource
+	switch {
+	case b.cfg.Demo != nil && conn.OrgURL == b.cfg.Demo.Org.URL:
+		ts = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: b.cfg.Demo.Token, TokenType: "Bearer"})
+	case b.cfg.OAuth == nil:
+		return nil, conn, apperr.New(apperr.Unavailable, "Azure DevOps sign-in is not set up by your administrator.")
+	default:
+		ts = &reconnectingSource{b: b, user: u, conn: conn}
+	}
+	return devops.NewClient(org, ts, b.cfg.DevOps), conn, nil
+}
+
+// reconnectingSource refreshes the user's token, stores rotated tokens, and on a
+// refused refresh re-reads the connection before giving up: another replica may
+// have refreshed (and rotated) the token a moment ago, and its token is newer.
+type reconnectingSource struct {
+	b    *Bot
+	user store.UserKey
+	conn *store.Connection
+
+	mu    sync.Mutex
+	inner oauth2.TokenSource
+}
+
+func (s *reconnectingSource) source(ctx context.Context, c *store.Connection) oauth2.TokenSource {
+	cfg := s.b.cfg.OAuth.Config(c.EntraTenantID)
+	if s.b.cfg.DevOps.HTTPClient != nil {
+		ctx = context.WithValue(ctx, oauth2.HTTPClient, s.b.cfg.DevOps.HTTPClient)
+	}
+	tok := &oauth2.Token{AccessToken: c.AccessToken, RefreshToken: c.RefreshToken, Expiry: c.Expiry, TokenType: "Bearer"}
+	return devops.NewUserTokenSource(ctx, cfg, tok, func(nt *oauth2.Token) error {
+		return s.b.cfg.Store.UpdateTokens(context.WithoutCancel(ctx), s.user, nt.AccessToken, nt.RefreshToken, nt.Expiry)
+	})
+}
+
+func (s *reconnectingSource) Token() (*oauth2.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// The refresh outlives the request that started it: a later call in the same
+	// action may need it. Bound it anyway.
+	ctx := context.Background()
+	if s.inner == nil {
+		s.inner = s.source(ctx, s.conn)
+	}
+	tok, err := s.inner.Token()
+	if err == nil {
+		return tok, nil
+	}
+	if !errors.Is(err, devops.ErrNeedsReconnect) {
+		return nil, err
+	}
+	fresh, gerr := s.b.cfg.Store.GetConnection(ctx, s.user)
+	if gerr == nil && fresh.RefreshToken != s.conn.RefreshToken && fresh.Expiry.After(s.conn.Expiry) {
+		s.conn = fresh
+		s.inner = s.source(ctx, fresh)
+		if tok, err = s.inner.Token(); err == nil {
+			return tok, nil
+		}
+		if !errors.Is(err, devops.ErrNeedsReconnect) {
+			return nil, err
+		}
+	}
+	if merr := s.b.cfg.Store.MarkNeedsReconnect(ctx, s.user); merr != nil {
+		s.b.log.Warn("could not mark a connection as needing reconnect", "err", merr)
+	}
+	return nil, errNeedsReconnect
+}
+
+// needsSignIn reports whether err means the user must (re)connect.
+func needsSignIn(err error) bool {
+	return errors.Is(err, errNotConnected) || errors.Is(err, errNeedsReconnect) || errors.Is(err, devops.ErrNeedsReconnect) || apperr.Is(err, apperr.Unauthorized)
+}

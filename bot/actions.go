@@ -1,0 +1,762 @@
+package bot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sally-devops/devopsbot/apperr"
+	"github.com/sally-devops/devopsbot/devops"
+	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot/summary"
+	"github.com/sally-devops/devopsbot/teams"
+)
+
+// Card actions open forms in Teams dialogs (task/fetch, task/submit): a dialog is
+// private to the person who clicked, so one person's form never replaces the
+// shared summary card, and updating the shared card for everyone (to show what
+// was created) never wipes someone else's half-filled form.
+
+const (
+	actionCreate  = "create"
+	actionComment = "comment"
+	claimTTL      = 2 * time.Minute
+	maxTitle      = 255
+	maxTextInput  = 32000
+)
+
+// actionData is what our dialog cards submit: the action's own data merged with
+// the form's inputs (Teams merges them into one object).
+type actionData struct {
+	Sally     string `json:"sally"`
+	SummaryID string `json:"summaryId"`
+	InsightID string `json:"insightId"`
+	Next      string `json:"next"`
+
+	Project       string `json:"project"`
+	WorkItemType  string `json:"workItemType"`
+	AssignedTo    string `json:"assignedTo"`
+	AreaPath      string `json:"areaPath"`
+	IterationPath string `json:"iterationPath"`
+	Title         string `json:"title"`
+	Description   string `json:"description"`
+
+	WorkItemID     string `json:"workItemId"`
+	WorkItemSearch string `json:"workItemSearch"`
+	Comment        string `json:"comment"`
+
+	OrgURL string `json:"orgUrl"`
+	Code   string `json:"code"`
+}
+
+// actionCtx is everything an action needs about who clicked what.
+type actionCtx struct {
+	a       *teams.Activity
+	user    store.UserKey
+	data    actionData
+	sm      *store.Summary
+	insight summary.Insight
+}
+
+func (b *Bot) onTaskFetch(ctx context.Context, a *teams.Activity) (teams.InvokeResponse, error) {
+	b.rememberConversation(ctx, a)
+	ac, resp, ok := b.loadAction(ctx, a)
+	if !ok {
+		return resp, nil
+	}
+	switch ac.data.Sally {
+	case actionCreate, actionComment:
+		return b.openForm(ctx, ac, ac.data.Sally, nil, ""), nil
+	}
+	return b.dialogMessage("This button is not supported."), nil
+}
+
+func (b *Bot) onTaskSubmit(ctx context.Context, a *teams.Activity) (teams.InvokeResponse, error) {
+	ac, resp, ok := b.loadAction(ctx, a)
+	if !ok {
+		return resp, nil
+	}
+	d := ac.data
+	switch d.Sally {
+	case "create.reload":
+		return b.openForm(ctx, ac, actionCreate, &d, ""), nil
+	case "create.submit":
+		return b.submitCreate(ctx, ac), nil
+	case "comment.submit":
+		return b.submitComment(ctx, ac), nil
+	case "dialog.connect":
+		return b.dialogConnect(ctx, ac), nil
+	case "dialog.code":
+		card := b.completeConnect(ctx, a, d.Code)
+		if _, _, err := b.clientFor(ctx, ac.user); err != nil {
+			return b.dialogCard("Connect Azure DevOps", card), nil
+		}
+		next := d.Next
+		if next != actionComment {
+			next = actionCreate
+		}
+		return b.openForm(ctx, ac, next, nil, ""), nil
+	}
+	return b.dialogMessage("This form action is not supported."), nil
+}
+
+// loadAction checks a dialog invoke: who clicked, which summary and insight, and
+// that the summary was delivered to this very conversation.
+func (b *Bot) loadAction(ctx context.Context, a *teams.Activity) (*actionCtx, teams.InvokeResponse, bool) {
+	tv, err := a.TaskValue()
+	if err != nil || len(tv.Data) == 0 {
+		return nil, b.dialogMessage("That action could not be read."), false
+	}
+	var d actionData
+	if err := json.Unmarshal(tv.Data, &d); err != nil {
+		return nil, b.dialogMessage("That action could not be read."), false
+	}
+	u, err := userOf(a)
+	if err != nil {
+		return nil, b.dialogMessage(apperr.UserMessage(err)), false
+	}
+	if d.SummaryID == "" || d.InsightID == "" || len(d.SummaryID) > 100 || len(d.InsightID) > 200 {
+		return nil, b.dialogMessage("That action does not name a meeting insight."), false
+	}
+	sm, err := b.cfg.Store.GetSummary(ctx, d.SummaryID)
+	if apperr.Is(err, apperr.NotFound) {
+		return nil, b.dialogMessage("This meeting summary is no longer available (summaries are kept for a limited time)."), false
+	}
+	if err != nil {
+		return nil, b.dialogCard("Something went wrong", b.errorCard(ctx, "Meeting summary", err)), false
+	}
+	if sm.ConversationID != a.Conversation.ID {
+		b.log.WarnContext(ctx, "refused a card action for a summary delivered to another conversation", "summary", sm.ID, "request_id", teams.RequestID(ctx))
+		return nil, b.dialogMessage("This card belongs to another conversation."), false
+	}
+	i := slices.IndexFunc(sm.Insights, func(in summary.Insight) bool { return in.ID == d.InsightID })
+	if i < 0 {
+		return nil, b.dialogMessage("That insight is not part of this meeting summary."), false
+	}
+	return &actionCtx{a: a, user: u, data: d, sm: sm, insight: sm.Insights[i]}, teams.InvokeResponse{}, true
+}
+
+func (b *Bot) dialogMessage(text string) teams.InvokeResponse { return teams.TaskMessageResponse(text) }
+
+func (b *Bot) dialogCard(title string, card any) teams.InvokeResponse {
+	return teams.TaskCardResponse(title, card)
+}
+
+// openForm shows the create or comment form, or the connect step when the user
+// has no working connection. keep carries what the user typed (reload, errors).
+func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *actionData, errMsg string) teams.InvokeResponse {
+	title := "Create work item"
+	if action == actionComment {
+		title = "Add comment"
+	}
+	if action == actionCreate {
+		if link := b.existingCreate(ctx, ac.sm.ID, ac.insight.ID); link != nil {
+			return b.dialogCard(title, b.alreadyDoneCard(link))
+		}
+	}
+	client, conn, err := b.clientFor(ctx, ac.user)
+	if err != nil {
+		if needsSignIn(err) {
+			return b.dialogCard("Connect Azure DevOps", b.dialogConnectCard(ac, action, "", reconnectHint(err)))
+		}
+		return b.dialogCard(title, b.errorCard(ctx, title, err))
+	}
+	bctx, cancel := context.WithTimeout(ctx, b.cfg.ActionBudget)
+	defer cancel()
+	if action == actionComment {
+		v := b.commentFormView(ac, conn, keep)
+		v.Error = errMsg
+		return b.dialogCard(title, b.commentFormCard(v))
+	}
+	v, err := b.createFormView(bctx, ac, client, conn, keep)
+	if err != nil {
+		if needsSignIn(err) {
+			return b.dialogCard("Connect Azure DevOps", b.dialogConnectCard(ac, action, "", reconnectHint(err)))
+		}
+		return b.dialogCard(title, b.errorCard(ctx, title, err))
+	}
+	if errMsg != "" {
+		v.Error = errMsg
+	}
+	return b.dialogCard(title, b.createFormCard(v))
+}
+
+func reconnectHint(err error) string {
+	if apperr.Is(err, apperr.Unauthorized) && !strings.Contains(apperr.UserMessage(err), "first") {
+		return apperr.UserMessage(err)
+	}
+	return ""
+}
+
+func (b *Bot) existingCreate(ctx context.Context, summaryID, insightID string) *store.InsightLink {
+	links, err := b.cfg.Store.ListLinks(ctx, summaryID)
+	if err != nil {
+		return nil
+	}
+	for i := range links {
+		l := &links[i]
+		if l.Key.InsightID == insightID && l.Key.Action == actionCreate && l.State == store.LinkState("done") {
+			return l
+		}
+	}
+	return nil
+}
+
+// createForm is the view model of the create form.
+type createForm struct {
+	SummaryID, InsightID string
+	InsightText          string
+	Projects             []string
+	Project              string
+	Types                []string
+	Type                 string
+	Members              []devops.Identity
+	AssignedTo           string
+	Areas                []string
+	Area                 string
+	Iterations           []string
+	Iteration            string
+	Title, Description   string
+	Error                string
+}
+
+func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.Client, conn *store.Connection, keep *actionData) (*createForm, error) {
+	projects, err := b.cfg.Metadata.Projects(ctx, conn.OrgURL+"|"+ac.user.TenantID+"|"+ac.user.AADObjectID, client)
+	if err != nil {
+		return nil, err
+	}
+	if len(projects) == 0 {
+		return nil, apperr.New(apperr.Forbidden, "Your account can't see any project in "+conn.OrgName+".")
+	}
+	prefs, _ := b.cfg.Store.GetPrefs(ctx, ac.user)
+	if prefs == nil {
+		prefs = &store.Prefs{}
+	}
+	v := &createForm{SummaryID: ac.sm.ID, InsightID: ac.insight.ID, InsightText: ac.insight.Text}
+	for _, p := range projects {
+		v.Projects = append(v.Projects, p.Name)
+	}
+	v.Project = pick(v.Projects, first(keep, func(d *actionData) string { return d.Project }), prefs.Project)
+	fd, err := b.cfg.Metadata.FormData(ctx, client, v.Project)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range fd.Types {
+		v.Types = append(v.Types, t.Name)
+	}
+	v.Areas = fd.Areas
+	for _, it := range fd.Iterations {
+		v.Iterations = append(v.Iterations, it.Path)
+	}
+	v.Members = fd.Members
+	var memberNames []string
+	for _, m := range fd.Members {
+		memberNames = append(memberNames, m.UniqueName)
+	}
+	samePrefsProject := prefs.Project == v.Project
+	kept := func(f func(*actionData) string) string { return first(keep, f) }
+	v.Type = pick(v.Types, kept(func(d *actionData) string { return d.WorkItemType }), prefs.WorkItemType, defaultType(ac.insight.Kind), "Task", "Issue")
+	areaPref, iterPref := "", ""
+	if samePrefsProject {
+		areaPref, iterPref = prefs.AreaPath, prefs.IterationPath
+	}
+	current := ""
+	if fd.Defaults.CurrentIteration != nil {
+		current = fd.Defaults.CurrentIteration.Path
+	}
+	v.Area = pick(v.Areas, kept(func(d *actionData) string { return d.AreaPath }), areaPref, fd.Defaults.DefaultArea)
+	v.Iteration = pick(v.Iterations, kept(func(d *actionData) string { return d.IterationPath }), iterPref, current)
+	v.AssignedTo = pick(memberNames, kept(func(d *actionData) string { return d.AssignedTo }), ownerMatch(fd.Members, ac.insight.Owner), conn.UniqueName)
+	if keep != nil {
+		v.Title, v.Description = keep.Title, keep.Description
+	} else {
+		v.Title = prefillTitle(ac.insight.Text)
+		v.Description = b.prefillDescription(ac)
+	}
+	return v, nil
+}
+
+// pick returns the first candidate that is among the choices, else the first choice.
+func pick(choices []string, candidates ...string) string {
+	for _, c := range candidates {
+		if c == "" {
+			continue
+		}
+		for _, ch := range choices {
+			if strings.EqualFold(ch, c) {
+				return ch
+			}
+		}
+	}
+	if len(choices) > 0 {
+		return choices[0]
+	}
+	return ""
+}
+
+func first(keep *actionData, f func(*actionData) string) string {
+	if keep == nil {
+		return ""
+	}
+	return f(keep)
+}
+
+func defaultType(k summary.Kind) string {
+	switch k {
+	case summary.KindTask, summary.KindNextStep:
+		return "Task"
+	}
+	return ""
+}
+
+// ownerMatch finds the member an insight's owner names, by display name or email.
+func ownerMatch(members []devops.Identity, owner string) string {
+	owner = strings.TrimSpace(strings.TrimPrefix(owner, "@"))
+	if owner == "" {
+		return ""
+	}
+	for _, m := range members {
+		if strings.EqualFold(m.DisplayName, owner) || strings.EqualFold(m.UniqueName, owner) {
+			return m.UniqueName
+		}
+	}
+	// "Alex" matches "Alex Wilber" when exactly one member has that first name.
+	var hit string
+	for _, m := range members {
+		if f, _, _ := strings.Cut(m.DisplayName, " "); strings.EqualFold(f, owner) {
+			if hit != "" {
+				return ""
+			}
+			hit = m.UniqueName
+		}
+	}
+	return hit
+}
+
+// prefillTitle keeps the title within Azure DevOps' 255 characters, cut at a word.
+func prefillTitle(text string) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if utf8.RuneCountInString(text) <= maxTitle {
+		return text
+	}
+	r := []rune(text)[:maxTitle-1]
+	s := string(r)
+	if i := strings.LastIndex(s, " "); i > maxTitle/2 {
+		s = s[:i]
+	}
+	return s + "…"
+}
+
+func (b *Bot) prefillDescription(ac *actionCtx) string {
+	var sb strings.Builder
+	sb.WriteString(ac.insight.Text)
+	sb.WriteString("\n\n")
+	m := ac.sm.Meeting
+	sb.WriteString("From the meeting \"" + m.Title + "\"")
+	if !m.Start.IsZero() {
+		sb.WriteString(" on " + m.Start.UTC().Format("2 January 2006, 15:04 MST"))
+	}
+	sb.WriteString(".")
+	if ac.insight.Owner != "" {
+		sb.WriteString("\nOwner: " + ac.insight.Owner)
+	}
+	if ac.insight.Due != "" {
+		sb.WriteString("\nDue: " + ac.insight.Due)
+	}
+	if m.JoinURL != "" {
+		sb.WriteString("\nMeeting link: " + m.JoinURL)
+	}
+	return sb.String()
+}
+
+// commentForm is the view model of the comment form.
+type commentForm struct {
+	SummaryID, InsightID string
+	WorkItemID           string
+	Comment              string
+	Error                string
+}
+
+func (b *Bot) commentFormView(ac *actionCtx, conn *store.Connection, keep *actionData) *commentForm {
+	v := &commentForm{SummaryID: ac.sm.ID, InsightID: ac.insight.ID}
+	if keep != nil {
+		v.WorkItemID, v.Comment = keep.WorkItemID, keep.Comment
+		if v.WorkItemID == "" {
+			v.WorkItemID = keep.WorkItemSearch
+		}
+		return v
+	}
+	v.Comment = b.prefillDescription(ac)
+	return v
+}
+
+// marker is the hidden reference put on a created work item so that after an
+// ambiguous failure (the request went out, the answer was lost) we can find the
+// item instead of creating a second one. Same insight, same marker.
+func marker(key store.ActionKey) string {
+	h := sha256.Sum256([]byte(key.SummaryID + "\x00" + key.InsightID + "\x00" + key.Action))
+	return "sally-" + hex.EncodeToString(h[:10])
+}
+
+// checkCreateInput validates on the server what the card already checked.
+func checkCreateInput(d *actionData) string {
+	var missing []string
+	for _, f := range []struct{ v, name string }{
+		{d.Project, "Project"}, {d.WorkItemType, "Work item type"}, {d.AssignedTo, "Responsible user"},
+		{d.AreaPath, "Area"}, {d.IterationPath, "Iteration"}, {strings.TrimSpace(d.Title), "Title"},
+	} {
+		if f.v == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return "Please fill in: " + strings.Join(missing, ", ") + "."
+	}
+	if utf8.RuneCountInString(d.Title) > maxTitle {
+		return fmt.Sprintf("The title may hold at most %d characters.", maxTitle)
+	}
+	if len(d.Description) > maxTextInput {
+		return "The description is too long."
+	}
+	return ""
+}
+
+func (b *Bot) submitCreate(ctx context.Context, ac *actionCtx) teams.InvokeResponse {
+	d := ac.data
+	if msg := checkCreateInput(&d); msg != "" {
+		return b.openForm(ctx, ac, actionCreate, &d, msg)
+	}
+	client, conn, err := b.clientFor(ctx, ac.user)
+	if err != nil {
+		if needsSignIn(err) {
+			return b.dialogCard("Connect Azure DevOps", b.dialogConnectCard(ac, actionCreate, "", reconnectHint(err)))
+		}
+		return b.openForm(ctx, ac, actionCreate, &d, apperr.UserMessage(err))
+	}
+	key := store.ActionKey{SummaryID: ac.sm.ID, InsightID: ac.insight.ID, Action: actionCreate}
+	mk := marker(key)
+	link, claimed, err := b.cfg.Store.ClaimAction(ctx, key, ac.user, ac.a.From.Name, mk, claimTTL)
+	if err != nil {
+		return b.openForm(ctx, ac, actionCreate, &d, apperr.UserMessage(err))
+	}
+	if !claimed {
+		return b.dialogCard("Create work item", b.alreadyDoneCard(link))
+	}
+	nw := devops.NewWorkItem{
+		Project: d.Project, Type: d.WorkItemType, Title: strings.TrimSpace(d.Title), Description: d.Description,
+		AssignedTo: d.AssignedTo, AreaPath: d.AreaPath, IterationPath: d.IterationPath,
+		Tags: []string{"Sally"}, Marker: mk,
+	}
+	// The write runs on its own clock: if Teams' invoke budget runs out first the
+	// dialog says "Creating..." and the shared card shows the result when it lands.
+	done := make(chan teams.InvokeResponse, 1)
+	go func() {
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+		defer cancel()
+		done <- b.doCreate(wctx, ac, client, conn, link, nw)
+	}()
+	select {
+	case resp := <-done:
+		return resp
+	case <-time.After(b.cfg.ActionBudget):
+		return b.dialogCard("Create work item", b.workingCard("Creating the work item in Azure DevOps… It will show on the meeting card when it is ready."))
+	}
+}
+
+func (b *Bot) doCreate(ctx context.Context, ac *actionCtx, client *devops.Client, conn *store.Connection, link *store.InsightLink, nw devops.NewWorkItem) teams.InvokeResponse {
+	d := ac.data
+	wi, err := b.createOnce(ctx, client, nw, link)
+	if err != nil {
+		if rerr := b.cfg.Store.ReleaseAction(ctx, link.Key); rerr != nil {
+			b.log.WarnContext(ctx, "could not release a claim", "err", rerr)
+		}
+		b.audit(ctx, ac, conn, "create_work_item", d.Project, 0, 0, "failed", apperr.KindOf(err).String())
+		if needsSignIn(err) {
+			return b.dialogCard("Connect Azure DevOps", b.dialogConnectCard(ac, actionCreate, "", reconnectHint(err)))
+		}
+		if apperr.KindOf(err) == apperr.Internal {
+			return b.openForm(ctx, ac, actionCreate, &d, "Something went wrong on our side (reference "+b.reference(ctx, "create work item failed", err)+"). Your input is kept: try again.")
+		}
+		return b.openForm(ctx, ac, actionCreate, &d, failureText(err))
+	}
+	link.State = store.LinkState("done")
+	link.OrgURL, link.Project = conn.OrgURL, d.Project
+	link.WorkItemID, link.WorkItemType, link.WorkItemTitle, link.WorkItemURL = wi.ID, wi.Type, wi.Title, wi.URL
+	link.CompletedAt = b.now()
+	if err := b.cfg.Store.CompleteAction(ctx, link); err != nil {
+		b.log.ErrorContext(ctx, "created a work item but could not record it", "work_item", wi.ID, "err", err)
+	}
+	b.audit(ctx, ac, conn, "create_work_item", d.Project, wi.ID, 0, "ok", "")
+	if err := b.cfg.Store.SavePrefs(ctx, ac.user, store.Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath, IterationPath: d.IterationPath, UpdatedAt: b.now()}); err != nil {
+		b.log.WarnContext(ctx, "could not save the user's choices", "err", err)
+	}
+	b.refreshSummaryCards(ctx, ac.sm.ID)
+	return b.dialogCard("Work item created", b.createdCard(link))
+}
+
+// createOnce creates the work item unless an earlier attempt (a crashed replica,
+// a lost answer) already did: then it returns that item. The marker lookup before
+// the write costs one query and is what makes "one insight, one work item" hold
+// across replicas and retries.
+func (b *Bot) createOnce(ctx context.Context, client *devops.Client, nw devops.NewWorkItem, link *store.InsightLink) (*devops.WorkItem, error) {
+	if found, err := client.FindByMarker(ctx, nw.Project, nw.Marker); err == nil {
+		b.log.InfoContext(ctx, "an earlier attempt had created this work item", "work_item", found.ID)
+		return found, nil
+	} else if !apperr.Is(err, apperr.NotFound) {
+		return nil, err
+	}
+	wi, err := client.CreateWorkItem(ctx, nw)
+	if err == nil {
+		return wi, nil
+	}
+	if !ambiguous(err) {
+		return nil, err
+	}
+	found, ferr := client.FindByMarker(ctx, nw.Project, nw.Marker)
+	if ferr == nil {
+		b.log.InfoContext(ctx, "found the work item an ambiguous create had made", "work_item", found.ID)
+		return found, nil
+	}
+	return nil, err
+}
+
+// ambiguous reports whether a write may have happened although it failed.
+func ambiguous(err error) bool {
+	k := apperr.KindOf(err)
+	return k == apperr.Unavailable || k == apperr.Internal
+}
+
+// failureText is what a user sees for an Azure DevOps failure; nothing they typed is lost.
+func failureText(err error) string {
+	switch apperr.KindOf(err) {
+	case apperr.RateLimited:
+		s := int(apperr.RetryAfterOf(err).Round(time.Second) / time.Second)
+		if s <= 0 {
+			s = 30
+		}
+		return fmt.Sprintf("Azure DevOps is rate limiting your account. Try again in %d s; your input is kept.", s)
+	case apperr.Forbidden:
+		return "You don't have permission to do this in Azure DevOps: " + apperr.UserMessage(err)
+	case apperr.Unavailable:
+		return "Azure DevOps is unavailable right now. Try again in a moment; your input is kept."
+	case apperr.Invalid, apperr.NotFound:
+		return "Azure DevOps said: " + apperr.UserMessage(err)
+	}
+	return apperr.UserMessage(err)
+}
+
+// parseWorkItemID accepts "123", "#123" and a typeahead choice value.
+func parseWorkItemID(s string) (int, bool) {
+	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "#"))
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 || n > 1<<31-1 {
+		return 0, false
+	}
+	return n, true
+}
+
+func (b *Bot) submitComment(ctx context.Context, ac *actionCtx) teams.InvokeResponse {
+	d := ac.data
+	raw := d.WorkItemSearch
+	if raw == "" {
+		raw = d.WorkItemID
+	}
+	id, ok := parseWorkItemID(raw)
+	switch {
+	case !ok:
+		return b.openForm(ctx, ac, actionComment, &d, "Enter the work item's number, like 1234 or #1234.")
+	case strings.TrimSpace(d.Comment) == "":
+		return b.openForm(ctx, ac, actionComment, &d, "Please write the comment.")
+	case len(d.Comment) > maxTextInput:
+		return b.openForm(ctx, ac, actionComment, &d, "The comment is too long.")
+	}
+	client, conn, err := b.clientFor(ctx, ac.user)
+	if err != nil {
+		if needsSignIn(err) {
+			return b.dialogCard("Connect Azure DevOps", b.dialogConnectCard(ac, actionComment, "", reconnectHint(err)))
+		}
+		return b.openForm(ctx, ac, actionComment, &d, apperr.UserMessage(err))
+	}
+	key := store.ActionKey{SummaryID: ac.sm.ID, InsightID: ac.insight.ID, Action: actionComment, Target: strconv.Itoa(id)}
+	link, claimed, err := b.cfg.Store.ClaimAction(ctx, key, ac.user, ac.a.From.Name, marker(key), claimTTL)
+	if err != nil {
+		return b.openForm(ctx, ac, actionComment, &d, apperr.UserMessage(err))
+	}
+	if !claimed {
+		return b.dialogCard("Add comment", b.alreadyDoneCard(link))
+	}
+	done := make(chan teams.InvokeResponse, 1)
+	go func() {
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+		defer cancel()
+		done <- b.doComment(wctx, ac, client, conn, link, id)
+	}()
+	select {
+	case resp := <-done:
+		return resp
+	case <-time.After(b.cfg.ActionBudget):
+		return b.dialogCard("Add comment", b.workingCard("Adding the comment in Azure DevOps… It will show on the meeting card when it is done."))
+	}
+}
+
+func (b *Bot) doComment(ctx context.Context, ac *actionCtx, client *devops.Client, conn *store.Connection, link *store.InsightLink, id int) teams.InvokeResponse {
+	d := ac.data
+	wi, err := client.GetWorkItem(ctx, id)
+	if err != nil {
+		_ = b.cfg.Store.ReleaseAction(ctx, link.Key)
+		if needsSignIn(err) {
+			return b.dialogCard("Connect Azure DevOps", b.dialogConnectCard(ac, actionComment, "", reconnectHint(err)))
+		}
+		if apperr.Is(err, apperr.NotFound) {
+			return b.openForm(ctx, ac, actionComment, &d, fmt.Sprintf("Work item %d does not exist, or you can't see it.", id))
+		}
+		return b.openForm(ctx, ac, actionComment, &d, failureText(err))
+	}
+	c, err := client.AddComment(ctx, wi.Project, id, d.Comment)
+	if err != nil {
+		_ = b.cfg.Store.ReleaseAction(ctx, link.Key)
+		b.audit(ctx, ac, conn, "add_comment", wi.Project, id, 0, "failed", apperr.KindOf(err).String())
+		if needsSignIn(err) {
+			return b.dialogCard("Connect Azure DevOps", b.dialogConnectCard(ac, actionComment, "", reconnectHint(err)))
+		}
+		return b.openForm(ctx, ac, actionComment, &d, failureText(err))
+	}
+	link.State = store.LinkState("done")
+	link.OrgURL, link.Project = conn.OrgURL, wi.Project
+	link.WorkItemID, link.WorkItemType, link.WorkItemTitle, link.WorkItemURL = wi.ID, wi.Type, wi.Title, wi.URL
+	link.CommentID = c.ID
+	link.CompletedAt = b.now()
+	if err := b.cfg.Store.CompleteAction(ctx, link); err != nil {
+		b.log.ErrorContext(ctx, "added a comment but could not record it", "work_item", id, "err", err)
+	}
+	b.audit(ctx, ac, conn, "add_comment", wi.Project, id, c.ID, "ok", "")
+	b.refreshSummaryCards(ctx, ac.sm.ID)
+	return b.dialogCard("Comment added", b.commentedCard(link))
+}
+
+func (b *Bot) audit(ctx context.Context, ac *actionCtx, conn *store.Connection, action, project string, wid, cid int, outcome, detail string) {
+	rec := store.AuditRecord{
+		Time: b.now(), User: ac.user, UserName: ac.a.From.Name, Action: action, OrgURL: conn.OrgURL, Project: project,
+		WorkItemID: wid, CommentID: cid, SummaryID: ac.sm.ID, InsightID: ac.insight.ID, Outcome: outcome, Detail: detail,
+	}
+	if err := b.cfg.Store.AddAudit(context.WithoutCancel(ctx), rec); err != nil {
+		b.log.ErrorContext(ctx, "could not write an audit record", "err", err, "action", action)
+	}
+}
+
+// refreshSummaryCards updates the shared summary card(s) for everyone in the chat.
+func (b *Bot) refreshSummaryCards(ctx context.Context, summaryID string) {
+	sm, err := b.cfg.Store.GetSummary(ctx, summaryID)
+	if err != nil {
+		b.log.WarnContext(ctx, "could not reload a summary to update its card", "err", err)
+		return
+	}
+	ref, err := b.cfg.Store.GetConversationRef(ctx, sm.ConversationID)
+	if err != nil {
+		b.log.WarnContext(ctx, "could not find the conversation to update a card", "err", err)
+		return
+	}
+	links, err := b.cfg.Store.ListLinks(ctx, summaryID)
+	if err != nil {
+		b.log.WarnContext(ctx, "could not list a summary's results", "err", err)
+		return
+	}
+	out := b.summaryCards(sm, links)
+	posted := sm.Cards
+	changed := false
+	for i, c := range out {
+		if i < len(posted) && posted[i].ActivityID != "" {
+			if err := b.cfg.Connector.UpdateActivity(ctx, ref.ServiceURL, ref.ConversationID, posted[i].ActivityID, teams.NewCardMessage(c.card)); err != nil {
+				b.log.WarnContext(ctx, "could not update a summary card", "err", err)
+			}
+			continue
+		}
+		id, err := b.cfg.Connector.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, teams.NewCardMessage(c.card))
+		if err != nil {
+			b.log.WarnContext(ctx, "could not post a summary card", "err", err)
+			continue
+		}
+		posted = append(posted, store.PostedCard{ActivityID: id, InsightIDs: c.insightIDs})
+		changed = true
+	}
+	if changed {
+		_ = b.cfg.Store.SetSummaryCards(ctx, summaryID, posted)
+	}
+}
+
+// dialogConnect handles the organization URL typed in the dialog's connect step.
+func (b *Bot) dialogConnect(ctx context.Context, ac *actionCtx) teams.InvokeResponse {
+	next := ac.data.Next
+	if next != actionComment {
+		next = actionCreate
+	}
+	if b.cfg.Demo != nil {
+		if _, err := b.connectDemo(ctx, ac.a); err != nil {
+			return b.dialogCard("Connect Azure DevOps", b.errorCard(ctx, "Connect", err))
+		}
+		return b.openForm(ctx, ac, next, nil, "")
+	}
+	if b.cfg.OAuth == nil {
+		b.logMissingOAuth(ctx)
+		return b.dialogCard("Connect Azure DevOps", b.notConfiguredCard())
+	}
+	org, err := devops.NormalizeOrgURL(ac.data.OrgURL)
+	if err != nil {
+		return b.dialogCard("Connect Azure DevOps", b.dialogConnectCard(ac, next, ac.data.OrgURL, apperr.UserMessage(err)))
+	}
+	link, err := b.prepareSignIn(ctx, ac.a, org)
+	if err != nil {
+		if apperr.Is(err, apperr.Invalid) {
+			return b.dialogCard("Connect Azure DevOps", b.dialogConnectCard(ac, next, ac.data.OrgURL, apperr.UserMessage(err)))
+		}
+		return b.dialogCard("Connect Azure DevOps", b.errorCard(ctx, "Connect", err))
+	}
+	return b.dialogCard("Connect Azure DevOps", b.dialogSignInCard(ac, next, org, link))
+}
+
+// onSearch answers typeahead searches for work items in the comment form.
+func (b *Bot) onSearch(ctx context.Context, a *teams.Activity) (teams.InvokeResponse, error) {
+	sv, err := a.SearchValue()
+	if err != nil || sv.Dataset != "workitems" {
+		return teams.ErrorResponse(http.StatusBadRequest, "BadRequest", "Unknown search."), nil
+	}
+	u, err := userOf(a)
+	if err != nil {
+		return teams.SearchResponse(nil), nil
+	}
+	client, _, err := b.clientFor(ctx, u)
+	if err != nil {
+		return teams.SearchResponse(nil), nil
+	}
+	q := strings.TrimSpace(sv.QueryText)
+	if len(q) < 1 || len(q) > 200 {
+		return teams.SearchResponse(nil), nil
+	}
+	prefs, _ := b.cfg.Store.GetPrefs(ctx, u)
+	project := ""
+	if prefs != nil {
+		project = prefs.Project
+	}
+	top := sv.QueryOptions.Top
+	if top <= 0 || top > 25 {
+		top = 15
+	}
+	items, err := client.SearchWorkItems(ctx, project, q, top)
+	if err != nil {
+		b.log.InfoContext(ctx, "work item search failed", "kind", apperr.KindOf(err).String())
+		return teams.SearchResponse(nil), nil
+	}
+	res := make([]teams.SearchResult, 0, len(items))
+	for _, it := range items {
+		res = append(res, teams.SearchResult{Title: fmt.Sprintf("%s %d: %s", it.Type, it.ID, it.Title), Value: strconv.Itoa(it.ID)})
+	}
+	return teams.SearchResponse(res), nil
+}

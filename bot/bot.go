@@ -1,0 +1,193 @@
+// Package bot is the application: chat commands, the connect flow, summary intake
+// and delivery, and the card actions that create work items and add comments. It
+// depends on the outside world only through the small interfaces in deps.go and
+// the typed clients of the teams and devops packages.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sally-devops/devopsbot/apperr"
+	"github.com/sally-devops/devopsbot/devops"
+	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot/teams"
+)
+
+// Config wires the bot. cmd/devopsbot fills it from the environment; tests fill it
+// with fakes.
+type Config struct {
+	Logger    *slog.Logger
+	Store     Store
+	Connector Connector
+
+	// BotAppID is the bot's own id; empty in local development.
+	BotAppID string
+	// PublicURL is the bot's external base URL (sign-in links, OAuth redirect).
+	PublicURL string
+
+	// OAuth is the Entra ID app for Azure DevOps; nil when not configured, and then
+	// MissingOAuth names the settings an administrator must provide.
+	OAuth        *devops.OAuthSettings
+	MissingOAuth []string
+	// FixedTenantID pins the Entra tenant (single-organization deployments).
+	FixedTenantID string
+	// Tenants discovers an organization's tenant; required unless FixedTenantID is set.
+	Tenants TenantResolver
+	// DevOps is how clients reach Azure DevOps (hosts, HTTP client).
+	DevOps devops.Options
+	// Metadata caches form choices; one per process.
+	Metadata *devops.MetadataCache
+
+	// WebhookSecret is the Standard Webhooks key (decoded); nil disables /api/summaries.
+	WebhookSecret []byte
+
+	// Demo, when set, replaces Azure DevOps sign-in with a fake organization and
+	// says so on every card.
+	Demo *Demo
+
+	// ActionBudget bounds the synchronous part of a card action (Teams waits 10-15 s).
+	ActionBudget time.Duration
+	Now          func() time.Time
+}
+
+// TenantResolver finds the Entra tenant behind an Azure DevOps organization.
+type TenantResolver interface {
+	Resolve(ctx context.Context, org devops.Org) (string, error)
+}
+
+// Demo is the demo mode: a fake organization and the token it accepts.
+type Demo struct {
+	Org      devops.Org
+	Token    string
+	Identity devops.Identity
+}
+
+// Bot is the application.
+type Bot struct {
+	cfg Config
+	log *slog.Logger
+	now func() time.Time
+}
+
+// New returns a bot. It panics only on programmer error (missing required wiring).
+func New(cfg Config) *Bot {
+	if cfg.Store == nil || cfg.Connector == nil {
+		panic("bot: Store and Connector are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ActionBudget <= 0 {
+		cfg.ActionBudget = 8 * time.Second
+	}
+	if cfg.Metadata == nil {
+		cfg.Metadata = devops.NewMetadataCache(10 * time.Minute)
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	return &Bot{cfg: cfg, log: cfg.Logger, now: cfg.Now}
+}
+
+// Register routes Teams activities to the bot.
+func (b *Bot) Register(r *teams.Router) {
+	r.OnMessage(b.onMessage)
+	r.OnConversationUpdate(b.onConversationUpdate)
+	r.OnInstallationUpdate(b.onInstallationUpdate)
+	r.OnInvoke("adaptiveCard/action", b.onCardAction)
+	r.OnInvoke("task/fetch", b.onTaskFetch)
+	r.OnInvoke("task/submit", b.onTaskSubmit)
+	r.OnInvoke("application/search", b.onSearch)
+}
+
+// Routes returns the bot's own HTTP endpoints (besides /api/messages).
+func (b *Bot) Routes() map[string]http.Handler {
+	return map[string]http.Handler{
+		"/api/summaries":  http.HandlerFunc(b.serveSummaries),
+		"/oauth/start":    http.HandlerFunc(b.serveOAuthStart),
+		"/oauth/callback": http.HandlerFunc(b.serveOAuthCallback),
+	}
+}
+
+// ConnectConfigured reports whether users can link Azure DevOps accounts.
+func (b *Bot) ConnectConfigured() bool { return b.cfg.Demo != nil || b.cfg.OAuth != nil }
+
+// userOf identifies the Teams user behind an activity. Teams always sends the AAD
+// object id; the Playground sends a fake one. Without it we cannot bind tokens.
+func userOf(a *teams.Activity) (store.UserKey, error) {
+	u := store.UserKey{TenantID: a.TenantID(), AADObjectID: a.From.AADObjectID}
+	if u.AADObjectID == "" {
+		return u, apperr.New(apperr.Invalid, "I can't tell who you are in this chat, so I can't use your Azure DevOps account here.")
+	}
+	return u, nil
+}
+
+// rememberConversation records how to reach this chat later. Failures are logged,
+// never shown: the user's request does not depend on it.
+func (b *Bot) rememberConversation(ctx context.Context, a *teams.Activity) {
+	if a.Conversation.ID == "" || a.ServiceURL == "" {
+		return
+	}
+	ref := &store.ConversationRef{
+		ConversationID:   a.Conversation.ID,
+		ServiceURL:       a.ServiceURL,
+		TenantID:         a.TenantID(),
+		BotID:            a.Recipient.ID,
+		BotName:          a.Recipient.Name,
+		ConversationType: a.Conversation.ConversationType,
+		UpdatedAt:        b.now(),
+	}
+	if a.Conversation.ConversationType == "personal" || a.Conversation.ConversationType == "" {
+		ref.UserAADObjectID = a.From.AADObjectID
+	}
+	if err := b.cfg.Store.SaveConversationRef(ctx, ref); err != nil {
+		b.log.WarnContext(ctx, "could not record the conversation", "conversation", a.Conversation.ID, "err", err, "request_id", teams.RequestID(ctx))
+	}
+}
+
+// reply posts an activity into the conversation the activity came from.
+func (b *Bot) reply(ctx context.Context, a *teams.Activity, out *teams.Activity) (string, error) {
+	id, err := b.cfg.Connector.SendToConversation(ctx, a.ServiceURL, a.Conversation.ID, out)
+	if err != nil {
+		b.log.ErrorContext(ctx, "could not send a reply", "conversation", a.Conversation.ID, "err", err, "request_id", teams.RequestID(ctx))
+	}
+	return id, err
+}
+
+func (b *Bot) replyText(ctx context.Context, a *teams.Activity, text string) {
+	_, _ = b.reply(ctx, a, teams.NewMessage(text))
+}
+
+func (b *Bot) replyCard(ctx context.Context, a *teams.Activity, card any) {
+	_, _ = b.reply(ctx, a, teams.NewCardMessage(card))
+}
+
+// reference returns a short id to quote in an apology, and logs the cause under it.
+func (b *Bot) reference(ctx context.Context, what string, err error) string {
+	ref := teams.RequestID(ctx)
+	if ref == "" {
+		ref = randomID(6)
+	}
+	b.log.ErrorContext(ctx, what, "err", err, "request_id", ref, "kind", apperr.KindOf(err).String())
+	return ref
+}
+
+// decodeData reads the "sally" action data that our cards carry.
+func decodeData(raw json.RawMessage, v any) error {
+	if len(raw) == 0 {
+		return apperr.New(apperr.Invalid, "The card sent no data.")
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return apperr.Wrap(apperr.Invalid, "The card sent data I don't understand.", err)
+	}
+	return nil
+}
+
+var errNotConnected = errors.New("not connected")

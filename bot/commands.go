@@ -1,0 +1,224 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"regexp"
+	"strings"
+
+	"github.com/sally-devops/devopsbot/apperr"
+	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot/summary"
+	"github.com/sally-devops/devopsbot/teams"
+)
+
+// command is a parsed chat command.
+type command struct {
+	name string // help, connect, disconnect, status, code, paste, unknown
+	arg  string
+}
+
+var (
+	spaces      = regexp.MustCompile(`\s+`)
+	codePattern = regexp.MustCompile(`^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$`)
+)
+
+// parseCommand understands what people type: "help", "/help", "@Sally help" (the
+// mention is stripped before), any case, extra spaces; a pasted summary is
+// recognised by having several lines.
+func parseCommand(text string) command {
+	raw := strings.TrimSpace(text)
+	if raw == "" {
+		return command{name: "empty"}
+	}
+	if strings.Count(raw, "\n") >= 2 {
+		return command{name: "paste", arg: raw}
+	}
+	norm := strings.TrimPrefix(spaces.ReplaceAllString(raw, " "), "/")
+	lower := strings.ToLower(norm)
+	switch {
+	case lower == "help" || lower == "?" || lower == "commands":
+		return command{name: "help"}
+	case lower == "status":
+		return command{name: "status"}
+	case lower == "disconnect devops" || lower == "disconnect":
+		return command{name: "disconnect"}
+	case lower == "connect devops" || lower == "connect":
+		return command{name: "connect"}
+	case strings.HasPrefix(lower, "connect devops "):
+		return command{name: "connect", arg: strings.TrimSpace(norm[len("connect devops "):])}
+	case strings.HasPrefix(lower, "code "):
+		return command{name: "code", arg: strings.TrimSpace(norm[len("code "):])}
+	case codePattern.MatchString(norm):
+		return command{name: "code", arg: norm}
+	}
+	return command{name: "unknown", arg: norm}
+}
+
+func (b *Bot) onMessage(ctx context.Context, a *teams.Activity) error {
+	b.rememberConversation(ctx, a)
+	text := a.TextWithoutMention()
+	if text == "" && len(a.Value) > 0 {
+		// An Action.Submit outside a dialog. Our buttons open dialogs; a client
+		// that cannot open them sends the data as a message instead.
+		b.replyText(ctx, a, "That button opens a form in a Teams dialog, which this client can't show. Please use Microsoft Teams (desktop, web or mobile).")
+		return nil
+	}
+	cmd := parseCommand(text)
+	switch cmd.name {
+	case "help":
+		b.replyCard(ctx, a, b.helpCard())
+	case "status":
+		b.sendStatus(ctx, a)
+	case "disconnect":
+		b.disconnect(ctx, a)
+	case "connect":
+		b.startConnect(ctx, a, cmd.arg)
+	case "code":
+		b.completeConnectFromChat(ctx, a, cmd.arg)
+	case "paste":
+		b.acceptPastedSummary(ctx, a, cmd.arg)
+	case "empty":
+		// An empty message (for example only an @mention): say what we can do.
+		b.replyText(ctx, a, hintText)
+	default:
+		b.replyText(ctx, a, hintText)
+	}
+	return nil
+}
+
+var hintText = cards.Hint()
+
+func (b *Bot) onConversationUpdate(ctx context.Context, a *teams.Activity) error {
+	for _, m := range a.MembersAdded {
+		if m.ID == a.Recipient.ID {
+			b.rememberConversation(ctx, a)
+			b.welcomeOnce(ctx, a)
+			return nil
+		}
+	}
+	for _, m := range a.MembersRemoved {
+		if m.ID == a.Recipient.ID {
+			return b.forgetConversation(ctx, a)
+		}
+	}
+	return nil
+}
+
+func (b *Bot) onInstallationUpdate(ctx context.Context, a *teams.Activity) error {
+	switch strings.ToLower(a.Action) {
+	case "add", "add-upgrade":
+		b.rememberConversation(ctx, a)
+		b.welcomeOnce(ctx, a)
+	case "remove", "remove-upgrade":
+		return b.forgetConversation(ctx, a)
+	}
+	return nil
+}
+
+// welcomeOnce posts the welcome card the first time the bot arrives in a chat:
+// Teams sends both an installationUpdate and a conversationUpdate for one install,
+// and may repeat them.
+func (b *Bot) welcomeOnce(ctx context.Context, a *teams.Activity) {
+	first, err := b.cfg.Store.FirstTime(ctx, "welcome:"+a.Conversation.ID)
+	if err != nil {
+		b.log.WarnContext(ctx, "could not check whether this chat was welcomed", "err", err, "request_id", teams.RequestID(ctx))
+		return
+	}
+	if first {
+		b.replyCard(ctx, a, b.welcomeCard())
+	}
+}
+
+// forgetConversation purges what we keep about a chat the bot was removed from.
+func (b *Bot) forgetConversation(ctx context.Context, a *teams.Activity) error {
+	if err := b.cfg.Store.PurgeConversation(ctx, a.Conversation.ID); err != nil {
+		b.log.ErrorContext(ctx, "could not purge a conversation after uninstall", "conversation", a.Conversation.ID, "err", err, "request_id", teams.RequestID(ctx))
+		return err
+	}
+	if err := b.cfg.Store.ForgetOnce(ctx, "welcome:"+a.Conversation.ID); err != nil {
+		b.log.WarnContext(ctx, "could not reset the welcome of a conversation", "err", err)
+	}
+	b.log.InfoContext(ctx, "purged a conversation after uninstall", "conversation", a.Conversation.ID, "request_id", teams.RequestID(ctx))
+	return nil
+}
+
+func (b *Bot) sendStatus(ctx context.Context, a *teams.Activity) {
+	u, err := userOf(a)
+	if err != nil {
+		b.replyText(ctx, a, apperr.UserMessage(err))
+		return
+	}
+	conn, err := b.cfg.Store.GetConnection(ctx, u)
+	switch {
+	case apperr.Is(err, apperr.NotFound):
+		b.replyCard(ctx, a, b.statusCard(nil))
+	case err != nil:
+		b.replyCard(ctx, a, b.errorCard(ctx, "Status", err))
+	default:
+		b.replyCard(ctx, a, b.statusCard(conn))
+	}
+}
+
+func (b *Bot) disconnect(ctx context.Context, a *teams.Activity) {
+	u, err := userOf(a)
+	if err != nil {
+		b.replyText(ctx, a, apperr.UserMessage(err))
+		return
+	}
+	deleted, err := b.cfg.Store.DeleteConnection(ctx, u)
+	if err != nil {
+		b.replyCard(ctx, a, b.errorCard(ctx, "Disconnect", err))
+		return
+	}
+	if !deleted {
+		b.replyText(ctx, a, "You weren't connected to Azure DevOps. Nothing to remove.")
+		return
+	}
+	b.log.InfoContext(ctx, "user disconnected Azure DevOps", "request_id", teams.RequestID(ctx))
+	b.replyCard(ctx, a, b.disconnectedCard())
+}
+
+// acceptPastedSummary turns a pasted meeting summary into summary cards.
+func (b *Bot) acceptPastedSummary(ctx context.Context, a *teams.Activity, text string) {
+	parsed, err := summary.ParseText(text)
+	if err != nil {
+		b.replyText(ctx, a, apperr.UserMessage(err)+" Type **help** to see what I can do.")
+		return
+	}
+	title := parsed.Title
+	if title == "" {
+		title = "Pasted meeting summary"
+	}
+	sm := &store.Summary{
+		ID:             "s" + randomID(10),
+		ConversationID: a.Conversation.ID,
+		Meeting:        summary.Meeting{Title: title},
+		Insights:       parsed.Insights,
+		PostedBy:       a.From.Name,
+		CreatedAt:      b.now(),
+	}
+	stored, _, err := b.cfg.Store.InsertSummary(ctx, sm)
+	if err != nil {
+		b.replyCard(ctx, a, b.errorCard(ctx, "Summary", err))
+		return
+	}
+	ref := store.ConversationRef{ConversationID: a.Conversation.ID, ServiceURL: a.ServiceURL}
+	if err := b.postSummary(ctx, ref, stored); err != nil {
+		b.log.ErrorContext(ctx, "could not post the summary cards", "err", err, "request_id", teams.RequestID(ctx))
+	}
+}
+
+var idEncoding = base32.NewEncoding("ABCDEFGHJKLMNPQRSTUVWXYZ23456789").WithPadding(base32.NoPadding)
+
+// randomID returns n characters from crypto/rand, unambiguous to read aloud.
+func randomID(n int) string {
+	buf := make([]byte, n)
+	if _, err := rand.Read(buf); err != nil {
+		panic("crypto/rand failed: " + err.Error()) // the platform is broken; nothing is safe
+	}
+	s := idEncoding.EncodeToString(buf)
+	return s[:n]
+}

@@ -1,0 +1,56 @@
+package bot
+
+import (
+	"context"
+	"time"
+
+	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot/teams"
+)
+
+// Store is what the bot needs from persistence. *store.Store implements it; the
+// bot never speaks MongoDB itself.
+type Store interface {
+	Ping(ctx context.Context) error
+
+	GetConnection(ctx context.Context, u store.UserKey) (*store.Connection, error)
+	SaveConnection(ctx context.Context, c *store.Connection) error
+	UpdateTokens(ctx context.Context, u store.UserKey, access, refresh string, expiry time.Time) error
+	MarkNeedsReconnect(ctx context.Context, u store.UserKey) error
+	DeleteConnection(ctx context.Context, u store.UserKey) (bool, error)
+
+	CreateOAuthState(ctx context.Context, st *store.OAuthState) error
+	ConsumeOAuthState(ctx context.Context, id string) (*store.OAuthState, error)
+	CreatePendingLogin(ctx context.Context, p *store.PendingLogin) error
+	ConsumePendingLogin(ctx context.Context, code string) (*store.PendingLogin, error)
+
+	SaveConversationRef(ctx context.Context, r *store.ConversationRef) error
+	GetConversationRef(ctx context.Context, conversationID string) (*store.ConversationRef, error)
+	FindPersonalConversationByUser(ctx context.Context, aadObjectID string) (*store.ConversationRef, error)
+	PurgeConversation(ctx context.Context, conversationID string) error
+
+	InsertSummary(ctx context.Context, sm *store.Summary) (*store.Summary, bool, error)
+	GetSummary(ctx context.Context, id string) (*store.Summary, error)
+	SetSummaryCards(ctx context.Context, id string, cards []store.PostedCard) error
+
+	ClaimAction(ctx context.Context, key store.ActionKey, by store.UserKey, byName, marker string, ttl time.Duration) (*store.InsightLink, bool, error)
+	CompleteAction(ctx context.Context, link *store.InsightLink) error
+	ReleaseAction(ctx context.Context, key store.ActionKey) error
+	ListLinks(ctx context.Context, summaryID string) ([]store.InsightLink, error)
+
+	GetPrefs(ctx context.Context, u store.UserKey) (*store.Prefs, error)
+	SavePrefs(ctx context.Context, u store.UserKey, p store.Prefs) error
+	AddAudit(ctx context.Context, r store.AuditRecord) error
+	RememberWebhook(ctx context.Context, id string, status int, body []byte) (int, []byte, bool, error)
+	LookupWebhook(ctx context.Context, id string) (status int, body []byte, found bool, err error)
+	FirstTime(ctx context.Context, key string) (bool, error)
+	ForgetOnce(ctx context.Context, key string) error
+}
+
+// Connector is how the bot talks back to Teams. *teams.Connector implements it.
+type Connector interface {
+	SendToConversation(ctx context.Context, serviceURL, conversationID string, act *teams.Activity) (string, error)
+	ReplyToActivity(ctx context.Context, serviceURL, conversationID, replyToID string, act *teams.Activity) (string, error)
+	UpdateActivity(ctx context.Context, serviceURL, conversationID, activityID string, act *teams.Activity) error
+	CreateConversation(ctx context.Context, serviceURL string, p teams.ConversationParameters) (string, error)
+}

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/sally-devops/devopsbot/bot"
+	"github.com/sally-devops/devopsbot/devops"
+	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot/store/embedded"
+	"github.com/sally-devops/devopsbot/teams"
+)
+
+// openStore connects to MONGODB_URI, or starts the embedded development database.
+func openStore(ctx context.Context, cfg config, log *slog.Logger) (*store.Store, func(), error) {
+	uri := cfg.MongoURI
+	stopEmbedded := func() {}
+	var keys *store.Keyring
+	var err error
+	if uri == "" {
+		if !embedded.Available {
+			return nil, nil, errors.New("this build has no embedded database: set MONGODB_URI (and TOKEN_ENCRYPTION_KEY)")
+		}
+		start := time.Now()
+		uri, stopEmbedded, err = embedded.Start(ctx, cfg.DataDir, log)
+		if err != nil {
+			return nil, nil, fmt.Errorf("starting the embedded database in %s: %w", cfg.DataDir, err)
+		}
+		log.Info("development default: embedded FerretDB (SQLite) on loopback; set MONGODB_URI for production", "data_dir", cfg.DataDir, "startup", time.Since(start).String())
+		if cfg.TokenKey == "" {
+			path := filepath.Join(cfg.DataDir, "token-encryption.key")
+			key, created, kerr := store.LoadOrCreateKeyFile(path)
+			if kerr != nil {
+				stopEmbedded()
+				return nil, nil, fmt.Errorf("token encryption key: %w", kerr)
+			}
+			if created {
+				log.Warn("generated a token encryption key for development; set TOKEN_ENCRYPTION_KEY in production", "path", path)
+			}
+			keys, err = store.NewKeyring(key)
+		}
+	}
+	if keys == nil && err == nil {
+		keys, err = store.ParseKeyring(cfg.TokenKey, cfg.TokenOldKeys)
+	}
+	if err != nil {
+		stopEmbedded()
+		return nil, nil, fmt.Errorf("TOKEN_ENCRYPTION_KEY: %w", err)
+	}
+	st, err := store.Open(ctx, store.Config{
+		URI: uri, Database: cfg.MongoDatabase, Keys: keys, Logger: log,
+		SummaryRetention: cfg.SummaryRetention, AuditRetention: cfg.AuditRetention,
+	})
+	if err != nil {
+		stopEmbedded()
+		return nil, nil, err
+	}
+	return st, func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = st.Close(cctx)
+		stopEmbedded()
+	}, nil
+}
+
+// app is the wired bot: everything serve needs, and tests can build.
+type app struct {
+	handler http.Handler
+	teams   *teams.Server
+	store   *store.Store
+	close   func()
+}
+
+// buildApp wires every part from the configuration. connectorOverride lets tests
+// inject an HTTP client; nil in production.
+func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client) (*app, error) {
+	st, closeStore, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	var auth *teams.Authenticator
+	var outbound = teams.ConnectorConfig{HTTPClient: hc, Logger: log}
+	if cfg.ClientID != "" {
+		auth = teams.NewAuthenticator(teams.AuthConfig{AppID: cfg.ClientID, HTTPClient: hc})
+		outbound.TokenSource = teams.NewBotTokenSource(teams.CredentialsConfig{
+			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TenantID: cfg.TenantID, HTTPClient: hc,
+		})
+	} else {
+		log.Warn("NO AUTHENTICATION: CLIENT_ID is not set, so /api/messages accepts unsigned requests (Agents Playground). Listening on loopback only.", "addr", cfg.ListenAddr)
+	}
+	connector := teams.NewConnector(outbound)
+
+	dopts := devops.Options{HTTPClient: hc, Hosts: devops.DefaultHosts, Logger: log}
+	bcfg := bot.Config{
+		Logger: log, Store: st, Connector: connector, BotAppID: cfg.ClientID, PublicURL: cfg.PublicURL,
+		FixedTenantID: cfg.DevOpsTenantID, DevOps: dopts, Metadata: devops.NewMetadataCache(10 * time.Minute),
+	}
+	closeDemo := func() {}
+	if cfg.Demo {
+		demo, dhosts, stop, err := startDemo()
+		if err != nil {
+			closeStore()
+			return nil, err
+		}
+		closeDemo = stop
+		bcfg.Demo = demo
+		bcfg.DevOps.Hosts = dhosts
+		log.Warn("DEMO MODE: Azure DevOps is a fake in-process organization (fabrikam); every card says so")
+	} else if missing := cfg.missingOAuth(); len(missing) == 0 {
+		bcfg.OAuth = &devops.OAuthSettings{
+			ClientID: cfg.DevOpsClientID, ClientSecret: cfg.DevOpsClientSecret,
+			RedirectURL: cfg.PublicURL + "/oauth/callback", WithIdentity: cfg.DevOpsIdentityScope,
+		}
+		bcfg.Tenants = devops.NewTenantResolver(hc, devops.DefaultHosts)
+	} else {
+		bcfg.MissingOAuth = missing
+		log.Warn("connect devops is not configured: users get a 'not set up by your administrator' card", "missing", strings.Join(missing, ","))
+	}
+	if cfg.WebhookSecret != "" {
+		key, err := bot.ParseWebhookSecret(cfg.WebhookSecret)
+		if err != nil {
+			closeDemo()
+			closeStore()
+			return nil, err
+		}
+		bcfg.WebhookSecret = key
+	} else {
+		log.Warn("summary delivery is not configured: POST /api/summaries answers 503", "missing", "SUMMARY_WEBHOOK_SECRET")
+	}
+	b := bot.New(bcfg)
+	router := teams.NewRouter()
+	b.Register(router)
+	ts := teams.NewServer(teams.ServerConfig{Router: router, Auth: auth, Logger: log})
+
+	m := newMetrics()
+	r := mux.NewRouter()
+	r.Handle("/api/messages", m.wrap("messages", ts)).Methods(http.MethodPost)
+	for path, h := range b.Routes() {
+		r.Handle(path, m.wrap(strings.TrimPrefix(path, "/"), h))
+	}
+	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	r.HandleFunc("/readyz", func(w http.ResponseWriter, req *http.Request) {
+		ctx, cancel := context.WithTimeout(req.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "application/json")
+		if err := st.Ping(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":"database unavailable"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"status":"ready"}`))
+	})
+	r.Handle("/metrics", m.handler())
+	return &app{handler: r, teams: ts, store: st, close: func() { closeDemo(); closeStore() }}, nil
+}
+
+// serve runs the bot until ctx ends, then drains in-flight work.
+func serve(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string) error {
+	a, err := buildApp(ctx, cfg, log, nil)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	defer stopSweep()
+	go a.store.RunSweeper(sweepCtx, 15*time.Minute)
+
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
+	}
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	log.Info("Sally for Azure DevOps is listening", "addr", ln.Addr().String(), "messages", "http://"+ln.Addr().String()+"/api/messages", "auth", cfg.ClientID != "", "demo", cfg.Demo)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	if err := a.teams.Shutdown(sctx); err != nil {
+		log.Warn("background work did not finish", "err", err)
+	}
+	return nil
+}
