@@ -36,7 +36,14 @@ func parseCommand(text string) command {
 	if strings.Count(raw, "\n") >= 2 {
 		return command{name: "paste", arg: raw}
 	}
-	norm := strings.TrimPrefix(spaces.ReplaceAllString(raw, " "), "/")
+	norm := spaces.ReplaceAllString(raw, " ")
+	// "@Sally help" typed as plain text (clients that don't turn it into a mention).
+	if strings.HasPrefix(norm, "@") {
+		if _, rest, ok := strings.Cut(norm, " "); ok {
+			norm = rest
+		}
+	}
+	norm = strings.TrimPrefix(norm, "/")
 	lower := strings.ToLower(norm)
 	switch {
 	case lower == "help" || lower == "?" || lower == "commands":

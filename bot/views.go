@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/sally-devops/devopsbot/apperr"
@@ -42,7 +43,7 @@ func (b *Bot) statusCard(conn *store.Connection) any {
 	}
 	return cards.Status(cards.StatusView{
 		Demo: b.demo(), Connected: true, Org: conn.OrgName, OrgURL: conn.OrgURL,
-		Name: conn.DisplayName, Email: conn.UniqueName, Scopes: conn.Scopes, Since: conn.CreatedAt,
+		Name: conn.DisplayName, Email: conn.UniqueName, Scopes: friendlyScopes(conn.Scopes), Since: conn.CreatedAt,
 	})
 }
 
@@ -190,4 +191,18 @@ func insightIDsOf(c cards.Card, sm *store.Summary) []string {
 		}
 	}
 	return ids
+}
+
+// friendlyScopes shows Azure DevOps scopes without the resource id prefix and
+// leaves out the OpenID Connect ones nobody needs to read.
+func friendlyScopes(scopes []string) []string {
+	var out []string
+	for _, s := range scopes {
+		switch s {
+		case "openid", "profile", "email":
+			continue
+		}
+		out = append(out, strings.TrimPrefix(s, devops.ResourceID+"/"))
+	}
+	return out
 }

@@ -1,0 +1,106 @@
+package bot_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHelpAnswersEverySpelling(t *testing.T) {
+	h := newHarness(t)
+	for _, text := range []string{"help", "/help", "HELP", "  Help  ", "<at>Sally</at> help"} {
+		out := h.say(userAdele, "a:personal-adele", text)
+		card := cardOf(t, out[0])
+		for _, want := range []string{"connect devops", "disconnect devops", "status", "help", "@mention"} {
+			if !strings.Contains(card, want) {
+				t.Errorf("%q: help card lacks %q: %s", text, want, card)
+			}
+		}
+	}
+}
+
+func TestUnknownTextGetsAHintNotSilence(t *testing.T) {
+	h := newHarness(t)
+	out := h.say(userAdele, "a:personal-adele", "what's the weather")
+	if out[0].Activity.Text == "" || !strings.Contains(out[0].Activity.Text, "help") {
+		t.Fatalf("expected a one-line hint, got %s", js(out[0].Activity))
+	}
+}
+
+func TestWelcomeIsPostedOnceAcrossInstallEvents(t *testing.T) {
+	h := newHarness(t)
+	a := h.activity("installationUpdate", userAdele, chatID)
+	a.Action = "add"
+	h.post(a)
+	cu := h.activity("conversationUpdate", userAdele, chatID)
+	cu.MembersAdded = append(cu.MembersAdded, cu.Recipient)
+	h.post(cu)
+	h.post(a)
+	h.conn.WaitSent(t, 1, 5*time.Second)
+	time.Sleep(300 * time.Millisecond) // background handlers of the repeats
+	sent := h.conn.Sent()
+	if len(sent) != 1 || !strings.Contains(cardOf(t, sent[0]), "Sally") {
+		t.Fatalf("want exactly one welcome card, got %d: %s", len(sent), js(sent))
+	}
+	// Removing the bot purges the chat; installing again welcomes again.
+	rm := h.activity("installationUpdate", userAdele, chatID)
+	rm.Action = "remove"
+	h.post(rm)
+	time.Sleep(300 * time.Millisecond)
+	h.post(a)
+	h.conn.WaitSent(t, 2, 5*time.Second)
+}
+
+func TestStatusAndDisconnectWhenNotConnected(t *testing.T) {
+	h := newHarness(t)
+	out := h.say(userAdele, "a:personal-adele", "status")
+	if c := cardOf(t, out[0]); !strings.Contains(c, "Not connected") || !strings.Contains(c, "connect devops") {
+		t.Fatalf("status: %s", c)
+	}
+	out = h.say(userAdele, "a:personal-adele", "disconnect devops")
+	if !strings.Contains(out[0].Activity.Text, "weren't connected") {
+		t.Fatalf("disconnect: %s", js(out[0].Activity))
+	}
+}
+
+func TestConnectWithoutConfigurationSaysAdministrator(t *testing.T) {
+	h := newHarness(t)
+	out := h.say(userAdele, "a:personal-adele", "connect devops")
+	if c := cardOf(t, out[0]); !strings.Contains(c, "not configured") {
+		t.Fatalf("expected the not-set-up card, got %s", c)
+	}
+}
+
+func TestDemoConnectStatusDisconnect(t *testing.T) {
+	h := newHarness(t, withDemo)
+	out := h.say(userAdele, "a:personal-adele", "@Sally connect devops")
+	c := cardOf(t, out[0])
+	if !strings.Contains(c, "Connected to Azure DevOps") || !strings.Contains(c, "Demo mode") || !strings.Contains(c, "adele@contoso.com") {
+		t.Fatalf("connect: %s", c)
+	}
+	c = cardOf(t, h.say(userAdele, "a:personal-adele", "status")[0])
+	if !strings.Contains(c, "fabrikam") || !strings.Contains(c, "Permissions: vso.work") || !strings.Contains(c, "Connected since") {
+		t.Fatalf("status: %s", c)
+	}
+	c = cardOf(t, h.say(userAdele, "a:personal-adele", "disconnect devops")[0])
+	if !strings.Contains(c, "Disconnected") {
+		t.Fatalf("disconnect: %s", c)
+	}
+	c = cardOf(t, h.say(userAdele, "a:personal-adele", "status")[0])
+	if !strings.Contains(c, "Not connected") {
+		t.Fatalf("status after disconnect: %s", c)
+	}
+}
+
+func TestMalformedActivityIs400(t *testing.T) {
+	h := newHarness(t)
+	resp, err := http.Post(h.srv.URL+"/api/messages", "application/json", strings.NewReader(`{"text":"no type"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("missing type answered %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,257 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sally-devops/devopsbot/bot"
+	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/devops"
+	"github.com/sally-devops/devopsbot/devops/devopstest"
+	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot/store/storetest"
+	"github.com/sally-devops/devopsbot/teams"
+	"github.com/sally-devops/devopsbot/teams/teamstest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+const (
+	tenantID   = "00000000-0000-0000-0000-000000000001"
+	userAdele  = "00000000-0000-0000-0000-0000000000a1"
+	userAlex   = "00000000-0000-0000-0000-0000000000a2"
+	botID      = "28:bot"
+	chatID     = "19:meeting_chat@thread.v2"
+	webhookKey = "whsec_c2FsbHktdGVzdC13ZWJob29rLXNlY3JldC0zMmJ5dGVz"
+)
+
+// harness runs the bot behind its real HTTP handler with embedded FerretDB, the
+// fake Teams connector and the fake Azure DevOps organization.
+type harness struct {
+	t     *testing.T
+	store *store.Store
+	conn  *teamstest.Connector
+	org   *devopstest.Org
+	srv   *httptest.Server
+	bot   *bot.Bot
+	ts    *teams.Server
+	cfg   bot.Config
+	seq   atomic.Int64
+}
+
+type option func(*bot.Config)
+
+func withDemo(h *harness) option {
+	return func(c *bot.Config) {
+		h.org.AddToken("demo-token", devopstest.Adele)
+		c.Demo = &bot.Demo{Org: h.org.Org(), Token: "demo-token", Identity: devopstest.Adele}
+	}
+}
+
+func newHarness(t *testing.T, opts ...func(h *harness) option) *harness {
+	t.Helper()
+	h := &harness{t: t}
+	h.store = storetest.New(t)
+	h.conn = teamstest.NewConnector(t)
+	h.org = devopstest.NewOrg(t)
+	key, err := bot.ParseWebhookSecret(webhookKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.cfg = bot.Config{
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Store:         h.store,
+		Connector:     teams.NewConnector(teams.ConnectorConfig{MaxBackoff: 10 * time.Millisecond}),
+		PublicURL:     "http://127.0.0.1:1",
+		DevOps:        devops.Options{Hosts: h.org.Hosts},
+		Metadata:      devops.NewMetadataCache(time.Minute),
+		WebhookSecret: key,
+		MissingOAuth:  []string{"DEVOPS_CLIENT_ID"},
+		ActionBudget:  5 * time.Second,
+	}
+	if os.Getenv("BOT_TEST_LOG") != "" {
+		h.cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	for _, o := range opts {
+		o(h)(&h.cfg)
+	}
+	h.start()
+	return h
+}
+
+func (h *harness) start() {
+	h.bot = bot.New(h.cfg)
+	r := teams.NewRouter()
+	h.bot.Register(r)
+	h.ts = teams.NewServer(teams.ServerConfig{Router: r, Logger: h.cfg.Logger})
+	mux := http.NewServeMux()
+	mux.Handle("/api/messages", h.ts)
+	for p, hd := range h.bot.Routes() {
+		mux.Handle(p, hd)
+	}
+	h.srv = httptest.NewServer(mux)
+	h.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = h.ts.Shutdown(ctx)
+		h.srv.Close()
+	})
+}
+
+// activity builds an activity from a user in a conversation, as Teams sends it.
+func (h *harness) activity(typ, user, conv string) *teams.Activity {
+	name := map[string]string{userAdele: "Adele Vance", userAlex: "Alex Wilber"}[user]
+	ctype := "groupChat"
+	if strings.HasPrefix(conv, "a:") {
+		ctype = "personal"
+	}
+	return &teams.Activity{
+		Type: typ, ID: fmt.Sprintf("act-%d", h.seq.Add(1)), ServiceURL: h.conn.URL, ChannelID: "msteams",
+		From:         teams.ChannelAccount{ID: "29:" + user, Name: name, AADObjectID: user},
+		Conversation: teams.ConversationAccount{ID: conv, ConversationType: ctype, TenantID: tenantID},
+		Recipient:    teams.ChannelAccount{ID: botID, Name: "Sally"},
+		ChannelData:  json.RawMessage(`{"tenant":{"id":"` + tenantID + `"}}`),
+	}
+}
+
+func (h *harness) post(a *teams.Activity) (int, []byte) {
+	h.t.Helper()
+	body, _ := json.Marshal(a)
+	resp, err := http.Post(h.srv.URL+"/api/messages", "application/json", bytes.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// say sends a chat message and returns what the bot sent back (waits for n more).
+func (h *harness) say(user, conv, text string) []teamstest.Sent {
+	h.t.Helper()
+	before := len(h.conn.Sent())
+	a := h.activity("message", user, conv)
+	a.Text = text
+	if code, _ := h.post(a); code != http.StatusOK {
+		h.t.Fatalf("message answered %d", code)
+	}
+	all := h.conn.WaitSent(h.t, before+1, 10*time.Second)
+	return all[before:]
+}
+
+// invoke sends an invoke and decodes the HTTP response body.
+func (h *harness) invoke(user, conv, name string, value any) map[string]any {
+	h.t.Helper()
+	a := h.activity("invoke", user, conv)
+	a.Name = name
+	raw, _ := json.Marshal(value)
+	a.Value = raw
+	code, body := h.post(a)
+	if code != http.StatusOK {
+		h.t.Fatalf("invoke %s answered %d: %s", name, code, body)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(body, &out); err != nil {
+		h.t.Fatalf("invoke %s: body is not JSON: %s", name, body)
+	}
+	return out
+}
+
+// taskFetch opens a dialog as Teams does for an Action.Submit with msteams task/fetch.
+func (h *harness) taskFetch(user, conv string, data map[string]any) map[string]any {
+	return h.invoke(user, conv, "task/fetch", map[string]any{"data": data, "context": map[string]any{"theme": "default"}})
+}
+
+func (h *harness) taskSubmit(user, conv string, data map[string]any) map[string]any {
+	return h.invoke(user, conv, "task/submit", map[string]any{"data": data, "context": map[string]any{"theme": "default"}})
+}
+
+// dialogCard returns the card of a task "continue" response, failing otherwise.
+func dialogCard(t *testing.T, resp map[string]any) cards.Card {
+	t.Helper()
+	task, _ := resp["task"].(map[string]any)
+	if task == nil || task["type"] != "continue" {
+		t.Fatalf("expected a dialog card, got %s", js(resp))
+	}
+	v := task["value"].(map[string]any)
+	att := v["card"].(map[string]any)
+	return cards.Card(att["content"].(map[string]any))
+}
+
+func js(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// cardOf returns the single adaptive card of a sent activity.
+func cardOf(t *testing.T, s teamstest.Sent) string {
+	t.Helper()
+	if len(s.Activity.Attachments) != 1 {
+		t.Fatalf("expected one card, got %s", js(s.Activity))
+	}
+	return js(s.Activity.Attachments[0].Content)
+}
+
+// install records the bot in the chat (as Teams does on install).
+func (h *harness) install(conv string) {
+	h.t.Helper()
+	before := len(h.conn.Sent())
+	a := h.activity("installationUpdate", userAdele, conv)
+	a.Action = "add"
+	h.post(a)
+	h.conn.WaitSent(h.t, before+1, 10*time.Second)
+}
+
+// deliver posts a signed summary to the webhook.
+func (h *harness) deliver(id string, body []byte, query string) (*http.Response, map[string]any) {
+	h.t.Helper()
+	req := h.signed(id, time.Now(), body)
+	req.URL.RawQuery = query
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		h.t.Fatalf("summary answer is not JSON (%d): %s", resp.StatusCode, raw)
+	}
+	return resp, out
+}
+
+func (h *harness) signed(id string, at time.Time, body []byte) *http.Request {
+	key, _ := bot.ParseWebhookSecret(webhookKey)
+	ts := strconv.FormatInt(at.Unix(), 10)
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(id + "." + ts + "."))
+	mac.Write(body)
+	sig := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/api/summaries", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("webhook-id", id)
+	req.Header.Set("webhook-timestamp", ts)
+	req.Header.Set("webhook-signature", "v1,bm90LXRoaXMtb25l "+sig)
+	return req
+}
+
+func summaryJSON(id, conv string) []byte {
+	return []byte(`{"id":"` + id + `","meeting":{"title":"Web Portal weekly sync","start":"2026-11-24T09:00:00Z","joinUrl":"https://teams.microsoft.com/l/meetup-join/x"},
+"deliverTo":{"conversationId":"` + conv + `"},
+"insights":[
+ {"id":"d1","kind":"decision","text":"Roll back address validation to the synchronous v1 endpoint."},
+ {"id":"t1","kind":"task","text":"Add a timeout and circuit breaker around the address-validation client","owner":"Adele Vance","due":"2026-11-28"},
+ {"id":"t2","kind":"task","text":"<script>alert('x')</script> must stay text"}]}`)
+}
