@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
 	"github.com/sally-devops/devopsbot/store"
@@ -360,5 +361,33 @@ func TestPastedSummaryBecomesCards(t *testing.T) {
 	c := cardOf(t, out[0])
 	if !strings.Contains(c, "Ship 4.2") || !strings.Contains(strings.ToLower(c), "update the release notes") || !strings.Contains(c, "Create work item") {
 		t.Fatalf("pasted summary card: %s", c)
+	}
+}
+
+func TestSlowDevOpsAnswersCreatingThenUpdatesTheSharedCard(t *testing.T) {
+	h := newHarness(t, withDemo, func(h *harness) option {
+		return func(c *bot.Config) { c.ActionBudget = 300 * time.Millisecond }
+	})
+	sid, cardID := deliveredSummary(t, h)
+	connectDemo(t, h, userAdele)
+	form := openWebPortalForm(t, h, sid)
+	h.org.SetLatency(400 * time.Millisecond)
+	res := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.submit", nil)))
+	if !strings.Contains(js(res), "Creating the work item") {
+		t.Fatalf("slow create should answer at once with a working card: %.400s", js(res))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		act, _ := h.conn.Activity(chatID, cardID)
+		if strings.Contains(js(act.Attachments), "Created Task 1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("shared card never showed the slow result: %.400s", js(act.Attachments))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := h.org.Calls(devopstest.RouteCreate); n != 1 {
+		t.Fatalf("create calls = %d", n)
 	}
 }
