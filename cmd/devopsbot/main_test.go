@@ -175,4 +175,3 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatal("shutdown hung")
 	}
 }
-
