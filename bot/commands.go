@@ -66,7 +66,7 @@ func parseCommand(text string) command {
 
 func (b *Bot) onMessage(ctx context.Context, a *teams.Activity) error {
 	b.rememberConversation(ctx, a)
-	text := a.TextWithoutMention()
+	text := messageText(a)
 	if text == "" && len(a.Value) > 0 {
 		// An Action.Submit outside a dialog. Our buttons open dialogs; a client
 		// that cannot open them sends the data as a message instead.
