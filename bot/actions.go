@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sally-devops/devopsbot/apperr"
+	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/devops"
 	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/summary"
@@ -68,7 +69,7 @@ type actionCtx struct {
 
 func (b *Bot) onTaskFetch(ctx context.Context, a *teams.Activity) (teams.InvokeResponse, error) {
 	b.rememberConversation(ctx, a)
-	ac, resp, ok := b.loadAction(ctx, a)
+	ac, resp, ok := b.loadAction(ctx, a, taskData(a))
 	if !ok {
 		return resp, nil
 	}
@@ -76,77 +77,111 @@ func (b *Bot) onTaskFetch(ctx context.Context, a *teams.Activity) (teams.InvokeR
 	case actionCreate, actionComment:
 		return b.openForm(ctx, ac, ac.data.Sally, nil, ""), nil
 	}
-	return b.dialogMessage("This button is not supported."), nil
+	return b.dialogMessage(ctx, "This button is not supported."), nil
 }
 
 func (b *Bot) onTaskSubmit(ctx context.Context, a *teams.Activity) (teams.InvokeResponse, error) {
-	ac, resp, ok := b.loadAction(ctx, a)
+	return b.formStep(ctx, a, taskData(a)), nil
+}
+
+func taskData(a *teams.Activity) json.RawMessage {
+	tv, err := a.TaskValue()
+	if err != nil {
+		return nil
+	}
+	return tv.Data
+}
+
+// formVerbs are the steps of the create and comment forms, whichever way they
+// arrive (dialog task/fetch + task/submit, or in-card Action.Execute).
+var formVerbs = map[string]bool{
+	actionCreate: true, actionComment: true, "create.reload": true, "create.submit": true,
+	"comment.submit": true, "dialog.connect": true, "dialog.code": true,
+}
+
+// formStep runs one step of a form after the first.
+func (b *Bot) formStep(ctx context.Context, a *teams.Activity, raw json.RawMessage) teams.InvokeResponse {
+	ac, resp, ok := b.loadAction(ctx, a, raw)
 	if !ok {
-		return resp, nil
+		return resp
 	}
 	d := ac.data
 	switch d.Sally {
+	case actionCreate, actionComment:
+		return b.openForm(ctx, ac, d.Sally, nil, "")
 	case "create.reload":
-		return b.openForm(ctx, ac, actionCreate, &d, ""), nil
+		return b.openForm(ctx, ac, actionCreate, &d, "")
 	case "create.submit":
-		return b.submitCreate(ctx, ac), nil
+		return b.submitCreate(ctx, ac)
 	case "comment.submit":
-		return b.submitComment(ctx, ac), nil
+		return b.submitComment(ctx, ac)
 	case "dialog.connect":
-		return b.dialogConnect(ctx, ac), nil
+		return b.dialogConnect(ctx, ac)
 	case "dialog.code":
 		card := b.completeConnect(ctx, a, d.Code)
 		if _, _, err := b.clientFor(ctx, ac.user); err != nil {
-			return b.dialogCard("Connect Azure DevOps", card), nil
+			return b.dialogCard(ctx, "Connect Azure DevOps", card)
 		}
 		next := d.Next
 		if next != actionComment {
 			next = actionCreate
 		}
-		return b.openForm(ctx, ac, next, nil, ""), nil
+		return b.openForm(ctx, ac, next, nil, "")
 	}
-	return b.dialogMessage("This form action is not supported."), nil
+	return b.dialogMessage(ctx, "This form action is not supported.")
 }
 
 // loadAction checks a dialog invoke: who clicked, which summary and insight, and
 // that the summary was delivered to this very conversation.
-func (b *Bot) loadAction(ctx context.Context, a *teams.Activity) (*actionCtx, teams.InvokeResponse, bool) {
-	tv, err := a.TaskValue()
-	if err != nil || len(tv.Data) == 0 {
-		return nil, b.dialogMessage("That action could not be read."), false
+func (b *Bot) loadAction(ctx context.Context, a *teams.Activity, raw json.RawMessage) (*actionCtx, teams.InvokeResponse, bool) {
+	if len(raw) == 0 {
+		return nil, b.dialogMessage(ctx, "That action could not be read."), false
 	}
 	var d actionData
-	if err := json.Unmarshal(tv.Data, &d); err != nil {
-		return nil, b.dialogMessage("That action could not be read."), false
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return nil, b.dialogMessage(ctx, "That action could not be read."), false
 	}
 	u, err := userOf(a)
 	if err != nil {
-		return nil, b.dialogMessage(apperr.UserMessage(err)), false
+		return nil, b.dialogMessage(ctx, apperr.UserMessage(err)), false
 	}
 	if d.SummaryID == "" || d.InsightID == "" || len(d.SummaryID) > 100 || len(d.InsightID) > 200 {
-		return nil, b.dialogMessage("That action does not name a meeting insight."), false
+		return nil, b.dialogMessage(ctx, "That action does not name a meeting insight."), false
 	}
 	sm, err := b.cfg.Store.GetSummary(ctx, d.SummaryID)
 	if apperr.Is(err, apperr.NotFound) {
-		return nil, b.dialogMessage("This meeting summary is no longer available (summaries are kept for a limited time)."), false
+		return nil, b.dialogMessage(ctx, "This meeting summary is no longer available (summaries are kept for a limited time)."), false
 	}
 	if err != nil {
-		return nil, b.dialogCard("Something went wrong", b.errorCard(ctx, "Meeting summary", err)), false
+		return nil, b.dialogCard(ctx, "Something went wrong", b.errorCard(ctx, "Meeting summary", err)), false
 	}
 	if sm.ConversationID != a.Conversation.ID {
 		b.log.WarnContext(ctx, "refused a card action for a summary delivered to another conversation", "summary", sm.ID, "request_id", teams.RequestID(ctx))
-		return nil, b.dialogMessage("This card belongs to another conversation."), false
+		return nil, b.dialogMessage(ctx, "This card belongs to another conversation."), false
 	}
 	i := slices.IndexFunc(sm.Insights, func(in summary.Insight) bool { return in.ID == d.InsightID })
 	if i < 0 {
-		return nil, b.dialogMessage("That insight is not part of this meeting summary."), false
+		return nil, b.dialogMessage(ctx, "That insight is not part of this meeting summary."), false
 	}
 	return &actionCtx{a: a, user: u, data: d, sm: sm, insight: sm.Insights[i]}, teams.InvokeResponse{}, true
 }
 
-func (b *Bot) dialogMessage(text string) teams.InvokeResponse { return teams.TaskMessageResponse(text) }
+// dialogMessage closes the dialog with a message (in-card: shows it in the card).
+func (b *Bot) dialogMessage(ctx context.Context, text string) teams.InvokeResponse {
+	if inCardForms(ctx) {
+		return teams.AdaptiveCardResponse(b.mark(cards.Working(text)))
+	}
+	return teams.TaskMessageResponse(text)
+}
 
-func (b *Bot) dialogCard(title string, card any) teams.InvokeResponse {
+// dialogCard shows a card in the dialog (in-card: in place of the card clicked).
+func (b *Bot) dialogCard(ctx context.Context, title string, card any) teams.InvokeResponse {
+	if inCardForms(ctx) {
+		if c, ok := card.(cards.Card); ok {
+			card = cards.AsUniversalActions(c)
+		}
+		return teams.AdaptiveCardResponse(card)
+	}
 	return teams.TaskCardResponse(title, card)
 }
 
@@ -159,34 +194,34 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 	}
 	if action == actionCreate {
 		if link := b.existingCreate(ctx, ac.sm.ID, ac.insight.ID); link != nil {
-			return b.dialogCard(title, b.alreadyDoneCard(link))
+			return b.dialogCard(ctx, title, b.alreadyDoneCard(link))
 		}
 	}
 	client, conn, err := b.clientFor(ctx, ac.user)
 	if err != nil {
 		if needsSignIn(err) {
-			return b.dialogCard("Connect Azure DevOps", b.dialogConnectCard(ac, action, "", reconnectHint(err)))
+			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, action, "", reconnectHint(err)))
 		}
-		return b.dialogCard(title, b.errorCard(ctx, title, err))
+		return b.dialogCard(ctx, title, b.errorCard(ctx, title, err))
 	}
 	bctx, cancel := context.WithTimeout(ctx, b.cfg.ActionBudget)
 	defer cancel()
 	if action == actionComment {
 		v := b.commentFormView(ac, conn, keep)
 		v.Error = errMsg
-		return b.dialogCard(title, b.commentFormCard(v))
+		return b.dialogCard(ctx, title, b.commentFormCard(v))
 	}
 	v, err := b.createFormView(bctx, ac, client, conn, keep)
 	if err != nil {
 		if needsSignIn(err) {
-			return b.dialogCard("Connect Azure DevOps", b.dialogConnectCard(ac, action, "", reconnectHint(err)))
+			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, action, "", reconnectHint(err)))
 		}
-		return b.dialogCard(title, b.errorCard(ctx, title, err))
+		return b.dialogCard(ctx, title, b.errorCard(ctx, title, err))
 	}
 	if errMsg != "" {
 		v.Error = errMsg
 	}
-	return b.dialogCard(title, b.createFormCard(v))
+	return b.dialogCard(ctx, title, b.createFormCard(v))
 }
 
 func reconnectHint(err error) string {
@@ -437,7 +472,7 @@ func (b *Bot) submitCreate(ctx context.Context, ac *actionCtx) teams.InvokeRespo
 	client, conn, err := b.clientFor(ctx, ac.user)
 	if err != nil {
 		if needsSignIn(err) {
-			return b.dialogCard("Connect Azure DevOps", b.dialogConnectCard(ac, actionCreate, "", reconnectHint(err)))
+			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, actionCreate, "", reconnectHint(err)))
 		}
 		return b.openForm(ctx, ac, actionCreate, &d, apperr.UserMessage(err))
 	}
@@ -448,7 +483,7 @@ func (b *Bot) submitCreate(ctx context.Context, ac *actionCtx) teams.InvokeRespo
 		return b.openForm(ctx, ac, actionCreate, &d, apperr.UserMessage(err))
 	}
 	if !claimed {
-		return b.dialogCard("Create work item", b.alreadyDoneCard(link))
+		return b.dialogCard(ctx, "Create work item", b.alreadyDoneCard(link))
 	}
 	nw := devops.NewWorkItem{
 		Project: d.Project, Type: d.WorkItemType, Title: strings.TrimSpace(d.Title), Description: d.Description,
@@ -467,7 +502,7 @@ func (b *Bot) submitCreate(ctx context.Context, ac *actionCtx) teams.InvokeRespo
 	case resp := <-done:
 		return resp
 	case <-time.After(b.cfg.ActionBudget):
-		return b.dialogCard("Create work item", b.workingCard("Creating the work item in Azure DevOps… It will show on the meeting card when it is ready."))
+		return b.dialogCard(ctx, "Create work item", b.workingCard("Creating the work item in Azure DevOps… It will show on the meeting card when it is ready."))
 	}
 }
 
@@ -480,7 +515,7 @@ func (b *Bot) doCreate(ctx context.Context, ac *actionCtx, client *devops.Client
 		}
 		b.audit(ctx, ac, conn, "create_work_item", d.Project, 0, 0, "failed", apperr.KindOf(err).String())
 		if needsSignIn(err) {
-			return b.dialogCard("Connect Azure DevOps", b.dialogConnectCard(ac, actionCreate, "", reconnectHint(err)))
+			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, actionCreate, "", reconnectHint(err)))
 		}
 		if apperr.KindOf(err) == apperr.Internal {
 			return b.openForm(ctx, ac, actionCreate, &d, "Something went wrong on our side (reference "+b.reference(ctx, "create work item failed", err)+"). Your input is kept: try again.")
@@ -499,7 +534,7 @@ func (b *Bot) doCreate(ctx context.Context, ac *actionCtx, client *devops.Client
 		b.log.WarnContext(ctx, "could not save the user's choices", "err", err)
 	}
 	b.refreshSummaryCards(ctx, ac.sm.ID)
-	return b.dialogCard("Work item created", b.createdCard(link))
+	return b.dialogCard(ctx, "Work item created", b.createdCard(link))
 }
 
 // createOnce creates the work item unless an earlier attempt (a crashed replica,
@@ -581,7 +616,7 @@ func (b *Bot) submitComment(ctx context.Context, ac *actionCtx) teams.InvokeResp
 	client, conn, err := b.clientFor(ctx, ac.user)
 	if err != nil {
 		if needsSignIn(err) {
-			return b.dialogCard("Connect Azure DevOps", b.dialogConnectCard(ac, actionComment, "", reconnectHint(err)))
+			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, actionComment, "", reconnectHint(err)))
 		}
 		return b.openForm(ctx, ac, actionComment, &d, apperr.UserMessage(err))
 	}
@@ -591,7 +626,7 @@ func (b *Bot) submitComment(ctx context.Context, ac *actionCtx) teams.InvokeResp
 		return b.openForm(ctx, ac, actionComment, &d, apperr.UserMessage(err))
 	}
 	if !claimed {
-		return b.dialogCard("Add comment", b.alreadyDoneCard(link))
+		return b.dialogCard(ctx, "Add comment", b.alreadyDoneCard(link))
 	}
 	done := make(chan teams.InvokeResponse, 1)
 	go func() {
@@ -603,7 +638,7 @@ func (b *Bot) submitComment(ctx context.Context, ac *actionCtx) teams.InvokeResp
 	case resp := <-done:
 		return resp
 	case <-time.After(b.cfg.ActionBudget):
-		return b.dialogCard("Add comment", b.workingCard("Adding the comment in Azure DevOps… It will show on the meeting card when it is done."))
+		return b.dialogCard(ctx, "Add comment", b.workingCard("Adding the comment in Azure DevOps… It will show on the meeting card when it is done."))
 	}
 }
 
@@ -613,7 +648,7 @@ func (b *Bot) doComment(ctx context.Context, ac *actionCtx, client *devops.Clien
 	if err != nil {
 		_ = b.cfg.Store.ReleaseAction(ctx, link.Key)
 		if needsSignIn(err) {
-			return b.dialogCard("Connect Azure DevOps", b.dialogConnectCard(ac, actionComment, "", reconnectHint(err)))
+			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, actionComment, "", reconnectHint(err)))
 		}
 		if apperr.Is(err, apperr.NotFound) {
 			return b.openForm(ctx, ac, actionComment, &d, fmt.Sprintf("Work item %d does not exist, or you can't see it.", id))
@@ -625,7 +660,7 @@ func (b *Bot) doComment(ctx context.Context, ac *actionCtx, client *devops.Clien
 		_ = b.cfg.Store.ReleaseAction(ctx, link.Key)
 		b.audit(ctx, ac, conn, "add_comment", wi.Project, id, 0, "failed", apperr.KindOf(err).String())
 		if needsSignIn(err) {
-			return b.dialogCard("Connect Azure DevOps", b.dialogConnectCard(ac, actionComment, "", reconnectHint(err)))
+			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, actionComment, "", reconnectHint(err)))
 		}
 		return b.openForm(ctx, ac, actionComment, &d, failureText(err))
 	}
@@ -639,7 +674,7 @@ func (b *Bot) doComment(ctx context.Context, ac *actionCtx, client *devops.Clien
 	}
 	b.audit(ctx, ac, conn, "add_comment", wi.Project, id, c.ID, "ok", "")
 	b.refreshSummaryCards(ctx, ac.sm.ID)
-	return b.dialogCard("Comment added", b.commentedCard(link))
+	return b.dialogCard(ctx, "Comment added", b.commentedCard(link))
 }
 
 func (b *Bot) audit(ctx context.Context, ac *actionCtx, conn *store.Connection, action, project string, wid, cid int, outcome, detail string) {
@@ -669,7 +704,7 @@ func (b *Bot) refreshSummaryCards(ctx context.Context, summaryID string) {
 		b.log.WarnContext(ctx, "could not list a summary's results", "err", err)
 		return
 	}
-	out := b.summaryCards(sm, links)
+	out := b.summaryCards(sm, links, ref.ServiceURL)
 	posted := sm.Cards
 	changed := false
 	for i, c := range out {
@@ -700,26 +735,26 @@ func (b *Bot) dialogConnect(ctx context.Context, ac *actionCtx) teams.InvokeResp
 	}
 	if b.cfg.Demo != nil {
 		if _, err := b.connectDemo(ctx, ac.a); err != nil {
-			return b.dialogCard("Connect Azure DevOps", b.errorCard(ctx, "Connect", err))
+			return b.dialogCard(ctx, "Connect Azure DevOps", b.errorCard(ctx, "Connect", err))
 		}
 		return b.openForm(ctx, ac, next, nil, "")
 	}
 	if b.cfg.OAuth == nil {
 		b.logMissingOAuth(ctx)
-		return b.dialogCard("Connect Azure DevOps", b.notConfiguredCard())
+		return b.dialogCard(ctx, "Connect Azure DevOps", b.notConfiguredCard())
 	}
 	org, err := devops.NormalizeOrgURL(ac.data.OrgURL)
 	if err != nil {
-		return b.dialogCard("Connect Azure DevOps", b.dialogConnectCard(ac, next, ac.data.OrgURL, apperr.UserMessage(err)))
+		return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, next, ac.data.OrgURL, apperr.UserMessage(err)))
 	}
 	link, err := b.prepareSignIn(ctx, ac.a, org)
 	if err != nil {
 		if apperr.Is(err, apperr.Invalid) {
-			return b.dialogCard("Connect Azure DevOps", b.dialogConnectCard(ac, next, ac.data.OrgURL, apperr.UserMessage(err)))
+			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, next, ac.data.OrgURL, apperr.UserMessage(err)))
 		}
-		return b.dialogCard("Connect Azure DevOps", b.errorCard(ctx, "Connect", err))
+		return b.dialogCard(ctx, "Connect Azure DevOps", b.errorCard(ctx, "Connect", err))
 	}
-	return b.dialogCard("Connect Azure DevOps", b.dialogSignInCard(ac, next, org, link))
+	return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogSignInCard(ac, next, org, link))
 }
 
 // onSearch answers typeahead searches for work items in the comment form.
@@ -760,3 +795,13 @@ func (b *Bot) onSearch(ctx context.Context, a *teams.Activity) (teams.InvokeResp
 	}
 	return teams.SearchResponse(res), nil
 }
+
+type inCardKey struct{}
+
+// withInCardForms marks a request whose forms replace the card clicked
+// (Universal Actions) instead of opening a dialog.
+func withInCardForms(ctx context.Context) context.Context {
+	return context.WithValue(ctx, inCardKey{}, true)
+}
+
+func inCardForms(ctx context.Context) bool { v, _ := ctx.Value(inCardKey{}).(bool); return v }

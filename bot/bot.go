@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -50,6 +52,12 @@ type Config struct {
 	// Demo, when set, replaces Azure DevOps sign-in with a fake organization and
 	// says so on every card.
 	Demo *Demo
+
+	// Forms says how forms open: "dialog" (Teams dialogs), "card" (in place of
+	// the card clicked, Universal Actions) or "auto" (default): dialogs, except
+	// for a connector on loopback, which is the Agents Playground, which cannot
+	// open dialogs.
+	Forms string
 
 	// ActionBudget bounds the synchronous part of a card action (Teams waits 10-15 s).
 	ActionBudget time.Duration
@@ -114,6 +122,26 @@ func (b *Bot) Routes() map[string]http.Handler {
 		"/oauth/start":    http.HandlerFunc(b.serveOAuthStart),
 		"/oauth/callback": http.HandlerFunc(b.serveOAuthCallback),
 	}
+}
+
+// inCardFor reports whether cards sent to this connector use in-card forms.
+func (b *Bot) inCardFor(serviceURL string) bool {
+	switch b.cfg.Forms {
+	case "card":
+		return true
+	case "dialog":
+		return false
+	}
+	u, err := url.Parse(serviceURL)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // ConnectConfigured reports whether users can link Azure DevOps accounts.

@@ -97,6 +97,10 @@ func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.Invoke
 	if verb == "" {
 		verb = data.Sally
 	}
+	if formVerbs[verb] && av.State == "" {
+		// A form button in a client without dialogs: same steps, answered in place.
+		return b.formStep(withInCardForms(ctx), a, av.Action.Data), nil
+	}
 	if _, err := userOf(a); err != nil {
 		return teams.AdaptiveCardResponse(b.errorCard(ctx, "Connect", err)), nil
 	}

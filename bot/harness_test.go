@@ -83,6 +83,7 @@ func newHarness(t *testing.T, opts ...func(h *harness) option) *harness {
 		WebhookSecret: key,
 		MissingOAuth:  []string{"DEVOPS_CLIENT_ID"},
 		ActionBudget:  5 * time.Second,
+		Forms:         "dialog", // as in Teams; the fake connector's loopback URL would pick in-card forms
 	}
 	if os.Getenv("BOT_TEST_LOG") != "" {
 		h.cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -254,4 +255,15 @@ func summaryJSON(id, conv string) []byte {
  {"id":"d1","kind":"decision","text":"Roll back address validation to the synchronous v1 endpoint."},
  {"id":"t1","kind":"task","text":"Add a timeout and circuit breaker around the address-validation client","owner":"Adele Vance","due":"2026-11-28"},
  {"id":"t2","kind":"task","text":"<script>alert('x')</script> must stay text"}]}`)
+}
+
+// execute sends an Action.Execute invoke (Universal Actions) and returns the card
+// that replaces the one clicked.
+func (h *harness) execute(user, conv string, action map[string]any) cards.Card {
+	h.t.Helper()
+	resp := h.invoke(user, conv, "adaptiveCard/action", map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": action["verb"], "data": action["data"]}, "trigger": "manual"})
+	if resp["statusCode"] != float64(200) || resp["type"] != "application/vnd.microsoft.card.adaptive" {
+		h.t.Fatalf("Action.Execute answer: %.400s", js(resp))
+	}
+	return cards.Card(resp["value"].(map[string]any))
 }

@@ -156,8 +156,9 @@ type postedCard struct {
 	insightIDs []string
 }
 
-// summaryCards renders a summary with what was already done for each insight.
-func (b *Bot) summaryCards(sm *store.Summary, links []store.InsightLink) []postedCard {
+// summaryCards renders a summary with what was already done for each insight,
+// with in-card buttons for clients without dialogs (see Config.Forms).
+func (b *Bot) summaryCards(sm *store.Summary, links []store.InsightLink, serviceURL string) []postedCard {
 	v := cards.SummaryView{Demo: b.demo(), SummaryID: sm.ID, Meeting: sm.Meeting}
 	for _, in := range sm.Insights {
 		iv := cards.InsightView{Insight: in}
@@ -171,7 +172,11 @@ func (b *Bot) summaryCards(sm *store.Summary, links []store.InsightLink) []poste
 	}
 	out := cards.Summary(v)
 	res := make([]postedCard, 0, len(out))
+	inCard := b.inCardFor(serviceURL)
 	for _, c := range out {
+		if inCard {
+			c = cards.AsUniversalActions(c)
+		}
 		res = append(res, postedCard{card: c, insightIDs: insightIDsOf(c, sm)})
 	}
 	return res

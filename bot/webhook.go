@@ -260,7 +260,7 @@ func (b *Bot) postSummary(ctx context.Context, ref store.ConversationRef, sm *st
 	if err != nil {
 		links = nil
 	}
-	cardsOut := b.summaryCards(sm, links)
+	cardsOut := b.summaryCards(sm, links, ref.ServiceURL)
 	var posted []store.PostedCard
 	var firstErr error
 	for _, c := range cardsOut {

@@ -391,3 +391,35 @@ func TestSlowDevOpsAnswersCreatingThenUpdatesTheSharedCard(t *testing.T) {
 		t.Fatalf("create calls = %d", n)
 	}
 }
+
+// The Agents Playground cannot open dialogs: toward a loopback connector the
+// same forms run in place of the card, through Action.Execute.
+func TestInCardFormsForThePlayground(t *testing.T) {
+	h := newHarness(t, withDemo, func(h *harness) option {
+		return func(c *bot.Config) { c.Forms = "auto" }
+	})
+	h.install(chatID)
+	before := len(h.conn.Sent())
+	if resp, out := h.deliver("msg_pg", summaryJSON("pg-1", chatID), ""); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("delivery: %d %s", resp.StatusCode, js(out))
+	}
+	sent := h.conn.Sent()[before]
+	create, ok := cards.FindAction(sent.Activity.Attachments[0].Content, "create")
+	if !ok || create["type"] != "Action.Execute" {
+		t.Fatalf("summary button should be Action.Execute here: %v", create)
+	}
+	connectDemo(t, h, userAdele)
+	form := h.execute(userAdele, chatID, create)
+	submit, ok := cards.FindAction(form, "create.submit")
+	if !ok || submit["type"] != "Action.Execute" {
+		t.Fatalf("form: %.400s", js(form))
+	}
+	data := submitFrom(t, form, "create.submit", map[string]any{"title": "From the Playground"})
+	res := h.execute(userAdele, chatID, map[string]any{"verb": "create.submit", "data": data})
+	if !strings.Contains(js(res), "Created") {
+		t.Fatalf("result: %.400s", js(res))
+	}
+	if act, _ := h.conn.Activity(chatID, sent.ActivityID); !strings.Contains(js(act.Attachments), "Created Task 1") {
+		t.Fatal("shared card not updated")
+	}
+}

@@ -28,6 +28,7 @@ type config struct {
 
 	SummaryRetention, AuditRetention time.Duration
 	Demo                             bool
+	Forms                            string
 	LogLevel, LogFormat              string
 }
 
@@ -57,6 +58,7 @@ var settings = []setting{
 	{"SUMMARY_RETENTION_DAYS", "storage", "days meeting content is kept (default 90)", false},
 	{"AUDIT_RETENTION_DAYS", "storage", "days the audit log is kept (default 365)", false},
 	{"DEMO_MODE", "demo", "true = a fake in-process Azure DevOps organization instead of sign-in (says so on every card)", false},
+	{"FORMS", "cards", "dialog, card or auto (default): auto opens forms in Teams dialogs, in place of the card for a connector on loopback (the Agents Playground has no dialogs)", false},
 	{"LOG_LEVEL", "server", "debug, info (default), warn, error", false},
 	{"LOG_FORMAT", "server", "json or text; default json unless stderr is a terminal", false},
 }
@@ -118,6 +120,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		problems = append(problems, "AUDIT_RETENTION_DAYS "+err.Error())
 	}
 	c.Demo = isTrue(getenv("DEMO_MODE"))
+	c.Forms = strings.ToLower(def(getenv("FORMS"), "auto"))
+	if c.Forms != "auto" && c.Forms != "dialog" && c.Forms != "card" {
+		problems = append(problems, "FORMS must be dialog, card or auto")
+	}
 	c.LogLevel = def(getenv("LOG_LEVEL"), "info")
 	c.LogFormat = getenv("LOG_FORMAT")
 	if len(problems) > 0 {

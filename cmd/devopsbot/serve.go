@@ -102,7 +102,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client
 	dopts := devops.Options{HTTPClient: hc, Hosts: devops.DefaultHosts, Logger: log}
 	bcfg := bot.Config{
 		Logger: log, Store: st, Connector: connector, BotAppID: cfg.ClientID, PublicURL: cfg.PublicURL,
-		FixedTenantID: cfg.DevOpsTenantID, DevOps: dopts, Metadata: devops.NewMetadataCache(10 * time.Minute),
+		FixedTenantID: cfg.DevOpsTenantID, Forms: cfg.Forms, DevOps: dopts, Metadata: devops.NewMetadataCache(10 * time.Minute),
 	}
 	closeDemo := func() {}
 	if cfg.Demo {
