@@ -42,7 +42,7 @@ var (
 	listItem = regexp.MustCompile(`(?i)<li[^>]*>`)
 	anyTag   = regexp.MustCompile(`<[^>]*>`)
 	// A list marker or heading glued to the end of the previous line.
-	gluedMarker = regexp.MustCompile(`([^\s#])((?:- \[[ xX]\] )|(?:[-*•] )|(?:#{1,6} )|(?:\d{1,2}[.)] ))`)
+	gluedMarker = regexp.MustCompile(`([^\s#*])((?:- \[[ xX]\] )|(?:[-*•] )|(?:#{1,6} )|(?:\d{1,2}[.)] )|(?:\*\*[A-Z][A-Za-z ]{1,20}:\*\*))`)
 )
 
 func htmlToText(s string) string {

@@ -22,6 +22,17 @@ func TestPlaygroundJoinedPasteIsRecovered(t *testing.T) {
 	}
 }
 
+func TestPlaygroundJoinedHeaderKeepsTitle(t *testing.T) {
+	joined := "# Sprint 42 review — Mobile app**Date:** 26 November 2026 · **Attendees:** Diego## Decisions- Ship 4.2 on Monday.- Drop the survey.## Next steps- Diego to book a design review"
+	p, err := summary.ParseText(messageText(&teams.Activity{Text: joined}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Title != "Sprint 42 review — Mobile app" || len(p.Insights) != 3 {
+		t.Fatalf("title %q, %d insights", p.Title, len(p.Insights))
+	}
+}
+
 func TestOrdinaryTextIsNotSplit(t *testing.T) {
 	for _, s := range []string{"connect devops https://dev.azure.com/fabrikam", "the well-known - and only - option is 1. fine", "help"} {
 		if got := messageText(&teams.Activity{Text: s}); got != s {
