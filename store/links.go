@@ -141,7 +141,15 @@ func (s *Store) ClaimAction(ctx context.Context, key ActionKey, by UserKey, byNa
 	if err != nil {
 		return nil, false, err
 	}
-	for range 4 {
+	for attempt := range 8 {
+		if attempt > 0 {
+			// Another caller is between deleting and inserting: give it a moment.
+			select {
+			case <-ctx.Done():
+				return nil, false, s.fail("claim action", ctx.Err())
+			case <-time.After(time.Duration(attempt) * 5 * time.Millisecond):
+			}
+		}
 		now := s.nowUTC()
 		d := linkDoc{ID: id, SummaryID: key.SummaryID, InsightID: key.InsightID, Action: key.Action, Target: key.Target,
 			State: LinkPending, TenantID: by.TenantID, AADObjectID: by.AADObjectID, UserName: byName, Marker: marker,
