@@ -22,7 +22,7 @@ type command struct {
 
 var (
 	spaces      = regexp.MustCompile(`\s+`)
-	codePattern = regexp.MustCompile(`^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$`)
+	codePattern = regexp.MustCompile(`^(?:[A-Za-z0-9]{4}-?){3}[A-Za-z0-9]{4}$`)
 )
 
 // parseCommand understands what people type: "help", "/help", "@Sally help" (the

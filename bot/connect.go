@@ -139,7 +139,7 @@ func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.Invoke
 }
 
 func (b *Bot) signInErrorCard(ctx context.Context, org devops.Org, err error) any {
-	if apperr.Is(err, apperr.Invalid) {
+	if apperr.Is(err, apperr.Invalid) || apperr.Is(err, apperr.NotFound) {
 		return b.connectPromptCard(org.URL, apperr.UserMessage(err))
 	}
 	return b.errorCard(ctx, "Connect", err)
@@ -349,7 +349,9 @@ func (b *Bot) serveOAuthCallback(w http.ResponseWriter, r *http.Request) {
 		b.renderPage(w, http.StatusForbidden, page{Title: "Can't reach " + org.Name, Message: msg, Failure: true})
 		return
 	}
-	handoff := randomID(8)
+	// 16 characters (80 bits): the code may be typed, but it is also what a
+	// database dump would let someone brute-force from its hash.
+	handoff := randomID(16)
 	p := &store.PendingLogin{
 		Code: handoff,
 		User: st.User,
@@ -375,7 +377,7 @@ func (b *Bot) serveOAuthCallback(w http.ResponseWriter, r *http.Request) {
 		b.renderPage(w, http.StatusServiceUnavailable, page{Title: "Try again in a moment", Message: "We could not save your sign-in. Go back to Teams and type connect devops to try again.", Failure: true})
 		return
 	}
-	shown := handoff[:4] + "-" + handoff[4:]
+	shown := handoff[:4] + "-" + handoff[4:8] + "-" + handoff[8:12] + "-" + handoff[12:]
 	b.renderPage(w, http.StatusOK, page{
 		Title:   "Signed in to " + org.Name,
 		Message: "You signed in as " + idt.displayName() + ". Return to Teams to finish: this window closes by itself when Teams opened it. Otherwise type this code in your chat with Sally (it works once, for 10 minutes):",

@@ -43,8 +43,9 @@ const (
 // harness runs the bot behind its real HTTP handler with embedded FerretDB, the
 // fake Teams connector and the fake Azure DevOps organization.
 type harness struct {
-	t     *testing.T
-	store *store.Store
+	t       *testing.T
+	handler http.Handler
+	store   *store.Store
 	conn  *teamstest.Connector
 	org   *devopstest.Org
 	srv   *httptest.Server
@@ -69,6 +70,8 @@ func newHarness(t *testing.T, opts ...func(h *harness) option) *harness {
 	h.store = storetest.New(t)
 	h.conn = teamstest.NewConnector(t)
 	h.org = devopstest.NewOrg(t)
+	// The server exists before the bot so that options can use its URL (redirect URI).
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.handler.ServeHTTP(w, r) }))
 	key, err := bot.ParseWebhookSecret(webhookKey)
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +108,7 @@ func (h *harness) start() {
 	for p, hd := range h.bot.Routes() {
 		mux.Handle(p, hd)
 	}
-	h.srv = httptest.NewServer(mux)
+	h.handler = mux
 	h.t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -267,3 +270,5 @@ func (h *harness) execute(user, conv string, action map[string]any) cards.Card {
 	}
 	return cards.Card(resp["value"].(map[string]any))
 }
+
+func cardsFind(c cards.Card, verb string) (map[string]any, bool) { return cards.FindAction(c, verb) }

@@ -1,0 +1,287 @@
+package bot_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sally-devops/devopsbot/bot"
+	"github.com/sally-devops/devopsbot/devops"
+	"github.com/sally-devops/devopsbot/devops/devopstest"
+	"github.com/sally-devops/devopsbot/store"
+)
+
+// withOAuth configures connect devops against the fake identity provider.
+func withOAuth(idp **fakeIdP) func(h *harness) option {
+	return func(h *harness) option {
+		*idp = newFakeIdP(h.t, h.org)
+		return func(c *bot.Config) {
+			c.PublicURL = h.srv.URL
+			c.OAuth = &devops.OAuthSettings{ClientID: idpClientID, ClientSecret: idpClientSecret, RedirectURL: h.srv.URL + "/oauth/callback", AuthorityHost: (*idp).srv.URL}
+			c.MissingOAuth = nil
+			c.Tenants = devops.NewTenantResolver(nil, h.org.Hosts)
+		}
+	}
+}
+
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 10 * time.Second}
+
+// signInLink asks for the sign-in link the way the Sign in button does, and
+// returns the URL of Teams' loginRequest.
+func (h *harness) signInLink(user, conv string) string {
+	h.t.Helper()
+	resp := h.invoke(user, conv, "adaptiveCard/action", map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": "connect.signin",
+		"data": map[string]any{"sally": "connect.signin", "org": "https://dev.azure.com/fabrikam"}}})
+	if resp["statusCode"] != float64(401) || resp["type"] != "application/vnd.microsoft.activity.loginRequest" {
+		h.t.Fatalf("expected a loginRequest, got %.400s", js(resp))
+	}
+	v := resp["value"].(map[string]any)
+	return v["buttons"].([]any)[0].(map[string]any)["value"].(string)
+}
+
+// browse follows the sign-in link like a browser: Microsoft redirects back to our
+// callback, which answers with a page.
+func (h *harness) browse(link string) (int, string, string) {
+	h.t.Helper()
+	r, err := noRedirect.Get(link)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusFound {
+		h.t.Fatalf("identity provider answered %d", r.StatusCode)
+	}
+	cb := r.Header.Get("Location")
+	page, err := http.Get(cb)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	return page.StatusCode, string(body), cb
+}
+
+var codeOnPage = regexp.MustCompile(`class="code"[^>]*>((?:[A-Z0-9]{4}-){3}[A-Z0-9]{4})<`)
+
+func TestConnectFlowEndToEnd(t *testing.T) {
+	var idp *fakeIdP
+	h := newHarness(t, withOAuth(&idp))
+	conv := "a:personal-adele"
+
+	// A pasted long link is reduced to the organization.
+	c := cardOf(t, h.say(userAdele, conv, "connect devops https://dev.azure.com/fabrikam/ProjectX/_git/WebPortal/pullrequest/860")[0])
+	if !strings.Contains(c, "Organization: fabrikam (https://dev.azure.com/fabrikam)") {
+		t.Fatalf("sign-in card: %.500s", c)
+	}
+	link := h.signInLink(userAdele, conv)
+	u, _ := url.Parse(link)
+	q := u.Query()
+	if !strings.HasPrefix(u.Path, "/"+devopstest.DefaultTenant+"/oauth2/v2.0/authorize") || q.Get("code_challenge_method") != "S256" ||
+		strings.Contains(q.Get("scope"), "vso.identity") || q.Get("redirect_uri") != h.srv.URL+"/oauth/callback" {
+		t.Fatalf("sign-in link: %s", link)
+	}
+	status, page, callback := h.browse(link)
+	m := codeOnPage.FindStringSubmatch(page)
+	if status != http.StatusOK || m == nil || !strings.Contains(page, "Adele Vance") || strings.Contains(page, "at-") {
+		t.Fatalf("success page (%d): %s", status, page)
+	}
+	// Teams hands the code back in the next invoke's state (notifySuccess).
+	resp := h.invoke(userAdele, conv, "adaptiveCard/action", map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": "connect.signin",
+		"data": map[string]any{"sally": "connect.signin", "org": "https://dev.azure.com/fabrikam"}}, "state": strings.ReplaceAll(m[1], "-", "")})
+	if !strings.Contains(js(resp), "Connected to Azure DevOps") || !strings.Contains(js(resp), "adele@contoso.com") {
+		t.Fatalf("connected card: %.500s", js(resp))
+	}
+	c = cardOf(t, h.say(userAdele, conv, "status")[0])
+	if !strings.Contains(c, "fabrikam") || !strings.Contains(c, "vso.work") {
+		t.Fatalf("status: %.400s", c)
+	}
+	// The tokens are encrypted at rest and usable.
+	conn, err := h.store.GetConnection(context.Background(), store.UserKey{TenantID: tenantID, AADObjectID: userAdele})
+	if err != nil || conn.RefreshToken == "" || conn.EntraTenantID != devopstest.DefaultTenant {
+		t.Fatalf("stored connection: %+v %v", conn, err)
+	}
+	// The same callback again (replay) is refused.
+	r, _ := http.Get(callback)
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "expired") {
+		t.Fatalf("replayed callback: %d", r.StatusCode)
+	}
+	// The code works once.
+	again := cardOf(t, h.say(userAdele, conv, "code "+m[1])[0])
+	if !strings.Contains(again, "not valid") {
+		t.Fatalf("code reuse: %.300s", again)
+	}
+	c = cardOf(t, h.say(userAdele, conv, "disconnect devops")[0])
+	if !strings.Contains(c, "Disconnected") {
+		t.Fatalf("disconnect: %.300s", c)
+	}
+	if _, err := h.store.GetConnection(context.Background(), store.UserKey{TenantID: tenantID, AADObjectID: userAdele}); err == nil {
+		t.Fatal("tokens still stored after disconnect")
+	}
+}
+
+func TestForwardedLinkConnectsNobody(t *testing.T) {
+	var idp *fakeIdP
+	h := newHarness(t, withOAuth(&idp))
+	link := h.signInLink(userAdele, chatID)
+
+	// Same directory: Alex clicks Adele's link.
+	idp.signInAs(idpUser{ObjectID: userAlex, TenantID: tenantID, Name: "Alex Wilber", Email: "alex@contoso.com", Identity: devopstest.Alex})
+	status, page, _ := h.browse(link)
+	if status != http.StatusForbidden || !strings.Contains(page, "made for someone else") || codeOnPage.MatchString(page) {
+		t.Fatalf("forwarded link, same tenant (%d): %s", status, page)
+	}
+
+	// A guest from another directory: the page shows a code, but only Adele could use it.
+	link = h.signInLink(userAdele, chatID)
+	idp.signInAs(idpUser{ObjectID: "99999999-0000-0000-0000-000000000001", TenantID: "99999999-0000-0000-0000-000000000000", Name: "Guest", Email: "guest@fabrikam.example", Identity: devopstest.Lee})
+	_, page, _ = h.browse(link)
+	m := codeOnPage.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("guest page: %s", page)
+	}
+	c := cardOf(t, h.say(userAlex, chatID, "code "+m[1])[0])
+	if !strings.Contains(c, "started by someone else") {
+		t.Fatalf("code from another Teams user: %.400s", c)
+	}
+	for _, u := range []string{userAdele, userAlex} {
+		if _, err := h.store.GetConnection(context.Background(), store.UserKey{TenantID: tenantID, AADObjectID: u}); err == nil {
+			t.Fatalf("user %s got connected by a forwarded link", u)
+		}
+	}
+}
+
+func TestConnectRefusals(t *testing.T) {
+	var idp *fakeIdP
+	h := newHarness(t, withOAuth(&idp))
+	conv := "a:personal-adele"
+
+	c := cardOf(t, h.say(userAdele, conv, "connect devops https://dev.azure.com.evil.example/fabrikam")[0])
+	if !strings.Contains(c, "orgUrl") || !strings.Contains(c, "dev.azure.com.evil.example") {
+		t.Fatalf("bad URL should give the reason and the input back: %.500s", c)
+	}
+
+	idp.failAuthorize("access_denied", "AADSTS65004: User declined to consent")
+	if st, page, _ := h.browse(h.signInLink(userAdele, conv)); st != http.StatusBadRequest || !strings.Contains(page, "Sign-in cancelled") {
+		t.Fatalf("denied consent (%d): %s", st, page)
+	}
+	idp.failAuthorize("consent_required", "AADSTS65001: The user or administrator has not consented")
+	if _, page, _ := h.browse(h.signInLink(userAdele, conv)); !strings.Contains(page, "administrator must approve") || !strings.Contains(page, "adminconsent") {
+		t.Fatalf("admin consent page: %s", page)
+	}
+	h.org.FailNext(devopstest.RouteProjects, http.StatusUnauthorized, "", 1)
+	if st, page, _ := h.browse(h.signInLink(userAdele, conv)); st != http.StatusForbidden || !strings.Contains(page, "can&#39;t open the Azure DevOps organization fabrikam") {
+		t.Fatalf("organization not reachable (%d): %s", st, page)
+	}
+	for _, u := range []string{"/oauth/callback", "/oauth/callback?state=forged&code=x", "/oauth/callback?code=x"} {
+		r, _ := http.Get(h.srv.URL + u)
+		r.Body.Close()
+		if r.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s answered %d", u, r.StatusCode)
+		}
+	}
+	r, _ := http.Post(h.srv.URL+"/oauth/callback?state=x&code=y", "text/plain", nil)
+	r.Body.Close()
+	if r.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST callback answered %d", r.StatusCode)
+	}
+
+	resp := h.invoke(userAdele, conv, "adaptiveCard/action", map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": "connect.signin",
+		"data": map[string]any{"sally": "connect.signin", "org": "https://dev.azure.com/nosuchorg"}}})
+	if !strings.Contains(js(resp), "No Azure DevOps organization by that name") || !strings.Contains(js(resp), "orgUrl") {
+		t.Fatalf("unknown organization should give the prompt back: %.500s", js(resp))
+	}
+}
+
+func TestPersonalAccountOrganizationIsRefused(t *testing.T) {
+	var idp *fakeIdP
+	h := newHarness(t, withOAuth(&idp))
+	h.org.SetTenant("00000000-0000-0000-0000-000000000000")
+	resp := h.invoke(userAdele, "a:personal-adele", "adaptiveCard/action", map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": "connect.signin",
+		"data": map[string]any{"sally": "connect.signin", "org": "https://dev.azure.com/fabrikam"}}})
+	if !strings.Contains(strings.ToLower(js(resp)), "personal microsoft accounts") {
+		t.Fatalf("personal-account organization: %.500s", js(resp))
+	}
+}
+
+func TestExpiredSignInLinkIsRefused(t *testing.T) {
+	var idp *fakeIdP
+	var shift time.Duration
+	h := newHarness(t, withOAuth(&idp), func(h *harness) option {
+		return func(c *bot.Config) { c.Now = func() time.Time { return time.Now().Add(shift) } }
+	})
+	shift = -11 * time.Minute // the link was made 11 minutes ago
+	link := h.signInLink(userAdele, "a:personal-adele")
+	shift = 0
+	if st, page, _ := h.browse(link); st != http.StatusBadRequest || !strings.Contains(page, "expired") {
+		t.Fatalf("expired link (%d): %s", st, page)
+	}
+}
+
+// connectOAuth runs the whole sign-in for a user and returns when connected.
+func connectOAuth(t *testing.T, h *harness, user, conv string) {
+	t.Helper()
+	_, page, _ := h.browse(h.signInLink(user, conv))
+	m := codeOnPage.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no code on the page: %s", page)
+	}
+	if c := cardOf(t, h.say(user, conv, "code "+m[1])[0]); !strings.Contains(c, "Connected") {
+		t.Fatalf("connect: %.300s", c)
+	}
+}
+
+func TestRefreshAndReconnectAfterInvalidGrant(t *testing.T) {
+	var idp *fakeIdP
+	h := newHarness(t, withOAuth(&idp))
+	sid, _ := deliveredSummary(t, h)
+	connectOAuth(t, h, userAdele, chatID)
+	key := store.UserKey{TenantID: tenantID, AADObjectID: userAdele}
+	ctx := context.Background()
+
+	// An expired access token is refreshed and the rotated tokens are stored.
+	conn, _ := h.store.GetConnection(ctx, key)
+	old := conn.RefreshToken
+	conn.Expiry = time.Now().Add(-time.Hour)
+	if err := h.store.SaveConnection(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	form := dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid)))
+	if _, ok := cardsFind(form, "create.submit"); !ok {
+		t.Fatalf("form after refresh: %.400s", js(form))
+	}
+	conn, _ = h.store.GetConnection(ctx, key)
+	if conn.RefreshToken == old || !conn.Expiry.After(time.Now()) {
+		t.Fatal("rotated tokens were not stored")
+	}
+
+	// Consent revoked: the next action asks to connect again, and status says so.
+	idp.revokeAll()
+	conn.Expiry = time.Now().Add(-time.Hour)
+	_ = h.store.SaveConnection(ctx, conn)
+	h.cfg.Metadata.Invalidate("https://dev.azure.com/fabrikam", "")
+	resp := dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid)))
+	if _, ok := cardsFind(resp, "dialog.connect"); !ok || !strings.Contains(js(resp), "expired or was revoked") {
+		t.Fatalf("after invalid_grant: %.500s", js(resp))
+	}
+	conn, _ = h.store.GetConnection(ctx, key)
+	if conn.Status != store.ConnStatus("needs_reconnect") {
+		t.Fatalf("status = %q", conn.Status)
+	}
+	if c := cardOf(t, h.say(userAdele, chatID, "status")[0]); !strings.Contains(c, "sign in again") {
+		t.Fatalf("status after revoke: %.300s", c)
+	}
+	// Reconnecting makes it work again.
+	idp.revoked = false
+	connectOAuth(t, h, userAdele, chatID)
+	form = dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid)))
+	if _, ok := cardsFind(form, "create.submit"); !ok {
+		t.Fatalf("form after reconnect: %.400s", js(form))
+	}
+}
