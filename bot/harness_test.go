@@ -46,13 +46,13 @@ type harness struct {
 	t       *testing.T
 	handler http.Handler
 	store   *store.Store
-	conn  *teamstest.Connector
-	org   *devopstest.Org
-	srv   *httptest.Server
-	bot   *bot.Bot
-	ts    *teams.Server
-	cfg   bot.Config
-	seq   atomic.Int64
+	conn    *teamstest.Connector
+	org     *devopstest.Org
+	srv     *httptest.Server
+	bot     *bot.Bot
+	ts      *teams.Server
+	cfg     bot.Config
+	seq     atomic.Int64
 }
 
 type option func(*bot.Config)
