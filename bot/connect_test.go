@@ -2,6 +2,9 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"io"
 	"net/http"
 	"net/url"
@@ -63,6 +66,7 @@ func (h *harness) browse(link string) (int, string, string) {
 	}
 	body, _ := io.ReadAll(page.Body)
 	page.Body.Close()
+	dumpPage(h.t, body)
 	return page.StatusCode, string(body), cb
 }
 
@@ -283,5 +287,22 @@ func TestRefreshAndReconnectAfterInvalidGrant(t *testing.T) {
 	form = dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid)))
 	if _, ok := cardsFind(form, "create.submit"); !ok {
 		t.Fatalf("form after reconnect: %.400s", js(form))
+	}
+}
+
+// dumpPage keeps the pages a test saw when SALLY_PAGE_DUMP names a folder, for
+// looking at them in a browser (screenshots in the issue notes).
+func dumpPage(t *testing.T, body []byte) {
+	dir := os.Getenv("SALLY_PAGE_DUMP")
+	if dir == "" {
+		return
+	}
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+	for i := 0; ; i++ {
+		p := filepath.Join(dir, fmt.Sprintf("%s-%d.html", name, i))
+		if _, err := os.Stat(p); err != nil {
+			_ = os.WriteFile(p, body, 0o644)
+			return
+		}
 	}
 }

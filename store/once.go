@@ -6,11 +6,13 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
-// collOnce holds keys of things that must happen once (the welcome card of a chat).
+// collOnce holds keys of things that must happen once (the welcome card of a
+// chat). Keys are per chat and tiny; PurgeConversation's caller forgets them.
 const collOnce = "once"
 
 // FirstTime reports whether key is seen for the first time, across replicas: an
@@ -33,6 +35,9 @@ func (s *Store) FirstTime(ctx context.Context, key string) (bool, error) {
 
 // ForgetOnce lets key happen again (a chat that removed and reinstalled the bot).
 func (s *Store) ForgetOnce(ctx context.Context, key string) error {
+	if err := checkID("key", key); err != nil {
+		return err
+	}
 	cctx, cancel := s.op(ctx)
 	defer cancel()
 	if _, err := s.c(collOnce).DeleteOne(cctx, bson.D{{Key: "_id", Value: key}}); err != nil {
@@ -66,5 +71,6 @@ func (s *Store) FindPersonalConversationByUser(ctx context.Context, aadObjectID 
 	if err := checkID("user", aadObjectID); err != nil {
 		return nil, errNotFound("Your personal chat with the bot")
 	}
-	return s.findConv(ctx, bson.D{{Key: "userAadObjectId", Value: aadObjectID}, {Key: "conversationType", Value: "personal"}}, nil)
+	return s.findConv(ctx, bson.D{{Key: "userAadObjectId", Value: aadObjectID}, {Key: "conversationType", Value: "personal"}},
+		options.FindOne().SetSort(bson.D{{Key: "updatedAt", Value: -1}}))
 }
