@@ -564,7 +564,7 @@ func (p *IdentityProvider) redeemRefresh(w http.ResponseWriter, f url.Values) {
 // issue answers a token request: a new access token the organization accepts,
 // a new refresh token (the old one stays valid, as in Entra) and an id token.
 func (p *IdentityProvider) issue(w http.ResponseWriter, clientID string, u User, scopes []string, nonce string) {
-	access, refresh := "eyJ0eXAiOiJKV1QiLCJub25jZSI6."+randomToken(), "1.AR"+randomToken()
+	access, refresh := randomToken(), "1.AR"+randomToken()
 	p.mu.Lock()
 	p.refresh[refresh] = &refreshGrant{clientID: clientID, user: u, scopes: scopes}
 	life := p.tokenLife
