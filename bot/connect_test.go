@@ -19,13 +19,17 @@ import (
 	"github.com/sally-devops/devopsbot/store"
 )
 
+const idpClientID, idpClientSecret = "devops-client", "devops-secret"
+
 // withOAuth configures connect devops against the fake identity provider.
-func withOAuth(idp **fakeIdP) func(h *harness) option {
+func withOAuth(idp **devopstest.IdentityProvider) func(h *harness) option {
 	return func(h *harness) option {
-		*idp = newFakeIdP(h.t, h.org)
+		*idp = devopstest.NewIdentityProvider(h.t, h.org, idpClientID, idpClientSecret)
+		// Adele signs in with her work account, in the directory her Teams account is in.
+		(*idp).SignInAs(devopstest.User{ObjectID: userAdele, TenantID: tenantID, Name: "Adele Vance", Email: "adele@contoso.com", Identity: devopstest.Adele})
 		return func(c *bot.Config) {
 			c.PublicURL = h.srv.URL
-			c.OAuth = &devops.OAuthSettings{ClientID: idpClientID, ClientSecret: idpClientSecret, RedirectURL: h.srv.URL + "/oauth/callback", AuthorityHost: (*idp).srv.URL}
+			c.OAuth = &devops.OAuthSettings{ClientID: idpClientID, ClientSecret: idpClientSecret, RedirectURL: h.srv.URL + "/oauth/callback", AuthorityHost: (*idp).URL}
 			c.MissingOAuth = nil
 			c.Tenants = devops.NewTenantResolver(nil, h.org.Hosts)
 		}
@@ -73,7 +77,7 @@ func (h *harness) browse(link string) (int, string, string) {
 var codeOnPage = regexp.MustCompile(`class="code"[^>]*>((?:[A-Z0-9]{4}-){3}[A-Z0-9]{4})<`)
 
 func TestConnectFlowEndToEnd(t *testing.T) {
-	var idp *fakeIdP
+	var idp *devopstest.IdentityProvider
 	h := newHarness(t, withOAuth(&idp))
 	conv := "a:personal-adele"
 
@@ -131,12 +135,12 @@ func TestConnectFlowEndToEnd(t *testing.T) {
 }
 
 func TestForwardedLinkConnectsNobody(t *testing.T) {
-	var idp *fakeIdP
+	var idp *devopstest.IdentityProvider
 	h := newHarness(t, withOAuth(&idp))
 	link := h.signInLink(userAdele, chatID)
 
 	// Same directory: Alex clicks Adele's link.
-	idp.signInAs(idpUser{ObjectID: userAlex, TenantID: tenantID, Name: "Alex Wilber", Email: "alex@contoso.com", Identity: devopstest.Alex})
+	idp.SignInAs(devopstest.User{ObjectID: userAlex, TenantID: tenantID, Name: "Alex Wilber", Email: "alex@contoso.com", Identity: devopstest.Alex})
 	status, page, _ := h.browse(link)
 	if status != http.StatusForbidden || !strings.Contains(page, "made for someone else") || codeOnPage.MatchString(page) {
 		t.Fatalf("forwarded link, same tenant (%d): %s", status, page)
@@ -144,7 +148,7 @@ func TestForwardedLinkConnectsNobody(t *testing.T) {
 
 	// A guest from another directory: the page shows a code, but only Adele could use it.
 	link = h.signInLink(userAdele, chatID)
-	idp.signInAs(idpUser{ObjectID: "99999999-0000-0000-0000-000000000001", TenantID: "99999999-0000-0000-0000-000000000000", Name: "Guest", Email: "guest@fabrikam.example", Identity: devopstest.Lee})
+	idp.SignInAs(devopstest.User{ObjectID: "99999999-0000-0000-0000-000000000001", TenantID: "99999999-0000-0000-0000-000000000000", Name: "Guest", Email: "guest@fabrikam.example", Identity: devopstest.Lee})
 	_, page, _ = h.browse(link)
 	m := codeOnPage.FindStringSubmatch(page)
 	if m == nil {
@@ -162,7 +166,7 @@ func TestForwardedLinkConnectsNobody(t *testing.T) {
 }
 
 func TestConnectRefusals(t *testing.T) {
-	var idp *fakeIdP
+	var idp *devopstest.IdentityProvider
 	h := newHarness(t, withOAuth(&idp))
 	conv := "a:personal-adele"
 
@@ -171,15 +175,16 @@ func TestConnectRefusals(t *testing.T) {
 		t.Fatalf("bad URL should give the reason and the input back: %.500s", c)
 	}
 
-	idp.failAuthorize("access_denied", "AADSTS65004: User declined to consent")
+	idp.FailAuthorize("access_denied", "AADSTS65004: User declined to consent")
 	if st, page, _ := h.browse(h.signInLink(userAdele, conv)); st != http.StatusBadRequest || !strings.Contains(page, "Sign-in cancelled") {
 		t.Fatalf("denied consent (%d): %s", st, page)
 	}
-	idp.failAuthorize("consent_required", "AADSTS65001: The user or administrator has not consented")
+	idp.FailAuthorize("consent_required", "AADSTS65001: The user or administrator has not consented")
 	if _, page, _ := h.browse(h.signInLink(userAdele, conv)); !strings.Contains(page, "administrator must approve") || !strings.Contains(page, "adminconsent") {
 		t.Fatalf("admin consent page: %s", page)
 	}
-	h.org.FailNext(devopstest.RouteProjects, http.StatusUnauthorized, "", 1)
+	// An account that is not a member of the organization (the service answers 203 + sign-in page).
+	idp.SignInAs(devopstest.User{ObjectID: userAdele, TenantID: tenantID, Name: "Adele Vance", Email: "adele@outlook.example"})
 	if st, page, _ := h.browse(h.signInLink(userAdele, conv)); st != http.StatusForbidden || !strings.Contains(page, "can&#39;t open the Azure DevOps organization fabrikam") {
 		t.Fatalf("organization not reachable (%d): %s", st, page)
 	}
@@ -204,7 +209,7 @@ func TestConnectRefusals(t *testing.T) {
 }
 
 func TestPersonalAccountOrganizationIsRefused(t *testing.T) {
-	var idp *fakeIdP
+	var idp *devopstest.IdentityProvider
 	h := newHarness(t, withOAuth(&idp))
 	h.org.SetTenant("00000000-0000-0000-0000-000000000000")
 	resp := h.invoke(userAdele, "a:personal-adele", "adaptiveCard/action", map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": "connect.signin",
@@ -215,7 +220,7 @@ func TestPersonalAccountOrganizationIsRefused(t *testing.T) {
 }
 
 func TestExpiredSignInLinkIsRefused(t *testing.T) {
-	var idp *fakeIdP
+	var idp *devopstest.IdentityProvider
 	var shift time.Duration
 	h := newHarness(t, withOAuth(&idp), func(h *harness) option {
 		return func(c *bot.Config) { c.Now = func() time.Time { return time.Now().Add(shift) } }
@@ -242,7 +247,7 @@ func connectOAuth(t *testing.T, h *harness, user, conv string) {
 }
 
 func TestRefreshAndReconnectAfterInvalidGrant(t *testing.T) {
-	var idp *fakeIdP
+	var idp *devopstest.IdentityProvider
 	h := newHarness(t, withOAuth(&idp))
 	sid, _ := deliveredSummary(t, h)
 	connectOAuth(t, h, userAdele, chatID)
@@ -266,7 +271,7 @@ func TestRefreshAndReconnectAfterInvalidGrant(t *testing.T) {
 	}
 
 	// Consent revoked: the next action asks to connect again, and status says so.
-	idp.revokeAll()
+	idp.RevokeRefreshTokens()
 	conn.Expiry = time.Now().Add(-time.Hour)
 	_ = h.store.SaveConnection(ctx, conn)
 	h.cfg.Metadata.Invalidate("https://dev.azure.com/fabrikam", "")
@@ -282,7 +287,6 @@ func TestRefreshAndReconnectAfterInvalidGrant(t *testing.T) {
 		t.Fatalf("status after revoke: %.300s", c)
 	}
 	// Reconnecting makes it work again.
-	idp.revoked = false
 	connectOAuth(t, h, userAdele, chatID)
 	form = dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid)))
 	if _, ok := cardsFind(form, "create.submit"); !ok {
