@@ -44,8 +44,9 @@ const (
 // fake Teams connector and the fake Azure DevOps organization.
 type harness struct {
 	t       *testing.T
-	handler http.Handler
-	store   *store.Store
+	handler  http.Handler
+	store    *store.Store
+	storeCfg store.Config
 	conn    *teamstest.Connector
 	org     *devopstest.Org
 	srv     *httptest.Server
@@ -67,7 +68,8 @@ func withDemo(h *harness) option {
 func newHarness(t *testing.T, opts ...func(h *harness) option) *harness {
 	t.Helper()
 	h := &harness{t: t}
-	h.store = storetest.New(t)
+	h.storeCfg = storetest.Config(t)
+	h.store = storetest.Open(t, h.storeCfg)
 	h.conn = teamstest.NewConnector(t)
 	h.org = devopstest.NewOrg(t)
 	// The server exists before the bot so that options can use its URL (redirect URI).
@@ -272,3 +274,16 @@ func (h *harness) execute(user, conv string, action map[string]any) cards.Card {
 }
 
 func cardsFind(c cards.Card, verb string) (map[string]any, bool) { return cards.FindAction(c, verb) }
+
+// replica starts a second bot process on the same database (its own store
+// client, server and metadata cache), as a second replica behind a load balancer.
+func (h *harness) replica() *harness {
+	r := &harness{t: h.t, conn: h.conn, org: h.org, storeCfg: h.storeCfg}
+	r.store = storetest.Open(h.t, h.storeCfg)
+	r.cfg = h.cfg
+	r.cfg.Store = r.store
+	r.cfg.Metadata = devops.NewMetadataCache(time.Minute)
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { r.handler.ServeHTTP(w, req) }))
+	r.start()
+	return r
+}

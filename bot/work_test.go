@@ -185,6 +185,38 @@ func TestConcurrentCreateClicksMakeOneWorkItem(t *testing.T) {
 	}
 }
 
+func TestTwoReplicasShareStateAndCreateOnce(t *testing.T) {
+	h := newHarness(t, withDemo)
+	r := h.replica()
+	sid, cardID := deliveredSummary(t, h) // delivered through replica 1
+	connectDemo(t, r, userAdele)          // connected through replica 2
+	form := dialogCard(t, r.taskFetch(userAdele, chatID, createData(sid)))
+	data := submitFrom(t, form, "create.submit", nil)
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			target := h
+			if i%2 == 1 {
+				target = r
+			}
+			target.taskSubmit(userAdele, chatID, data)
+		}()
+	}
+	wg.Wait()
+	if n := h.org.Calls(devopstest.RouteCreate); n != 1 {
+		t.Fatalf("two replicas made %d create calls", n)
+	}
+	if act, _ := h.conn.Activity(chatID, cardID); !strings.Contains(js(act.Attachments), "Created Task 1") {
+		t.Fatal("shared card not updated")
+	}
+	audit, err := h.store.ListAudit(context.Background(), store.UserKey{TenantID: tenantID, AADObjectID: userAdele}, 10)
+	if err != nil || len(audit) != 1 || audit[0].Action != "create_work_item" || audit[0].WorkItemID != 1 || audit[0].Outcome != "ok" {
+		t.Fatalf("audit: %+v %v", audit, err)
+	}
+}
+
 func TestDevOpsValidationErrorKeepsInput(t *testing.T) {
 	h := newHarness(t, withDemo)
 	sid, _ := deliveredSummary(t, h)
