@@ -43,17 +43,17 @@ const (
 // harness runs the bot behind its real HTTP handler with embedded FerretDB, the
 // fake Teams connector and the fake Azure DevOps organization.
 type harness struct {
-	t       *testing.T
+	t        *testing.T
 	handler  http.Handler
 	store    *store.Store
 	storeCfg store.Config
-	conn    *teamstest.Connector
-	org     *devopstest.Org
-	srv     *httptest.Server
-	bot     *bot.Bot
-	ts      *teams.Server
-	cfg     bot.Config
-	seq     atomic.Int64
+	conn     *teamstest.Connector
+	org      *devopstest.Org
+	srv      *httptest.Server
+	bot      *bot.Bot
+	ts       *teams.Server
+	cfg      bot.Config
+	seq      atomic.Int64
 }
 
 type option func(*bot.Config)
