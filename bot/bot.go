@@ -121,6 +121,10 @@ func (b *Bot) Routes() map[string]http.Handler {
 		"/api/summaries":  http.HandlerFunc(b.serveSummaries),
 		"/oauth/start":    http.HandlerFunc(b.serveOAuthStart),
 		"/oauth/callback": http.HandlerFunc(b.serveOAuthCallback),
+		// The app manifest links to these by default (developer website, privacy, terms).
+		"/":        b.infoPage(page{Title: "Sally for Azure DevOps", Message: "A Microsoft Teams bot that turns meeting insights, decisions, next steps and tasks into Azure DevOps work items and comments, with your own Azure DevOps account and only when you click. Install it in Teams and type help."}),
+		"/privacy": b.infoPage(page{Title: "Privacy", Message: "Sally stores, in its operator's database: your Azure DevOps organization and account name and your OAuth tokens (encrypted), meeting summaries delivered to your chats (kept " + "for a limited time, 90 days by default), which insights became which work items, your last form choices, and an audit log of every change made in Azure DevOps on your behalf. Type disconnect devops to delete your tokens; removing the app from a chat deletes that chat's summaries."}),
+		"/terms":   b.infoPage(page{Title: "Terms of use", Message: "Sally acts in Azure DevOps only with your own permissions and only after you click. Ask the operator of this deployment for its terms of service."}),
 	}
 }
 
@@ -142,6 +146,18 @@ func (b *Bot) inCardFor(serviceURL string) bool {
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
+}
+
+func (b *Bot) infoPage(p page) http.Handler {
+	p.Info = true
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		b.renderPage(w, http.StatusOK, p)
+	})
 }
 
 // ConnectConfigured reports whether users can link Azure DevOps accounts.

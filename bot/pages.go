@@ -16,6 +16,7 @@ type page struct {
 	Notify    string // the value handed to authentication.notifySuccess
 	AdminLink string
 	Failure   bool
+	Info      bool // a plain information page: no status line
 	nonce     string // per response, for the CSP
 }
 
@@ -41,12 +42,12 @@ a{color:#0f6cbd}
 <main>
 <p class="product">Sally for Azure DevOps</p>
 <h1>{{.Title}}</h1>
-<p class="status {{if .Failure}}fail{{else}}ok{{end}}" role="status">{{if .Failure}}Not connected.{{else}}Almost done.{{end}}</p>
+{{if not .Info}}<p class="status {{if .Failure}}fail{{else}}ok{{end}}" role="status">{{if .Failure}}Not connected.{{else}}Almost done.{{end}}</p>{{end}}
 <p>{{.Message}}</p>
 {{if .Code}}<p><span class="code" aria-label="One-time code">{{.Code}}</span></p>
 <p>Type <strong>code {{.Code}}</strong> in Teams if this window stays open.</p>{{end}}
 {{if .AdminLink}}<p><a href="{{.AdminLink}}" rel="noopener noreferrer">Admin approval link for Sally</a></p>{{end}}
-<p>You can close this window.</p>
+{{if not .Info}}<p>You can close this window.</p>{{end}}
 </main>
 {{if .Notify}}<script src="` + teamsJS + `"></script>
 <script nonce="{{.ScriptNonce}}">

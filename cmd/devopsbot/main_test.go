@@ -135,7 +135,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatal("server did not start")
 	}
 	base := "http://" + addr
-	for _, p := range []string{"/healthz", "/readyz"} {
+	for _, p := range []string{"/healthz", "/readyz", "/", "/privacy", "/terms"} {
 		r, err := http.Get(base + p)
 		if err != nil || r.StatusCode != 200 {
 			t.Fatalf("%s: %v %v", p, err, r)

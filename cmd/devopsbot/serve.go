@@ -145,7 +145,11 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client
 	r := mux.NewRouter()
 	r.Handle("/api/messages", m.wrap("messages", ts)).Methods(http.MethodPost)
 	for path, h := range b.Routes() {
-		r.Handle(path, m.wrap(strings.TrimPrefix(path, "/"), h))
+		name := strings.TrimPrefix(path, "/")
+		if name == "" {
+			name = "home"
+		}
+		r.Handle(path, m.wrap(name, h))
 	}
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
