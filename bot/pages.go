@@ -16,7 +16,7 @@ type page struct {
 	Notify    string // the value handed to authentication.notifySuccess
 	AdminLink string
 	Failure   bool
-	Info      bool // a plain information page: no status line
+	Info      bool   // a plain information page: no status line
 	nonce     string // per response, for the CSP
 }
 
