@@ -162,7 +162,8 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	m, _ := io.ReadAll(r.Body)
 	r.Body.Close()
-	if !strings.Contains(string(m), `sally_http_requests_total{code="200",endpoint="messages"} 1`) {
+	if !strings.Contains(string(m), `sally_http_requests_total{code="200",endpoint="messages"} 1`) ||
+		!strings.Contains(string(m), `sally_activities_total{name="",outcome="ok",type="message"} 1`) {
 		t.Fatalf("metrics lack the message: %.500s", m)
 	}
 	cancel()

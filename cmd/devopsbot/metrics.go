@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,4 +59,150 @@ func (m *metrics) wrap(endpoint string, h http.Handler) http.Handler {
 
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// activityMetrics counts Bot Framework activities by type (and invoke name) and
+// by how they were answered. It peeks at the body's "type" and "name" only.
+type activityMetrics struct {
+	total *prometheus.CounterVec
+}
+
+func (m *metrics) activities() *activityMetrics {
+	a := &activityMetrics{total: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sally_activities_total", Help: "Teams activities by type, invoke name and outcome (HTTP status class).",
+	}, []string{"type", "name", "outcome"})}
+	m.reg.MustRegister(a.total)
+	return a
+}
+
+// knownInvokes bounds the label values an outside sender can create.
+var knownInvokes = map[string]bool{"adaptiveCard/action": true, "task/fetch": true, "task/submit": true, "application/search": true}
+var knownTypes = map[string]bool{"message": true, "invoke": true, "conversationUpdate": true, "installationUpdate": true, "messageReaction": true, "typing": true}
+
+func (a *activityMetrics) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxPeek+1))
+		if err != nil {
+			http.Error(w, `{"error":{"code":"bad_request","message":"could not read the body"}}`, http.StatusBadRequest)
+			return
+		}
+		var head struct{ Type, Name string }
+		_ = json.Unmarshal(body, &head)
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		h.ServeHTTP(rec, r)
+		typ, name := head.Type, ""
+		if !knownTypes[typ] {
+			typ = "other"
+		}
+		if typ == "invoke" {
+			name = head.Name
+			if !knownInvokes[name] {
+				name = "other"
+			}
+		}
+		outcome := "ok"
+		switch {
+		case rec.code == http.StatusUnauthorized:
+			outcome = "unauthorized"
+		case rec.code >= 500:
+			outcome = "error"
+		case rec.code >= 400:
+			outcome = "rejected"
+		}
+		a.total.WithLabelValues(typ, name, outcome).Inc()
+	})
+}
+
+// maxPeek is how much of an activity is read to label it; the teams server
+// enforces the real body limit.
+const maxPeek = 256 << 10
+
+// devopsTransport counts Azure DevOps calls by operation and status, their
+// latency, and the work items and comments created.
+type devopsTransport struct {
+	next     http.RoundTripper
+	calls    *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	created  prometheus.Counter
+	comments prometheus.Counter
+}
+
+func (m *metrics) devopsTransport(next http.RoundTripper) *devopsTransport {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	t := &devopsTransport{
+		next: next,
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sally_devops_calls_total", Help: "Azure DevOps and Entra ID calls by operation and status code.",
+		}, []string{"operation", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "sally_devops_call_duration_seconds", Help: "Azure DevOps call latency by operation.",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2, 4, 8, 15},
+		}, []string{"operation"}),
+		created:  prometheus.NewCounter(prometheus.CounterOpts{Name: "sally_work_items_created_total", Help: "Work items created in Azure DevOps."}),
+		comments: prometheus.NewCounter(prometheus.CounterOpts{Name: "sally_comments_added_total", Help: "Comments added in Azure DevOps."}),
+	}
+	m.reg.MustRegister(t.calls, t.latency, t.created, t.comments)
+	return t
+}
+
+// operation names a call by its route, never by ids or names in the path.
+func operation(r *http.Request) string {
+	p := r.URL.Path
+	switch {
+	case strings.Contains(p, "/oauth2/v2.0/token"):
+		return "entra_token"
+	case strings.Contains(p, "/_apis/wit/workitems/$"), strings.Contains(p, "/_apis/wit/workitems/%24"):
+		return "create_work_item"
+	case strings.Contains(p, "/comments"):
+		return "add_comment"
+	case strings.Contains(p, "/_apis/wit/wiql"):
+		return "wiql"
+	case strings.Contains(p, "/_apis/wit/workitemsbatch"):
+		return "work_items_batch"
+	case strings.Contains(p, "/_apis/wit/workitems"):
+		return "get_work_item"
+	case strings.Contains(p, "/_apis/wit/classificationnodes"):
+		return "classification_nodes"
+	case strings.Contains(p, "/_apis/wit/workitemtypecategories"):
+		return "type_categories"
+	case strings.Contains(p, "/_apis/wit/workitemtypes"):
+		return "work_item_types"
+	case strings.Contains(p, "/_apis/work/teamsettings"):
+		return "team_settings"
+	case strings.Contains(p, "/members"):
+		return "team_members"
+	case strings.Contains(p, "/teams"):
+		return "teams"
+	case strings.Contains(p, "/_apis/projects"):
+		return "projects"
+	case strings.Contains(p, "/_apis/identities"):
+		return "identities"
+	case r.Method == http.MethodHead:
+		return "tenant_discovery"
+	}
+	return "other"
+}
+
+func (t *devopsTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	op := operation(r)
+	start := time.Now()
+	resp, err := t.next.RoundTrip(r)
+	t.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	code := "error"
+	if err == nil {
+		code = strconv.Itoa(resp.StatusCode)
+		if resp.StatusCode == http.StatusOK && r.Method != http.MethodGet {
+			switch op {
+			case "create_work_item":
+				t.created.Inc()
+			case "add_comment":
+				t.comments.Inc()
+			}
+		}
+	}
+	t.calls.WithLabelValues(op, code).Inc()
+	return resp, err
 }

@@ -99,7 +99,13 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client
 	}
 	connector := teams.NewConnector(outbound)
 
-	dopts := devops.Options{HTTPClient: hc, Hosts: devops.DefaultHosts, Logger: log}
+	m := newMetrics()
+	var base http.RoundTripper
+	if hc != nil {
+		base = hc.Transport
+	}
+	dhc := &http.Client{Transport: m.devopsTransport(base), Timeout: 30 * time.Second}
+	dopts := devops.Options{HTTPClient: dhc, Hosts: devops.DefaultHosts, Logger: log}
 	bcfg := bot.Config{
 		Logger: log, Store: st, Connector: connector, BotAppID: cfg.ClientID, PublicURL: cfg.PublicURL,
 		FixedTenantID: cfg.DevOpsTenantID, Forms: cfg.Forms, DevOps: dopts, Metadata: devops.NewMetadataCache(10 * time.Minute),
@@ -120,7 +126,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client
 			ClientID: cfg.DevOpsClientID, ClientSecret: cfg.DevOpsClientSecret,
 			RedirectURL: cfg.PublicURL + "/oauth/callback", WithIdentity: cfg.DevOpsIdentityScope,
 		}
-		bcfg.Tenants = devops.NewTenantResolver(hc, devops.DefaultHosts)
+		bcfg.Tenants = devops.NewTenantResolver(dhc, devops.DefaultHosts)
 	} else {
 		bcfg.MissingOAuth = missing
 		log.Warn("connect devops is not configured: users get a 'not set up by your administrator' card", "missing", strings.Join(missing, ","))
@@ -141,9 +147,8 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client
 	b.Register(router)
 	ts := teams.NewServer(teams.ServerConfig{Router: router, Auth: auth, Logger: log})
 
-	m := newMetrics()
 	r := mux.NewRouter()
-	r.Handle("/api/messages", m.wrap("messages", ts)).Methods(http.MethodPost)
+	r.Handle("/api/messages", m.wrap("messages", m.activities().wrap(ts))).Methods(http.MethodPost)
 	for path, h := range b.Routes() {
 		name := strings.TrimPrefix(path, "/")
 		if name == "" {
