@@ -488,21 +488,27 @@ func (b *Bot) submitCreate(ctx context.Context, ac *actionCtx) teams.InvokeRespo
 	nw := devops.NewWorkItem{
 		Project: d.Project, Type: d.WorkItemType, Title: strings.TrimSpace(d.Title), Description: d.Description,
 		AssignedTo: d.AssignedTo, AreaPath: d.AreaPath, IterationPath: d.IterationPath,
-		Tags: []string{"Sally"}, Marker: mk,
+		Tags: []string{"Sally"}, Marker: link.Marker, // the first claim's marker, also after a takeover
 	}
-	// The write runs on its own clock: if Teams' invoke budget runs out first the
-	// dialog says "Creating..." and the shared card shows the result when it lands.
+	return b.withinBudget(ctx, "Create work item", "Creating the work item in Azure DevOps… It will show on the meeting card when it is ready.",
+		func(wctx context.Context) teams.InvokeResponse { return b.doCreate(wctx, ac, client, conn, link, nw) })
+}
+
+// withinBudget runs a write on its own clock: if Teams' invoke budget runs out
+// first, the answer is a "working" card and the shared summary card shows the
+// result when it lands (the write updates it either way).
+func (b *Bot) withinBudget(ctx context.Context, title, working string, write func(context.Context) teams.InvokeResponse) teams.InvokeResponse {
 	done := make(chan teams.InvokeResponse, 1)
 	go func() {
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 		defer cancel()
-		done <- b.doCreate(wctx, ac, client, conn, link, nw)
+		done <- write(wctx)
 	}()
 	select {
 	case resp := <-done:
 		return resp
 	case <-time.After(b.cfg.ActionBudget):
-		return b.dialogCard(ctx, "Create work item", b.workingCard("Creating the work item in Azure DevOps… It will show on the meeting card when it is ready."))
+		return b.dialogCard(ctx, title, b.workingCard(working))
 	}
 }
 
@@ -628,18 +634,8 @@ func (b *Bot) submitComment(ctx context.Context, ac *actionCtx) teams.InvokeResp
 	if !claimed {
 		return b.dialogCard(ctx, "Add comment", b.alreadyDoneCard(link))
 	}
-	done := make(chan teams.InvokeResponse, 1)
-	go func() {
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
-		defer cancel()
-		done <- b.doComment(wctx, ac, client, conn, link, id)
-	}()
-	select {
-	case resp := <-done:
-		return resp
-	case <-time.After(b.cfg.ActionBudget):
-		return b.dialogCard(ctx, "Add comment", b.workingCard("Adding the comment in Azure DevOps… It will show on the meeting card when it is done."))
-	}
+	return b.withinBudget(ctx, "Add comment", "Adding the comment in Azure DevOps… It will show on the meeting card when it is done.",
+		func(wctx context.Context) teams.InvokeResponse { return b.doComment(wctx, ac, client, conn, link, id) })
 }
 
 func (b *Bot) doComment(ctx context.Context, ac *actionCtx, client *devops.Client, conn *store.Connection, link *store.InsightLink, id int) teams.InvokeResponse {
