@@ -455,3 +455,33 @@ func TestInCardFormsForThePlayground(t *testing.T) {
 		t.Fatal("shared card not updated")
 	}
 }
+
+func TestDeliverToUsersNamesTheUnreachable(t *testing.T) {
+	h := newHarness(t, withDemo)
+	h.install("a:personal-adele") // Adele installed the bot for herself
+	body := []byte(`{"id":"u-1","meeting":{"title":"1:1"},"deliverTo":{"userAadObjectIds":["` + userAdele + `","` + userAlex + `"]},
+"insights":[{"id":"t1","kind":"task","text":"Send the notes"}]}`)
+	resp, out := h.deliver("msg_users", body, "")
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("%d %s", resp.StatusCode, js(out))
+	}
+	if js(out["deliveredTo"]) != `["a:personal-adele"]` || !strings.Contains(js(out["unreachable"]), userAlex) {
+		t.Fatalf("answer: %s", js(out))
+	}
+}
+
+func TestWorkItemTypeaheadSearch(t *testing.T) {
+	h := newHarness(t, withDemo)
+	sid, _ := deliveredSummary(t, h)
+	connectDemo(t, h, userAdele)
+	form := openWebPortalForm(t, h, sid)
+	dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.submit", map[string]any{"title": "Circuit breaker for checkout"})))
+	resp := h.invoke(userAdele, chatID, "application/search", map[string]any{"kind": "search", "queryText": "circuit", "dataset": "workitems", "queryOptions": map[string]any{"skip": 0, "top": 10}})
+	if resp["type"] != "application/vnd.microsoft.search.searchResponse" || !strings.Contains(js(resp), "Task 1: Circuit breaker for checkout") {
+		t.Fatalf("search: %.400s", js(resp))
+	}
+	resp = h.invoke(userAlex, chatID, "application/search", map[string]any{"kind": "search", "queryText": "circuit", "dataset": "workitems"})
+	if strings.Contains(js(resp), "Circuit") {
+		t.Fatalf("a user who is not connected must not see work items: %.300s", js(resp))
+	}
+}
