@@ -499,7 +499,9 @@ func (b *Bot) submitCreate(ctx context.Context, ac *actionCtx) teams.InvokeRespo
 // result when it lands (the write updates it either way).
 func (b *Bot) withinBudget(ctx context.Context, title, working string, write func(context.Context) teams.InvokeResponse) teams.InvokeResponse {
 	done := make(chan teams.InvokeResponse, 1)
+	b.writes.Add(1)
 	go func() {
+		defer b.writes.Done()
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 		defer cancel()
 		done <- write(wctx)

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sally-devops/devopsbot/apperr"
@@ -81,6 +82,22 @@ type Bot struct {
 	cfg Config
 	log *slog.Logger
 	now func() time.Time
+
+	// writes tracks Azure DevOps writes that outlive their invoke (slow answers),
+	// so a shutdown waits for them instead of losing their result.
+	writes sync.WaitGroup
+}
+
+// Wait blocks until writes still running finish, or ctx ends.
+func (b *Bot) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { b.writes.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // New returns a bot. It panics only on programmer error (missing required wiring).

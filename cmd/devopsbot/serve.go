@@ -75,6 +75,7 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (*store.Store,
 // app is the wired bot: everything serve needs, and tests can build.
 type app struct {
 	handler http.Handler
+	bot     *bot.Bot
 	teams   *teams.Server
 	store   *store.Store
 	close   func()
@@ -172,7 +173,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client
 		_, _ = w.Write([]byte(`{"status":"ready"}`))
 	})
 	r.Handle("/metrics", m.handler())
-	return &app{handler: r, teams: ts, store: st, close: func() { closeDemo(); closeStore() }}, nil
+	return &app{handler: r, bot: b, teams: ts, store: st, close: func() { closeDemo(); closeStore() }}, nil
 }
 
 // serve runs the bot until ctx ends, then drains in-flight work.
@@ -216,6 +217,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, ready chan<- strin
 	}
 	if err := a.teams.Shutdown(sctx); err != nil {
 		log.Warn("background work did not finish", "err", err)
+	}
+	if err := a.bot.Wait(sctx); err != nil {
+		log.Warn("Azure DevOps writes did not finish", "err", err)
 	}
 	return nil
 }
