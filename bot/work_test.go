@@ -408,16 +408,14 @@ func TestSlowDevOpsAnswersCreatingThenUpdatesTheSharedCard(t *testing.T) {
 	if !strings.Contains(js(res), "Creating the work item") {
 		t.Fatalf("slow create should answer at once with a working card: %.400s", js(res))
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		act, _ := h.conn.Activity(chatID, cardID)
-		if strings.Contains(js(act.Attachments), "Created Task 1") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("shared card never showed the slow result: %.400s", js(act.Attachments))
-		}
-		time.Sleep(50 * time.Millisecond)
+	// Shutdown waits for the write that outlived its invoke.
+	wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.bot.Wait(wctx); err != nil {
+		t.Fatalf("the slow write did not finish: %v", err)
+	}
+	if act, _ := h.conn.Activity(chatID, cardID); !strings.Contains(js(act.Attachments), "Created Task 1") {
+		t.Fatalf("shared card never showed the slow result: %.400s", js(act.Attachments))
 	}
 	if n := h.org.Calls(devopstest.RouteCreate); n != 1 {
 		t.Fatalf("create calls = %d", n)
