@@ -49,3 +49,21 @@ func TestHTMLAttachmentGivesLines(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func FuzzMessageText(f *testing.F) {
+	f.Add("## Decisions- Ship it.- Drop it.## Next steps- Diego to book a review", "")
+	f.Add("help", "<p>a</p><ul><li>b</li><li>c &amp; d</li></ul>")
+	f.Add("<at>Sally</at> connect devops", "<div>x<br>y<br/>z</div>")
+	f.Fuzz(func(t *testing.T, text, htmlBody string) {
+		a := &teams.Activity{Text: text, Recipient: teams.ChannelAccount{ID: "b", Name: "Sally"}}
+		if htmlBody != "" {
+			a.Attachments = []teams.Attachment{{ContentType: "text/html", Content: htmlBody}}
+		}
+		got := messageText(a)
+		// Recovering lines only ever adds line breaks to the text it was given.
+		if htmlBody == "" && strings.ReplaceAll(got, "\n", "") != strings.ReplaceAll(a.TextWithoutMention(), "\n", "") {
+			t.Fatalf("text changed beyond line breaks: %q -> %q", a.TextWithoutMention(), got)
+		}
+		_, _ = summary.ParseText(got) // must not panic
+	})
+}
