@@ -14,7 +14,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-const specDir = "/work/shared/specs/adaptivecards/"
+const specDir = "testdata/"
 
 var (
 	schemaOnce sync.Once
@@ -123,7 +123,7 @@ func validate(t *testing.T, name string, c Card) {
 var at = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 
 func weeklySync(t testing.TB) SummaryView {
-	raw, err := os.ReadFile("/work/shared/fixtures/summaries/weekly-sync.json")
+	raw, err := os.ReadFile("../summary/testdata/weekly-sync.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -238,7 +238,7 @@ func unescape(s string) string {
 }
 
 func TestEscapingEdgeCases(t *testing.T) {
-	raw, err := os.ReadFile("/work/shared/fixtures/summaries/edge-cases.json")
+	raw, err := os.ReadFile("../summary/testdata/edge-cases.json")
 	if err != nil {
 		t.Fatal(err)
 	}

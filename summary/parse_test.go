@@ -9,7 +9,7 @@ import (
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
-const fixtures = "/work/shared/fixtures/summaries"
+const fixtures = "testdata"
 
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
