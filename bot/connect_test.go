@@ -310,3 +310,30 @@ func dumpPage(t *testing.T, body []byte) {
 		}
 	}
 }
+
+func TestSignInAcrossReplicas(t *testing.T) {
+	var idp *devopstest.IdentityProvider
+	h := newHarness(t, withOAuth(&idp))
+	r := h.replica()
+	conv := "a:personal-adele"
+	link := h.signInLink(userAdele, conv) // replica 1 makes the link
+	loc := idp.Authorize(t, link)
+	cb, _ := url.Parse(r.srv.URL) // the load balancer sends the callback to replica 2
+	loc.Scheme, loc.Host = cb.Scheme, cb.Host
+	page, err := http.Get(loc.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	m := codeOnPage.FindStringSubmatch(string(body))
+	if page.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("callback on replica 2 (%d): %s", page.StatusCode, body)
+	}
+	if c := cardOf(t, h.say(userAdele, conv, "code "+m[1])[0]); !strings.Contains(c, "Connected") { // code typed, replica 1 answers
+		t.Fatalf("connect: %.300s", c)
+	}
+	if c := cardOf(t, r.say(userAdele, conv, "status")[0]); !strings.Contains(c, "fabrikam") {
+		t.Fatalf("replica 2 does not see the connection: %.300s", c)
+	}
+}
