@@ -653,7 +653,15 @@ func (b *Bot) doComment(ctx context.Context, ac *actionCtx, client *devops.Clien
 		}
 		return b.openForm(ctx, ac, actionComment, &d, failureText(err))
 	}
-	c, err := client.AddComment(ctx, wi.Project, id, d.Comment)
+	// The reference lets a retry see that a comment whose answer was lost landed.
+	text := strings.TrimSpace(d.Comment) + "\n\n— added from Microsoft Teams with Sally (ref " + link.Marker + ")"
+	c, err := client.AddComment(ctx, wi.Project, id, text)
+	if err != nil && ambiguous(err) {
+		if found, ferr := client.FindCommentByMarker(ctx, wi.Project, id, link.Marker); ferr == nil {
+			b.log.InfoContext(ctx, "found the comment an ambiguous write had added", "work_item", id)
+			c, err = found, nil
+		}
+	}
 	if err != nil {
 		_ = b.cfg.Store.ReleaseAction(ctx, link.Key)
 		b.audit(ctx, ac, conn, "add_comment", wi.Project, id, 0, "failed", apperr.KindOf(err).String())

@@ -309,6 +309,17 @@ func TestCommentOnWorkItem(t *testing.T) {
 	if !strings.Contains(js(again), "Already done") || len(h.org.Comments(1)) != 1 {
 		t.Fatalf("double comment: %s", js(again))
 	}
+	if !strings.Contains(cs[0].Text, "with Sally (ref sally-") {
+		t.Fatalf("the comment carries no reference: %q", cs[0].Text)
+	}
+	// A lost answer: the comment landed, the retry finds it instead of posting twice.
+	open2 := map[string]any{"msteams": map[string]any{"type": "task/fetch"}, "sally": "comment", "summaryId": sid, "insightId": "t2"}
+	cf2 := dialogCard(t, h.taskFetch(userAdele, chatID, open2))
+	h.org.DropResponseAfterWrite(1)
+	res2 := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, cf2, "comment.submit", map[string]any{"workItemId": "1"})))
+	if !strings.Contains(js(res2), "Comment added") || len(h.org.Comments(1)) != 2 {
+		t.Fatalf("after a lost answer: %d comments, %.300s", len(h.org.Comments(1)), js(res2))
+	}
 	act, _ := h.conn.Activity(chatID, cardID)
 	if !strings.Contains(js(act.Attachments), "Commented on") && !strings.Contains(js(act.Attachments), "comment") {
 		t.Fatalf("shared card does not show the comment: %s", js(act.Attachments))

@@ -327,3 +327,27 @@ func TestFakeTenant(t *testing.T) {
 		t.Errorf("personal-account org: %v", err)
 	}
 }
+
+func TestFindCommentByMarkerAgainstFake(t *testing.T) {
+	o, c := newFakeClient(t)
+	ctx := context.Background()
+	wi, err := c.CreateWorkItem(ctx, devops.NewWorkItem{Project: "Web Portal", Type: "Task", Title: "Has comments", Marker: "m-item"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"first", "second (ref sally-abc123)", "third"} {
+		if _, err := c.AddComment(ctx, "Web Portal", wi.ID, text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := c.FindCommentByMarker(ctx, "Web Portal", wi.ID, "sally-abc123")
+	if err != nil || got.ID != 2 || !strings.Contains(got.Text, "second") {
+		t.Fatalf("found %+v, %v", got, err)
+	}
+	if _, err := c.FindCommentByMarker(ctx, "Web Portal", wi.ID, "sally-none"); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("missing marker: %v", err)
+	}
+	if n := o.Calls(devopstest.RouteComments); n != 2 {
+		t.Fatalf("list calls = %d", n)
+	}
+}

@@ -211,6 +211,7 @@ const (
 	RouteWiql            = "wiql"
 	RouteBatch           = "workitemsbatch"
 	RouteComment         = "comment"
+	RouteComments        = "comments" // GET: the newest comments of a work item
 	RouteIdentities      = "identities"
 	RouteTenant          = "tenant"
 )
@@ -367,7 +368,7 @@ func (o *Org) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt.write = rt.name == RouteCreate || rt.name == RouteComment
-	rt.preview = rt.name == RouteComment
+	rt.preview = rt.name == RouteComment || rt.name == RouteComments
 	o.handle(w, r, rt)
 }
 
@@ -420,6 +421,8 @@ func (o *Org) match(method string, rt *route, scope int) string {
 		return RouteBatch
 	case scope == 1 && post && len(rt.rest) == 4 && rt.rest[0] == "wit" && rt.rest[1] == "workitems" && rt.rest[3] == "comments":
 		return RouteComment
+	case scope == 1 && get && len(rt.rest) == 4 && rt.rest[0] == "wit" && rt.rest[1] == "workitems" && rt.rest[3] == "comments":
+		return RouteComments
 	}
 	return ""
 }
@@ -514,6 +517,8 @@ func (o *Org) handle(w http.ResponseWriter, r *http.Request, rt *route) {
 		o.batch(w, r, rt)
 	case RouteComment:
 		o.addComment(w, r, rt)
+	case RouteComments:
+		o.listComments(w, r, rt)
 	case RouteIdentities:
 		o.identities(w, r)
 	}

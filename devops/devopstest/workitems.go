@@ -310,6 +310,43 @@ func (o *Org) addComment(w http.ResponseWriter, r *http.Request, rt *route) {
 		"createdBy": identityRef(o, rt.identity), "isDeleted": false, "url": c.URL})
 }
 
+// listComments answers Comments - Get Comments: newest first when order=desc,
+// at most $top (default 200).
+func (o *Org) listComments(w http.ResponseWriter, r *http.Request, rt *route) {
+	id, err := strconv.Atoi(rt.raw[2])
+	if err != nil || id <= 0 {
+		vssError(w, 400, "ArgumentException", "The work item id is not valid.", 0)
+		return
+	}
+	top := 200
+	if v := r.URL.Query().Get("$top"); v != "" {
+		if top, err = strconv.Atoi(v); err != nil || top <= 0 || top > 200 {
+			vssError(w, 400, "ArgumentException", "$top must be between 1 and 200.", 0)
+			return
+		}
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	wi := o.items[id]
+	if wi == nil || !strings.EqualFold(wi.Project, rt.project.Name) {
+		notFoundItem(w, rt.raw[2])
+		return
+	}
+	all := o.comments[id]
+	out := []map[string]any{}
+	for i := range all {
+		c := all[i]
+		if r.URL.Query().Get("order") == "desc" {
+			c = all[len(all)-1-i]
+		}
+		if len(out) == top {
+			break
+		}
+		out = append(out, map[string]any{"workItemId": id, "id": c.ID, "version": 1, "text": c.Text, "isDeleted": false, "url": c.URL})
+	}
+	writeJSON(w, map[string]any{"totalCount": len(all), "count": len(out), "comments": out})
+}
+
 func (o *Org) identities(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Get("searchFilter") != "General" || strings.TrimSpace(q.Get("filterValue")) == "" {
