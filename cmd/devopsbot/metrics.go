@@ -156,6 +156,8 @@ func operation(r *http.Request) string {
 		return "entra_token"
 	case strings.Contains(p, "/_apis/wit/workitems/$"), strings.Contains(p, "/_apis/wit/workitems/%24"):
 		return "create_work_item"
+	case strings.Contains(p, "/comments") && r.Method == http.MethodGet:
+		return "list_comments"
 	case strings.Contains(p, "/comments"):
 		return "add_comment"
 	case strings.Contains(p, "/_apis/wit/wiql"):
