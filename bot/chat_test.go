@@ -104,3 +104,30 @@ func TestMalformedActivityIs400(t *testing.T) {
 		t.Fatalf("missing type answered %d", resp.StatusCode)
 	}
 }
+
+func TestStatusInAGroupChatStaysPrivate(t *testing.T) {
+	h := newHarness(t, withDemo)
+	connectDemo(t, h, userAdele) // also records the 1:1 chat a:personal-<id>
+	before := len(h.conn.Sent())
+	a := h.activity("message", userAdele, chatID)
+	a.Text = "status"
+	h.post(a)
+	sent := h.conn.WaitSent(t, before+2, 10*time.Second)[before:]
+	var private, group int
+	for _, s := range sent {
+		if s.ConversationID == chatID && strings.Contains(js(s.Activity), "adele@contoso.com") {
+			t.Fatalf("account details posted to the group chat: %s", js(s.Activity))
+		}
+	}
+	for _, s := range sent {
+		if s.ConversationID == "a:personal-"+userAdele && strings.Contains(js(s.Activity), "Connected since") {
+			private++
+		}
+		if s.ConversationID == chatID && strings.Contains(s.Activity.Text, "1:1 chat") {
+			group++
+		}
+	}
+	if private != 1 || group != 1 {
+		t.Fatalf("private status cards %d, group notes %d", private, group)
+	}
+}
