@@ -283,7 +283,7 @@ func TestRefreshAndReconnectAfterInvalidGrant(t *testing.T) {
 	if conn.Status != store.ConnStatus("needs_reconnect") {
 		t.Fatalf("status = %q", conn.Status)
 	}
-	if c := cardOf(t, h.say(userAdele, chatID, "status")[0]); !strings.Contains(c, "sign in again") {
+	if c := cardOf(t, h.say(userAdele, "a:personal-adele", "status")[0]); !strings.Contains(c, "sign in again") {
 		t.Fatalf("status after revoke: %.300s", c)
 	}
 	// Reconnecting makes it work again.
