@@ -68,7 +68,6 @@ type actionCtx struct {
 }
 
 func (b *Bot) onTaskFetch(ctx context.Context, a *teams.Activity) (teams.InvokeResponse, error) {
-	b.rememberConversation(ctx, a)
 	ac, resp, ok := b.loadAction(ctx, a, taskData(a))
 	if !ok {
 		return resp, nil

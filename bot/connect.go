@@ -82,7 +82,6 @@ func (b *Bot) logMissingOAuth(ctx context.Context) {
 
 // onCardAction handles Action.Execute (Universal Actions) invokes: the connect flow.
 func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.InvokeResponse, error) {
-	b.rememberConversation(ctx, a)
 	av, err := a.ActionValue()
 	if err != nil {
 		return teams.ErrorResponse(http.StatusBadRequest, "BadRequest", "That card action could not be read."), nil
