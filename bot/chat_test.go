@@ -131,3 +131,32 @@ func TestStatusInAGroupChatStaysPrivate(t *testing.T) {
 		t.Fatalf("private status cards %d, group notes %d", private, group)
 	}
 }
+
+// Hostile or broken invokes get a clear answer, never a 500 or a panic.
+func TestHostileInvokes(t *testing.T) {
+	h := newHarness(t, withDemo)
+	for _, tc := range []struct {
+		name  string
+		value string
+	}{
+		{"task/fetch", `"just a string"`},
+		{"task/fetch", `{"data":"nope"}`},
+		{"task/fetch", `{"data":{"sally":"create"}}`},
+		{"task/fetch", `{"data":{"sally":"create","summaryId":"` + strings.Repeat("x", 5000) + `","insightId":"t1"}}`},
+		{"task/submit", `{"data":{"sally":"create.submit","summaryId":"nope","insightId":"t1"}}`},
+		{"task/submit", `{"data":{"sally":"rm -rf","summaryId":"s","insightId":"i"}}`},
+		{"adaptiveCard/action", `{"action":{"type":"Action.Execute","verb":"create","data":[1,2]}}`},
+		{"adaptiveCard/action", `{"action":{"type":"Action.Execute","verb":"connect.code","data":{"code":"` + strings.Repeat("A", 100) + `"}}}`},
+		{"adaptiveCard/action", `{"action":{"type":"Action.Execute","verb":"connect.org","data":{"orgUrl":"https://user:pw@dev.azure.com/x"}}}`},
+		{"application/search", `{"dataset":"other","queryText":"x"}`},
+		{"application/search", `{"dataset":"workitems","queryText":"` + strings.Repeat("'", 300) + `"}`},
+	} {
+		a := h.activity("invoke", userAdele, chatID)
+		a.Name = tc.name
+		a.Value = []byte(tc.value)
+		code, body := h.post(a)
+		if code >= 500 || len(body) == 0 {
+			t.Errorf("%s %.60s: %d %.200s", tc.name, tc.value, code, body)
+		}
+	}
+}
