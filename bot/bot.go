@@ -6,7 +6,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -29,8 +28,6 @@ type Config struct {
 	Store     Store
 	Connector Connector
 
-	// BotAppID is the bot's own id; empty in local development.
-	BotAppID string
 	// PublicURL is the bot's external base URL (sign-in links, OAuth redirect).
 	PublicURL string
 
@@ -136,7 +133,6 @@ func (b *Bot) Register(r *teams.Router) {
 func (b *Bot) Routes() map[string]http.Handler {
 	return map[string]http.Handler{
 		"/api/summaries":  http.HandlerFunc(b.serveSummaries),
-		"/oauth/start":    http.HandlerFunc(b.serveOAuthStart),
 		"/oauth/callback": http.HandlerFunc(b.serveOAuthCallback),
 		// The app manifest links to these by default (developer website, privacy, terms).
 		"/":        b.infoPage(page{Title: "Sally for Azure DevOps", Message: "A Microsoft Teams bot that turns meeting insights, decisions, next steps and tasks into Azure DevOps work items and comments, with your own Azure DevOps account and only when you click. Install it in Teams and type help."}),
@@ -176,9 +172,6 @@ func (b *Bot) infoPage(p page) http.Handler {
 		b.renderPage(w, http.StatusOK, p)
 	})
 }
-
-// ConnectConfigured reports whether users can link Azure DevOps accounts.
-func (b *Bot) ConnectConfigured() bool { return b.cfg.Demo != nil || b.cfg.OAuth != nil }
 
 // userOf identifies the Teams user behind an activity. Teams always sends the AAD
 // object id; the Playground sends a fake one. Without it we cannot bind tokens.
@@ -238,17 +231,6 @@ func (b *Bot) reference(ctx context.Context, what string, err error) string {
 	}
 	b.log.ErrorContext(ctx, what, "err", err, "request_id", ref, "kind", apperr.KindOf(err).String())
 	return ref
-}
-
-// decodeData reads the "sally" action data that our cards carry.
-func decodeData(raw json.RawMessage, v any) error {
-	if len(raw) == 0 {
-		return apperr.New(apperr.Invalid, "The card sent no data.")
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return apperr.Wrap(apperr.Invalid, "The card sent data I don't understand.", err)
-	}
-	return nil
 }
 
 var errNotConnected = errors.New("not connected")

@@ -28,7 +28,6 @@ import (
 const (
 	signInTTL   = 10 * time.Minute
 	pendingTTL  = 10 * time.Minute
-	demoBanner  = "Demo mode: a fake Azure DevOps organization"
 	maxCodeSize = 32
 )
 
@@ -264,11 +263,6 @@ func (b *Bot) connectDemo(ctx context.Context, a *teams.Activity) (any, error) {
 }
 
 // --- the browser side -------------------------------------------------------
-
-// serveOAuthStart exists for old links; sign-in links go straight to Microsoft.
-func (b *Bot) serveOAuthStart(w http.ResponseWriter, r *http.Request) {
-	b.renderPage(w, http.StatusGone, page{Title: "This link is no longer used", Message: "Go back to Teams and type connect devops to get a new sign-in link.", Failure: true})
-}
 
 // serveOAuthCallback completes the authorization code flow. It never shows a
 // token, a code from Microsoft or a raw error.

@@ -321,7 +321,7 @@ func TestCommentOnWorkItem(t *testing.T) {
 		t.Fatalf("after a lost answer: %d comments, %.300s", len(h.org.Comments(1)), js(res2))
 	}
 	act, _ := h.conn.Activity(chatID, cardID)
-	if !strings.Contains(js(act.Attachments), "Commented on") && !strings.Contains(js(act.Attachments), "comment") {
+	if !strings.Contains(js(act.Attachments), "Commented on Task 1") {
 		t.Fatalf("shared card does not show the comment: %s", js(act.Attachments))
 	}
 }

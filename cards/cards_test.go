@@ -122,8 +122,9 @@ func validate(t *testing.T, name string, c Card) {
 
 var at = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 
-func weeklySync(t testing.TB) SummaryView {
-	raw, err := os.ReadFile("../summary/testdata/weekly-sync.json")
+// sampleView builds the summary view of one of the sample deliveries.
+func sampleView(t testing.TB, name string) SummaryView {
+	raw, err := os.ReadFile("../summary/testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,6 +136,11 @@ func weeklySync(t testing.TB) SummaryView {
 	for _, in := range d.Insights {
 		v.Insights = append(v.Insights, InsightView{Insight: in})
 	}
+	return v
+}
+
+func weeklySync(t testing.TB) SummaryView {
+	v := sampleView(t, "weekly-sync.json")
 	v.Insights[4].Results = []ResultView{{WorkItemID: 1234, WorkItemType: "Task", Title: "Add a timeout", URL: "https://dev.azure.com/fabrikam/_workitems/edit/1234", By: "Adele Vance"}}
 	return v
 }

@@ -3,7 +3,6 @@ package cards
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -238,18 +237,7 @@ func unescape(s string) string {
 }
 
 func TestEscapingEdgeCases(t *testing.T) {
-	raw, err := os.ReadFile("../summary/testdata/edge-cases.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := summary.DecodeDelivery(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := SummaryView{SummaryID: d.ID, Meeting: d.Meeting}
-	for _, in := range d.Insights {
-		v.Insights = append(v.Insights, InsightView{Insight: in})
-	}
+	v := sampleView(t, "edge-cases.json")
 	cards := Summary(v)
 	var texts []string
 	for i, c := range cards {
@@ -269,7 +257,7 @@ func TestEscapingEdgeCases(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{d.Meeting.Title, d.Insights[0].Text, d.Insights[1].Text, d.Insights[3].Text, d.Insights[4].Text} {
+	for _, want := range []string{v.Meeting.Title, v.Insights[0].Text, v.Insights[1].Text, v.Insights[3].Text, v.Insights[4].Text} {
 		if !shown[want] {
 			t.Errorf("%q is not shown literally; texts: %q", want, texts)
 		}
@@ -287,8 +275,8 @@ func TestEscapingEdgeCases(t *testing.T) {
 		}
 	}
 	// Values of inputs are never Markdown: the create form keeps the text exactly.
-	f := CreateForm(CreateFormView{SummaryID: "s", InsightID: "html", Values: CreateValues{Title: d.Insights[0].Text}, Error: "**bad** <b>"})
-	if Inputs(f)["title"]["value"] != d.Insights[0].Text {
+	f := CreateForm(CreateFormView{SummaryID: "s", InsightID: "html", Values: CreateValues{Title: v.Insights[0].Text}, Error: "**bad** <b>"})
+	if Inputs(f)["title"]["value"] != v.Insights[0].Text {
 		t.Error("title input value altered")
 	}
 	if strings.Contains(string(mustJSON(f)), "**bad**") {

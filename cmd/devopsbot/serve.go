@@ -108,7 +108,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client
 	dhc := &http.Client{Transport: m.devopsTransport(base), Timeout: 30 * time.Second}
 	dopts := devops.Options{HTTPClient: dhc, Hosts: devops.DefaultHosts, Logger: log}
 	bcfg := bot.Config{
-		Logger: log, Store: st, Connector: connector, BotAppID: cfg.ClientID, PublicURL: cfg.PublicURL,
+		Logger: log, Store: st, Connector: connector, PublicURL: cfg.PublicURL,
 		FixedTenantID: cfg.DevOpsTenantID, Forms: cfg.Forms, DevOps: dopts, Metadata: devops.NewMetadataCache(10 * time.Minute),
 	}
 	closeDemo := func() {}

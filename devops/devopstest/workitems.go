@@ -274,9 +274,8 @@ func (o *Org) batch(w http.ResponseWriter, r *http.Request, rt *route) {
 }
 
 func (o *Org) addComment(w http.ResponseWriter, r *http.Request, rt *route) {
-	id, err := strconv.Atoi(rt.raw[2])
-	if err != nil || id <= 0 {
-		vssError(w, 400, "ArgumentException", "The work item id is not valid.", 0)
+	id, ok := workItemIDOf(w, rt)
+	if !ok {
 		return
 	}
 	var req struct {
@@ -292,8 +291,8 @@ func (o *Org) addComment(w http.ResponseWriter, r *http.Request, rt *route) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	wi := o.items[id]
-	if wi == nil || !strings.EqualFold(wi.Project, rt.project.Name) {
+	wi := o.itemIn(rt, id)
+	if wi == nil {
 		notFoundItem(w, rt.raw[2])
 		return
 	}
@@ -310,16 +309,35 @@ func (o *Org) addComment(w http.ResponseWriter, r *http.Request, rt *route) {
 		"createdBy": identityRef(o, rt.identity), "isDeleted": false, "url": c.URL})
 }
 
-// listComments answers Comments - Get Comments: newest first when order=desc,
-// at most $top (default 200).
-func (o *Org) listComments(w http.ResponseWriter, r *http.Request, rt *route) {
+// workItemIDOf reads the work item id of a comments route, answering 400 itself.
+func workItemIDOf(w http.ResponseWriter, rt *route) (int, bool) {
 	id, err := strconv.Atoi(rt.raw[2])
 	if err != nil || id <= 0 {
 		vssError(w, 400, "ArgumentException", "The work item id is not valid.", 0)
+		return 0, false
+	}
+	return id, true
+}
+
+// itemIn returns work item id if it lives in the route's project; o.mu is held.
+func (o *Org) itemIn(rt *route, id int) *FakeWorkItem {
+	wi := o.items[id]
+	if wi == nil || !strings.EqualFold(wi.Project, rt.project.Name) {
+		return nil
+	}
+	return wi
+}
+
+// listComments answers Comments - Get Comments: newest first when order=desc,
+// at most $top (default 200).
+func (o *Org) listComments(w http.ResponseWriter, r *http.Request, rt *route) {
+	id, ok := workItemIDOf(w, rt)
+	if !ok {
 		return
 	}
 	top := 200
 	if v := r.URL.Query().Get("$top"); v != "" {
+		var err error
 		if top, err = strconv.Atoi(v); err != nil || top <= 0 || top > 200 {
 			vssError(w, 400, "ArgumentException", "$top must be between 1 and 200.", 0)
 			return
@@ -327,8 +345,8 @@ func (o *Org) listComments(w http.ResponseWriter, r *http.Request, rt *route) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	wi := o.items[id]
-	if wi == nil || !strings.EqualFold(wi.Project, rt.project.Name) {
+	wi := o.itemIn(rt, id)
+	if wi == nil {
 		notFoundItem(w, rt.raw[2])
 		return
 	}
