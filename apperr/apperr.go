@@ -61,7 +61,11 @@ type Error struct {
 	Kind       Kind
 	Message    string        // safe to show a user; empty means "use a generic text for the kind"
 	RetryAfter time.Duration // for RateLimited (and sometimes Unavailable)
-	Cause      error         // for logs only
+	// Code is the other system's own error code (Azure DevOps' "TF401347"):
+	// safe to show in small print, so that support and search engines can
+	// find it, but never the message itself.
+	Code  string
+	Cause error // for logs only
 }
 
 func (e *Error) Error() string {
@@ -119,6 +123,15 @@ func UserMessage(err error) string {
 	default:
 		return "Something went wrong on our side."
 	}
+}
+
+// CodeOf returns the Code of the first *Error in err's chain.
+func CodeOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
 }
 
 // RetryAfterOf returns the RetryAfter of the first *Error in err's chain.

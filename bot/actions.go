@@ -74,7 +74,7 @@ func (b *Bot) onTaskFetch(ctx context.Context, a *teams.Activity) (teams.InvokeR
 	}
 	switch ac.data.Sally {
 	case actionCreate, actionComment:
-		return b.openForm(ctx, ac, ac.data.Sally, nil, ""), nil
+		return b.openForm(ctx, ac, ac.data.Sally, nil, formProblem{}), nil
 	}
 	return b.dialogMessage(ctx, "This button is not supported."), nil
 }
@@ -95,7 +95,8 @@ func taskData(a *teams.Activity) json.RawMessage {
 // arrive (dialog task/fetch + task/submit, or in-card Action.Execute).
 var formVerbs = map[string]bool{
 	actionCreate: true, actionComment: true, "create.reload": true, "create.submit": true,
-	"comment.submit": true, "dialog.connect": true, "dialog.code": true,
+	"comment.submit": true, "dialog.connect": true, "dialog.code": true, cards.VerbCancel: true,
+	cards.VerbHelp: true, cards.VerbConnect: true,
 }
 
 // formStep runs one step of a form after the first.
@@ -107,13 +108,19 @@ func (b *Bot) formStep(ctx context.Context, a *teams.Activity, raw json.RawMessa
 	d := ac.data
 	switch d.Sally {
 	case actionCreate, actionComment:
-		return b.openForm(ctx, ac, d.Sally, nil, "")
+		return b.openForm(ctx, ac, d.Sally, nil, formProblem{})
 	case "create.reload":
-		return b.openForm(ctx, ac, actionCreate, &d, "")
+		return b.openForm(ctx, ac, actionCreate, &d, formProblem{})
 	case "create.submit":
 		return b.submitCreate(ctx, ac)
 	case "comment.submit":
 		return b.submitComment(ctx, ac)
+	case cards.VerbCancel:
+		return b.closeForm(ctx)
+	case cards.VerbHelp:
+		return b.dialogCard(ctx, "Help", b.helpCard())
+	case cards.VerbConnect:
+		return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, ac.data.Next, "", ""))
 	case "dialog.connect":
 		return b.dialogConnect(ctx, ac)
 	case "dialog.code":
@@ -125,7 +132,7 @@ func (b *Bot) formStep(ctx context.Context, a *teams.Activity, raw json.RawMessa
 		if next != actionComment {
 			next = actionCreate
 		}
-		return b.openForm(ctx, ac, next, nil, "")
+		return b.openForm(ctx, ac, next, nil, formProblem{})
 	}
 	return b.dialogMessage(ctx, "This form action is not supported.")
 }
@@ -162,38 +169,53 @@ func (b *Bot) loadAction(ctx context.Context, a *teams.Activity, raw json.RawMes
 	if i < 0 {
 		return nil, b.dialogMessage(ctx, "That insight is not part of this meeting summary."), false
 	}
+	if f := inCardFrameOf(ctx); f != nil {
+		f.sm, f.insightID = sm, d.InsightID
+	}
 	return &actionCtx{a: a, user: u, data: d, sm: sm, insight: sm.Insights[i]}, teams.InvokeResponse{}, true
 }
 
-// dialogMessage closes the dialog with a message (in-card: shows it in the card).
+// dialogMessage closes the dialog with a message (in-card: shows it under the insight).
 func (b *Bot) dialogMessage(ctx context.Context, text string) teams.InvokeResponse {
 	if inCardForms(ctx) {
-		return teams.AdaptiveCardResponse(b.mark(cards.Working(text)))
+		return b.dialogCard(ctx, "", b.mark(cards.Working(text)))
 	}
 	return teams.TaskMessageResponse(text)
 }
 
-// dialogCard shows a card in the dialog (in-card: in place of the card clicked).
+// dialogCard shows a card in the dialog. In-card, it shows it in place under
+// the insight clicked, inside that summary card, so every other insight keeps
+// its buttons; before the summary is known (a broken action), the card itself.
 func (b *Bot) dialogCard(ctx context.Context, title string, card any) teams.InvokeResponse {
-	if inCardForms(ctx) {
+	f := inCardFrameOf(ctx)
+	if f == nil {
 		if c, ok := card.(cards.Card); ok {
-			card = cards.AsUniversalActions(c)
+			card = cards.AsDialogActions(c) // next steps of error cards
 		}
+		return teams.TaskCardResponse(title, card)
+	}
+	c, ok := card.(cards.Card)
+	if !ok {
 		return teams.AdaptiveCardResponse(card)
 	}
-	return teams.TaskCardResponse(title, card)
+	if f.sm != nil {
+		if sc, ok := b.summaryInPlace(ctx, f, c); ok {
+			return teams.AdaptiveCardResponse(sc)
+		}
+	}
+	return teams.AdaptiveCardResponse(cards.AsUniversalActions(c))
 }
 
 // openForm shows the create or comment form, or the connect step when the user
 // has no working connection. keep carries what the user typed (reload, errors).
-func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *actionData, errMsg string) teams.InvokeResponse {
+func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *actionData, p formProblem) teams.InvokeResponse {
 	title := "Create work item"
 	if action == actionComment {
 		title = "Add comment"
 	}
 	if action == actionCreate {
 		if link := b.existingCreate(ctx, ac.sm.ID, ac.insight.ID); link != nil {
-			return b.dialogCard(ctx, title, b.alreadyDoneCard(link))
+			return b.dialogCard(ctx, title, b.alreadyDoneCard(link, ac.user))
 		}
 	}
 	client, conn, err := b.clientFor(ctx, ac.user)
@@ -201,13 +223,13 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 		if needsSignIn(err) {
 			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, action, "", reconnectHint(err)))
 		}
-		return b.dialogCard(ctx, title, b.errorCard(ctx, title, err))
+		return b.dialogCard(ctx, title, b.errorCard(ctx, title, err, retryStep(ac, action)))
 	}
 	bctx, cancel := context.WithTimeout(ctx, b.cfg.ActionBudget)
 	defer cancel()
 	if action == actionComment {
 		v := b.commentFormView(ac, conn, keep)
-		v.Error = errMsg
+		v.Error, v.ErrorCode = p.Text, p.Code
 		return b.dialogCard(ctx, title, b.commentFormCard(v))
 	}
 	v, err := b.createFormView(bctx, ac, client, conn, keep)
@@ -215,10 +237,10 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 		if needsSignIn(err) {
 			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, action, "", reconnectHint(err)))
 		}
-		return b.dialogCard(ctx, title, b.errorCard(ctx, title, err))
+		return b.dialogCard(ctx, title, b.errorCard(ctx, title, err, retryStep(ac, action)))
 	}
-	if errMsg != "" {
-		v.Error = errMsg
+	if p.Text != "" {
+		v.Error, v.ErrorCode = p.Text, p.Code
 	}
 	return b.dialogCard(ctx, title, b.createFormCard(v))
 }
@@ -259,7 +281,7 @@ type createForm struct {
 	Iterations           []string
 	Iteration            string
 	Title, Description   string
-	Error                string
+	Error, ErrorCode     string
 }
 
 func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.Client, conn *store.Connection, keep *actionData) (*createForm, error) {
@@ -416,7 +438,7 @@ type commentForm struct {
 	SummaryID, InsightID string
 	WorkItemID           string
 	Comment              string
-	Error                string
+	Error, ErrorCode     string
 }
 
 func (b *Bot) commentFormView(ac *actionCtx, conn *store.Connection, keep *actionData) *commentForm {
@@ -466,23 +488,23 @@ func checkCreateInput(d *actionData) string {
 func (b *Bot) submitCreate(ctx context.Context, ac *actionCtx) teams.InvokeResponse {
 	d := ac.data
 	if msg := checkCreateInput(&d); msg != "" {
-		return b.openForm(ctx, ac, actionCreate, &d, msg)
+		return b.openForm(ctx, ac, actionCreate, &d, say(msg))
 	}
 	client, conn, err := b.clientFor(ctx, ac.user)
 	if err != nil {
 		if needsSignIn(err) {
 			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, actionCreate, "", reconnectHint(err)))
 		}
-		return b.openForm(ctx, ac, actionCreate, &d, apperr.UserMessage(err))
+		return b.openForm(ctx, ac, actionCreate, &d, say(apperr.UserMessage(err)))
 	}
 	key := store.ActionKey{SummaryID: ac.sm.ID, InsightID: ac.insight.ID, Action: actionCreate}
 	mk := marker(key)
 	link, claimed, err := b.cfg.Store.ClaimAction(ctx, key, ac.user, ac.a.From.Name, mk, claimTTL)
 	if err != nil {
-		return b.openForm(ctx, ac, actionCreate, &d, apperr.UserMessage(err))
+		return b.openForm(ctx, ac, actionCreate, &d, say(apperr.UserMessage(err)))
 	}
 	if !claimed {
-		return b.dialogCard(ctx, "Create work item", b.alreadyDoneCard(link))
+		return b.dialogCard(ctx, "Create work item", b.alreadyDoneCard(link, ac.user))
 	}
 	nw := devops.NewWorkItem{
 		Project: d.Project, Type: d.WorkItemType, Title: strings.TrimSpace(d.Title), Description: d.Description,
@@ -525,9 +547,9 @@ func (b *Bot) doCreate(ctx context.Context, ac *actionCtx, client *devops.Client
 			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, actionCreate, "", reconnectHint(err)))
 		}
 		if apperr.KindOf(err) == apperr.Internal {
-			return b.openForm(ctx, ac, actionCreate, &d, "Something went wrong on our side (reference "+b.reference(ctx, "create work item failed", err)+"). Your input is kept: try again.")
+			return b.openForm(ctx, ac, actionCreate, &d, say("Something went wrong on our side (reference "+b.reference(ctx, "create work item failed", err)+"). Your input is kept: try again."))
 		}
-		return b.openForm(ctx, ac, actionCreate, &d, failureText(err))
+		return b.openForm(ctx, ac, actionCreate, &d, problemOf(err))
 	}
 	link.State = store.LinkState("done")
 	link.OrgURL, link.Project = conn.OrgURL, d.Project
@@ -576,23 +598,31 @@ func ambiguous(err error) bool {
 	return k == apperr.Unavailable || k == apperr.Internal
 }
 
-// failureText is what a user sees for an Azure DevOps failure; nothing they typed is lost.
-func failureText(err error) string {
+// formProblem is what a form shows after a failed attempt: plain words, and
+// Azure DevOps' own code for the small print.
+type formProblem struct{ Text, Code string }
+
+func say(text string) formProblem { return formProblem{Text: text} }
+
+// problemOf is what a user sees for an Azure DevOps failure; nothing they typed
+// is lost. The message comes without a prefix: the banner says who refused.
+func problemOf(err error) formProblem {
+	p := formProblem{Text: apperr.UserMessage(err), Code: apperr.CodeOf(err)}
 	switch apperr.KindOf(err) {
 	case apperr.RateLimited:
 		s := int(apperr.RetryAfterOf(err).Round(time.Second) / time.Second)
 		if s <= 0 {
 			s = 30
 		}
-		return fmt.Sprintf("Azure DevOps is rate limiting your account. Try again in %d s; your input is kept.", s)
+		p.Text = fmt.Sprintf("Azure DevOps is rate limiting your account. Try again in %d s; your input is kept.", s)
 	case apperr.Forbidden:
-		return "You don't have permission to do this in Azure DevOps: " + apperr.UserMessage(err)
+		p.Text = "Azure DevOps says you don't have permission to do this: " + p.Text
 	case apperr.Unavailable:
-		return "Azure DevOps is unavailable right now. Try again in a moment; your input is kept."
+		p.Text = "Azure DevOps is unavailable right now. Try again in a moment; your input is kept."
 	case apperr.Invalid, apperr.NotFound:
-		return "Azure DevOps said: " + apperr.UserMessage(err)
+		p.Text = "Azure DevOps refused this: " + p.Text
 	}
-	return apperr.UserMessage(err)
+	return p
 }
 
 // parseWorkItemID accepts "123", "#123" and a typeahead choice value.
@@ -614,26 +644,26 @@ func (b *Bot) submitComment(ctx context.Context, ac *actionCtx) teams.InvokeResp
 	id, ok := parseWorkItemID(raw)
 	switch {
 	case !ok:
-		return b.openForm(ctx, ac, actionComment, &d, "Enter the work item's number, like 1234 or #1234.")
+		return b.openForm(ctx, ac, actionComment, &d, say("Enter the work item's number, like 1234 or #1234."))
 	case strings.TrimSpace(d.Comment) == "":
-		return b.openForm(ctx, ac, actionComment, &d, "Please write the comment.")
+		return b.openForm(ctx, ac, actionComment, &d, say("Please write the comment."))
 	case len(d.Comment) > maxTextInput:
-		return b.openForm(ctx, ac, actionComment, &d, "The comment is too long.")
+		return b.openForm(ctx, ac, actionComment, &d, say("The comment is too long."))
 	}
 	client, conn, err := b.clientFor(ctx, ac.user)
 	if err != nil {
 		if needsSignIn(err) {
 			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, actionComment, "", reconnectHint(err)))
 		}
-		return b.openForm(ctx, ac, actionComment, &d, apperr.UserMessage(err))
+		return b.openForm(ctx, ac, actionComment, &d, say(apperr.UserMessage(err)))
 	}
 	key := store.ActionKey{SummaryID: ac.sm.ID, InsightID: ac.insight.ID, Action: actionComment, Target: strconv.Itoa(id)}
 	link, claimed, err := b.cfg.Store.ClaimAction(ctx, key, ac.user, ac.a.From.Name, marker(key), claimTTL)
 	if err != nil {
-		return b.openForm(ctx, ac, actionComment, &d, apperr.UserMessage(err))
+		return b.openForm(ctx, ac, actionComment, &d, say(apperr.UserMessage(err)))
 	}
 	if !claimed {
-		return b.dialogCard(ctx, "Add comment", b.alreadyDoneCard(link))
+		return b.dialogCard(ctx, "Add comment", b.alreadyDoneCard(link, ac.user))
 	}
 	return b.withinBudget(ctx, "Add comment", "Adding the comment in Azure DevOps… It will show on the meeting card when it is done.",
 		func(wctx context.Context) teams.InvokeResponse { return b.doComment(wctx, ac, client, conn, link, id) })
@@ -648,9 +678,9 @@ func (b *Bot) doComment(ctx context.Context, ac *actionCtx, client *devops.Clien
 			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, actionComment, "", reconnectHint(err)))
 		}
 		if apperr.Is(err, apperr.NotFound) {
-			return b.openForm(ctx, ac, actionComment, &d, fmt.Sprintf("Work item %d does not exist, or you can't see it.", id))
+			return b.openForm(ctx, ac, actionComment, &d, say(fmt.Sprintf("Work item %d does not exist, or you can't see it.", id)))
 		}
-		return b.openForm(ctx, ac, actionComment, &d, failureText(err))
+		return b.openForm(ctx, ac, actionComment, &d, problemOf(err))
 	}
 	// The reference lets a retry see that a comment whose answer was lost landed.
 	text := strings.TrimSpace(d.Comment) + "\n\n— added from Microsoft Teams with Sally (ref " + link.Marker + ")"
@@ -667,7 +697,7 @@ func (b *Bot) doComment(ctx context.Context, ac *actionCtx, client *devops.Clien
 		if needsSignIn(err) {
 			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, actionComment, "", reconnectHint(err)))
 		}
-		return b.openForm(ctx, ac, actionComment, &d, failureText(err))
+		return b.openForm(ctx, ac, actionComment, &d, problemOf(err))
 	}
 	link.State = store.LinkState("done")
 	link.OrgURL, link.Project = conn.OrgURL, wi.Project
@@ -742,7 +772,7 @@ func (b *Bot) dialogConnect(ctx context.Context, ac *actionCtx) teams.InvokeResp
 		if _, err := b.connectDemo(ctx, ac.a); err != nil {
 			return b.dialogCard(ctx, "Connect Azure DevOps", b.errorCard(ctx, "Connect", err))
 		}
-		return b.openForm(ctx, ac, next, nil, "")
+		return b.openForm(ctx, ac, next, nil, formProblem{})
 	}
 	if b.cfg.OAuth == nil {
 		b.logMissingOAuth(ctx)
@@ -803,10 +833,33 @@ func (b *Bot) onSearch(ctx context.Context, a *teams.Activity) (teams.InvokeResp
 
 type inCardKey struct{}
 
-// withInCardForms marks a request whose forms replace the card clicked
-// (Universal Actions) instead of opening a dialog.
-func withInCardForms(ctx context.Context) context.Context {
-	return context.WithValue(ctx, inCardKey{}, true)
+// inCardFrame is what an in-card form step (Universal Actions) needs to answer
+// with the summary card the person clicked: loadAction fills it once it knows
+// the summary and the insight.
+type inCardFrame struct {
+	sm        *store.Summary
+	insightID string
 }
 
-func inCardForms(ctx context.Context) bool { v, _ := ctx.Value(inCardKey{}).(bool); return v }
+// withInCardForms marks a request whose forms show in place in the summary
+// card (Universal Actions) instead of opening a dialog.
+func withInCardForms(ctx context.Context) context.Context {
+	return context.WithValue(ctx, inCardKey{}, &inCardFrame{})
+}
+
+func inCardFrameOf(ctx context.Context) *inCardFrame {
+	f, _ := ctx.Value(inCardKey{}).(*inCardFrame)
+	return f
+}
+
+func inCardForms(ctx context.Context) bool { return inCardFrameOf(ctx) != nil }
+
+// closeForm answers Cancel on an in-card form: the plain summary card again.
+func (b *Bot) closeForm(ctx context.Context) teams.InvokeResponse {
+	if f := inCardFrameOf(ctx); f != nil && f.sm != nil {
+		if c, ok := b.summaryInPlace(ctx, f, nil); ok {
+			return teams.AdaptiveCardResponse(c)
+		}
+	}
+	return teams.TaskMessageResponse("Nothing was changed.")
+}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sally-devops/devopsbot/apperr"
+	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/devops"
 	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/teams"
@@ -95,7 +96,7 @@ func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.Invoke
 	if verb == "" {
 		verb = data.Sally
 	}
-	if formVerbs[verb] && av.State == "" {
+	if formVerbs[verb] && av.State == "" && namesInsight(av.Action.Data) {
 		// A form button in a client without dialogs: same steps, answered in place.
 		return b.formStep(withInCardForms(ctx), a, av.Action.Data), nil
 	}
@@ -111,7 +112,16 @@ func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.Invoke
 		return teams.AdaptiveCardResponse(b.notConfiguredCard()), nil
 	}
 	switch verb {
-	case "connect.org":
+	case cards.VerbHelp:
+		return teams.AdaptiveCardResponse(b.helpCard()), nil
+	case cards.VerbConnect:
+		if b.cfg.Demo != nil {
+			break // demo: "connect.org" below connects at once
+		}
+		return teams.AdaptiveCardResponse(b.connectPromptCard("", "")), nil
+	}
+	switch verb {
+	case "connect.org", cards.VerbConnect:
 		if b.cfg.Demo != nil {
 			card, err := b.connectDemo(ctx, a)
 			if err != nil {
@@ -134,6 +144,15 @@ func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.Invoke
 		return teams.AdaptiveCardResponse(b.completeConnect(ctx, a, data.Code)), nil
 	}
 	return teams.ErrorResponse(http.StatusBadRequest, "UnknownAction", "This card action is not supported."), nil
+}
+
+// namesInsight reports whether a card action's data names a summary insight,
+// i.e. comes from a summary card or a form rather than a chat card.
+func namesInsight(raw json.RawMessage) bool {
+	var d struct {
+		SummaryID string `json:"summaryId"`
+	}
+	return json.Unmarshal(raw, &d) == nil && d.SummaryID != ""
 }
 
 func (b *Bot) signInErrorCard(ctx context.Context, org devops.Org, err error) any {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,9 +49,11 @@ func (b *Bot) statusCard(conn *store.Connection) any {
 }
 
 // errorCard shows a failure: the user-safe message for known kinds, an apology
-// with a reference (and the cause in the logs) for the rest.
-func (b *Bot) errorCard(ctx context.Context, title string, err error) any {
-	v := cards.ErrorView{Demo: b.demo(), Title: title, Message: apperr.UserMessage(err)}
+// with a reference (and the cause in the logs) for the rest, and always a next
+// step: the given ones (Try again), Connect when only a new sign-in helps, and
+// Open help.
+func (b *Bot) errorCard(ctx context.Context, title string, err error, next ...cards.Step) any {
+	v := cards.ErrorView{Demo: b.demo(), Title: title, Message: apperr.UserMessage(err), Code: apperr.CodeOf(err)}
 	switch apperr.KindOf(err) {
 	case apperr.Internal:
 		v.Message = "Something went wrong on our side."
@@ -62,8 +65,16 @@ func (b *Bot) errorCard(ctx context.Context, title string, err error) any {
 		}
 	case apperr.Unavailable:
 		b.log.WarnContext(ctx, title+" failed", "err", err)
+	case apperr.Unauthorized:
+		next = append(next, cards.StepConnect)
 	}
+	v.Next = append(next, cards.StepHelp)
 	return cards.Error(v)
+}
+
+// retryStep opens the same form again for the same insight.
+func retryStep(ac *actionCtx, action string) cards.Step {
+	return cards.Step{Title: "Try again", Verb: action, Data: map[string]any{"summaryId": ac.sm.ID, "insightId": ac.insight.ID}}
 }
 
 func (b *Bot) connectPromptCard(value, errMsg string) any {
@@ -103,16 +114,20 @@ func (b *Bot) createdCard(l *store.InsightLink) any   { return cards.Created(b.r
 func (b *Bot) commentedCard(l *store.InsightLink) any { return cards.Commented(b.resultView(l)) }
 
 // alreadyDoneCard answers a second click with the first click's result, or says
-// the first click is still at work.
-func (b *Bot) alreadyDoneCard(l *store.InsightLink) any {
+// the first click is still at work; it tells the person whether it was them.
+func (b *Bot) alreadyDoneCard(l *store.InsightLink, clicker store.UserKey) any {
+	mine := l.User == clicker
 	if l.State != store.LinkState("done") {
-		who := l.UserName
-		if who == "" {
-			who = "Someone"
+		who := l.UserName + " is"
+		switch {
+		case mine:
+			who = "You are"
+		case l.UserName == "":
+			who = "Someone is"
 		}
-		return b.workingCard(who + " is already doing this for this insight. The result will show on the meeting card in a moment.")
+		return b.workingCard(who + " already doing this for this insight. The result will show on the meeting card in a moment.")
 	}
-	return cards.AlreadyDone(b.resultView(l))
+	return cards.AlreadyDone(b.resultView(l), mine)
 }
 
 func (b *Bot) createFormCard(v *createForm) any {
@@ -139,14 +154,14 @@ func (b *Bot) createFormCard(v *createForm) any {
 			Project: v.Project, WorkItemType: v.Type, AssignedTo: v.AssignedTo, AreaPath: v.Area,
 			IterationPath: v.Iteration, Title: v.Title, Description: v.Description,
 		},
-		Error: v.Error,
+		Error: v.Error, ErrorCode: v.ErrorCode,
 	})
 }
 
 func (b *Bot) commentFormCard(v *commentForm) any {
 	return cards.CommentForm(cards.CommentFormView{
 		Demo: b.demo(), SummaryID: v.SummaryID, InsightID: v.InsightID, WorkItemID: v.WorkItemID,
-		Comment: v.Comment, Search: true, Error: v.Error,
+		Comment: v.Comment, Search: true, Error: v.Error, ErrorCode: v.ErrorCode,
 	})
 }
 
@@ -156,9 +171,8 @@ type postedCard struct {
 	insightIDs []string
 }
 
-// summaryCards renders a summary with what was already done for each insight,
-// with in-card buttons for clients without dialogs (see Config.Forms).
-func (b *Bot) summaryCards(sm *store.Summary, links []store.InsightLink, serviceURL string) []postedCard {
+// summaryView is the summary with what was already done for each insight.
+func (b *Bot) summaryView(sm *store.Summary, links []store.InsightLink) cards.SummaryView {
 	v := cards.SummaryView{Demo: b.demo(), SummaryID: sm.ID, Meeting: sm.Meeting}
 	for _, in := range sm.Insights {
 		iv := cards.InsightView{Insight: in}
@@ -170,7 +184,36 @@ func (b *Bot) summaryCards(sm *store.Summary, links []store.InsightLink, service
 		}
 		v.Insights = append(v.Insights, iv)
 	}
-	out := cards.Summary(v)
+	return v
+}
+
+// summaryInPlace is the in-card answer: the summary card holding the insight
+// clicked, with panel under it (nil panel: the plain card, after Cancel).
+func (b *Bot) summaryInPlace(ctx context.Context, f *inCardFrame, panel cards.Card) (cards.Card, bool) {
+	links, err := b.cfg.Store.ListLinks(ctx, f.sm.ID)
+	if err != nil {
+		b.log.WarnContext(ctx, "could not list a summary's results for an in-card answer", "err", err)
+	}
+	v := b.summaryView(f.sm, links)
+	if panel == nil {
+		for _, c := range cards.Summary(v) {
+			if slices.Contains(insightIDsOf(c, f.sm), f.insightID) {
+				return cards.AsUniversalActions(c), true
+			}
+		}
+		return nil, false
+	}
+	c, ok := cards.SummaryInPlace(v, f.insightID, panel)
+	if !ok {
+		return nil, false
+	}
+	return cards.AsUniversalActions(c), true
+}
+
+// summaryCards renders a summary with what was already done for each insight,
+// with in-card buttons for clients without dialogs (see Config.Forms).
+func (b *Bot) summaryCards(sm *store.Summary, links []store.InsightLink, serviceURL string) []postedCard {
+	out := cards.Summary(b.summaryView(sm, links))
 	res := make([]postedCard, 0, len(out))
 	inCard := b.inCardFor(serviceURL)
 	for _, c := range out {

@@ -126,10 +126,15 @@ func TestWebhookToWorkItemEndToEnd(t *testing.T) {
 	if !ok || !strings.Contains(js(act.Attachments), "Created Task 1") {
 		t.Fatalf("shared card not updated: %s", js(act.Attachments))
 	}
-	// A second click (anyone) shows the existing item and creates nothing.
+	// A second click shows the existing item and creates nothing; the person
+	// who did it hears it was them, anyone else hears who.
 	again := dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid)))
-	if !strings.Contains(js(again), "Already done") {
+	if !strings.Contains(js(again), "You already did this") {
 		t.Fatalf("second click: %s", js(again))
+	}
+	other := dialogCard(t, h.taskFetch(userAlex, chatID, createData(sid)))
+	if !strings.Contains(js(other), "Adele Vance already did this") || strings.Contains(js(other), "You already") {
+		t.Fatalf("another person's click: %s", js(other))
 	}
 	if _, dup := h.org.WorkItem(2); dup {
 		t.Fatal("a second work item was created")
@@ -228,8 +233,16 @@ func TestDevOpsValidationErrorKeepsInput(t *testing.T) {
 	if in["title"]["value"] != "My typed title" {
 		t.Fatalf("typed title lost: %v", in["title"]["value"])
 	}
-	if !strings.Contains(js(again), "TF401347") && !strings.Contains(strings.ToLower(js(again)), "area") {
-		t.Fatalf("Azure DevOps' message not shown: %s", js(again))
+	// Plain words with one prefix; the raw code only in small print.
+	raw := js(again)
+	if !strings.Contains(raw, "Azure DevOps refused this: The area you chose does not exist in this project any more. Choose another area and try again.") {
+		t.Fatalf("no plain-language message: %s", raw)
+	}
+	if strings.Count(raw, "Azure DevOps refused") != 1 || strings.Contains(raw, "said:") || strings.Contains(raw, "TF401347:") {
+		t.Fatalf("prefix repeated or raw code in the message: %s", raw)
+	}
+	if !strings.Contains(raw, `"Azure DevOps code: TF401347"`) {
+		t.Fatalf("the code is not in small print: %s", raw)
 	}
 	// The failed attempt released the claim: a corrected submit creates the item.
 	ok := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, again, "create.submit", map[string]any{"areaPath": "Web Portal"})))
@@ -306,7 +319,7 @@ func TestCommentOnWorkItem(t *testing.T) {
 	}
 	// Same insight, same work item again: no second comment.
 	again := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, cf, "comment.submit", map[string]any{"workItemId": "1"})))
-	if !strings.Contains(js(again), "Already done") || len(h.org.Comments(1)) != 1 {
+	if !strings.Contains(js(again), "You already did this") || len(h.org.Comments(1)) != 1 {
 		t.Fatalf("double comment: %s", js(again))
 	}
 	if !strings.Contains(cs[0].Text, "with Sally (ref sally-") {

@@ -58,12 +58,8 @@ func demoBanner() map[string]any {
 func WithDemoBanner(c Card) Card {
 	body, _ := c["body"].([]any)
 	if len(body) > 0 {
-		if m, ok := body[0].(map[string]any); ok && m["type"] == "Container" {
-			if items, _ := m["items"].([]any); len(items) == 1 {
-				if tb, _ := items[0].(map[string]any); tb != nil && tb["text"] == DemoBannerText {
-					return c
-				}
-			}
+		if m, ok := body[0].(map[string]any); ok && isDemoBanner(m) {
+			return c
 		}
 	}
 	out := Card{}
@@ -72,6 +68,18 @@ func WithDemoBanner(c Card) Card {
 	}
 	out["body"] = append([]any{demoBanner()}, body...)
 	return out
+}
+
+func isDemoBanner(m map[string]any) bool {
+	if m["type"] != "Container" {
+		return false
+	}
+	items, _ := m["items"].([]any)
+	if len(items) != 1 {
+		return false
+	}
+	tb, _ := items[0].(map[string]any)
+	return tb != nil && tb["text"] == DemoBannerText
 }
 
 // text is a TextBlock of our own words (may use Markdown). User text must be

@@ -159,7 +159,7 @@ func allCards(t *testing.T) map[string]Card {
 		"CommentForm/search":  CommentForm(CommentFormView{SummaryID: "s1", InsightID: "t1", Search: true, Demo: true}),
 		"Created":             Created(result),
 		"Commented":           Commented(result),
-		"AlreadyDone":         AlreadyDone(result),
+		"AlreadyDone":         AlreadyDone(result, false),
 		"Working":             Working("Creating…"),
 		"Error":               Error(ErrorView{Title: "Could not create", Message: "Try later", RetryAfterSeconds: 30, Reference: "ref-1"}),
 		"Reconnect":           Reconnect("https://dev.azure.com/fabrikam"),

@@ -37,7 +37,8 @@ type CreateFormView struct {
 	Areas         []Choice
 	Iterations    []Choice
 	Values        CreateValues
-	Error         string // Azure DevOps' message after a failed attempt, shown as text
+	Error         string // what went wrong in plain words, shown as text
+	ErrorCode     string // Azure DevOps' own code (TF401347), shown in small print
 }
 
 // MaxTitleLen is Azure DevOps' limit on a work item title.
@@ -55,7 +56,7 @@ func CreateForm(v CreateFormView) Card {
 		body = append(body, text(Escape(truncate(v.Insight, 1000)), "isSubtle", "true"))
 	}
 	if v.Error != "" {
-		body = append(body, attention("Azure DevOps said: "+Escape(v.Error)))
+		body = append(body, problem(v.Error, v.ErrorCode))
 	}
 	body = append(body,
 		choiceSet("project", "Project", "Choose a project.", v.Projects, v.Values.Project, true),
@@ -84,6 +85,7 @@ type CommentFormView struct {
 	Comment    string // prefilled with the insight's text
 	Search     bool   // offer a typeahead over work items (card becomes 1.6)
 	Error      string
+	ErrorCode  string
 }
 
 // CommentForm renders the comment dialog.
@@ -91,7 +93,7 @@ func CommentForm(v CommentFormView) Card {
 	ids := map[string]any{"summaryId": v.SummaryID, "insightId": v.InsightID}
 	body := []any{heading("Add a comment to a work item")}
 	if v.Error != "" {
-		body = append(body, attention(Escape(v.Error)))
+		body = append(body, problem(v.Error, v.ErrorCode))
 	}
 	version := Version
 	if v.Search {
@@ -111,6 +113,16 @@ func CommentForm(v CommentFormView) Card {
 		input("comment", "Comment", "A comment is required.", v.Comment, true, map[string]any{"isMultiline": true, "maxLength": 32000}),
 	)
 	return newCard(version, v.Demo, body, submit("Add comment", with(ids, "sally", "comment.submit")))
+}
+
+// problem is the banner a form shows after a failed attempt: the message in
+// plain words and, in small print, the code support will ask for.
+func problem(msg, code string) map[string]any {
+	c := attention(Escape(msg))
+	if code != "" {
+		c["items"] = append(c["items"].([]any), text("Azure DevOps code: "+Escape(code), "isSubtle", "true", "size", "Small", "spacing", "None"))
+	}
+	return c
 }
 
 func input(id, label, errMsg, value string, required bool, extra map[string]any) map[string]any {
@@ -178,11 +190,20 @@ func Commented(r ResultView) Card {
 }
 
 // AlreadyDone answers a second click (or a Teams retry) with what the first
-// one produced, instead of creating a duplicate.
-func AlreadyDone(r ResultView) Card {
-	c := resultCard(r, "Already done")
+// one produced, instead of creating a duplicate. mine says whether the person
+// clicking now is the one who did it: "someone already did this" reads as an
+// error to the person who did.
+func AlreadyDone(r ResultView, mine bool) Card {
+	title, note := "Already done", "Someone already did this for this insight; nothing new was created."
+	switch {
+	case mine:
+		title, note = "You already did this", "You already did this for this insight; nothing new was created."
+	case r.By != "":
+		note = Escape(r.By) + " already did this for this insight; nothing new was created."
+	}
+	c := resultCard(r, title)
 	body := c["body"].([]any)
-	c["body"] = append(body, text("Someone already did this for this insight; nothing new was created.", "isSubtle", "true"))
+	c["body"] = append(body, text(note, "isSubtle", "true"))
 	return c
 }
 
@@ -208,20 +229,59 @@ type ErrorView struct {
 	Demo              bool
 	Title             string
 	Message           string // user-safe (apperr.UserMessage)
+	Code              string // the other system's own code (TF401347), for support: small print
 	RetryAfterSeconds int
 	Reference         string // id to quote to support, matching the logs
+	Next              []Step // what the person can do now; Open help when empty
 }
 
-// Error renders a failure. Message is shown as text, never as markup.
+// Step is a next step offered on an error card. It is an Action.Execute (the
+// card answers in place in a chat); in a dialog the bot turns it into a
+// dialog submit (AsDialogActions).
+type Step struct {
+	Title string
+	Verb  string
+	Data  map[string]any // sent with the verb, e.g. the summary and insight to retry
+}
+
+// Verbs of the next steps every error card can offer.
+const (
+	VerbHelp    = "help"
+	VerbConnect = "connect.start"
+)
+
+// StepHelp opens the help card; StepConnect starts connecting again.
+var (
+	StepHelp    = Step{Title: "Open help", Verb: VerbHelp}
+	StepConnect = Step{Title: "Connect", Verb: VerbConnect}
+)
+
+// Error renders a failure in plain words with a next step. Message is shown as
+// text, never as markup.
 func Error(v ErrorView) Card {
 	body := []any{heading(Escape(orDefault(v.Title, "Something went wrong"))), text(Escape(orDefault(v.Message, "Something went wrong on our side.")))}
 	if v.RetryAfterSeconds > 0 {
 		body = append(body, text(fmt.Sprintf("Please try again in %s.", seconds(v.RetryAfterSeconds)), "isSubtle", "true"))
 	}
+	if v.Code != "" {
+		body = append(body, text("Azure DevOps code: "+Escape(v.Code), "isSubtle", "true", "size", "Small", "spacing", "Small"))
+	}
 	if v.Reference != "" {
 		body = append(body, text("Reference: "+Escape(v.Reference), "isSubtle", "true", "fontType", "Monospace"))
 	}
-	return newCard(Version, v.Demo, body)
+	next := v.Next
+	if len(next) == 0 {
+		next = []Step{StepHelp}
+	}
+	actions := make([]any, 0, len(next))
+	for _, st := range next {
+		data := map[string]any{"sally": st.Verb}
+		for k, x := range st.Data {
+			data[k] = x
+		}
+		actions = append(actions, withAssociated(execute(st.Title, st.Verb, data), "none"))
+	}
+	return newCard(Version, v.Demo, body, actions...)
 }
 
 func seconds(n int) string {

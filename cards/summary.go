@@ -55,62 +55,196 @@ var kindHeading = map[summary.Kind]string{
 // MaxCardBytes: insights grouped by kind, each with its owner, due date,
 // results and the two buttons that open the forms in a dialog.
 func Summary(v SummaryView) []Card {
-	header := []any{heading(Escape(orDefault(v.Meeting.Title, "Meeting summary")))}
+	l := layoutSummary(v, "")
+	cards := make([]Card, 0, len(l.parts))
+	for i := range l.parts {
+		cards = append(cards, l.card(v, i, nil))
+	}
+	return cards
+}
+
+// SummaryInPlace is the summary card that shows insightID, with panel (a form,
+// a result or a message, built by this package's other functions) shown right
+// under that insight. It is the answer to an in-card form step (Universal
+// Actions): the person who clicked keeps every other insight and its buttons,
+// and Cancel brings the plain card back. The packing into parts ignores the
+// panel, so the part answered is the part that was posted.
+func SummaryInPlace(v SummaryView, insightID string, panel Card) (Card, bool) {
+	l := layoutSummary(v, insightID)
+	for i, ids := range l.insightIDs {
+		for _, id := range ids {
+			if id == insightID {
+				return l.card(v, i, panelBlock(v.SummaryID, insightID, panel)), true
+			}
+		}
+	}
+	return nil, false
+}
+
+// maxShownPerKind insights of a kind show at once; the rest wait behind
+// "Show N more" so a 20-insight summary can be scanned on a laptop or a phone.
+const maxShownPerKind = 5
+
+type summaryLayout struct {
+	header     []any
+	parts      [][]summaryBlock
+	insightIDs [][]string
+}
+
+// summaryBlock is one insight's block (with its kind heading if it is the first
+// of its kind in its part) or a "Show N more" toggle.
+type summaryBlock struct {
+	elems     []any
+	insightID string
+	focus     bool
+}
+
+func layoutSummary(v SummaryView, focusID string) summaryLayout {
+	l := summaryLayout{header: []any{heading(Escape(orDefault(v.Meeting.Title, "Meeting summary")))}}
 	if when := meetingWhen(v.Meeting); when != "" {
-		header = append(header, text(when, "isSubtle", "true", "spacing", "None"))
+		l.header = append(l.header, text(when, "isSubtle", "true", "spacing", "None"))
 	}
 
 	// Blocks in display order; a kind heading travels with its first insight.
-	var blocks [][]any
+	type block struct {
+		elems   []any
+		id      string
+		kind    summary.Kind
+		ordinal int // position within its kind
+	}
+	var blocks []block
 	for _, k := range summary.Kinds {
-		first := true
-		for _, in := range v.Insights {
+		n := 0
+		for i, in := range v.Insights {
 			if in.Kind != k {
 				continue
 			}
 			var b []any
-			if first {
+			if n == 0 {
 				b = append(b, text(kindHeading[k], "weight", "Bolder", "spacing", "Large", "separator", "true"))
-				first = false
 			}
-			b = append(b, insightBlock(v.SummaryID, in))
-			blocks = append(blocks, b)
+			ib := insightBlock(v.SummaryID, in)
+			if n >= maxShownPerKind && in.ID != focusID {
+				ib["id"] = fmt.Sprintf("more-%d", i)
+				ib["isVisible"] = false
+			}
+			b = append(b, ib)
+			blocks = append(blocks, block{elems: b, id: in.ID, kind: k, ordinal: n})
+			n++
 		}
 	}
 	if len(blocks) == 0 {
-		blocks = append(blocks, []any{text("This summary has no insights.", "isSubtle", "true")})
+		blocks = append(blocks, block{elems: []any{text("This summary has no insights.", "isSubtle", "true")}})
 	}
 
-	// Pack greedily, leaving room for the "part i of n" line added afterwards.
-	budget := MaxCardBytes - 512 - size(newCard(Version, v.Demo, header))
-	var parts [][]any
-	var cur []any
+	// Pack greedily, leaving room for the "part i of n" line and the toggles.
+	budget := MaxCardBytes - 1024 - size(newCard(Version, v.Demo, l.header))
+	var cur []summaryBlock
+	var ids []string
 	used := 0
+	flush := func() {
+		l.parts = append(l.parts, withToggles(cur))
+		l.insightIDs = append(l.insightIDs, ids)
+		cur, ids, used = nil, nil, 0
+	}
 	for _, b := range blocks {
 		n := 0
-		for _, e := range b {
+		for _, e := range b.elems {
 			n += size(e) + 1
 		}
 		if len(cur) > 0 && used+n > budget {
-			parts = append(parts, cur)
-			cur, used = nil, 0
+			flush()
 		}
-		cur = append(cur, b...)
+		cur = append(cur, summaryBlock{elems: b.elems, insightID: b.id, focus: b.id != "" && b.id == focusID})
+		if b.id != "" {
+			ids = append(ids, b.id)
+		}
 		used += n
 	}
-	parts = append(parts, cur)
-
-	cards := make([]Card, 0, len(parts))
-	for i, p := range parts {
-		body := append([]any{}, header...)
-		if len(parts) > 1 {
-			body = append(body, text(fmt.Sprintf("Part %d of %d", i+1, len(parts)), "isSubtle", "true", "spacing", "None"))
-		}
-		body = append(body, p...)
-		cards = append(cards, newCard(Version, v.Demo, body))
-	}
-	return cards
+	flush()
+	return l
 }
+
+// withToggles adds, after the last block of each run of hidden insights, the
+// button that shows them.
+func withToggles(blocks []summaryBlock) []summaryBlock {
+	var out []summaryBlock
+	var hidden []any
+	emit := func() {
+		if len(hidden) == 0 {
+			return
+		}
+		title := fmt.Sprintf("Show %d more", len(hidden))
+		out = append(out, summaryBlock{elems: []any{actionSet(map[string]any{
+			"type": "Action.ToggleVisibility", "title": title, "targetElements": hidden,
+		})}})
+		hidden = nil
+	}
+	for _, b := range blocks {
+		isHidden := false
+		for _, e := range b.elems {
+			if m, ok := e.(map[string]any); ok && m["isVisible"] == false {
+				hidden = append(hidden, m["id"])
+				isHidden = true
+			}
+		}
+		if !isHidden {
+			emit()
+		}
+		out = append(out, b)
+	}
+	emit()
+	return out
+}
+
+// card renders part i, with panel (if any) under the focused insight.
+func (l summaryLayout) card(v SummaryView, i int, panel map[string]any) Card {
+	body := append([]any{}, l.header...)
+	if len(l.parts) > 1 {
+		body = append(body, text(fmt.Sprintf("Part %d of %d", i+1, len(l.parts)), "isSubtle", "true", "spacing", "None"))
+	}
+	version := Version
+	for _, b := range l.parts[i] {
+		body = append(body, b.elems...)
+		if b.focus && panel != nil {
+			body = append(body, panel)
+			if pv, _ := panel["version"].(string); pv != "" {
+				version = pv
+			}
+			delete(panel, "version")
+		}
+	}
+	return newCard(version, v.Demo, body)
+}
+
+// panelBlock turns a standalone card (a form, a result, a message) into a block
+// shown in place under an insight: its body and actions in an emphasis
+// container, plus Cancel, which brings the plain summary back. The panel's own
+// demo banner is dropped: the summary card carries one.
+func panelBlock(summaryID, insightID string, panel Card) map[string]any {
+	c := AsUniversalActions(panel)
+	body, _ := c["body"].([]any)
+	if len(body) > 0 {
+		if m, ok := body[0].(map[string]any); ok && isDemoBanner(m) {
+			body = body[1:]
+		}
+	}
+	items := append([]any{}, body...)
+	actions, _ := c["actions"].([]any)
+	actions = append(append([]any{}, actions...), withAssociated(map[string]any{
+		"type": "Action.Execute", "title": "Cancel", "verb": VerbCancel,
+		"data": map[string]any{"sally": VerbCancel, "summaryId": summaryID, "insightId": insightID},
+	}, "none"))
+	items = append(items, actionSet(actions...))
+	m := map[string]any{"type": "Container", "style": "emphasis", "spacing": "Small", "items": items}
+	if ver, _ := c["version"].(string); ver != "" && ver != Version {
+		m["version"] = ver // read back by summaryLayout.card, never rendered
+	}
+	return m
+}
+
+// VerbCancel closes an in-card form and shows the plain summary again.
+const VerbCancel = "form.cancel"
 
 func insightBlock(summaryID string, in InsightView) map[string]any {
 	items := []any{text(Escape(truncate(in.Text, maxShownText)))}
@@ -132,8 +266,9 @@ func insightBlock(summaryID string, in InsightView) map[string]any {
 		}
 	}
 	buttons := append([]any{
-		submit("Create work item", map[string]any{"msteams": map[string]any{"type": "task/fetch"}, "sally": "create", "summaryId": summaryID, "insightId": in.ID}),
-		submit("Add comment", map[string]any{"msteams": map[string]any{"type": "task/fetch"}, "sally": "comment", "summaryId": summaryID, "insightId": in.ID}),
+		// "none": an in-card form open under another insight must not block these.
+		withAssociated(submit("Create work item", map[string]any{"msteams": map[string]any{"type": "task/fetch"}, "sally": "create", "summaryId": summaryID, "insightId": in.ID}), "none"),
+		withAssociated(submit("Add comment", map[string]any{"msteams": map[string]any{"type": "task/fetch"}, "sally": "comment", "summaryId": summaryID, "insightId": in.ID}), "none"),
 	}, links...)
 	items = append(items, actionSet(buttons...))
 	return map[string]any{"type": "Container", "spacing": "Medium", "items": items}

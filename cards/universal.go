@@ -50,3 +50,42 @@ func rewriteActions(v any) any {
 	}
 	return v
 }
+
+// AsDialogActions rewrites a card for a Teams dialog, which cannot run
+// Action.Execute: every Action.Execute that carries our "sally" verb becomes
+// an Action.Submit with the same data (a task/submit to the bot). It is the
+// inverse of AsUniversalActions for the next steps of error cards.
+func AsDialogActions(c Card) Card {
+	var plain map[string]any
+	if raw, err := json.Marshal(c); err == nil && json.Unmarshal(raw, &plain) == nil {
+		out, _ := rewriteExecute(plain).(map[string]any)
+		return Card(out)
+	}
+	return c
+}
+
+func rewriteExecute(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, x := range t {
+			m[k] = rewriteExecute(x)
+		}
+		if m["type"] == "Action.Execute" {
+			if d, ok := m["data"].(map[string]any); ok {
+				if verb, ok := d["sally"].(string); ok && verb != "" {
+					m["type"] = "Action.Submit"
+					delete(m, "verb")
+				}
+			}
+		}
+		return m
+	case []any:
+		s := make([]any, len(t))
+		for i, x := range t {
+			s[i] = rewriteExecute(x)
+		}
+		return s
+	}
+	return v
+}

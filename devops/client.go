@@ -300,16 +300,21 @@ func classify(resp *http.Response, data []byte, out any) (bool, error) {
 			ae.Message, ae.TypeKey, ae.ErrorCode = e.Message, e.TypeKey, e.ErrorCode
 		}
 	}
-	msg := userText(ae.Message)
+	msg, code := plainMessage(ae.Message)
+	wrap := func(k apperr.Kind, m string) (bool, error) {
+		e := apperr.Wrap(k, m, ae)
+		e.Code = code
+		return false, e
+	}
 	switch {
 	case st == http.StatusUnauthorized:
 		return false, apperr.Wrap(apperr.Unauthorized, errSignIn, ae)
 	case st == http.StatusForbidden:
-		return false, apperr.Wrap(apperr.Forbidden, orDefault(msg, "You do not have permission to do that in Azure DevOps."), ae)
+		return wrap(apperr.Forbidden, orDefault(msg, "You do not have permission to do that in Azure DevOps."))
 	case st == http.StatusNotFound:
-		return false, apperr.Wrap(apperr.NotFound, orDefault(msg, "That was not found in Azure DevOps, or you cannot see it."), ae)
+		return wrap(apperr.NotFound, orDefault(msg, "That was not found in Azure DevOps, or you cannot see it."))
 	case st == http.StatusConflict:
-		return false, apperr.Wrap(apperr.Conflict, orDefault(msg, "Azure DevOps reports a conflict. Please try again."), ae)
+		return wrap(apperr.Conflict, orDefault(msg, "Azure DevOps reports a conflict. Please try again."))
 	case st == http.StatusTooManyRequests:
 		e := apperr.Wrap(apperr.RateLimited, "Azure DevOps asks us to slow down. Please try again shortly.", ae)
 		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"))
@@ -319,7 +324,7 @@ func classify(resp *http.Response, data []byte, out any) (bool, error) {
 		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"))
 		return st != http.StatusNotImplemented, e
 	case st >= 400:
-		return false, apperr.Wrap(apperr.Invalid, orDefault(msg, "Azure DevOps refused the request."), ae)
+		return wrap(apperr.Invalid, orDefault(msg, "Azure DevOps refused the request."))
 	default:
 		return false, apperr.Wrap(apperr.Unavailable, "Azure DevOps sent an unexpected answer.", ae)
 	}

@@ -134,9 +134,9 @@ func TestErrorKinds(t *testing.T) {
 		{401, "application/json", `{"message":"TF400813: The user 'x' is not authorized to access this resource."}`, apperr.Unauthorized, "connect again"},
 		{203, "text/html", `<html>Sign in</html>`, apperr.Unauthorized, "connect again"},
 		{200, "text/html", `<html>Sign in</html>`, apperr.Unauthorized, "connect again"},
-		{403, "application/json", `{"message":"TF50309: You do not have sufficient permissions.","typeKey":"UnauthorizedException"}`, apperr.Forbidden, "TF50309"},
-		{404, "application/json", `{"message":"TF401232: Work item 5 does not exist."}`, apperr.NotFound, "TF401232"},
-		{400, "application/json", `{"message":"TF401320: Rule Error for field Title.","typeKey":"RuleValidationException","errorCode":600171}`, apperr.Invalid, "TF401320"},
+		{403, "application/json", `{"message":"TF50309: You do not have sufficient permissions.","typeKey":"UnauthorizedException"}`, apperr.Forbidden, "You do not have sufficient permissions. [code TF50309]"},
+		{404, "application/json", `{"message":"TF401232: Work item 5 does not exist."}`, apperr.NotFound, "does not exist, or you can't see it. [code TF401232]"},
+		{400, "application/json", `{"message":"TF401320: Rule Error for field Title.","typeKey":"RuleValidationException","errorCode":600171}`, apperr.Invalid, "valid value for the field \"Title\". Change it and try again; if the form has no such field, ask a project administrator. [code TF401320]"},
 		{400, "text/plain", `bad`, apperr.Invalid, "refused"},
 		{429, "application/json", `{"message":"throttled"}`, apperr.RateLimited, "slow down"},
 		{500, "application/json", `{"message":"boom"}`, apperr.Unavailable, "unavailable"},
@@ -148,7 +148,7 @@ func TestErrorKinds(t *testing.T) {
 		})
 		c.retries = 0
 		_, err := c.CreateWorkItem(context.Background(), NewWorkItem{Project: "P", Type: "Task", Title: "t"})
-		if !apperr.Is(err, tc.kind) || !strings.Contains(apperr.UserMessage(err), tc.msg) {
+		if got := apperr.UserMessage(err) + " [code " + apperr.CodeOf(err) + "]"; !apperr.Is(err, tc.kind) || !strings.Contains(got, tc.msg) {
 			t.Errorf("%d %s: %v (%v), want %v containing %q", tc.status, tc.ctype, err, apperr.KindOf(err), tc.kind, tc.msg)
 		}
 		if strings.Contains(err.Error(), "tok-123") {

@@ -155,17 +155,21 @@ func TestFakeValidationErrors(t *testing.T) {
 		kind apperr.Kind
 		msg  string
 	}{
-		{"unknown area", devops.NewWorkItem{Project: "Web Portal", Type: "Task", Title: "t", AreaPath: `Web Portal\Nope`}, apperr.Invalid, "TF401347"},
-		{"unknown iteration", devops.NewWorkItem{Project: "Web Portal", Type: "Task", Title: "t", IterationPath: `Web Portal\Sprint 99`}, apperr.Invalid, "IterationPath"},
+		{"unknown area", devops.NewWorkItem{Project: "Web Portal", Type: "Task", Title: "t", AreaPath: `Web Portal\Nope`}, apperr.Invalid, "area you chose does not exist"},
+		{"unknown iteration", devops.NewWorkItem{Project: "Web Portal", Type: "Task", Title: "t", IterationPath: `Web Portal\Sprint 99`}, apperr.Invalid, "iteration you chose does not exist"},
 		{"unknown person", devops.NewWorkItem{Project: "Web Portal", Type: "Task", Title: "t", AssignedTo: "nobody@contoso.com"}, apperr.Invalid, "Assigned To"},
-		{"disabled type", devops.NewWorkItem{Project: "Web Portal", Type: "Issue", Title: "t"}, apperr.NotFound, "VS402323"},
-		{"unknown project", devops.NewWorkItem{Project: "Nope", Type: "Task", Title: "t"}, apperr.NotFound, "TF200016"},
+		{"disabled type", devops.NewWorkItem{Project: "Web Portal", Type: "Issue", Title: "t"}, apperr.NotFound, "[code VS402323]"},
+		{"unknown project", devops.NewWorkItem{Project: "Nope", Type: "Task", Title: "t"}, apperr.NotFound, "[code TF200016]"},
 		{"empty title", devops.NewWorkItem{Project: "Web Portal", Type: "Task", Title: "   "}, apperr.Invalid, "needs a title"},
 	}
 	for _, tc := range cases {
 		_, err := c.CreateWorkItem(ctx, tc.w)
-		if !apperr.Is(err, tc.kind) || !strings.Contains(apperr.UserMessage(err), tc.msg) {
+		if !apperr.Is(err, tc.kind) || !strings.Contains(apperr.UserMessage(err)+" [code "+apperr.CodeOf(err)+"]", tc.msg) {
 			t.Errorf("%s: %v (kind %v), want %v with %q", tc.name, err, apperr.KindOf(err), tc.kind, tc.msg)
+		}
+		// A person reads words; the code goes to small print, never at the start of the message.
+		if m := apperr.UserMessage(err); strings.HasPrefix(m, "TF") || strings.HasPrefix(m, "VS") {
+			t.Errorf("%s: the message starts with a raw code: %q", tc.name, m)
 		}
 	}
 	var ae *devops.APIError
@@ -173,7 +177,7 @@ func TestFakeValidationErrors(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Status != 400 || ae.TypeKey != "WorkItemFieldInvalidTreeNameException" {
 		t.Errorf("cause = %#v", ae)
 	}
-	if _, err := c.GetWorkItem(ctx, 999); !apperr.Is(err, apperr.NotFound) || !strings.Contains(apperr.UserMessage(err), "TF401232") {
+	if _, err := c.GetWorkItem(ctx, 999); !apperr.Is(err, apperr.NotFound) || apperr.CodeOf(err) != "TF401232" {
 		t.Errorf("missing item: %v", err)
 	}
 	if n := o.Calls(devopstest.RouteCreate); n != 5 { // the empty title never left the client

@@ -1,0 +1,164 @@
+package bot_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/sally-devops/devopsbot/bot"
+	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/devops/devopstest"
+)
+
+// actionFor finds the action with verb for one insight, wherever it sits.
+func actionFor(card any, verb, insightID string) (map[string]any, bool) {
+	var found map[string]any
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if d, ok := x["data"].(map[string]any); ok && found == nil && d["sally"] == verb && d["insightId"] == insightID {
+				found = x
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case cards.Card:
+			walk(map[string]any(x))
+		}
+	}
+	walk(normalizeJSON(card))
+	return found, found != nil
+}
+
+func normalizeJSON(v any) any {
+	raw, _ := json.Marshal(v)
+	var out any
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
+// inCardSummary delivers the weekly summary to a chat whose forms show in place.
+func inCardSummary(t *testing.T, h *harness) (cards.Card, string) {
+	t.Helper()
+	h.install(chatID)
+	before := len(h.conn.Sent())
+	if resp, out := h.deliver("msg_ic", summaryJSON("ic-1", chatID), ""); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("delivery: %d %s", resp.StatusCode, js(out))
+	}
+	sent := h.conn.Sent()[before]
+	return cards.Card(normalizeJSON(sent.Activity.Attachments[0].Content).(map[string]any)), sent.ActivityID
+}
+
+// A person using in-card forms (the Agents Playground, FORMS=card) keeps the
+// whole summary: the form, the result and Cancel show under the insight
+// clicked, and every other insight keeps its buttons.
+func TestInCardFormsKeepTheSummary(t *testing.T) {
+	h := newHarness(t, withDemo, func(h *harness) option {
+		return func(c *bot.Config) { c.Forms = "card" }
+	})
+	summaryCard, _ := inCardSummary(t, h)
+	others := []string{"d1", "t2"}
+	keepsOthers := func(what string, c cards.Card) {
+		t.Helper()
+		for _, id := range others {
+			for _, verb := range []string{"create", "comment"} {
+				a, ok := actionFor(c, verb, id)
+				if !ok {
+					t.Fatalf("%s: the %s button of insight %s is gone: %.300s", what, verb, id, js(c))
+				}
+				if a["associatedInputs"] != "none" {
+					t.Fatalf("%s: the %s button of %s would be blocked by the form's required inputs: %v", what, verb, id, a)
+				}
+			}
+		}
+		if !strings.Contains(js(c), "Web Portal weekly sync") {
+			t.Fatalf("%s: the summary's title is gone", what)
+		}
+	}
+	create, ok := actionFor(summaryCard, "create", "t1")
+	if !ok {
+		t.Fatal("no create button for t1")
+	}
+
+	// Not connected: the connect step shows in place, and Continue (demo) opens the form.
+	prompt := h.execute(userAdele, chatID, create)
+	keepsOthers("connect step", prompt)
+	cont, ok := actionFor(prompt, "dialog.connect", "t1")
+	if !ok {
+		t.Fatalf("no Continue in the connect step: %.500s", js(prompt))
+	}
+	form := h.execute(userAdele, chatID, map[string]any{"verb": cont["verb"], "data": cont["data"]})
+	keepsOthers("form after connecting", form)
+	if _, ok := cards.FindAction(form, "create.submit"); !ok {
+		t.Fatalf("Continue did not lead to the form: %.500s", js(form))
+	}
+
+	// Cancel brings the plain summary back: no inputs left on the card.
+	cancel, ok := actionFor(form, cards.VerbCancel, "t1")
+	if !ok || cancel["associatedInputs"] != "none" {
+		t.Fatalf("form has no Cancel that works without input: %v", cancel)
+	}
+	plain := h.execute(userAdele, chatID, map[string]any{"verb": cancel["verb"], "data": cancel["data"]})
+	keepsOthers("after Cancel", plain)
+	if n := len(cards.Inputs(plain)); n != 0 {
+		t.Fatalf("after Cancel the card still has %d inputs", n)
+	}
+	if _, ok := actionFor(plain, "create", "t1"); !ok {
+		t.Fatal("after Cancel the insight's own button is gone")
+	}
+
+	// Create: the result shows in place and the other insights stay.
+	form = h.execute(userAdele, chatID, create)
+	data := submitFrom(t, form, "create.submit", map[string]any{"title": "From the card"})
+	res := h.execute(userAdele, chatID, map[string]any{"verb": "create.submit", "data": data})
+	keepsOthers("after Create", res)
+	if !strings.Contains(js(res), "Work item created") || !strings.Contains(js(res), "Created Task 1") {
+		t.Fatalf("no result in place: %.600s", js(res))
+	}
+
+	// Create again on the same insight: the same person hears it was them.
+	again := h.execute(userAdele, chatID, create)
+	keepsOthers("create again", again)
+	if !strings.Contains(js(again), "You already did this") {
+		t.Fatalf("second create: %.600s", js(again))
+	}
+	if _, ok := h.org.WorkItem(2); ok {
+		t.Fatal("a second work item was created")
+	}
+}
+
+// Every error card offers a next step that works where it is shown: in a
+// dialog a submit (task/submit), in a chat an Action.Execute, and both lead
+// somewhere (help, or the form again).
+func TestErrorCardsOfferANextStep(t *testing.T) {
+	h := newHarness(t, withDemo)
+	sid, _ := deliveredSummary(t, h)
+	connectDemo(t, h, userAdele)
+	// Azure DevOps is down while the form loads: an error card with Try again.
+	h.org.FailNext(devopstest.RouteProjects, http.StatusServiceUnavailable, "", 10)
+	errCard := dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid)))
+	retry, ok := actionFor(errCard, "create", "t1")
+	if !ok || retry["type"] != "Action.Submit" || retry["title"] != "Try again" {
+		t.Fatalf("no Try again a dialog can send: %.800s", js(errCard))
+	}
+	if help, ok := cards.FindAction(errCard, cards.VerbHelp); !ok || help["type"] != "Action.Submit" {
+		t.Fatalf("no Open help in the dialog's error card: %.800s", js(errCard))
+	}
+	// Azure DevOps is back: Try again opens the form.
+	h.org.FailNext(devopstest.RouteProjects, http.StatusOK, "", 0)
+	form := dialogCard(t, h.taskSubmit(userAdele, chatID, retry["data"].(map[string]any)))
+	if _, ok := cards.FindAction(form, "create.submit"); !ok {
+		t.Fatalf("Try again did not open the form: %.600s", js(form))
+	}
+	// Open help from a chat card answers with the help card in place.
+	helpCard := h.execute(userAdele, chatID, map[string]any{"verb": cards.VerbHelp, "data": map[string]any{"sally": cards.VerbHelp}})
+	if !strings.Contains(js(helpCard), "What Sally can do") {
+		t.Fatalf("help: %.300s", js(helpCard))
+	}
+}
