@@ -159,22 +159,27 @@ func (b *Bot) sendStatus(ctx context.Context, a *teams.Activity) {
 		return
 	}
 	conn, err := b.cfg.Store.GetConnection(ctx, u)
+	var prefs *store.Prefs
+	if err == nil {
+		// A hint only: without it the card says the form will ask.
+		prefs, _ = b.cfg.Store.GetPrefs(ctx, u)
+	}
 	switch {
 	case apperr.Is(err, apperr.NotFound):
-		b.replyCard(ctx, a, b.statusCard(nil))
+		b.replyCard(ctx, a, b.statusCard(nil, nil))
 	case err != nil:
 		b.replyCard(ctx, a, b.errorCard(ctx, "Status", err))
 	case a.Conversation.ConversationType != "" && a.Conversation.ConversationType != "personal":
 		// Account details are personal: send them to the 1:1 chat, not to the group.
 		if ref, perr := b.cfg.Store.FindPersonalConversationByUser(ctx, u.AADObjectID); perr == nil {
-			if _, serr := b.cfg.Connector.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, teams.NewCardMessage(b.statusCard(conn))); serr == nil {
+			if _, serr := b.cfg.Connector.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, teams.NewCardMessage(b.statusCard(conn, prefs))); serr == nil {
 				b.replyText(ctx, a, "I sent your Azure DevOps status to our 1:1 chat.")
 				return
 			}
 		}
 		b.replyText(ctx, a, "You are connected to Azure DevOps ("+conn.OrgName+"). Type status in our 1:1 chat for the details.")
 	default:
-		b.replyCard(ctx, a, b.statusCard(conn))
+		b.replyCard(ctx, a, b.statusCard(conn, prefs))
 	}
 }
 

@@ -122,6 +122,11 @@ func TestInCardFormsKeepTheSummary(t *testing.T) {
 		t.Fatalf("no result in place: %.600s", js(res))
 	}
 
+	// Demo links open the fake organization's own page, never the real dev.azure.com.
+	if raw := js(res); !strings.Contains(raw, `"type":"Action.OpenUrl"`) || !strings.Contains(raw, `"url":"http://127.0.0.1:`) || !strings.Contains(raw, "/_workitems/edit/1") || strings.Contains(raw, "https://dev.azure.com/fabrikam") {
+		t.Fatalf("demo link: %.800s", raw)
+	}
+
 	// Create again on the same insight: the same person hears it was them.
 	again := h.execute(userAdele, chatID, create)
 	keepsOthers("create again", again)
@@ -160,5 +165,27 @@ func TestErrorCardsOfferANextStep(t *testing.T) {
 	helpCard := h.execute(userAdele, chatID, map[string]any{"verb": cards.VerbHelp, "data": map[string]any{"sally": cards.VerbHelp}})
 	if !strings.Contains(js(helpCard), "What Sally can do") {
 		t.Fatalf("help: %.300s", js(helpCard))
+	}
+}
+
+// status tells what the next create form will start with, as the manifest promises.
+func TestStatusTellsTheNextFormsDefaults(t *testing.T) {
+	h := newHarness(t, withDemo)
+	sid, _ := deliveredSummary(t, h)
+	connectDemo(t, h, userAdele)
+	before := cardOf(t, h.say(userAdele, "a:personal-"+userAdele, "status")[0])
+	if !strings.Contains(before, "Your first work item form will ask for the project") {
+		t.Fatalf("status before any create: %s", before)
+	}
+	form := openWebPortalForm(t, h, sid)
+	res := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.submit", nil)))
+	if !strings.Contains(js(res), "Created") {
+		t.Fatalf("create: %.400s", js(res))
+	}
+	after := cardOf(t, h.say(userAdele, "a:personal-"+userAdele, "status")[0])
+	for _, want := range []string{"starts with your last choices", `"title":"Project","value":"Web Portal"`, `"title":"Area"`, `"title":"Iteration"`} {
+		if !strings.Contains(after, want) {
+			t.Fatalf("status lacks %q: %s", want, after)
+		}
 	}
 }

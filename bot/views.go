@@ -35,7 +35,7 @@ func (b *Bot) notConfiguredCard() any {
 	return b.mark(cards.NotConfigured("Connecting Azure DevOps accounts"))
 }
 
-func (b *Bot) statusCard(conn *store.Connection) any {
+func (b *Bot) statusCard(conn *store.Connection, prefs *store.Prefs) any {
 	if conn == nil {
 		return cards.Status(cards.StatusView{Demo: b.demo()})
 	}
@@ -45,6 +45,7 @@ func (b *Bot) statusCard(conn *store.Connection) any {
 	return cards.Status(cards.StatusView{
 		Demo: b.demo(), Connected: true, Org: conn.OrgName, OrgURL: conn.OrgURL,
 		Name: conn.DisplayName, Email: conn.UniqueName, Scopes: friendlyScopes(conn.Scopes), Since: conn.CreatedAt,
+		Defaults: formDefaults(prefs),
 	})
 }
 
@@ -253,4 +254,14 @@ func friendlyScopes(scopes []string) []string {
 		out = append(out, strings.TrimPrefix(s, devops.ResourceID+"/"))
 	}
 	return out
+}
+
+// formDefaults is what the next create form starts with: the choices of the
+// last work item this person created (the form falls back on the project's
+// defaults when one no longer exists).
+func formDefaults(p *store.Prefs) cards.FormDefaults {
+	if p == nil {
+		return cards.FormDefaults{}
+	}
+	return cards.FormDefaults{Project: p.Project, WorkItemType: p.WorkItemType, Area: p.AreaPath, Iteration: p.IterationPath}
 }

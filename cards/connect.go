@@ -162,6 +162,12 @@ type StatusView struct {
 	Email     string
 	Scopes    []string
 	Since     time.Time // when the connection was made
+	Defaults  FormDefaults
+}
+
+// FormDefaults are the choices the next create form starts with.
+type FormDefaults struct {
+	Project, WorkItemType, Area, Iteration string
 }
 
 // Status shows whether and how the user is connected.
@@ -189,8 +195,29 @@ func Status(v StatusView) Card {
 		}
 		body = append(body, text("Permissions: "+strings.Join(esc, ", "), "isSubtle", "true"))
 	}
+	if d := v.Defaults; d.Project != "" {
+		facts := []any{fact("Project", d.Project)}
+		if d.WorkItemType != "" {
+			facts = append(facts, fact("Work item type", d.WorkItemType))
+		}
+		if d.Area != "" {
+			facts = append(facts, fact("Area", d.Area))
+		}
+		if d.Iteration != "" {
+			facts = append(facts, fact("Iteration", d.Iteration))
+		}
+		body = append(body, text("Your next work item form starts with your last choices:", "spacing", "Medium"),
+			map[string]any{"type": "FactSet", "facts": facts})
+	} else {
+		body = append(body, text("Your first work item form will ask for the project, area and iteration, and remember them for the next one.", "spacing", "Medium"))
+	}
 	body = append(body, text("Type **disconnect devops** to remove your stored sign-in.", "isSubtle", "true"))
 	return newCard(Version, v.Demo, body)
+}
+
+// fact is one line of a FactSet; FactSet values render Markdown in Teams too.
+func fact(title, value string) map[string]any {
+	return map[string]any{"title": title, "value": Escape(value)}
 }
 
 // Disconnected confirms that the stored sign-in was deleted.

@@ -213,7 +213,7 @@ func resultCard(r ResultView, title string) Card {
 		body = append(body, text(fmt.Sprintf("{{DATE(%s, SHORT)}} {{TIME(%s)}}", r.At.UTC().Format("2006-01-02T15:04:05Z"), r.At.UTC().Format("2006-01-02T15:04:05Z")), "isSubtle", "true", "spacing", "None"))
 	}
 	var actions []any
-	if isHTTPS(r.URL) {
+	if linkable(r) {
 		actions = append(actions, openURL("Open "+workItemName(r), r.URL))
 	}
 	return newCard(Version, r.Demo, body, actions...)
@@ -292,6 +292,20 @@ func seconds(n int) string {
 		return strconv.Itoa(n) + " seconds"
 	}
 	return strconv.Itoa((n+59)/60) + " minutes"
+}
+
+// linkable reports whether a result's link may be offered: https, or in demo
+// mode the fake organization's own pages on this machine.
+func linkable(r ResultView) bool {
+	if isHTTPS(r.URL) {
+		return true
+	}
+	u, err := url.Parse(r.URL)
+	if !r.Demo || err != nil || u.Scheme != "http" || strings.ContainsAny(r.URL, " \n") {
+		return false
+	}
+	h := u.Hostname()
+	return h == "localhost" || h == "127.0.0.1" || h == "::1"
 }
 
 func isHTTPS(s string) bool {

@@ -261,7 +261,7 @@ func insightBlock(summaryID string, in InsightView) map[string]any {
 	var links []any
 	for _, r := range in.Results {
 		items = append(items, text(resultLine(r), "color", "Good", "spacing", "Small"))
-		if isHTTPS(r.URL) && len(links) < 3 {
+		if linkable(r) && len(links) < 3 {
 			links = append(links, openURL(fmt.Sprintf("Open %s", workItemName(r)), r.URL))
 		}
 	}

@@ -3,6 +3,7 @@ package devops_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -83,8 +84,18 @@ func TestFakeCreateCommentSearch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if wi.ID == 0 || wi.Type != "User Story" || wi.State != "New" || wi.Project != "Web Portal" || !strings.Contains(wi.URL, "id=") {
+	if wi.ID == 0 || wi.Type != "User Story" || wi.State != "New" || wi.Project != "Web Portal" || !strings.HasSuffix(wi.URL, "/_workitems/edit/1") {
 		t.Errorf("created %+v", wi)
+	}
+	// The link for people opens a page of the fake organization, never the real dev.azure.com.
+	page, err := http.Get(wi.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if page.StatusCode != 200 || !strings.Contains(string(body), "Demo mode") || !strings.Contains(string(body), "User Story 1: word word") {
+		t.Errorf("work item page: %d %s", page.StatusCode, body)
 	}
 	stored, ok := o.WorkItem(wi.ID)
 	if !ok {

@@ -337,6 +337,9 @@ func (o *Org) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if apis < 1 {
+		if o.servePage(w, r, segs) {
+			return
+		}
 		vssError(w, 404, "ResourceNotFoundException", "The resource cannot be found.", 0)
 		return
 	}

@@ -209,7 +209,7 @@ func (o *Org) workItemJSON(wi *FakeWorkItem, links bool) map[string]any {
 	if links {
 		m["_links"] = map[string]any{
 			"self": map[string]any{"href": o.base() + "/_apis/wit/workItems/" + strconv.Itoa(wi.ID)},
-			"html": map[string]any{"href": "https://dev.azure.com/fabrikam/web/wi.aspx?pcguid=20cda608-32f0-4e6e-9b7c-8def7b38d15a&id=" + strconv.Itoa(wi.ID)},
+			"html": map[string]any{"href": o.WorkItemPage(wi.Project, wi.ID)},
 		}
 	}
 	return m
