@@ -60,6 +60,10 @@ type Config struct {
 	// ActionBudget bounds the synchronous part of a card action (Teams waits 10-15 s).
 	ActionBudget time.Duration
 	Now          func() time.Time
+
+	// OnDelivery, when set, hears every delivery state change ("posted",
+	// "failed", "retry") for metrics.
+	OnDelivery func(event string)
 }
 
 // TenantResolver finds the Entra tenant behind an Azure DevOps organization.
@@ -132,8 +136,9 @@ func (b *Bot) Register(r *teams.Router) {
 // Routes returns the bot's own HTTP endpoints (besides /api/messages).
 func (b *Bot) Routes() map[string]http.Handler {
 	return map[string]http.Handler{
-		"/api/summaries":  http.HandlerFunc(b.serveSummaries),
-		"/oauth/callback": http.HandlerFunc(b.serveOAuthCallback),
+		"/api/summaries":      http.HandlerFunc(b.serveSummaries),
+		"/api/summaries/{id}": http.HandlerFunc(b.serveSummaryStatus),
+		"/oauth/callback":     http.HandlerFunc(b.serveOAuthCallback),
 		// The app manifest links to these by default (developer website, privacy, terms).
 		"/":        b.infoPage(page{Title: "Sally for Azure DevOps", Message: "A Microsoft Teams bot that turns meeting insights, decisions, next steps and tasks into Azure DevOps work items and comments, with your own Azure DevOps account and only when you click. Install it in Teams and type help."}),
 		"/privacy": b.infoPage(page{Title: "Privacy", Message: "Sally stores, in its operator's database: your Azure DevOps organization and account name and your OAuth tokens (encrypted), meeting summaries delivered to your chats (kept " + "for a limited time, 90 days by default), which insights became which work items, your last form choices, and an audit log of every change made in Azure DevOps on your behalf. Type disconnect devops to delete your tokens; removing the app from a chat deletes that chat's summaries."}),

@@ -45,6 +45,14 @@ type Store interface {
 	LookupWebhook(ctx context.Context, id string) (status int, body []byte, found bool, err error)
 	FirstTime(ctx context.Context, key string) (bool, error)
 	ForgetOnce(ctx context.Context, key string) error
+
+	CreateDelivery(ctx context.Context, d *store.Delivery) (*store.Delivery, bool, error)
+	GetDelivery(ctx context.Context, summaryID string) (*store.Delivery, error)
+	SaveDelivery(ctx context.Context, d *store.Delivery) error
+	DeliveriesOf(ctx context.Context, sourceID string) ([]store.Delivery, error)
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
+	AcquireLease(ctx context.Context, key string, ttl time.Duration) (string, bool, error)
+	ReleaseLease(ctx context.Context, key, leaseID string) error
 }
 
 // Connector is how the bot talks back to Teams. *teams.Connector implements it.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -95,17 +96,56 @@ func writeJSON(w http.ResponseWriter, status int, v any) []byte {
 
 // deliveryResult is the answer to a summary delivery.
 type deliveryResult struct {
+	Accepted    bool              `json:"accepted"`
 	SummaryID   string            `json:"summaryId,omitempty"`
 	DryRun      bool              `json:"dryRun,omitempty"`
 	Duplicate   bool              `json:"duplicate,omitempty"`
 	Insights    []summary.Insight `json:"insights"`
 	Delivered   []string          `json:"deliveredTo,omitempty"`
+	Targets     []targetState     `json:"targets,omitempty"`
+	Status      string            `json:"status,omitempty"` // where to GET the delivery state
 	Unreachable []unreachable     `json:"unreachable,omitempty"`
+}
+
+// targetState is where one chat's delivery stands.
+type targetState struct {
+	ConversationID string    `json:"conversationId"`
+	SummaryID      string    `json:"summaryId"`
+	State          string    `json:"state"` // pending, posted, failed
+	Attempts       int       `json:"attempts"`
+	Reason         string    `json:"reason,omitempty"`
+	NextAttemptAt  time.Time `json:"nextAttemptAt,omitzero"`
+	Cards          int       `json:"cards"`
+}
+
+func stateOf(d *store.Delivery) targetState {
+	t := targetState{ConversationID: d.ConversationID, SummaryID: d.SummaryID, State: string(d.State), Attempts: d.Attempts,
+		Reason: d.Reason, Cards: len(d.ActivityIDs)}
+	if d.State == store.DeliveryPending {
+		t.NextAttemptAt = d.NextAttemptAt
+	}
+	return t
 }
 
 type unreachable struct {
 	Target string `json:"target"`
 	Reason string `json:"reason"`
+}
+
+// replayable reports whether a webhook answer may be replayed to a retry with
+// the same webhook-id: only one that a retry cannot change. Acceptance and
+// answers about the payload itself are; "not installed", "unreachable",
+// "unavailable" depend on the state of the world, and a sender retries exactly
+// because the first attempt failed.
+func replayable(status int, errCode string) bool {
+	if status >= 200 && status < 300 {
+		return true
+	}
+	switch errCode {
+	case "bad_request", "invalid_summary", "conflict", "too_large", "unsupported_media_type":
+		return true
+	}
+	return false
 }
 
 // serveSummaries accepts a meeting summary from a meeting-notes service.
@@ -155,35 +195,53 @@ func (b *Bot) serveSummaries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hookID := r.Header.Get("webhook-id")
-	// Senders retry with the same webhook-id: answer a repeat with the first answer.
-	// Two copies racing are both safe: InsertSummary lets one summary through.
+	// Senders retry with the same webhook-id: a repeat gets the first answer when
+	// that answer cannot change (see replayable). Two copies racing are both
+	// safe: InsertSummary and CreateDelivery let one record through.
 	if status, saved, found, err := b.cfg.Store.LookupWebhook(ctx, hookID); err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, jsonError{Error: "unavailable", Message: "The bot's database is unavailable; retry later."})
 		return
 	} else if found {
 		w.Header().Set("Content-Type", "application/json")
+		if status == http.StatusAccepted {
+			w.Header().Set("Location", statusPath(d.ID))
+		}
 		w.WriteHeader(status)
 		_, _ = w.Write(saved)
 		return
 	}
 	status, res, jerr := b.deliver(ctx, d)
 	var out []byte
+	code := ""
 	if jerr != nil {
+		code = jerr.Error
 		out = writeJSON(w, status, jerr)
 	} else {
+		w.Header().Set("Location", res.Status)
 		out = writeJSON(w, status, res)
 	}
-	if status == http.StatusServiceUnavailable {
-		return // let the sender retry for real
+	if !replayable(status, code) {
+		return // computed again on a retry
 	}
 	if _, _, _, err := b.cfg.Store.RememberWebhook(context.WithoutCancel(ctx), hookID, status, out); err != nil {
 		b.log.WarnContext(ctx, "could not remember a webhook answer", "err", err)
 	}
 }
 
-// deliver stores the summary and posts its cards where the sender asked.
+func statusPath(sourceID string) string { return "/api/summaries/" + url.PathEscape(sourceID) }
+
+var errUnavailable = &jsonError{Error: "unavailable", Message: "The bot's database is unavailable; retry later."}
+
+// deliveryAttemptBudget bounds the first posting inside the webhook request;
+// what does not make it is retried by the delivery worker.
+const deliveryAttemptBudget = 10 * time.Second
+
+// deliver stores the summary and a pending delivery for every target chat,
+// which makes the summary durable, then makes a first attempt at posting each.
+// The answer says "accepted" and each target's state; the status URL tells
+// the rest.
 func (b *Bot) deliver(ctx context.Context, d *summary.Delivery) (int, *deliveryResult, *jsonError) {
-	res := &deliveryResult{Insights: d.Insights}
+	res := &deliveryResult{Insights: d.Insights, Status: statusPath(d.ID)}
 	var targets []store.ConversationRef
 	if id := d.DeliverTo.ConversationID; id != "" {
 		ref, err := b.cfg.Store.GetConversationRef(ctx, id)
@@ -191,7 +249,7 @@ func (b *Bot) deliver(ctx context.Context, d *summary.Delivery) (int, *deliveryR
 			return http.StatusUnprocessableEntity, nil, &jsonError{Error: "not_installed", Message: "Sally is not installed in conversation " + id + ", or has not been spoken to there yet."}
 		}
 		if err != nil {
-			return http.StatusServiceUnavailable, nil, &jsonError{Error: "unavailable", Message: "The bot's database is unavailable; retry later."}
+			return http.StatusServiceUnavailable, nil, errUnavailable
 		}
 		targets = append(targets, *ref)
 	}
@@ -206,9 +264,9 @@ func (b *Bot) deliver(ctx context.Context, d *summary.Delivery) (int, *deliveryR
 	if len(targets) == 0 {
 		return http.StatusUnprocessableEntity, nil, &jsonError{Error: "unreachable", Message: "None of the users could be reached: each must install Sally for themselves first.", Problems: nil}
 	}
+	var pending []*store.Delivery
 	for _, ref := range targets {
 		sm := &store.Summary{
-			ID:             "s" + randomID(10),
 			SourceID:       d.ID,
 			ConversationID: ref.ConversationID,
 			Meeting:        d.Meeting,
@@ -218,24 +276,106 @@ func (b *Bot) deliver(ctx context.Context, d *summary.Delivery) (int, *deliveryR
 		}
 		stored, created, err := b.cfg.Store.InsertSummary(ctx, sm)
 		if err != nil {
-			return http.StatusServiceUnavailable, nil, &jsonError{Error: "unavailable", Message: "The bot's database is unavailable; retry later."}
+			return http.StatusServiceUnavailable, nil, errUnavailable
+		}
+		if !created && !sameContent(stored, d) {
+			return http.StatusConflict, nil, &jsonError{Error: "conflict", Message: "Summary id " + strconv.Quote(d.ID) + " was delivered before with different content. Send changed content under a new id."}
 		}
 		res.SummaryID = stored.ID
-		if !created {
-			res.Duplicate = true
-			res.Delivered = append(res.Delivered, ref.ConversationID)
-			continue
+		res.Duplicate = res.Duplicate || !created
+		dl, _, err := b.cfg.Store.CreateDelivery(ctx, &store.Delivery{
+			SummaryID: stored.ID, SourceID: d.ID, ConversationID: ref.ConversationID, ServiceURL: ref.ServiceURL,
+			GiveUpAt: b.now().Add(deliveryGiveUp), NextAttemptAt: b.now(), ExpiresAt: stored.ExpiresAt,
+		})
+		if err != nil {
+			// The sender retries; the summary is found again and its delivery created then.
+			return http.StatusServiceUnavailable, nil, errUnavailable
 		}
-		if err := b.postSummary(ctx, ref, stored); err != nil {
-			res.Unreachable = append(res.Unreachable, unreachable{Target: ref.ConversationID, Reason: apperr.UserMessage(err)})
-			continue
+		pending = append(pending, dl)
+	}
+	// Everything is durable: from here on nothing is lost, whatever Teams does.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deliveryAttemptBudget)
+	defer cancel()
+	failed := 0
+	for _, dl := range pending {
+		if dl.State == store.DeliveryPending {
+			if now, err := b.attemptDelivery(actx, dl.SummaryID); err == nil && now != nil {
+				dl = now
+			}
 		}
-		res.Delivered = append(res.Delivered, ref.ConversationID)
+		res.Targets = append(res.Targets, stateOf(dl))
+		switch dl.State {
+		case store.DeliveryPosted:
+			res.Delivered = append(res.Delivered, dl.ConversationID)
+		case store.DeliveryFailed:
+			failed++
+			res.Unreachable = append(res.Unreachable, unreachable{Target: dl.ConversationID, Reason: dl.Reason})
+		}
 	}
-	if len(res.Delivered) == 0 {
-		return http.StatusBadGateway, nil, &jsonError{Error: "not_delivered", Message: "Teams did not accept the summary cards."}
+	if failed == len(pending) {
+		return http.StatusUnprocessableEntity, nil, &jsonError{Error: "not_delivered", Message: "Teams refused the summary cards: " + res.Unreachable[len(res.Unreachable)-1].Reason}
 	}
+	res.Accepted = true
 	return http.StatusAccepted, res, nil
+}
+
+// sameContent reports whether a stored summary holds what a repeated delivery
+// brings: a sender's retry (same content) gets the first answer, a changed
+// summary under an old id is a conflict, never silently ignored.
+func sameContent(stored *store.Summary, d *summary.Delivery) bool {
+	norm := func(m summary.Meeting, ins []summary.Insight) string {
+		m.Start, m.End = m.Start.UTC().Truncate(time.Millisecond), m.End.UTC().Truncate(time.Millisecond)
+		if ins == nil {
+			ins = []summary.Insight{}
+		}
+		raw, _ := json.Marshal(struct {
+			M summary.Meeting
+			I []summary.Insight
+		}{m, ins})
+		return string(raw)
+	}
+	return norm(stored.Meeting, stored.Insights) == norm(d.Meeting, d.Insights)
+}
+
+// serveSummaryStatus answers GET /api/summaries/{id}: each target chat's
+// delivery state. It is signed like the webhook (Standard Webhooks headers
+// over an empty body): delivery states name chats.
+func (b *Bot) serveSummaryStatus(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		writeJSON(w, http.StatusMethodNotAllowed, jsonError{Error: "method_not_allowed", Message: "Use GET."})
+		return
+	}
+	if b.cfg.WebhookSecret == nil {
+		writeJSON(w, http.StatusServiceUnavailable, jsonError{Error: "not_configured", Message: "Summary delivery is not configured on this bot (SUMMARY_WEBHOOK_SECRET)."})
+		return
+	}
+	if err := verifyWebhook(b.cfg.WebhookSecret, r.Header, nil, b.now()); err != nil {
+		writeJSON(w, http.StatusUnauthorized, jsonError{Error: "unauthorized", Message: "Invalid webhook signature: " + err.Error()})
+		return
+	}
+	id, err := url.PathUnescape(strings.TrimPrefix(r.URL.EscapedPath(), "/api/summaries/"))
+	if err != nil || id == "" || len(id) > 200 || strings.ContainsRune(id, '/') {
+		writeJSON(w, http.StatusBadRequest, jsonError{Error: "bad_request", Message: "The summary id in the path is not valid."})
+		return
+	}
+	ds, err := b.cfg.Store.DeliveriesOf(r.Context(), id)
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, errUnavailable)
+		return
+	}
+	if len(ds) == 0 {
+		writeJSON(w, http.StatusNotFound, jsonError{Error: "not_found", Message: "No delivery of summary " + strconv.Quote(id) + " is known (or it has expired)."})
+		return
+	}
+	out := struct {
+		ID      string        `json:"id"`
+		Targets []targetState `json:"targets"`
+	}{ID: id}
+	for i := range ds {
+		out.Targets = append(out.Targets, stateOf(&ds[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // personalChat finds or creates the 1:1 chat with a user who installed the bot.

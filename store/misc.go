@@ -219,7 +219,7 @@ func (s *Store) RememberWebhook(ctx context.Context, id string, status int, body
 func (s *Store) Sweep(ctx context.Context) (removed int64, err error) {
 	now := s.nowUTC()
 	expired := bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: now}}}}
-	for _, coll := range []string{collStates, collPending, collWebhooks, collAudit} {
+	for _, coll := range []string{collStates, collPending, collWebhooks, collAudit, collDeliveries, collLeases} {
 		cctx, cancel := s.op(ctx)
 		res, err := s.c(coll).DeleteMany(cctx, expired)
 		cancel()

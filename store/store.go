@@ -271,6 +271,10 @@ var indexes = []indexSpec{
 	{coll: collSummaries, keys: bson.D{{Key: "conversationId", Value: 1}}},
 	{coll: collSummaries, keys: bson.D{{Key: "expiresAt", Value: 1}}}, // no TTL: links must go with their summary (Sweep)
 	{coll: collLinks, keys: bson.D{{Key: "summaryId", Value: 1}}},
+	{coll: collDeliveries, keys: bson.D{{Key: "state", Value: 1}, {Key: "nextAttemptAt", Value: 1}}},
+	{coll: collDeliveries, keys: bson.D{{Key: "sourceId", Value: 1}}},
+	{coll: collDeliveries, keys: bson.D{{Key: "expiresAt", Value: 1}}, ttl: true},
+	{coll: collLeases, keys: bson.D{{Key: "expiresAt", Value: 1}}, ttl: true},
 	{coll: collAudit, keys: bson.D{{Key: "tenantId", Value: 1}, {Key: "aadObjectId", Value: 1}, {Key: "time", Value: -1}}},
 	{coll: collAudit, keys: bson.D{{Key: "expiresAt", Value: 1}}, ttl: true},
 	{coll: collStates, keys: bson.D{{Key: "expiresAt", Value: 1}}, ttl: true},

@@ -169,6 +169,14 @@ func (s *Store) deleteSummaries(ctx context.Context, ids []string) (int64, error
 			return removed, s.fail("delete links", err)
 		}
 		removed += res.DeletedCount
+		// A purged chat's pending deliveries must not be posted any more.
+		cctx, cancel = s.op(ctx)
+		res, err = s.c(collDeliveries).DeleteMany(cctx, bson.D{{Key: "_id", Value: in}})
+		cancel()
+		if err != nil {
+			return removed, s.fail("delete deliveries", err)
+		}
+		removed += res.DeletedCount
 		cctx, cancel = s.op(ctx)
 		res, err = s.c(collSummaries).DeleteMany(cctx, bson.D{{Key: "_id", Value: in}})
 		cancel()

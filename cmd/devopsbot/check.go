@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/sally-devops/devopsbot/store"
 	"io"
 	"log/slog"
 	"strings"
@@ -67,6 +68,10 @@ func check(getenv func(string) string, w io.Writer) int {
 		return 1
 	}
 	fmt.Fprintln(w, "database:       reachable, indexes in place")
+	if n, err := st.CountDeliveries(ctx); err == nil {
+		fmt.Fprintf(w, "deliveries:     %d pending, %d failed, %d posted (summary cards; failed ones are logged as errors)\n",
+			n[store.DeliveryPending], n[store.DeliveryFailed], n[store.DeliveryPosted])
+	}
 	fmt.Fprintln(w, "\nREADY")
 	return 0
 }

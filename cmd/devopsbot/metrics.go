@@ -208,3 +208,13 @@ func (t *devopsTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	t.calls.WithLabelValues(op, code).Inc()
 	return resp, err
 }
+
+// deliveryEvents counts summary delivery state changes: posted, failed (given
+// up, also logged as an error) and retry (an attempt that will be repeated).
+func (m *metrics) deliveryEvents() func(string) {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sally_summary_deliveries_total", Help: "Summary card deliveries by outcome: posted, failed, retry.",
+	}, []string{"outcome"})
+	m.reg.MustRegister(c)
+	return func(event string) { c.WithLabelValues(event).Inc() }
+}

@@ -110,6 +110,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client
 	bcfg := bot.Config{
 		Logger: log, Store: st, Connector: connector, PublicURL: cfg.PublicURL,
 		FixedTenantID: cfg.DevOpsTenantID, Forms: cfg.Forms, DevOps: dopts, Metadata: devops.NewMetadataCache(10 * time.Minute),
+		OnDelivery: m.deliveryEvents(),
 	}
 	closeDemo := func() {}
 	if cfg.Demo {
@@ -186,6 +187,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, ready chan<- strin
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	defer stopSweep()
 	go a.store.RunSweeper(sweepCtx, 15*time.Minute)
+	// Every replica retries pending summary deliveries; leases keep each in one hand.
+	go a.bot.RunDeliveries(sweepCtx, 10*time.Second)
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {

@@ -1,0 +1,195 @@
+package bot
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/sally-devops/devopsbot/apperr"
+	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot/teams"
+)
+
+// Summary cards are delivered store first, post second: a summary accepted
+// with 202 has a delivery record in the database before the answer leaves,
+// and a delivery is "posted" only once Teams gave back the ids of its cards.
+// Any replica may post a pending delivery; a lease in the database makes it
+// exactly one at a time, and a lease left by a crashed replica expires.
+
+const (
+	// deliveryLease outlasts one posting (a few connector calls with their own
+	// retries); a replica that dies mid-post frees it within this time.
+	deliveryLease = 2 * time.Minute
+	// deliveryGiveUp bounds how long a failing delivery is retried.
+	deliveryGiveUp = 24 * time.Hour
+	// deliveryPostBudget bounds one posting attempt.
+	deliveryPostBudget = 20 * time.Second
+	maxDeliveryBackoff = 30 * time.Minute
+)
+
+// deliveryBackoff is the wait before attempt n+1 (n >= 1): 15 s, 30 s, 1 min,
+// ... up to 30 min, with jitter so that replicas and chats spread out.
+func deliveryBackoff(n int) time.Duration {
+	d := 15 * time.Second << min(n-1, 10)
+	if d > maxDeliveryBackoff {
+		d = maxDeliveryBackoff
+	}
+	return d + time.Duration(rand.Int64N(int64(d/4)+1))
+}
+
+// permanent reports whether posting can never work as things are: Teams
+// refused the message itself, the chat is gone or the app is not installed.
+// A retry would fail the same way until someone changes something, and the
+// sender learns it in the status.
+func permanent(err error) bool {
+	switch apperr.KindOf(err) {
+	case apperr.Invalid, apperr.NotFound, apperr.Forbidden:
+		return true
+	}
+	return false
+}
+
+// attemptDelivery posts a pending delivery if this replica can take its lease,
+// and records the outcome. It returns the delivery as it now stands.
+func (b *Bot) attemptDelivery(ctx context.Context, summaryID string) (*store.Delivery, error) {
+	key := "delivery:" + summaryID
+	lease, ok, err := b.cfg.Store.AcquireLease(ctx, key, deliveryLease)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return b.cfg.Store.GetDelivery(ctx, summaryID) // another replica is posting it
+	}
+	defer func() {
+		if err := b.cfg.Store.ReleaseLease(context.WithoutCancel(ctx), key, lease); err != nil {
+			b.log.WarnContext(ctx, "could not release a delivery lease (it expires by itself)", "err", err)
+		}
+	}()
+	// Read under the lease: another replica may have posted it meanwhile.
+	d, err := b.cfg.Store.GetDelivery(ctx, summaryID)
+	if err != nil || d.State != store.DeliveryPending {
+		return d, err
+	}
+	sm, err := b.cfg.Store.GetSummary(ctx, summaryID)
+	if apperr.Is(err, apperr.NotFound) {
+		return b.finishDelivery(ctx, d, store.DeliveryFailed, "The summary was removed (the chat uninstalled the bot, or it expired) before it could be posted.")
+	}
+	if err != nil {
+		return d, err
+	}
+	ref := store.ConversationRef{ConversationID: d.ConversationID, ServiceURL: d.ServiceURL}
+	pctx, cancel := context.WithTimeout(ctx, deliveryPostBudget)
+	ids, perr := b.postMissingCards(pctx, ref, sm)
+	cancel()
+	d.Attempts++
+	d.ActivityIDs = ids
+	switch {
+	case perr == nil:
+		return b.finishDelivery(ctx, d, store.DeliveryPosted, "")
+	case permanent(perr):
+		return b.finishDelivery(ctx, d, store.DeliveryFailed, apperr.UserMessage(perr))
+	case !b.now().Before(d.GiveUpAt):
+		return b.finishDelivery(ctx, d, store.DeliveryFailed, "Gave up after "+deliveryGiveUp.String()+" of retries: "+apperr.UserMessage(perr))
+	}
+	wait := deliveryBackoff(d.Attempts)
+	if ra := apperr.RetryAfterOf(perr); ra > wait {
+		wait = ra
+	}
+	d.Reason = apperr.UserMessage(perr)
+	d.NextAttemptAt = b.now().Add(wait)
+	if err := b.cfg.Store.SaveDelivery(ctx, d); err != nil {
+		return d, err
+	}
+	b.log.WarnContext(ctx, "summary delivery failed; will retry", "summary", d.SummaryID, "attempt", d.Attempts, "retry_in", wait.Round(time.Second).String(), "err", perr)
+	b.observeDelivery("retry")
+	return d, nil
+}
+
+func (b *Bot) finishDelivery(ctx context.Context, d *store.Delivery, state store.DeliveryState, reason string) (*store.Delivery, error) {
+	d.State, d.Reason = state, reason
+	if err := b.cfg.Store.SaveDelivery(ctx, d); err != nil {
+		return d, err
+	}
+	if state == store.DeliveryFailed {
+		b.log.ErrorContext(ctx, "summary delivery failed for good", "summary", d.SummaryID, "conversation", d.ConversationID, "attempts", d.Attempts, "reason", reason)
+	} else {
+		b.log.InfoContext(ctx, "summary delivered", "summary", d.SummaryID, "attempts", d.Attempts, "cards", len(d.ActivityIDs))
+	}
+	b.observeDelivery(string(state))
+	return d, nil
+}
+
+func (b *Bot) observeDelivery(event string) {
+	if b.cfg.OnDelivery != nil {
+		b.cfg.OnDelivery(event)
+	}
+}
+
+// postMissingCards posts the summary's cards that are not in the chat yet and
+// records each one as soon as Teams returns its id, so that a retry after a
+// partial failure or a crash never posts a part twice. It returns the ids of
+// all posted parts.
+func (b *Bot) postMissingCards(ctx context.Context, ref store.ConversationRef, sm *store.Summary) ([]string, error) {
+	links, err := b.cfg.Store.ListLinks(ctx, sm.ID)
+	if err != nil {
+		links = nil
+	}
+	out := b.summaryCards(sm, links, ref.ServiceURL)
+	posted := append([]store.PostedCard(nil), sm.Cards...)
+	for i := len(posted); i < len(out); i++ {
+		id, err := b.cfg.Connector.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, teams.NewCardMessage(out[i].card))
+		if err != nil {
+			return activityIDs(posted), err
+		}
+		posted = append(posted, store.PostedCard{ActivityID: id, InsightIDs: out[i].insightIDs})
+		if err := b.cfg.Store.SetSummaryCards(context.WithoutCancel(ctx), sm.ID, posted); err != nil {
+			// The card is in the chat; not recording it risks a second copy on retry.
+			return activityIDs(posted), err
+		}
+	}
+	return activityIDs(posted), nil
+}
+
+func activityIDs(cards []store.PostedCard) []string {
+	ids := make([]string, 0, len(cards))
+	for _, c := range cards {
+		ids = append(ids, c.ActivityID)
+	}
+	return ids
+}
+
+// RetryDueDeliveries makes one pass over the pending deliveries that are due
+// and reports how many it attempted. RunDeliveries calls it on a timer; tests
+// call it directly.
+func (b *Bot) RetryDueDeliveries(ctx context.Context) (int, error) {
+	due, err := b.cfg.Store.DueDeliveries(ctx, b.now(), 50)
+	if err != nil {
+		return 0, err
+	}
+	for _, d := range due {
+		if ctx.Err() != nil {
+			break
+		}
+		if _, err := b.attemptDelivery(ctx, d.SummaryID); err != nil {
+			b.log.WarnContext(ctx, "a delivery attempt could not run", "summary", d.SummaryID, "err", err)
+		}
+	}
+	return len(due), nil
+}
+
+// RunDeliveries retries pending deliveries every interval until ctx ends. Every
+// replica runs it; leases keep each delivery in one replica's hands.
+func (b *Bot) RunDeliveries(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := b.RetryDueDeliveries(ctx); err != nil && ctx.Err() == nil {
+				b.log.WarnContext(ctx, "could not list pending deliveries", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// collDeliveries holds one record per summary card delivery to a chat: the
+// promise behind a webhook's 202. It is written before the 202 and changes
+// state only in the hands of the replica holding its lease.
+const collDeliveries = "deliveries"
+
+// DeliveryState is where a delivery stands.
+type DeliveryState string
+
+const (
+	DeliveryPending DeliveryState = "pending" // not posted yet; NextAttemptAt says when to try
+	DeliveryPosted  DeliveryState = "posted"  // the cards are in the chat (ActivityIDs)
+	DeliveryFailed  DeliveryState = "failed"  // given up: Reason says why
+)
+
+// Delivery is the posting of one summary's cards to one chat.
+type Delivery struct {
+	SummaryID      string // also the record's id: a summary belongs to one chat
+	SourceID       string // the sender's summary id, for the status URL
+	ConversationID string
+	ServiceURL     string
+	State          DeliveryState
+	Attempts       int
+	NextAttemptAt  time.Time
+	GiveUpAt       time.Time // after this a failing delivery is failed for good
+	Reason         string    // the last failure, safe to show the sender
+	ActivityIDs    []string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	ExpiresAt      time.Time
+}
+
+type deliveryDoc struct {
+	ID             string    `bson:"_id"`
+	SourceID       string    `bson:"sourceId"`
+	ConversationID string    `bson:"conversationId"`
+	ServiceURL     string    `bson:"serviceUrl"`
+	State          string    `bson:"state"`
+	Attempts       int       `bson:"attempts"`
+	NextAttemptAt  time.Time `bson:"nextAttemptAt"`
+	GiveUpAt       time.Time `bson:"giveUpAt"`
+	Reason         string    `bson:"reason"`
+	ActivityIDs    []string  `bson:"activityIds"`
+	CreatedAt      time.Time `bson:"createdAt"`
+	UpdatedAt      time.Time `bson:"updatedAt"`
+	ExpiresAt      time.Time `bson:"expiresAt"`
+}
+
+func (d *deliveryDoc) delivery() *Delivery {
+	return &Delivery{SummaryID: d.ID, SourceID: d.SourceID, ConversationID: d.ConversationID, ServiceURL: d.ServiceURL,
+		State: DeliveryState(d.State), Attempts: d.Attempts, NextAttemptAt: utcOrZero(d.NextAttemptAt), GiveUpAt: utcOrZero(d.GiveUpAt),
+		Reason: d.Reason, ActivityIDs: d.ActivityIDs, CreatedAt: utcOrZero(d.CreatedAt), UpdatedAt: utcOrZero(d.UpdatedAt), ExpiresAt: utcOrZero(d.ExpiresAt)}
+}
+
+func deliveryToDoc(d *Delivery) deliveryDoc {
+	ids := d.ActivityIDs
+	if ids == nil {
+		ids = []string{}
+	}
+	return deliveryDoc{ID: d.SummaryID, SourceID: d.SourceID, ConversationID: d.ConversationID, ServiceURL: d.ServiceURL,
+		State: string(d.State), Attempts: d.Attempts, NextAttemptAt: bsonTime(d.NextAttemptAt), GiveUpAt: bsonTime(d.GiveUpAt),
+		Reason: d.Reason, ActivityIDs: ids, CreatedAt: bsonTime(d.CreatedAt), UpdatedAt: bsonTime(d.UpdatedAt), ExpiresAt: bsonTime(d.ExpiresAt)}
+}
+
+// CreateDelivery records a pending delivery once; a repeat (a sender's retry)
+// returns the first record with created=false.
+func (s *Store) CreateDelivery(ctx context.Context, d *Delivery) (stored *Delivery, created bool, err error) {
+	if err := checkID("summary id", d.SummaryID); err != nil {
+		return nil, false, err
+	}
+	if err := checkConvID(d.ConversationID); err != nil {
+		return nil, false, err
+	}
+	now := s.nowUTC()
+	doc := deliveryToDoc(d)
+	if doc.State == "" {
+		doc.State = string(DeliveryPending)
+	}
+	if doc.CreatedAt.IsZero() {
+		doc.CreatedAt = now
+	}
+	doc.UpdatedAt = now
+	if doc.NextAttemptAt.IsZero() {
+		doc.NextAttemptAt = now
+	}
+	if doc.ExpiresAt.IsZero() {
+		doc.ExpiresAt = now.Add(s.sumRet)
+	}
+	cctx, cancel := s.op(ctx)
+	_, err = s.c(collDeliveries).InsertOne(cctx, doc)
+	cancel()
+	if err == nil {
+		return doc.delivery(), true, nil
+	}
+	if !mongo.IsDuplicateKeyError(err) {
+		return nil, false, s.fail("create delivery", err)
+	}
+	existing, err := s.GetDelivery(ctx, d.SummaryID)
+	if err != nil {
+		return nil, false, err
+	}
+	return existing, false, nil
+}
+
+// GetDelivery returns the delivery of a summary.
+func (s *Store) GetDelivery(ctx context.Context, summaryID string) (*Delivery, error) {
+	if summaryID == "" || len(summaryID) > maxIDLen {
+		return nil, errNotFound("That delivery")
+	}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	var d deliveryDoc
+	err := s.c(collDeliveries).FindOne(cctx, bson.D{{Key: "_id", Value: summaryID}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, errNotFound("That delivery")
+	}
+	if err != nil {
+		return nil, s.fail("get delivery", err)
+	}
+	return d.delivery(), nil
+}
+
+// SaveDelivery writes a delivery's new state. Only the holder of the
+// delivery's lease calls it, so a whole-document replace is safe on FerretDB.
+func (s *Store) SaveDelivery(ctx context.Context, d *Delivery) error {
+	doc := deliveryToDoc(d)
+	doc.UpdatedAt = s.nowUTC()
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	res, err := s.c(collDeliveries).ReplaceOne(cctx, bson.D{{Key: "_id", Value: doc.ID}}, doc)
+	if err != nil {
+		return s.fail("save delivery", err)
+	}
+	if res.MatchedCount == 0 {
+		return errNotFound("That delivery")
+	}
+	return nil
+}
+
+// DeliveriesOf lists the deliveries of one sender summary id (all its chats).
+func (s *Store) DeliveriesOf(ctx context.Context, sourceID string) ([]Delivery, error) {
+	if sourceID == "" || len(sourceID) > maxIDLen {
+		return nil, nil
+	}
+	return s.findDeliveries(ctx, bson.D{{Key: "sourceId", Value: sourceID}}, 100)
+}
+
+// DueDeliveries lists pending deliveries whose next attempt is due at now
+// (the caller's clock, the one that scheduled them), oldest first.
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
+	return s.findDeliveries(ctx, bson.D{{Key: "state", Value: string(DeliveryPending)},
+		{Key: "nextAttemptAt", Value: bson.D{{Key: "$lte", Value: bsonTime(now)}}}}, limit)
+}
+
+// CountDeliveries counts deliveries by state, for `devopsbot check` and metrics.
+func (s *Store) CountDeliveries(ctx context.Context) (map[DeliveryState]int64, error) {
+	out := map[DeliveryState]int64{}
+	for _, st := range []DeliveryState{DeliveryPending, DeliveryPosted, DeliveryFailed} {
+		cctx, cancel := s.op(ctx)
+		n, err := s.c(collDeliveries).CountDocuments(cctx, bson.D{{Key: "state", Value: string(st)}})
+		cancel()
+		if err != nil {
+			return nil, s.fail("count deliveries", err)
+		}
+		out[st] = n
+	}
+	return out, nil
+}
+
+func (s *Store) findDeliveries(ctx context.Context, filter bson.D, limit int) ([]Delivery, error) {
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	cur, err := s.c(collDeliveries).Find(cctx, filter, options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, s.fail("find deliveries", err)
+	}
+	var docs []deliveryDoc
+	if err := cur.All(cctx, &docs); err != nil {
+		return nil, s.fail("find deliveries", err)
+	}
+	out := make([]Delivery, 0, len(docs))
+	for i := range docs {
+		out = append(out, *docs[i].delivery())
+	}
+	return out, nil
+}
