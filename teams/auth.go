@@ -35,9 +35,11 @@ type AuthConfig struct {
 	OpenIDMetadataURL  string        // default DefaultOpenIDMetadataURL
 	Issuers            []string      // default [DefaultIssuer]
 	ClockSkew          time.Duration // default 5m
-	MinRefreshInterval time.Duration // default 1m: at most one key fetch per interval
+	MinRefreshInterval time.Duration // default 1m: at most one refetch per interval for unknown kids
 	HTTPClient         *http.Client  // default: a client with a 10s timeout
-	Now                func() time.Time
+	// Now is the clock for token lifetimes and for the key fetch schedule (the
+	// refresh interval and the retry backoff), so tests can move time.
+	Now func() time.Time
 }
 
 // Authenticator validates the Bearer token the Bot Framework puts on every activity.
@@ -58,6 +60,9 @@ type Authenticator struct {
 	keys        map[string]signingKey
 	fetchedAt   time.Time // last successful fetch
 	attemptedAt time.Time // last fetch attempt, successful or not
+	failures    int       // failed fetches since the last successful one
+	retryAt     time.Time // while failures > 0: no fetch before this
+	lastErr     error     // why the last fetch failed, for the logs
 }
 
 type signingKey struct {
@@ -67,6 +72,14 @@ type signingKey struct {
 
 // keyMaxAge makes removed keys stop working even when no unknown kid ever shows up.
 const keyMaxAge = 24 * time.Hour
+
+// A failed key fetch is retried after keyRetryFirst, doubling up to keyRetryMax,
+// not after MinRefreshInterval: the failure is ours, every valid token waits on
+// it, and the key endpoint is usually back within seconds.
+const (
+	keyRetryFirst = time.Second
+	keyRetryMax   = 30 * time.Second
+)
 
 // maxTokenBytes bounds the header we are willing to parse; real tokens are ~1.5 KB.
 const maxTokenBytes = 16 << 10
@@ -121,7 +134,10 @@ func unauthenticated(cause error) error {
 }
 
 // Authenticate checks the Authorization header of an inbound activity: a Bot
-// Framework token for this bot, for the activity's serviceUrl and channel.
+// Framework token for this bot, for the activity's serviceUrl and channel. The
+// error is of kind apperr.Unauthorized when the request is at fault, and of kind
+// apperr.Unavailable (with a RetryAfter) when the signing keys cannot be had: that
+// is ours to fix, and the caller should answer so that the sender retries.
 func (a *Authenticator) Authenticate(ctx context.Context, authorization string, act *Activity) error {
 	tok, err := a.verifyHeader(ctx, authorization)
 	if err != nil {
@@ -169,19 +185,22 @@ func (a *Authenticator) verifyHeader(ctx context.Context, authorization string) 
 		return nil, unauthenticated(err)
 	}
 	var key signingKey
+	var keyErr error
 	claims := jwt.MapClaims{}
 	_, err = a.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
 		if kid == "" {
 			return nil, errors.New("token has no kid")
 		}
-		k, err := a.key(ctx, kid)
-		if err != nil {
-			return nil, err
+		key, keyErr = a.key(ctx, kid)
+		if keyErr != nil {
+			return nil, keyErr
 		}
-		key = k
-		return k.pub, nil
+		return key.pub, nil
 	})
+	if apperr.Is(keyErr, apperr.Unavailable) {
+		return nil, keyErr
+	}
 	if err != nil {
 		return nil, unauthenticated(err)
 	}
@@ -215,29 +234,74 @@ func normalizeServiceURL(s string) string {
 
 var errUnknownKey = errors.New("signing key is unknown")
 
+// keysUnavailable is the answer while no key for the token can be had because
+// fetching the key set fails: a 503 with retryAfter, not a 401, since the Bot
+// Connector retries the one and drops the message on the other.
+func keysUnavailable(retryAfter time.Duration, cause error) error {
+	if retryAfter < keyRetryFirst {
+		retryAfter = keyRetryFirst
+	}
+	if cause == nil {
+		cause = errors.New("signing keys could not be fetched")
+	}
+	return &apperr.Error{
+		Kind: apperr.Unavailable, Message: "The bot cannot check signatures right now. Please try again shortly.",
+		RetryAfter: retryAfter, Cause: fmt.Errorf("fetching signing keys: %w", cause),
+	}
+}
+
+// keyRetryDelay is the wait after the n-th failed fetch in a row: 1s, 2s, 4s ... 30s.
+func keyRetryDelay(failures int) time.Duration {
+	d := keyRetryFirst
+	for i := 1; i < failures && d < keyRetryMax; i++ {
+		d *= 2
+	}
+	return min(d, keyRetryMax)
+}
+
+// fetchWait is how long until the key set may be fetched again; <= 0 means now.
+// After a success that is MinRefreshInterval, so that a flood of forged kids is
+// not a flood of requests to the issuer; after a failure it is the short retry
+// backoff. The caller holds a.mu.
+func (a *Authenticator) fetchWait(now time.Time) time.Duration {
+	switch {
+	case a.attemptedAt.IsZero():
+		return 0
+	case a.failures > 0:
+		return a.retryAt.Sub(now)
+	default:
+		return a.attemptedAt.Add(a.minRefresh).Sub(now)
+	}
+}
+
 // key returns the key for kid, fetching the key set when kid is unknown (keys rotate)
-// or the set is old, but at most once per MinRefreshInterval however many requests
-// ask: a flood of forged kids must not become a flood of requests to the issuer.
+// or the set is old, as often as fetchWait allows however many requests ask. When
+// a refresh fails the keys we had stay in use.
 func (a *Authenticator) key(ctx context.Context, kid string) (signingKey, error) {
 	now := a.now()
 	a.mu.RLock()
 	k, ok := a.keys[kid]
 	stale := now.Sub(a.fetchedAt) > keyMaxAge
-	mayFetch := a.attemptedAt.IsZero() || now.Sub(a.attemptedAt) >= a.minRefresh
+	wait := a.fetchWait(now)
+	failing, lastErr := a.failures > 0, a.lastErr
 	a.mu.RUnlock()
 	if ok && !stale {
 		return k, nil
 	}
-	if !mayFetch {
-		if ok {
-			return k, nil
+	if wait > 0 {
+		switch {
+		case ok:
+			return k, nil // stale, but the last good key beats none
+		case failing:
+			return signingKey{}, keysUnavailable(wait, lastErr)
+		default:
+			return signingKey{}, errUnknownKey
 		}
-		return signingKey{}, errUnknownKey
 	}
-	_, err, _ := a.group.Do("keys", func() (any, error) {
+	_, _, _ = a.group.Do("keys", func() (any, error) {
 		// Re-check under the flight: a concurrent call may just have fetched.
 		a.mu.Lock()
-		if !a.attemptedAt.IsZero() && a.now().Sub(a.attemptedAt) < a.minRefresh {
+		if a.fetchWait(a.now()) > 0 {
 			a.mu.Unlock()
 			return nil, nil
 		}
@@ -247,24 +311,31 @@ func (a *Authenticator) key(ctx context.Context, kid string) (signingKey, error)
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		keys, err := a.fetchKeys(fctx)
+		a.mu.Lock()
+		defer a.mu.Unlock()
 		if err != nil {
+			a.failures++
+			a.retryAt = a.now().Add(keyRetryDelay(a.failures))
+			a.lastErr = err
 			return nil, err
 		}
-		a.mu.Lock()
 		a.keys, a.fetchedAt = keys, a.now()
-		a.mu.Unlock()
+		a.failures, a.retryAt, a.lastErr = 0, time.Time{}, nil
 		return nil, nil
 	})
 	a.mu.RLock()
-	k2, ok2 := a.keys[kid]
+	k, ok = a.keys[kid]
+	failing, lastErr = a.failures > 0, a.lastErr
+	wait = a.retryAt.Sub(a.now())
 	a.mu.RUnlock()
-	if ok2 {
-		return k2, nil
+	switch {
+	case ok:
+		return k, nil
+	case failing:
+		return signingKey{}, keysUnavailable(wait, lastErr)
+	default:
+		return signingKey{}, errUnknownKey
 	}
-	if err != nil {
-		return signingKey{}, fmt.Errorf("fetching signing keys: %w", err)
-	}
-	return signingKey{}, errUnknownKey
 }
 
 const maxMetadataBytes = 1 << 20

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -248,13 +249,134 @@ func TestAuthWithoutAppIDRefusesEverything(t *testing.T) {
 	}
 }
 
-func TestAuthIssuerDownRefuses(t *testing.T) {
+func TestAuthIssuerDownIsUnavailableNotUnauthorized(t *testing.T) {
 	iss := teamstest.NewIssuer(t)
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close()
 	a := teams.NewAuthenticator(teams.AuthConfig{AppID: appID, OpenIDMetadataURL: down.URL + "/meta"})
 	act := &teams.Activity{Type: "message", ServiceURL: serviceURL, ChannelID: "msteams"}
-	if err := a.Authenticate(context.Background(), "Bearer "+iss.Token(t, appID, serviceURL, nil), act); !apperr.Is(err, apperr.Unauthorized) {
-		t.Fatalf("err = %v, want Unauthorized", err)
+	tok := iss.Token(t, appID, serviceURL, nil)
+	err := a.Authenticate(context.Background(), "Bearer "+tok, act)
+	if !apperr.Is(err, apperr.Unavailable) || apperr.RetryAfterOf(err) <= 0 {
+		t.Fatalf("err = %v (retry after %v), want Unavailable with a RetryAfter", err, apperr.RetryAfterOf(err))
 	}
+	if strings.Contains(apperr.UserMessage(err), "127.0.0.1") || strings.Contains(err.Error(), tok) {
+		t.Fatalf("error leaks the key URL to users or the token to logs: %v", err)
+	}
+	// A forged token is still refused as such, outage or not: it never needs a key.
+	if err := a.Authenticate(context.Background(), "Bearer "+iss.SignNone(t, iss.Claims(appID, serviceURL)), act); !apperr.Is(err, apperr.Unauthorized) {
+		t.Fatalf("alg none during an outage: %v, want Unauthorized", err)
+	}
+}
+
+// postFull is post with the response headers.
+func postFull(t *testing.T, h http.Handler, authorization string, body []byte) (int, http.Header, string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/api/messages", bytes.NewReader(body))
+	req.Header.Set("Authorization", authorization)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code, rec.Header(), rec.Body.String()
+}
+
+// expectUnavailable posts a valid ping and checks the 503 a key outage gives:
+// Retry-After as wanted, a JSON error, no handler run.
+func (f *authFixture) expectUnavailable(t *testing.T, authorization, retryAfter string) {
+	t.Helper()
+	before := f.invoked.Load()
+	status, hdr, body := postFull(t, f.server, authorization, pingActivity(serviceURL, "msteams"))
+	if status != http.StatusServiceUnavailable || f.invoked.Load() != before {
+		t.Fatalf("during a key outage: status %d (handler ran %v) body %s, want 503", status, f.invoked.Load() != before, body)
+	}
+	if got := hdr.Get("Retry-After"); got != retryAfter {
+		t.Fatalf("Retry-After = %q, want %q", got, retryAfter)
+	}
+	var e struct {
+		Error struct{ Code, Message string }
+	}
+	if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error.Code != "keys_unavailable" || e.Error.Message == "" {
+		t.Fatalf("503 body = %s, want a JSON error keys_unavailable", body)
+	}
+	if !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
+		t.Fatalf("503 Content-Type = %q", hdr.Get("Content-Type"))
+	}
+}
+
+func TestAuthKeyOutageAnswers503AndRecoversWithinSeconds(t *testing.T) {
+	outages := map[string]teamstest.Outage{
+		"metadata 503": teamstest.MetadataDown, "jwks 500": teamstest.KeysDown,
+		"jwks garbage": teamstest.KeysGarbage, "unreachable": teamstest.EndpointsUnreachable,
+	}
+	for name, outage := range outages {
+		t.Run(name, func(t *testing.T) {
+			f := newAuthFixture(t)
+			f.issuer.SetOutage(outage)
+			valid := "Bearer " + f.issuer.Token(t, appID, serviceURL, nil)
+
+			// Cold start during the outage: 503, and the retry schedule doubles.
+			f.expectUnavailable(t, valid, "1")
+			f.expectUnavailable(t, valid, "1") // within the wait: no new fetch
+			if n := f.issuer.MetadataFetches(); n != 1 {
+				t.Fatalf("%d fetch attempts before the backoff ran out, want 1", n)
+			}
+			f.clock.Advance(time.Second)
+			f.expectUnavailable(t, valid, "2")
+			f.clock.Advance(2 * time.Second)
+			f.expectUnavailable(t, valid, "4")
+			if n := f.issuer.MetadataFetches(); n != 3 {
+				t.Fatalf("%d fetch attempts after 1s and 2s of backoff, want 3", n)
+			}
+
+			// Back: the first request after the 4s wait gets through, not one a
+			// minute later.
+			f.issuer.SetOutage(teamstest.NoOutage)
+			f.clock.Advance(4 * time.Second)
+			f.expect(t, valid, pingActivity(serviceURL, "msteams"), true)
+			f.expect(t, valid, pingActivity(serviceURL, "msteams"), true)
+			if n := f.issuer.MetadataFetches(); n != 4 {
+				t.Fatalf("%d fetch attempts, want 4 (the good keys are cached)", n)
+			}
+		})
+	}
+}
+
+func TestAuthKeyRetryBackoffIsCapped(t *testing.T) {
+	f := newAuthFixture(t)
+	f.issuer.SetOutage(teamstest.KeysDown)
+	valid := "Bearer " + f.issuer.Token(t, appID, serviceURL, nil)
+	for i, want := range []int{1, 2, 4, 8, 16, 30, 30, 30} {
+		f.expectUnavailable(t, valid, strconv.Itoa(want))
+		if n := f.issuer.KeyFetches(); n != i+1 {
+			t.Fatalf("after %d waits: %d fetches, want %d", i, n, i+1)
+		}
+		f.clock.Advance(time.Duration(want) * time.Second)
+	}
+}
+
+func TestAuthRefreshFailureKeepsLastGoodKeys(t *testing.T) {
+	f := newAuthFixture(t)
+	body := pingActivity(serviceURL, "msteams")
+	valid := "Bearer " + f.issuer.Token(t, appID, serviceURL, nil)
+	f.expect(t, valid, body, true)
+
+	// A day later the keys are due for a refresh, and the endpoint is down: the
+	// keys we have keep working.
+	f.issuer.SetOutage(teamstest.KeysDown)
+	f.clock.Advance(25 * time.Hour)
+	valid = "Bearer " + f.issuer.Token(t, appID, serviceURL, nil)
+	f.expect(t, valid, body, true)
+	if n := f.issuer.KeyFetches(); n != 2 {
+		t.Fatalf("%d key fetches, want 2 (the refresh was tried)", n)
+	}
+	f.expect(t, valid, body, true)
+
+	// A rotation during the outage: the new kid is unknown and cannot be
+	// fetched, which is ours to fix (503), not the caller's (401).
+	f.issuer.RotateKeys()
+	f.clock.Advance(time.Second)
+	rotated := "Bearer " + f.issuer.Token(t, appID, serviceURL, nil)
+	f.expectUnavailable(t, rotated, "2")
+	f.issuer.SetOutage(teamstest.NoOutage)
+	f.clock.Advance(2 * time.Second)
+	f.expect(t, rotated, body, true)
 }

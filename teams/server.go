@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"time"
 
@@ -218,6 +220,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) reject(w http.ResponseWriter, log *slog.Logger, err error) {
+	if apperr.Is(err, apperr.Unavailable) {
+		// Our failure, not the caller's: the Bot Connector retries a 503 (and
+		// drops the message on a 401).
+		secs := max(1, int(math.Ceil(apperr.RetryAfterOf(err).Seconds())))
+		log.Error("activity refused for now", "reason", "signing keys unavailable", "retry_after_s", secs, "err", err)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		writeError(w, http.StatusServiceUnavailable, "keys_unavailable", apperr.UserMessage(err))
+		return
+	}
 	log.Warn("activity rejected", "reason", "unauthenticated", "err", err)
 	writeError(w, http.StatusUnauthorized, "unauthorized", "The request is not authenticated.")
 }
