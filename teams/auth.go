@@ -113,11 +113,25 @@ func NewAuthenticator(cfg AuthConfig) *Authenticator {
 	if a.now == nil {
 		a.now = time.Now
 	}
+	// Some rules here are stricter than Microsoft's own validator (botbuilder's
+	// JwtTokenExtractor), on purpose:
+	//   - exp is required. Microsoft's checks exp only when present; a token
+	//     without one would be good forever once it leaked (a log, a proxy).
+	//   - RS256 only. Microsoft's allows RS256, RS384 and RS512; the Bot
+	//     Framework signs with RS256, and every algorithm we accept but never see
+	//     is attack surface for nothing.
+	//   - iat may not be in the future beyond the clock skew. Microsoft's ignores
+	//     iat; a token "issued" next year comes from a broken or forged issuer and
+	//     would otherwise stay usable for as long as its exp says.
+	//   - The channel endorsement is required (checkActivity): Microsoft's skips
+	//     it for an activity without channelId; we refuse such an activity, so a
+	//     key published for another channel never vouches for ours.
 	a.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{"RS256"}),
 		jwt.WithLeeway(a.skew),
 		jwt.WithTimeFunc(a.now),
 		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
 		jwt.WithAudience(a.appID, "api://"+a.appID),
 	)
 	return a
@@ -219,7 +233,7 @@ func (a *Authenticator) checkActivity(tok *verifiedToken, act *Activity) error {
 	if tok == nil || act == nil {
 		return unauthenticated(errors.New("nothing to check"))
 	}
-	if act.ServiceURL == "" || normalizeServiceURL(act.ServiceURL) != normalizeServiceURL(tok.serviceURL) {
+	if !sameServiceURL(tok.serviceURL, act.ServiceURL) {
 		return unauthenticated(fmt.Errorf("serviceurl claim %q does not match activity serviceUrl %q", tok.serviceURL, act.ServiceURL))
 	}
 	if act.ChannelID == "" || !slices.Contains(tok.endorsements, act.ChannelID) {
@@ -228,8 +242,60 @@ func (a *Authenticator) checkActivity(tok *verifiedToken, act *Activity) error {
 	return nil
 }
 
-func normalizeServiceURL(s string) string {
-	return strings.ToLower(strings.TrimRight(strings.TrimSpace(s), "/"))
+// sameServiceURL reports whether the activity's serviceUrl is the one the token
+// was issued for: replies go there, with our token. Scheme and host are compared
+// without ASCII case (they have none), the rest exactly: paths are case-sensitive,
+// and /EVIL/ is not /evil/. One trailing slash is tolerated because the Bot
+// Framework writes serviceUrls both ways. Anything that is not a plain http(s)
+// URL with an ASCII host and no user info matches nothing.
+func sameServiceURL(claim, activity string) bool {
+	cs, ca, cr, ok1 := splitServiceURL(claim)
+	as, aa, ar, ok2 := splitServiceURL(activity)
+	return ok1 && ok2 && asciiEqualFold(cs, as) && asciiEqualFold(ca, aa) && cr == ar
+}
+
+// splitServiceURL cuts s into scheme, authority (host and port) and the rest
+// (path, query), with one trailing slash removed.
+func splitServiceURL(s string) (scheme, authority, rest string, ok bool) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return "", "", "", false
+	}
+	scheme, after, ok := strings.Cut(s, "://")
+	if !ok {
+		return "", "", "", false
+	}
+	end := strings.IndexAny(after, "/?#")
+	if end < 0 {
+		end = len(after)
+	}
+	authority, rest = after[:end], after[end:]
+	for i := 0; i < len(authority); i++ {
+		// Unicode folding would make a Kelvin sign match a k: another host.
+		if authority[i] >= 0x80 || authority[i] <= ' ' {
+			return "", "", "", false
+		}
+	}
+	return scheme, authority, strings.TrimSuffix(rest, "/"), true
+}
+
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 var errUnknownKey = errors.New("signing key is unknown")
