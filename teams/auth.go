@@ -113,19 +113,19 @@ func NewAuthenticator(cfg AuthConfig) *Authenticator {
 	if a.now == nil {
 		a.now = time.Now
 	}
-	// Some rules here are stricter than Microsoft's own validator (botbuilder's
-	// JwtTokenExtractor), on purpose:
-	//   - exp is required. Microsoft's checks exp only when present; a token
-	//     without one would be good forever once it leaked (a log, a proxy).
-	//   - RS256 only. Microsoft's allows RS256, RS384 and RS512; the Bot
-	//     Framework signs with RS256, and every algorithm we accept but never see
-	//     is attack surface for nothing.
-	//   - iat may not be in the future beyond the clock skew. Microsoft's ignores
-	//     iat; a token "issued" next year comes from a broken or forged issuer and
-	//     would otherwise stay usable for as long as its exp says.
-	//   - The channel endorsement is required (checkActivity): Microsoft's skips
-	//     it for an activity without channelId; we refuse such an activity, so a
-	//     key published for another channel never vouches for ours.
+	// Some rules here are stricter than Microsoft's validator (botbuilder-js's
+	// JwtTokenExtractor, on jsonwebtoken), on purpose:
+	//   - exp is required. jsonwebtoken checks exp only when the token has one;
+	//     a token without one would be good forever once it leaked (a log, a proxy).
+	//   - RS256 only. botbuilder allows RS256, RS384 and RS512; the Bot Framework
+	//     signs with RS256, and an algorithm we accept but never see is attack
+	//     surface for nothing.
+	//   - iat may not be in the future beyond the clock skew. jsonwebtoken ignores
+	//     such an iat; a token "issued" next year comes from a broken or forged
+	//     issuer, and would stay usable for as long as its exp says.
+	//   - The channel endorsement is required (checkActivity): botbuilder's
+	//     EndorsementsValidator lets an activity without channelId pass; we refuse
+	//     it, so a key published for other channels never vouches for ours.
 	a.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{"RS256"}),
 		jwt.WithLeeway(a.skew),
