@@ -63,6 +63,7 @@ type Authenticator struct {
 	failures    int       // failed fetches since the last successful one
 	retryAt     time.Time // while failures > 0: no fetch before this
 	lastErr     error     // why the last fetch failed, for the logs
+	fetching    bool      // a fetch is under way: wait for it rather than judge without it
 }
 
 type signingKey struct {
@@ -341,7 +342,8 @@ func (a *Authenticator) fetchWait(now time.Time) time.Duration {
 }
 
 // key returns the key for kid, fetching the key set when kid is unknown (keys rotate)
-// or the set is old, as often as fetchWait allows however many requests ask. When
+// or the set is old, as often as fetchWait allows however many requests ask. A
+// request that needs a key while a fetch is under way waits for its outcome. When
 // a refresh fails the keys we had stay in use.
 func (a *Authenticator) key(ctx context.Context, kid string) (signingKey, error) {
 	now := a.now()
@@ -349,12 +351,12 @@ func (a *Authenticator) key(ctx context.Context, kid string) (signingKey, error)
 	k, ok := a.keys[kid]
 	stale := now.Sub(a.fetchedAt) > keyMaxAge
 	wait := a.fetchWait(now)
-	failing, lastErr := a.failures > 0, a.lastErr
+	failing, lastErr, fetching := a.failures > 0, a.lastErr, a.fetching
 	a.mu.RUnlock()
 	if ok && !stale {
 		return k, nil
 	}
-	if wait > 0 {
+	if wait > 0 && (ok || !fetching) {
 		switch {
 		case ok:
 			return k, nil // stale, but the last good key beats none
@@ -371,7 +373,7 @@ func (a *Authenticator) key(ctx context.Context, kid string) (signingKey, error)
 			a.mu.Unlock()
 			return nil, nil
 		}
-		a.attemptedAt = a.now()
+		a.attemptedAt, a.fetching = a.now(), true
 		a.mu.Unlock()
 		// A caller's cancellation must not fail the fetch for everyone sharing it.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -379,6 +381,7 @@ func (a *Authenticator) key(ctx context.Context, kid string) (signingKey, error)
 		keys, err := a.fetchKeys(fctx)
 		a.mu.Lock()
 		defer a.mu.Unlock()
+		a.fetching = false
 		if err != nil {
 			a.failures++
 			a.retryAt = a.now().Add(keyRetryDelay(a.failures))

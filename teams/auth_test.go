@@ -353,6 +353,47 @@ func TestAuthKeyOutageAnswers503AndRecoversWithinSeconds(t *testing.T) {
 	}
 }
 
+func TestAuthKeyOutageFloodMakesOneFetch(t *testing.T) {
+	f := newAuthFixture(t)
+	f.issuer.SetOutage(teamstest.EndpointsUnreachable)
+	valid := "Bearer " + f.issuer.Token(t, appID, serviceURL, nil)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if status, _ := post(t, f.server, valid, pingActivity(serviceURL, "msteams")); status != http.StatusServiceUnavailable {
+				t.Errorf("status %d during the outage, want 503", status)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := f.issuer.MetadataFetches(); n != 1 {
+		t.Fatalf("20 requests during an outage made %d fetch attempts, want 1", n)
+	}
+}
+
+// At a cold start the first requests arrive together; those that come while the
+// first fetch runs wait for it instead of being refused for want of keys.
+func TestAuthColdStartConcurrentRequestsAllPass(t *testing.T) {
+	f := newAuthFixture(t)
+	valid := "Bearer " + f.issuer.Token(t, appID, serviceURL, nil)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if status, body := post(t, f.server, valid, pingActivity(serviceURL, "msteams")); status != http.StatusOK {
+				t.Errorf("cold start: status %d %s, want 200", status, body)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := f.issuer.KeyFetches(); n != 1 {
+		t.Fatalf("20 requests at a cold start made %d key fetches, want 1", n)
+	}
+}
+
 func TestAuthKeyRetryBackoffIsCapped(t *testing.T) {
 	f := newAuthFixture(t)
 	f.issuer.SetOutage(teamstest.KeysDown)
