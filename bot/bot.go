@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -155,15 +154,7 @@ func (b *Bot) inCardFor(serviceURL string) bool {
 		return false
 	}
 	u, err := url.Parse(serviceURL)
-	if err != nil || u.Scheme != "http" {
-		return false
-	}
-	h := u.Hostname()
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
+	return err == nil && u.Scheme == "http" && teams.IsLoopback(u.Host)
 }
 
 func (b *Bot) infoPage(p page) http.Handler {

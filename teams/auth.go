@@ -35,9 +35,11 @@ type AuthConfig struct {
 	OpenIDMetadataURL  string        // default DefaultOpenIDMetadataURL
 	Issuers            []string      // default [DefaultIssuer]
 	ClockSkew          time.Duration // default 5m
-	MinRefreshInterval time.Duration // default 1m: at most one key fetch per interval
+	MinRefreshInterval time.Duration // default 1m: at most one refetch per interval for unknown kids
 	HTTPClient         *http.Client  // default: a client with a 10s timeout
-	Now                func() time.Time
+	// Now is the clock for token lifetimes and for the key fetch schedule (the
+	// refresh interval and the retry backoff), so tests can move time.
+	Now func() time.Time
 }
 
 // Authenticator validates the Bearer token the Bot Framework puts on every activity.
@@ -58,6 +60,10 @@ type Authenticator struct {
 	keys        map[string]signingKey
 	fetchedAt   time.Time // last successful fetch
 	attemptedAt time.Time // last fetch attempt, successful or not
+	failures    int       // failed fetches since the last successful one
+	retryAt     time.Time // while failures > 0: no fetch before this
+	lastErr     error     // why the last fetch failed, for the logs
+	fetching    bool      // a fetch is under way: wait for it rather than judge without it
 }
 
 type signingKey struct {
@@ -67,6 +73,14 @@ type signingKey struct {
 
 // keyMaxAge makes removed keys stop working even when no unknown kid ever shows up.
 const keyMaxAge = 24 * time.Hour
+
+// A failed key fetch is retried after keyRetryFirst, doubling up to keyRetryMax,
+// not after MinRefreshInterval: the failure is ours, every valid token waits on
+// it, and the key endpoint is usually back within seconds.
+const (
+	keyRetryFirst = time.Second
+	keyRetryMax   = 30 * time.Second
+)
 
 // maxTokenBytes bounds the header we are willing to parse; real tokens are ~1.5 KB.
 const maxTokenBytes = 16 << 10
@@ -100,11 +114,25 @@ func NewAuthenticator(cfg AuthConfig) *Authenticator {
 	if a.now == nil {
 		a.now = time.Now
 	}
+	// Some rules here are stricter than Microsoft's validator (botbuilder-js's
+	// JwtTokenExtractor, on jsonwebtoken), on purpose:
+	//   - exp is required. jsonwebtoken checks exp only when the token has one;
+	//     a token without one would be good forever once it leaked (a log, a proxy).
+	//   - RS256 only. botbuilder allows RS256, RS384 and RS512; the Bot Framework
+	//     signs with RS256, and an algorithm we accept but never see is attack
+	//     surface for nothing.
+	//   - iat may not be in the future beyond the clock skew. jsonwebtoken ignores
+	//     such an iat; a token "issued" next year comes from a broken or forged
+	//     issuer, and would stay usable for as long as its exp says.
+	//   - The channel endorsement is required (checkActivity): botbuilder's
+	//     EndorsementsValidator lets an activity without channelId pass; we refuse
+	//     it, so a key published for other channels never vouches for ours.
 	a.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{"RS256"}),
 		jwt.WithLeeway(a.skew),
 		jwt.WithTimeFunc(a.now),
 		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
 		jwt.WithAudience(a.appID, "api://"+a.appID),
 	)
 	return a
@@ -121,7 +149,10 @@ func unauthenticated(cause error) error {
 }
 
 // Authenticate checks the Authorization header of an inbound activity: a Bot
-// Framework token for this bot, for the activity's serviceUrl and channel.
+// Framework token for this bot, for the activity's serviceUrl and channel. The
+// error is of kind apperr.Unauthorized when the request is at fault, and of kind
+// apperr.Unavailable (with a RetryAfter) when the signing keys cannot be had: that
+// is ours to fix, and the caller should answer so that the sender retries.
 func (a *Authenticator) Authenticate(ctx context.Context, authorization string, act *Activity) error {
 	tok, err := a.verifyHeader(ctx, authorization)
 	if err != nil {
@@ -169,19 +200,22 @@ func (a *Authenticator) verifyHeader(ctx context.Context, authorization string) 
 		return nil, unauthenticated(err)
 	}
 	var key signingKey
+	var keyErr error
 	claims := jwt.MapClaims{}
 	_, err = a.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
 		if kid == "" {
 			return nil, errors.New("token has no kid")
 		}
-		k, err := a.key(ctx, kid)
-		if err != nil {
-			return nil, err
+		key, keyErr = a.key(ctx, kid)
+		if keyErr != nil {
+			return nil, keyErr
 		}
-		key = k
-		return k.pub, nil
+		return key.pub, nil
 	})
+	if apperr.Is(keyErr, apperr.Unavailable) {
+		return nil, keyErr
+	}
 	if err != nil {
 		return nil, unauthenticated(err)
 	}
@@ -200,7 +234,7 @@ func (a *Authenticator) checkActivity(tok *verifiedToken, act *Activity) error {
 	if tok == nil || act == nil {
 		return unauthenticated(errors.New("nothing to check"))
 	}
-	if act.ServiceURL == "" || normalizeServiceURL(act.ServiceURL) != normalizeServiceURL(tok.serviceURL) {
+	if !sameServiceURL(tok.serviceURL, act.ServiceURL) {
 		return unauthenticated(fmt.Errorf("serviceurl claim %q does not match activity serviceUrl %q", tok.serviceURL, act.ServiceURL))
 	}
 	if act.ChannelID == "" || !slices.Contains(tok.endorsements, act.ChannelID) {
@@ -209,62 +243,168 @@ func (a *Authenticator) checkActivity(tok *verifiedToken, act *Activity) error {
 	return nil
 }
 
-func normalizeServiceURL(s string) string {
-	return strings.ToLower(strings.TrimRight(strings.TrimSpace(s), "/"))
+// sameServiceURL reports whether the activity's serviceUrl is the one the token
+// was issued for: replies go there, with our token. Scheme and host are compared
+// without ASCII case (they have none), the rest exactly: paths are case-sensitive,
+// and /EVIL/ is not /evil/. One trailing slash is tolerated because the Bot
+// Framework writes serviceUrls both ways. Anything that is not a plain http(s)
+// URL with an ASCII host and no user info matches nothing.
+func sameServiceURL(claim, activity string) bool {
+	cs, ca, cr, ok1 := splitServiceURL(claim)
+	as, aa, ar, ok2 := splitServiceURL(activity)
+	return ok1 && ok2 && asciiEqualFold(cs, as) && asciiEqualFold(ca, aa) && cr == ar
+}
+
+// splitServiceURL cuts s into scheme, authority (host and port) and the rest
+// (path, query), with one trailing slash removed.
+func splitServiceURL(s string) (scheme, authority, rest string, ok bool) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return "", "", "", false
+	}
+	scheme, after, ok := strings.Cut(s, "://")
+	if !ok {
+		return "", "", "", false
+	}
+	end := strings.IndexAny(after, "/?#")
+	if end < 0 {
+		end = len(after)
+	}
+	authority, rest = after[:end], after[end:]
+	for i := 0; i < len(authority); i++ {
+		// Unicode folding would make a Kelvin sign match a k: another host.
+		if authority[i] >= 0x80 || authority[i] <= ' ' {
+			return "", "", "", false
+		}
+	}
+	return scheme, authority, strings.TrimSuffix(rest, "/"), true
+}
+
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 var errUnknownKey = errors.New("signing key is unknown")
 
+// keysUnavailable is the answer while no key for the token can be had because
+// fetching the key set fails: a 503 with retryAfter, not a 401, since the Bot
+// Connector retries the one and drops the message on the other.
+func keysUnavailable(retryAfter time.Duration, cause error) error {
+	if retryAfter < keyRetryFirst {
+		retryAfter = keyRetryFirst
+	}
+	if cause == nil {
+		cause = errors.New("signing keys could not be fetched")
+	}
+	return &apperr.Error{
+		Kind: apperr.Unavailable, Message: "The bot cannot check signatures right now. Please try again shortly.",
+		RetryAfter: retryAfter, Cause: fmt.Errorf("fetching signing keys: %w", cause),
+	}
+}
+
+// keyRetryDelay is the wait after the n-th failed fetch in a row: 1s, 2s, 4s ... 30s.
+func keyRetryDelay(failures int) time.Duration {
+	d := keyRetryFirst
+	for i := 1; i < failures && d < keyRetryMax; i++ {
+		d *= 2
+	}
+	return min(d, keyRetryMax)
+}
+
+// fetchWait is how long until the key set may be fetched again; <= 0 means now.
+// After a success that is MinRefreshInterval, so that a flood of forged kids is
+// not a flood of requests to the issuer; after a failure it is the short retry
+// backoff. The caller holds a.mu.
+func (a *Authenticator) fetchWait(now time.Time) time.Duration {
+	switch {
+	case a.attemptedAt.IsZero():
+		return 0
+	case a.failures > 0:
+		return a.retryAt.Sub(now)
+	default:
+		return a.attemptedAt.Add(a.minRefresh).Sub(now)
+	}
+}
+
 // key returns the key for kid, fetching the key set when kid is unknown (keys rotate)
-// or the set is old, but at most once per MinRefreshInterval however many requests
-// ask: a flood of forged kids must not become a flood of requests to the issuer.
+// or the set is old, as often as fetchWait allows however many requests ask. A
+// request that needs a key while a fetch is under way waits for its outcome. When
+// a refresh fails the keys we had stay in use.
 func (a *Authenticator) key(ctx context.Context, kid string) (signingKey, error) {
 	now := a.now()
 	a.mu.RLock()
 	k, ok := a.keys[kid]
 	stale := now.Sub(a.fetchedAt) > keyMaxAge
-	mayFetch := a.attemptedAt.IsZero() || now.Sub(a.attemptedAt) >= a.minRefresh
+	wait := a.fetchWait(now)
+	failing, lastErr, fetching := a.failures > 0, a.lastErr, a.fetching
 	a.mu.RUnlock()
 	if ok && !stale {
 		return k, nil
 	}
-	if !mayFetch {
-		if ok {
-			return k, nil
+	if wait > 0 && (ok || !fetching) {
+		switch {
+		case ok:
+			return k, nil // stale, but the last good key beats none
+		case failing:
+			return signingKey{}, keysUnavailable(wait, lastErr)
+		default:
+			return signingKey{}, errUnknownKey
 		}
-		return signingKey{}, errUnknownKey
 	}
-	_, err, _ := a.group.Do("keys", func() (any, error) {
+	_, _, _ = a.group.Do("keys", func() (any, error) {
 		// Re-check under the flight: a concurrent call may just have fetched.
 		a.mu.Lock()
-		if !a.attemptedAt.IsZero() && a.now().Sub(a.attemptedAt) < a.minRefresh {
+		if a.fetchWait(a.now()) > 0 {
 			a.mu.Unlock()
 			return nil, nil
 		}
-		a.attemptedAt = a.now()
+		a.attemptedAt, a.fetching = a.now(), true
 		a.mu.Unlock()
 		// A caller's cancellation must not fail the fetch for everyone sharing it.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		keys, err := a.fetchKeys(fctx)
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.fetching = false
 		if err != nil {
+			a.failures++
+			a.retryAt = a.now().Add(keyRetryDelay(a.failures))
+			a.lastErr = err
 			return nil, err
 		}
-		a.mu.Lock()
 		a.keys, a.fetchedAt = keys, a.now()
-		a.mu.Unlock()
+		a.failures, a.retryAt, a.lastErr = 0, time.Time{}, nil
 		return nil, nil
 	})
 	a.mu.RLock()
-	k2, ok2 := a.keys[kid]
+	k, ok = a.keys[kid]
+	failing, lastErr = a.failures > 0, a.lastErr
+	wait = a.retryAt.Sub(a.now())
 	a.mu.RUnlock()
-	if ok2 {
-		return k2, nil
+	switch {
+	case ok:
+		return k, nil
+	case failing:
+		return signingKey{}, keysUnavailable(wait, lastErr)
+	default:
+		return signingKey{}, errUnknownKey
 	}
-	if err != nil {
-		return signingKey{}, fmt.Errorf("fetching signing keys: %w", err)
-	}
-	return signingKey{}, errUnknownKey
 }
 
 const maxMetadataBytes = 1 << 20

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -123,6 +124,11 @@ func TestAuthTokenCases(t *testing.T) {
 		{"no exp", bearer(func(c jwt.MapClaims) { delete(c, "exp") }), good, false},
 		{"not yet valid beyond skew", bearer(func(c jwt.MapClaims) { c["nbf"] = now.Add(6 * time.Minute).Unix() }), good, false},
 		{"not yet valid within skew", bearer(func(c jwt.MapClaims) { c["nbf"] = now.Add(4 * time.Minute).Unix() }), good, true},
+		{"issued a year ahead", bearer(func(c jwt.MapClaims) { c["iat"] = now.AddDate(1, 0, 0).Unix() }), good, false},
+		{"issued ahead beyond skew", bearer(func(c jwt.MapClaims) { c["iat"] = now.Add(6 * time.Minute).Unix() }), good, false},
+		{"issued ahead within skew", bearer(func(c jwt.MapClaims) { c["iat"] = now.Add(4 * time.Minute).Unix() }), good, true},
+		{"no iat", bearer(func(c jwt.MapClaims) { delete(c, "iat") }), good, true},
+		{"iat not a number", bearer(func(c jwt.MapClaims) { c["iat"] = "yesterday" }), good, false},
 		{"wrong issuer", bearer(func(c jwt.MapClaims) { c["iss"] = "https://sts.windows.net/evil/" }), good, false},
 		{"no issuer", bearer(func(c jwt.MapClaims) { delete(c, "iss") }), good, false},
 		{"wrong audience", bearer(func(c jwt.MapClaims) { c["aud"] = "99999999-0000-0000-0000-000000000000" }), good, false},
@@ -132,6 +138,14 @@ func TestAuthTokenCases(t *testing.T) {
 		{"array audience without us", bearer(func(c jwt.MapClaims) { c["aud"] = []string{"someone-else", "api://other"} }), good, false},
 		{"serviceurl mismatch", bearer(func(c jwt.MapClaims) { c["serviceurl"] = "https://evil.example/" }), good, false},
 		{"serviceurl case and slash differ", bearer(func(c jwt.MapClaims) { c["serviceurl"] = "HTTPS://SMBA.trafficmanager.net/emea" }), good, true},
+		{"serviceurl path case differs", bearer(func(c jwt.MapClaims) { c["serviceurl"] = "https://smba.trafficmanager.net/EMEA/" }), good, false},
+		{"serviceurl path EVIL vs evil", bearer(func(c jwt.MapClaims) { c["serviceurl"] = "https://host.example/EVIL/" }), pingActivity("https://host.example/evil/", "msteams"), false},
+		{"serviceurl path same case", bearer(func(c jwt.MapClaims) { c["serviceurl"] = "https://host.example/EVIL/" }), pingActivity("https://HOST.example/EVIL", "msteams"), true},
+		{"serviceurl two trailing slashes", bearer(nil), pingActivity(serviceURL+"/", "msteams"), false},
+		{"serviceurl other port", bearer(nil), pingActivity("https://smba.trafficmanager.net:8443/emea/", "msteams"), false},
+		{"serviceurl with user info", bearer(nil), pingActivity("https://evil@smba.trafficmanager.net/emea/", "msteams"), false},
+		{"serviceurl host with Kelvin sign", bearer(func(c jwt.MapClaims) { c["serviceurl"] = "https://kelvin.example/emea/" }), pingActivity("https://\u212aelvin.example/emea/", "msteams"), false},
+		{"serviceurl with other query", bearer(nil), pingActivity(serviceURL+"?x=1", "msteams"), false},
 		{"serviceurl claim missing", bearer(func(c jwt.MapClaims) { delete(c, "serviceurl") }), good, false},
 		{"serviceurl claim not a string", bearer(func(c jwt.MapClaims) { c["serviceurl"] = 42 }), good, false},
 		{"activity serviceUrl differs", bearer(nil), pingActivity("https://evil.example/", "msteams"), false},
@@ -248,13 +262,175 @@ func TestAuthWithoutAppIDRefusesEverything(t *testing.T) {
 	}
 }
 
-func TestAuthIssuerDownRefuses(t *testing.T) {
+func TestAuthIssuerDownIsUnavailableNotUnauthorized(t *testing.T) {
 	iss := teamstest.NewIssuer(t)
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close()
 	a := teams.NewAuthenticator(teams.AuthConfig{AppID: appID, OpenIDMetadataURL: down.URL + "/meta"})
 	act := &teams.Activity{Type: "message", ServiceURL: serviceURL, ChannelID: "msteams"}
-	if err := a.Authenticate(context.Background(), "Bearer "+iss.Token(t, appID, serviceURL, nil), act); !apperr.Is(err, apperr.Unauthorized) {
-		t.Fatalf("err = %v, want Unauthorized", err)
+	tok := iss.Token(t, appID, serviceURL, nil)
+	err := a.Authenticate(context.Background(), "Bearer "+tok, act)
+	if !apperr.Is(err, apperr.Unavailable) || apperr.RetryAfterOf(err) <= 0 {
+		t.Fatalf("err = %v (retry after %v), want Unavailable with a RetryAfter", err, apperr.RetryAfterOf(err))
 	}
+	if strings.Contains(apperr.UserMessage(err), "127.0.0.1") || strings.Contains(err.Error(), tok) {
+		t.Fatalf("error leaks the key URL to users or the token to logs: %v", err)
+	}
+	// A forged token is still refused as such, outage or not: it never needs a key.
+	if err := a.Authenticate(context.Background(), "Bearer "+iss.SignNone(t, iss.Claims(appID, serviceURL)), act); !apperr.Is(err, apperr.Unauthorized) {
+		t.Fatalf("alg none during an outage: %v, want Unauthorized", err)
+	}
+}
+
+// postFull is post with the response headers.
+func postFull(t *testing.T, h http.Handler, authorization string, body []byte) (int, http.Header, string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/api/messages", bytes.NewReader(body))
+	req.Header.Set("Authorization", authorization)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code, rec.Header(), rec.Body.String()
+}
+
+// expectUnavailable posts a valid ping and checks the 503 a key outage gives:
+// Retry-After as wanted, a JSON error, no handler run.
+func (f *authFixture) expectUnavailable(t *testing.T, authorization, retryAfter string) {
+	t.Helper()
+	before := f.invoked.Load()
+	status, hdr, body := postFull(t, f.server, authorization, pingActivity(serviceURL, "msteams"))
+	if status != http.StatusServiceUnavailable || f.invoked.Load() != before {
+		t.Fatalf("during a key outage: status %d (handler ran %v) body %s, want 503", status, f.invoked.Load() != before, body)
+	}
+	if got := hdr.Get("Retry-After"); got != retryAfter {
+		t.Fatalf("Retry-After = %q, want %q", got, retryAfter)
+	}
+	var e struct {
+		Error struct{ Code, Message string }
+	}
+	if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error.Code != "keys_unavailable" || e.Error.Message == "" {
+		t.Fatalf("503 body = %s, want a JSON error keys_unavailable", body)
+	}
+	if !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
+		t.Fatalf("503 Content-Type = %q", hdr.Get("Content-Type"))
+	}
+}
+
+func TestAuthKeyOutageAnswers503AndRecoversWithinSeconds(t *testing.T) {
+	outages := map[string]teamstest.Outage{
+		"metadata 503": teamstest.MetadataDown, "jwks 500": teamstest.KeysDown,
+		"jwks garbage": teamstest.KeysGarbage, "unreachable": teamstest.EndpointsUnreachable,
+	}
+	for name, outage := range outages {
+		t.Run(name, func(t *testing.T) {
+			f := newAuthFixture(t)
+			f.issuer.SetOutage(outage)
+			valid := "Bearer " + f.issuer.Token(t, appID, serviceURL, nil)
+
+			// Cold start during the outage: 503, and the retry schedule doubles.
+			f.expectUnavailable(t, valid, "1")
+			f.expectUnavailable(t, valid, "1") // within the wait: no new fetch
+			if n := f.issuer.MetadataFetches(); n != 1 {
+				t.Fatalf("%d fetch attempts before the backoff ran out, want 1", n)
+			}
+			f.clock.Advance(time.Second)
+			f.expectUnavailable(t, valid, "2")
+			f.clock.Advance(2 * time.Second)
+			f.expectUnavailable(t, valid, "4")
+			if n := f.issuer.MetadataFetches(); n != 3 {
+				t.Fatalf("%d fetch attempts after 1s and 2s of backoff, want 3", n)
+			}
+
+			// Back: the first request after the 4s wait gets through, not one a
+			// minute later.
+			f.issuer.SetOutage(teamstest.NoOutage)
+			f.clock.Advance(4 * time.Second)
+			f.expect(t, valid, pingActivity(serviceURL, "msteams"), true)
+			f.expect(t, valid, pingActivity(serviceURL, "msteams"), true)
+			if n := f.issuer.MetadataFetches(); n != 4 {
+				t.Fatalf("%d fetch attempts, want 4 (the good keys are cached)", n)
+			}
+		})
+	}
+}
+
+func TestAuthKeyOutageFloodMakesOneFetch(t *testing.T) {
+	f := newAuthFixture(t)
+	f.issuer.SetOutage(teamstest.EndpointsUnreachable)
+	valid := "Bearer " + f.issuer.Token(t, appID, serviceURL, nil)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if status, _ := post(t, f.server, valid, pingActivity(serviceURL, "msteams")); status != http.StatusServiceUnavailable {
+				t.Errorf("status %d during the outage, want 503", status)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := f.issuer.MetadataFetches(); n != 1 {
+		t.Fatalf("20 requests during an outage made %d fetch attempts, want 1", n)
+	}
+}
+
+// At a cold start the first requests arrive together; those that come while the
+// first fetch runs wait for it instead of being refused for want of keys.
+func TestAuthColdStartConcurrentRequestsAllPass(t *testing.T) {
+	f := newAuthFixture(t)
+	valid := "Bearer " + f.issuer.Token(t, appID, serviceURL, nil)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if status, body := post(t, f.server, valid, pingActivity(serviceURL, "msteams")); status != http.StatusOK {
+				t.Errorf("cold start: status %d %s, want 200", status, body)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := f.issuer.KeyFetches(); n != 1 {
+		t.Fatalf("20 requests at a cold start made %d key fetches, want 1", n)
+	}
+}
+
+func TestAuthKeyRetryBackoffIsCapped(t *testing.T) {
+	f := newAuthFixture(t)
+	f.issuer.SetOutage(teamstest.KeysDown)
+	valid := "Bearer " + f.issuer.Token(t, appID, serviceURL, nil)
+	for i, want := range []int{1, 2, 4, 8, 16, 30, 30, 30} {
+		f.expectUnavailable(t, valid, strconv.Itoa(want))
+		if n := f.issuer.KeyFetches(); n != i+1 {
+			t.Fatalf("after %d waits: %d fetches, want %d", i, n, i+1)
+		}
+		f.clock.Advance(time.Duration(want) * time.Second)
+	}
+}
+
+func TestAuthRefreshFailureKeepsLastGoodKeys(t *testing.T) {
+	f := newAuthFixture(t)
+	body := pingActivity(serviceURL, "msteams")
+	valid := "Bearer " + f.issuer.Token(t, appID, serviceURL, nil)
+	f.expect(t, valid, body, true)
+
+	// A day later the keys are due for a refresh, and the endpoint is down: the
+	// keys we have keep working.
+	f.issuer.SetOutage(teamstest.KeysDown)
+	f.clock.Advance(25 * time.Hour)
+	valid = "Bearer " + f.issuer.Token(t, appID, serviceURL, nil)
+	f.expect(t, valid, body, true)
+	if n := f.issuer.KeyFetches(); n != 2 {
+		t.Fatalf("%d key fetches, want 2 (the refresh was tried)", n)
+	}
+	f.expect(t, valid, body, true)
+
+	// A rotation during the outage: the new kid is unknown and cannot be
+	// fetched, which is ours to fix (503), not the caller's (401).
+	f.issuer.RotateKeys()
+	f.clock.Advance(time.Second)
+	rotated := "Bearer " + f.issuer.Token(t, appID, serviceURL, nil)
+	f.expectUnavailable(t, rotated, "2")
+	f.issuer.SetOutage(teamstest.NoOutage)
+	f.clock.Advance(2 * time.Second)
+	f.expect(t, rotated, body, true)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -107,6 +108,39 @@ func FuzzAuthorizationHeader(f *testing.F) {
 			// was signed.
 			if raw[:strings.LastIndex(raw, ".")] != signed {
 				t.Fatalf("accepted a token whose signed part was altered: %q", raw)
+			}
+		}
+	})
+}
+
+func FuzzServiceURLMatch(f *testing.F) {
+	f.Add("https://smba.trafficmanager.net/emea/", "https://SMBA.trafficmanager.net/emea")
+	f.Add("https://host/EVIL/", "https://host/evil/")
+	f.Add("https://kelvin.example/", "https://\u212aelvin.example/")
+	f.Add("https://evil@host/x", "https://host/x")
+	f.Add("http://127.0.0.1:3978/_connector", "http://[::1]:3978/_connector?x#y")
+	f.Fuzz(func(t *testing.T, claim, activity string) {
+		same := sameServiceURL(claim, activity)
+		if same != sameServiceURL(activity, claim) {
+			t.Fatalf("not symmetric: %q %q", claim, activity)
+		}
+		if !same {
+			return
+		}
+		// A match means the reply goes where the token was issued for: the
+		// same scheme, host (ASCII case aside), port and path.
+		c, errC := url.Parse(claim)
+		a, errA := url.Parse(activity)
+		if errC != nil || errA != nil {
+			t.Fatalf("matched unparsable URLs %q %q", claim, activity)
+		}
+		if c.Scheme != a.Scheme || !strings.EqualFold(c.Host, a.Host) || c.User != nil || a.User != nil ||
+			strings.TrimSuffix(c.EscapedPath(), "/") != strings.TrimSuffix(a.EscapedPath(), "/") || c.RawQuery != a.RawQuery {
+			t.Fatalf("matched different targets %q %q", claim, activity)
+		}
+		for _, r := range c.Host + a.Host {
+			if r >= 0x80 {
+				t.Fatalf("matched a non-ASCII host %q %q", claim, activity)
 			}
 		}
 	})

@@ -10,8 +10,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,7 +27,10 @@ import (
 type ServerConfig struct {
 	Router *Router
 	// Auth validates the Bot Framework token. Nil turns authentication off, which is
-	// only right for the Agents Playground (it sends no token).
+	// only right for local development with the Agents Playground (it sends no
+	// token). Then only activities whose serviceUrl is on loopback are accepted:
+	// listening on loopback is not enough, since any local process or web page can
+	// post to us, and the serviceUrl is where our replies go.
 	Auth   *Authenticator
 	Logger *slog.Logger
 	// MaxBodyBytes bounds an activity; larger requests get 413. Default 256 KiB:
@@ -188,6 +196,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.reject(w, log, err)
 			return
 		}
+	} else if act.ServiceURL != "" && !loopbackServiceURL(act.ServiceURL) {
+		// An activity without serviceUrl can only be answered in this response.
+		log.Warn("activity rejected", "reason", "serviceUrl not on loopback without authentication", "service_url", redactedURL(act.ServiceURL))
+		writeError(w, http.StatusBadRequest, "service_url_not_loopback",
+			"Without CLIENT_ID (local development) the bot only replies to a serviceUrl on this machine (localhost, 127.0.0.0/8, ::1).")
+		return
 	}
 
 	log = log.With("activity_type", act.Type, "activity_id", act.ID, "conversation_id", act.Conversation.ID)
@@ -218,6 +232,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) reject(w http.ResponseWriter, log *slog.Logger, err error) {
+	if apperr.Is(err, apperr.Unavailable) {
+		// Our failure, not the caller's: the Bot Connector retries a 503 (and
+		// drops the message on a 401).
+		secs := max(1, int(math.Ceil(apperr.RetryAfterOf(err).Seconds())))
+		log.Error("activity refused for now", "reason", "signing keys unavailable", "retry_after_s", secs, "err", err)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		writeError(w, http.StatusServiceUnavailable, "keys_unavailable", apperr.UserMessage(err))
+		return
+	}
 	log.Warn("activity rejected", "reason", "unauthenticated", "err", err)
 	writeError(w, http.StatusUnauthorized, "unauthorized", "The request is not authenticated.")
 }
@@ -310,6 +333,40 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.cancel()
 		return ctx.Err()
 	}
+}
+
+// loopbackServiceURL reports whether replies to serviceURL stay on this machine.
+// It parses as the Connector does, so the host checked is the host posted to.
+func loopbackServiceURL(serviceURL string) bool {
+	u, err := url.Parse(strings.TrimSpace(serviceURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil {
+		return false
+	}
+	return IsLoopback(u.Host)
+}
+
+// redactedURL is u for a log line, without a password it may carry.
+func redactedURL(u string) string {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return "(not a URL)"
+	}
+	return pu.Redacted()
+}
+
+// IsLoopback reports whether a host, or a host:port, only reaches this machine:
+// localhost, 127.0.0.0/8 or ::1 (with or without brackets). Names other than
+// localhost are not resolved: what they point to can change.
+func IsLoopback(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	return ip != nil && ip.IsLoopback()
 }
 
 // DecodeActivity parses an inbound activity. Unknown fields are ignored (the

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -342,3 +343,70 @@ type discard struct{}
 func (discard) Header() http.Header         { return http.Header{} }
 func (discard) Write(b []byte) (int, error) { return len(b), nil }
 func (discard) WriteHeader(int)             {}
+
+func TestWithoutAuthOnlyLoopbackServiceURLs(t *testing.T) {
+	var logs bytes.Buffer
+	var handled []string
+	var mu sync.Mutex
+	rt := teams.NewRouter()
+	rt.OnInvoke("test/ping", func(ctx context.Context, a *teams.Activity) (teams.InvokeResponse, error) {
+		mu.Lock()
+		handled = append(handled, a.ServiceURL)
+		mu.Unlock()
+		return teams.MessageResponse("pong"), nil
+	})
+	s := teams.NewServer(teams.ServerConfig{Router: rt, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	activity := func(serviceURL string) []byte {
+		b, _ := json.Marshal(teams.Activity{Type: teams.ActivityInvoke, Name: "test/ping", ServiceURL: serviceURL, ChannelID: "msteams"})
+		return b
+	}
+	for _, u := range []string{
+		"http://localhost:56150/_connector", "http://LOCALHOST:3978/", "http://127.0.0.1:3978", "http://127.5.6.7/",
+		"http://[::1]:3978/", "https://localhost/", "",
+	} {
+		if status, body := post(t, s, "", activity(u)); status != http.StatusOK || !strings.Contains(body, "pong") {
+			t.Errorf("serviceUrl %q: %d %s, want 200", u, status, body)
+		}
+	}
+	refused := []string{
+		"https://smba.trafficmanager.net/emea/", "http://10.0.0.1:3978/", "http://0.0.0.0:3978/",
+		"http://localhost.evil.example/", "http://127.0.0.1.nip.io/", "http://127.0.0.1@evil.example/",
+		"http://evil.example#@127.0.0.1/", "http://user:pw@127.0.0.1:3978/", "http://[::ffff:10.0.0.1]/", "ftp://127.0.0.1/", "::::", "/relative",
+	}
+	for _, u := range refused {
+		logs.Reset()
+		status, body := post(t, s, "", activity(u))
+		if status != http.StatusBadRequest || !strings.Contains(body, `"service_url_not_loopback"`) {
+			t.Errorf("serviceUrl %q: %d %s, want 400 service_url_not_loopback", u, status, body)
+		}
+		if !strings.Contains(logs.String(), "serviceUrl not on loopback") {
+			t.Errorf("serviceUrl %q refused without a log line: %s", u, logs.String())
+		}
+		if strings.Contains(logs.String(), ":pw@") {
+			t.Errorf("the log line shows the password of %q: %s", u, logs.String())
+		}
+	}
+	// Background activities too: the handler would reply to that serviceUrl later.
+	b, _ := json.Marshal(teams.Activity{Type: teams.ActivityMessage, Text: "hi", ServiceURL: "https://evil.example/"})
+	if status, _ := post(t, s, "", b); status != http.StatusBadRequest {
+		t.Errorf("message to a remote serviceUrl: status %d, want 400", status)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, u := range handled {
+		if slices.Contains(refused, u) {
+			t.Errorf("handler ran for refused serviceUrl %q", u)
+		}
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"localhost": true, "localhost:3978": true, "127.0.0.1:80": true, "127.255.0.1": true, "[::1]:3978": true, "::1": true, "[::1]": true,
+		"": false, ":3978": false, "0.0.0.0:3978": false, "example.com": false, "10.0.0.1": false, "localhost.example": false, "[::]:80": false,
+	} {
+		if got := teams.IsLoopback(addr); got != want {
+			t.Errorf("IsLoopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}

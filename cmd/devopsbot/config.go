@@ -2,12 +2,13 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sally-devops/devopsbot/teams"
 )
 
 // config is every setting the bot reads. Only cmd reads the environment.
@@ -84,7 +85,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 			c.ListenAddr = ":" + port
 		}
 	}
-	if c.ClientID == "" && !isLoopback(c.ListenAddr) {
+	if c.ClientID == "" && !teams.IsLoopback(c.ListenAddr) {
 		problems = append(problems, "without CLIENT_ID the bot accepts unauthenticated requests, so it only listens on loopback; LISTEN_ADDR "+c.ListenAddr+" is not loopback")
 	}
 	if c.ClientID != "" && (c.ClientSecret == "" || c.TenantID == "") {
@@ -106,7 +107,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.User != nil {
-			if !(err == nil && u.Scheme == "http" && isLoopback(u.Host)) {
+			if !(err == nil && u.Scheme == "http" && teams.IsLoopback(u.Host)) {
 				problems = append(problems, "PUBLIC_URL must be an https URL without query (http only for localhost)")
 			}
 		}
@@ -171,19 +172,6 @@ func days(v string, d int) (time.Duration, error) {
 		return 0, fmt.Errorf("must be a whole number of days from 1 to 3650")
 	}
 	return time.Duration(n) * 24 * time.Hour, nil
-}
-
-// isLoopback reports whether a listen address or host only reaches this machine.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		host = addr
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
 }
 
 func lookupEnv(name string) string { return os.Getenv(name) }

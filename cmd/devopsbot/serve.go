@@ -96,7 +96,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client
 			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TenantID: cfg.TenantID, HTTPClient: hc,
 		})
 	} else {
-		log.Warn("NO AUTHENTICATION: CLIENT_ID is not set, so /api/messages accepts unsigned requests (Agents Playground). Listening on loopback only.", "addr", cfg.ListenAddr)
+		log.Warn("NO AUTHENTICATION: CLIENT_ID is not set, so /api/messages accepts unsigned requests (Agents Playground). Listening on loopback only, replying only to a loopback serviceUrl.", "addr", cfg.ListenAddr)
 	}
 	connector := teams.NewConnector(outbound)
 

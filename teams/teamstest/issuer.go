@@ -34,7 +34,46 @@ type Issuer struct {
 	gen          int
 	endorsements []string
 	keyFetches   int
+	metaFetches  int
+	outage       Outage
 	now          func() time.Time
+}
+
+// Outage is how the issuer's key endpoints fail, for tests of a key outage.
+type Outage int
+
+const (
+	NoOutage             Outage = iota // both endpoints answer
+	MetadataDown                       // the OpenID metadata answers 503
+	KeysDown                           // the JWKS answers 500
+	KeysGarbage                        // the JWKS answers 200 with a body that is not a key set
+	EndpointsUnreachable               // both endpoints drop the connection without answering
+)
+
+// SetOutage makes the key endpoints fail as o says, until SetOutage(NoOutage).
+func (i *Issuer) SetOutage(o Outage) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.outage = o
+}
+
+// failing answers r as the current outage says and reports whether it did.
+func (i *Issuer) failing(w http.ResponseWriter, o Outage, down Outage, status int) bool {
+	switch o {
+	case EndpointsUnreachable:
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return true
+			}
+		}
+		w.WriteHeader(http.StatusBadGateway)
+		return true
+	case down:
+		http.Error(w, "unavailable", status)
+		return true
+	}
+	return false
 }
 
 // keys are shared across issuers in a test binary: RSA key generation is slow, and a
@@ -78,6 +117,13 @@ func NewIssuer(t testing.TB) *Issuer {
 	i.kid = i.kidBase + "0"
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/.well-known/openidconfiguration", func(w http.ResponseWriter, r *http.Request) {
+		i.mu.Lock()
+		i.metaFetches++
+		o := i.outage
+		i.mu.Unlock()
+		if i.failing(w, o, MetadataDown, http.StatusServiceUnavailable) {
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{
 			"issuer":                                BotFrameworkIssuer,
@@ -92,8 +138,16 @@ func NewIssuer(t testing.TB) *Issuer {
 		i.keyFetches++
 		pub := i.key.PublicKey
 		kid, end := i.kid, append([]string(nil), i.endorsements...)
+		o := i.outage
 		i.mu.Unlock()
+		if i.failing(w, o, KeysDown, http.StatusInternalServerError) {
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
+		if o == KeysGarbage {
+			_, _ = w.Write([]byte(`<html>Service Unavailable</html>`))
+			return
+		}
 		json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]any{{
 			"kty":          "RSA",
 			"use":          "sig",
@@ -110,7 +164,16 @@ func NewIssuer(t testing.TB) *Issuer {
 	return i
 }
 
-// KeyFetches counts JWKS downloads, to check caching and refetch rate limits.
+// MetadataFetches counts requests for the OpenID metadata, answered or not: each
+// key fetch starts with one.
+func (i *Issuer) MetadataFetches() int {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.metaFetches
+}
+
+// KeyFetches counts JWKS requests, answered or not, to check caching and refetch
+// rate limits.
 func (i *Issuer) KeyFetches() int {
 	i.mu.Lock()
 	defer i.mu.Unlock()
