@@ -1,0 +1,81 @@
+package summary
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// ContentKey names what a summary says, independently of how it was typed or
+// which id it came with: the meeting's title and start, then each insight's
+// kind, text, owner and due date, in order. Text is compared after Unicode NFC,
+// with invisible characters (zero-width spaces, BOM, bidi marks, controls)
+// removed, typographic quotes made plain and every run of white space made one
+// space, because those differ between clients copying the same notes while the
+// words stay the same. Insight ids are left out: a paste numbers them itself and
+// a sender's ids say nothing about the content. Case and punctuation count: a
+// changed word is a changed summary.
+//
+// The key is what makes "the same summary in the same chat" one summary: a
+// re-paste, and a delivery of the same content under another id.
+func ContentKey(m Meeting, insights []Insight) string {
+	h := sha256.New()
+	field := func(s string) { writeField(h, normContent(s)) }
+	writeField(h, "content-v1")
+	field(m.Title)
+	start := ""
+	if !m.Start.IsZero() {
+		start = m.Start.UTC().Format(time.RFC3339)
+	}
+	writeField(h, start)
+	writeField(h, fmt.Sprint(len(insights)))
+	for _, in := range insights {
+		field(string(in.Kind))
+		field(in.Text)
+		field(in.Owner)
+		field(in.Due)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// writeField length-prefixes s so that ("ab","c") and ("a","bc") stay apart.
+func writeField(h hash.Hash, s string) {
+	fmt.Fprintf(h, "%d:%s;", len(s), s)
+}
+
+var plainQuotes = strings.NewReplacer("\u2018", "'", "\u2019", "'", "\u201a", "'", "\u201b", "'",
+	"\u201c", `"`, "\u201d", `"`, "\u201e", `"`, "\u201f", `"`)
+
+// normContent is the form of a text that ContentKey compares.
+func normContent(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsSpace(r):
+			return ' '
+		case invisible(r):
+			return -1
+		}
+		return r
+	}, s)
+	s = norm.NFC.String(s)
+	s = plainQuotes.Replace(s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// invisible reports characters that change nothing a reader sees.
+func invisible(r rune) bool {
+	switch {
+	case unicode.IsControl(r):
+		return true
+	case r >= '\u200b' && r <= '\u200f', r >= '\u202a' && r <= '\u202e', r >= '\u2060' && r <= '\u2069', r == '\ufeff', r == '\u00ad':
+		return true
+	}
+	return false
+}
