@@ -199,6 +199,7 @@ type PostedCard struct {
 type Summary struct {
 	ID             string // ours: derived from SourceID+ConversationID when SourceID is set
 	SourceID       string // the sender's id, or "" for pasted text
+	ContentKey     string // summary.ContentKey of what it says; a paste's ID is derived from it
 	ConversationID string
 	Meeting        summary.Meeting
 	Insights       []summary.Insight
@@ -211,6 +212,7 @@ type Summary struct {
 type summaryDoc struct {
 	ID             string            `bson:"_id"`
 	SourceID       string            `bson:"sourceId"`
+	ContentKey     string            `bson:"contentKey,omitempty"`
 	ConversationID string            `bson:"conversationId"`
 	Meeting        summary.Meeting   `bson:"meeting"`
 	Insights       []summary.Insight `bson:"insights"`
@@ -223,7 +225,7 @@ type summaryDoc struct {
 func (d *summaryDoc) summary() *Summary {
 	m := d.Meeting
 	m.Start, m.End = utcOrZero(m.Start), utcOrZero(m.End)
-	return &Summary{ID: d.ID, SourceID: d.SourceID, ConversationID: d.ConversationID, Meeting: m,
+	return &Summary{ID: d.ID, SourceID: d.SourceID, ContentKey: d.ContentKey, ConversationID: d.ConversationID, Meeting: m,
 		Insights: d.Insights, Cards: d.Cards, PostedBy: d.PostedBy, CreatedAt: d.CreatedAt.UTC(), ExpiresAt: d.ExpiresAt.UTC()}
 }
 
@@ -240,11 +242,22 @@ func SummaryID(sourceID, conversationID string) string {
 	return hashID("summary", sourceID, conversationID)
 }
 
+// ContentSummaryID is the id InsertSummary gives a summary without a source id
+// but with a content key (a paste): the same content pasted into the same chat
+// always maps to the same document.
+func ContentSummaryID(contentKey, conversationID string) string {
+	return hashID("pasted", contentKey, conversationID)
+}
+
 // InsertSummary stores sm once. A sender that retries (same SourceID, same chat) gets
 // the first stored summary back with created=false, even when both deliveries race:
 // the _id is derived from the two ids and only one insert can win. A summary without
-// a SourceID (pasted text) gets a random id unless sm.ID is set. ExpiresAt defaults
-// to CreatedAt plus the summary retention.
+// a SourceID but with a ContentKey (a paste) is stored once per content and chat the
+// same way (ContentSummaryID), so a re-paste finds the first one and its links; a
+// plain insert is the only write, because FerretDB v1 has no atomic
+// read-modify-write under concurrency while a unique _id holds everywhere. Otherwise
+// the summary gets a random id unless sm.ID is set. ExpiresAt defaults to CreatedAt
+// plus the summary retention.
 func (s *Store) InsertSummary(ctx context.Context, sm *Summary) (stored *Summary, created bool, err error) {
 	if sm == nil {
 		return nil, false, apperr.New(apperr.Invalid, "No summary to save.")
@@ -259,6 +272,11 @@ func (s *Store) InsertSummary(ctx context.Context, sm *Summary) (stored *Summary
 			return nil, false, apperr.New(apperr.Invalid, "The summary id is too long.")
 		}
 		id = SummaryID(sm.SourceID, sm.ConversationID)
+	case sm.ContentKey != "":
+		if len(sm.ContentKey) > maxIDLen {
+			return nil, false, apperr.New(apperr.Invalid, "The summary's content key is too long.")
+		}
+		id = ContentSummaryID(sm.ContentKey, sm.ConversationID)
 	case id == "":
 		id = randomID()
 	default:
@@ -275,7 +293,7 @@ func (s *Store) InsertSummary(ctx context.Context, sm *Summary) (stored *Summary
 	if expires.IsZero() {
 		expires = created0.Add(s.sumRet)
 	}
-	d := summaryDoc{ID: id, SourceID: sm.SourceID, ConversationID: sm.ConversationID, Meeting: sm.Meeting,
+	d := summaryDoc{ID: id, SourceID: sm.SourceID, ContentKey: sm.ContentKey, ConversationID: sm.ConversationID, Meeting: sm.Meeting,
 		Insights: sm.Insights, Cards: sm.Cards, PostedBy: sm.PostedBy, CreatedAt: created0, ExpiresAt: expires}
 	d.Meeting.Start, d.Meeting.End = bsonTime(d.Meeting.Start), bsonTime(d.Meeting.End)
 	if d.Insights == nil {
