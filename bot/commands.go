@@ -9,7 +9,6 @@ import (
 
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/cards"
-	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/summary"
 	"github.com/sally-devops/devopsbot/teams"
 )
@@ -27,13 +26,14 @@ var (
 
 // parseCommand understands what people type: "help", "/help", "@Sally help" (the
 // mention is stripped before), any case, extra spaces; a pasted summary is
-// recognised by having several lines.
+// recognised by having several lines, or by being the webhook's JSON (which a
+// client may have put on one line).
 func parseCommand(text string) command {
 	raw := strings.TrimSpace(text)
 	if raw == "" {
 		return command{name: "empty"}
 	}
-	if strings.Count(raw, "\n") >= 2 {
+	if strings.Count(raw, "\n") >= 2 || summary.LooksLikeJSON(raw) {
 		return command{name: "paste", arg: raw}
 	}
 	norm := spaces.ReplaceAllString(raw, " ")
@@ -200,36 +200,6 @@ func (b *Bot) disconnect(ctx context.Context, a *teams.Activity) {
 	}
 	b.log.InfoContext(ctx, "user disconnected Azure DevOps", "request_id", teams.RequestID(ctx))
 	b.replyCard(ctx, a, b.disconnectedCard())
-}
-
-// acceptPastedSummary turns a pasted meeting summary into summary cards.
-func (b *Bot) acceptPastedSummary(ctx context.Context, a *teams.Activity, text string) {
-	parsed, err := summary.ParseText(text)
-	if err != nil {
-		b.replyText(ctx, a, apperr.UserMessage(err)+" Type **help** to see what I can do.")
-		return
-	}
-	title := parsed.Title
-	if title == "" {
-		title = "Pasted meeting summary"
-	}
-	sm := &store.Summary{
-		ID:             "s" + randomID(10),
-		ConversationID: a.Conversation.ID,
-		Meeting:        summary.Meeting{Title: title},
-		Insights:       parsed.Insights,
-		PostedBy:       a.From.Name,
-		CreatedAt:      b.now(),
-	}
-	stored, _, err := b.cfg.Store.InsertSummary(ctx, sm)
-	if err != nil {
-		b.replyCard(ctx, a, b.errorCard(ctx, "Summary", err))
-		return
-	}
-	ref := store.ConversationRef{ConversationID: a.Conversation.ID, ServiceURL: a.ServiceURL}
-	if err := b.postSummary(ctx, ref, stored); err != nil {
-		b.log.ErrorContext(ctx, "could not post the summary cards", "err", err, "request_id", teams.RequestID(ctx))
-	}
 }
 
 var idEncoding = base32.NewEncoding("ABCDEFGHJKLMNPQRSTUVWXYZ23456789").WithPadding(base32.NoPadding)

@@ -1,0 +1,48 @@
+package bot
+
+import (
+	"context"
+
+	"github.com/sally-devops/devopsbot/apperr"
+	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot/summary"
+	"github.com/sally-devops/devopsbot/teams"
+)
+
+// repasteNote precedes the cards of a summary pasted again into the same chat,
+// so nobody takes the cards for a second, separate summary.
+const repasteNote = "You pasted this summary here before, so here it is again with what was already done."
+
+// acceptPastedSummary turns a pasted meeting summary (notes, or the webhook's
+// JSON) into summary cards. The same content pasted again into the same chat is
+// the same summary: its cards are posted again with the results and links the
+// first paste already has, and Create on them finds the work item made before.
+func (b *Bot) acceptPastedSummary(ctx context.Context, a *teams.Activity, text string) {
+	p, err := summary.ParsePaste(text)
+	if err != nil {
+		b.replyText(ctx, a, apperr.UserMessage(err)+" Type **help** to see what I can do.")
+		return
+	}
+	sm := &store.Summary{
+		ContentKey:     summary.ContentKey(p.Meeting, p.Insights),
+		ConversationID: a.Conversation.ID,
+		Meeting:        p.Meeting,
+		Insights:       p.Insights,
+		PostedBy:       a.From.Name,
+		CreatedAt:      b.now(),
+	}
+	stored, created, err := b.cfg.Store.InsertSummary(ctx, sm)
+	if err != nil {
+		b.replyCard(ctx, a, b.errorCard(ctx, "Summary", err))
+		return
+	}
+	// A first paste whose cards never reached the chat gets them now, without the note.
+	if !created && len(stored.Cards) > 0 {
+		b.log.InfoContext(ctx, "summary pasted again; posting its cards again", "summary", stored.ID, "request_id", teams.RequestID(ctx))
+		b.replyText(ctx, a, repasteNote)
+	}
+	ref := store.ConversationRef{ConversationID: a.Conversation.ID, ServiceURL: a.ServiceURL}
+	if err := b.postSummary(ctx, ref, stored); err != nil {
+		b.log.ErrorContext(ctx, "could not post the summary cards", "err", err, "request_id", teams.RequestID(ctx))
+	}
+}

@@ -1,0 +1,230 @@
+package bot_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/devops/devopstest"
+	"github.com/sally-devops/devopsbot/teams/teamstest"
+)
+
+const notes = "Sprint 42 review\n\n## Decisions\n- Ship 4.2 to 20% of users on Monday\n\n## Action items\n- [ ] @Lee Gu: update the release notes\n"
+
+// paste sends text to conv and returns every activity the bot posted for it
+// (want of them: the cards, and the note before them on a re-paste).
+func (h *harness) paste(conv, text string, want int) []teamstest.Sent {
+	h.t.Helper()
+	before := len(h.conn.Sent())
+	a := h.activity("message", userAdele, conv)
+	a.Text = text
+	if code, body := h.post(a); code != 200 {
+		h.t.Fatalf("message answered %d: %s", code, body)
+	}
+	sent := h.conn.WaitSent(h.t, before+want, 10*time.Second)[before:]
+	if len(sent) != want {
+		h.t.Fatalf("want %d activities, got %d: %s", want, len(sent), js(sent))
+	}
+	// Messages are handled after Teams got its 200: wait until the bot recorded
+	// where the cards went, as it has long done when a person pastes again.
+	last := sent[len(sent)-1]
+	if len(last.Activity.Attachments) == 1 {
+		if act, ok := cards.FindAction(last.Activity.Attachments[0].Content, "create"); ok {
+			sid, _ := act["data"].(map[string]any)["summaryId"].(string)
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				sm, err := h.store.GetSummary(context.Background(), sid)
+				if err == nil && len(sm.Cards) > 0 && sm.Cards[0].ActivityID == last.ActivityID {
+					break
+				}
+				if time.Now().After(deadline) {
+					h.t.Fatalf("the bot never recorded the cards of summary %s: %v", sid, err)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+	}
+	return sent
+}
+
+// summaryCount counts the summaries stored for a chat, straight from the database.
+func (h *harness) summaryCount(conv string) int64 {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := mongo.Connect(options.Client().ApplyURI(h.storeCfg.URI))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer c.Disconnect(ctx)
+	n, err := c.Database(h.storeCfg.Database).Collection("summaries").CountDocuments(ctx, bson.D{{Key: "conversationId", Value: conv}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+// taskCreateData returns the data of the Create button of the pasted notes'
+// task (their second item, k2: pasted notes number their items in order),
+// failing unless the card shows text and carries that button.
+func taskCreateData(t *testing.T, card any, text string) map[string]any {
+	t.Helper()
+	raw, _ := json.Marshal(card)
+	if !strings.Contains(string(raw), text) || !strings.Contains(string(raw), `"insightId":"k2"`) {
+		t.Fatalf("card lacks %q or the task's buttons: %.600s", text, raw)
+	}
+	act, ok := cards.FindAction(card, "create")
+	if !ok {
+		t.Fatal("card has no create action")
+	}
+	data := map[string]any{}
+	for k, v := range act["data"].(map[string]any) {
+		data[k] = v
+	}
+	data["insightId"] = "k2"
+	return data
+}
+
+func TestRePasteReusesTheSummaryAndItsWorkItem(t *testing.T) {
+	h := newHarness(t, withDemo)
+	connectDemo(t, h, userAdele)
+	first := h.paste(chatID, notes, 1)
+	data := taskCreateData(t, first[0].Activity.Attachments[0].Content, "Update the release notes")
+	sid := data["summaryId"].(string)
+
+	form := dialogCard(t, h.taskFetch(userAdele, chatID, data))
+	form = dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.reload", map[string]any{"project": "Web Portal"})))
+	res := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.submit", map[string]any{"title": "Update the release notes"})))
+	if !strings.Contains(js(res), "Created Task 1") {
+		t.Fatalf("first create: %.400s", js(res))
+	}
+
+	// The same notes again, typed differently: CRLF, tabs, blank lines, other bullets.
+	retyped := strings.NewReplacer("\n", "\r\n\r\n", "- ", "•\t", "Sprint 42", "  Sprint   42").Replace(notes)
+	again := h.paste(chatID, retyped, 2)
+	if again[0].Activity.Text == "" || !strings.Contains(again[0].Activity.Text, "pasted this summary here before") {
+		t.Fatalf("a re-paste should say so first: %s", js(again[0].Activity))
+	}
+	card := cardOf(t, again[1])
+	if !strings.Contains(card, "Created Task 1") {
+		t.Fatalf("the re-posted card should show the work item already made: %.600s", card)
+	}
+	data2 := taskCreateData(t, again[1].Activity.Attachments[0].Content, "Ship 4.2")
+	if data2["summaryId"] != sid {
+		t.Fatalf("re-paste made summary %v, want the first one %s", data2["summaryId"], sid)
+	}
+	if n := h.summaryCount(chatID); n != 1 {
+		t.Fatalf("%d summaries stored for one pasted text", n)
+	}
+	// Create on the second paste's card finds the first work item.
+	dup := dialogCard(t, h.taskFetch(userAdele, chatID, data2))
+	if s := js(dup); !strings.Contains(s, "Already done") || !strings.Contains(s, "Task 1") {
+		t.Fatalf("Create on the re-pasted card: %.400s", s)
+	}
+	if _, made := h.org.WorkItem(2); made || h.org.Calls(devopstest.RouteCreate) != 1 {
+		t.Fatalf("a second work item was created (create calls %d)", h.org.Calls(devopstest.RouteCreate))
+	}
+	// Actions now update the card people see last: the re-posted one.
+	if act, _ := h.conn.Activity(chatID, again[1].ActivityID); !strings.Contains(js(act.Attachments), "Created Task 1") {
+		t.Fatal("the re-posted card lost the result")
+	}
+}
+
+func TestDifferentTextOrChatIsANewSummary(t *testing.T) {
+	h := newHarness(t, withDemo)
+	first := h.paste(chatID, notes, 1)
+	sid := taskCreateData(t, first[0].Activity.Attachments[0].Content, "Ship 4.2")["summaryId"]
+
+	changed := h.paste(chatID, strings.Replace(notes, "Monday", "Tuesday", 1), 1)
+	if !strings.Contains(cardOf(t, changed[0]), "Tuesday") {
+		t.Fatalf("changed text: %.400s", cardOf(t, changed[0]))
+	}
+	if got := taskCreateData(t, changed[0].Activity.Attachments[0].Content, "Ship 4.2")["summaryId"]; got == sid {
+		t.Fatal("a changed text reused the first summary")
+	}
+	if n := h.summaryCount(chatID); n != 2 {
+		t.Fatalf("%d summaries, want 2", n)
+	}
+
+	const otherChat = "19:other_chat@thread.v2"
+	other := h.paste(otherChat, notes, 1)
+	if other[0].ConversationID != otherChat || other[0].Activity.Text != "" {
+		t.Fatalf("same text in another chat should post plain cards there: %s", js(other[0].Activity))
+	}
+	if got := taskCreateData(t, other[0].Activity.Attachments[0].Content, "Ship 4.2")["summaryId"]; got == sid {
+		t.Fatal("another chat reused this chat's summary")
+	}
+	if n := h.summaryCount(otherChat); n != 1 {
+		t.Fatalf("%d summaries in the other chat, want 1", n)
+	}
+}
+
+func TestPastedJSONBecomesItsSummary(t *testing.T) {
+	raw, err := os.ReadFile("../summary/testdata/weekly-sync.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pretty := string(raw)
+	var v any
+	_ = json.Unmarshal(raw, &v)
+	oneLine, _ := json.Marshal(v)
+	for name, text := range map[string]string{
+		"pretty":   pretty,
+		"one line": string(oneLine),
+		"fenced":   "summary:\n```json\n" + pretty + "\n```",
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, withDemo)
+			sent := h.paste(chatID, text, 1)
+			if sent[0].ConversationID != chatID {
+				t.Fatalf("posted to %s; a paste belongs to the chat it was pasted in", sent[0].ConversationID)
+			}
+			card := cardOf(t, sent[0])
+			for _, want := range []string{"Web Portal weekly sync", "Roll back address validation", "Write the rollback runbook", "Lee Gu"} {
+				if !strings.Contains(card, want) {
+					t.Fatalf("card lacks %q: %.800s", want, card)
+				}
+			}
+			for _, bad := range []string{`\"kind\"`, "deliverTo", "contoso-weekly-sync"} {
+				if strings.Contains(card, bad) {
+					t.Fatalf("card shows JSON (%s) as an insight: %.800s", bad, card)
+				}
+			}
+			if _, ok := cards.FindAction(sent[0].Activity.Attachments[0].Content, "create"); !ok {
+				t.Fatal("no Create button")
+			}
+			// Pasted again (as the other shape): the same summary.
+			if re := h.paste(chatID, text, 2); !strings.Contains(re[0].Activity.Text, "before") {
+				t.Fatalf("re-paste: %s", js(re[0].Activity))
+			}
+			if n := h.summaryCount(chatID); n != 1 {
+				t.Fatalf("%d summaries for one JSON pasted twice", n)
+			}
+		})
+	}
+}
+
+func TestBrokenPastedJSONSaysSo(t *testing.T) {
+	raw, err := os.ReadFile("../summary/testdata/weekly-sync.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, withDemo)
+	cut := string(raw[:len(raw)*2/3]) // copied only in part
+	sent := h.paste(chatID, cut, 1)
+	msg := sent[0].Activity.Text
+	if len(sent[0].Activity.Attachments) != 0 || !strings.Contains(msg, "looks like a summary in JSON") || !strings.Contains(msg, "cut off") {
+		t.Fatalf("broken JSON answer: %s", js(sent[0].Activity))
+	}
+	if n := h.summaryCount(chatID); n != 0 {
+		t.Fatalf("broken JSON stored %d summaries", n)
+	}
+}
