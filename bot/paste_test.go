@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -19,24 +20,32 @@ import (
 
 const notes = "Sprint 42 review\n\n## Decisions\n- Ship 4.2 to 20% of users on Monday\n\n## Action items\n- [ ] @Lee Gu: update the release notes\n"
 
-// paste sends text to conv and returns every activity the bot posted for it
-// (want of them: the cards, and the note before them on a re-paste).
-func (h *harness) paste(conv, text string, want int) []teamstest.Sent {
+// paste sends text to conv and returns what the bot posted for it, up to and
+// including the first card (a re-paste puts a note before the cards) or a post
+// the connector refused; with cardless, the single text answer of a paste that
+// was refused.
+func (h *harness) paste(conv, text string, cardless ...bool) []teamstest.Sent {
 	h.t.Helper()
 	before := len(h.conn.Sent())
 	a := h.activity("message", userAdele, conv)
 	a.Text = text
-	if code, body := h.post(a); code != 200 {
+	if code, body := h.post(a); code != http.StatusOK {
 		h.t.Fatalf("message answered %d: %s", code, body)
 	}
-	sent := h.conn.WaitSent(h.t, before+want, 10*time.Second)[before:]
-	if len(sent) != want {
-		h.t.Fatalf("want %d activities, got %d: %s", want, len(sent), js(sent))
+	var sent []teamstest.Sent
+	for n := before + 1; ; n++ {
+		sent = h.conn.WaitSent(h.t, n, 10*time.Second)[before:]
+		if last := sent[len(sent)-1]; len(cardless) > 0 || len(last.Activity.Attachments) > 0 || last.Status >= 300 {
+			break
+		}
+		if len(sent) == 3 {
+			h.t.Fatalf("no card among %s", js(sent))
+		}
 	}
 	// Messages are handled after Teams got its 200: wait until the bot recorded
 	// where the cards went, as it has long done when a person pastes again.
 	last := sent[len(sent)-1]
-	if len(last.Activity.Attachments) == 1 {
+	if len(last.Activity.Attachments) == 1 && last.Status < 300 {
 		if act, ok := cards.FindAction(last.Activity.Attachments[0].Content, "create"); ok {
 			sid, _ := act["data"].(map[string]any)["summaryId"].(string)
 			deadline := time.Now().Add(10 * time.Second)
@@ -96,7 +105,7 @@ func taskCreateData(t *testing.T, card any, text string) map[string]any {
 func TestRePasteReusesTheSummaryAndItsWorkItem(t *testing.T) {
 	h := newHarness(t, withDemo)
 	connectDemo(t, h, userAdele)
-	first := h.paste(chatID, notes, 1)
+	first := h.paste(chatID, notes)
 	data := taskCreateData(t, first[0].Activity.Attachments[0].Content, "Update the release notes")
 	sid := data["summaryId"].(string)
 
@@ -109,15 +118,12 @@ func TestRePasteReusesTheSummaryAndItsWorkItem(t *testing.T) {
 
 	// The same notes again, typed differently: CRLF, tabs, blank lines, other bullets.
 	retyped := strings.NewReplacer("\n", "\r\n\r\n", "- ", "•\t", "Sprint 42", "  Sprint   42").Replace(notes)
-	again := h.paste(chatID, retyped, 2)
-	if again[0].Activity.Text == "" || !strings.Contains(again[0].Activity.Text, "pasted this summary here before") {
-		t.Fatalf("a re-paste should say so first: %s", js(again[0].Activity))
-	}
-	card := cardOf(t, again[1])
+	again := h.paste(chatID, retyped)
+	card := cardOf(t, again[len(again)-1])
 	if !strings.Contains(card, "Created Task 1") {
 		t.Fatalf("the re-posted card should show the work item already made: %.600s", card)
 	}
-	data2 := taskCreateData(t, again[1].Activity.Attachments[0].Content, "Ship 4.2")
+	data2 := taskCreateData(t, again[len(again)-1].Activity.Attachments[0].Content, "Ship 4.2")
 	if data2["summaryId"] != sid {
 		t.Fatalf("re-paste made summary %v, want the first one %s", data2["summaryId"], sid)
 	}
@@ -132,18 +138,39 @@ func TestRePasteReusesTheSummaryAndItsWorkItem(t *testing.T) {
 	if _, made := h.org.WorkItem(2); made || h.org.Calls(devopstest.RouteCreate) != 1 {
 		t.Fatalf("a second work item was created (create calls %d)", h.org.Calls(devopstest.RouteCreate))
 	}
+	// The cards come after one line that says why they are here again.
+	if len(again) != 2 || !strings.Contains(again[0].Activity.Text, "pasted this summary here before") {
+		t.Fatalf("a re-paste should say so before the cards: %s", js(again[0].Activity))
+	}
 	// Actions now update the card people see last: the re-posted one.
-	if act, _ := h.conn.Activity(chatID, again[1].ActivityID); !strings.Contains(js(act.Attachments), "Created Task 1") {
+	if act, _ := h.conn.Activity(chatID, again[len(again)-1].ActivityID); !strings.Contains(js(act.Attachments), "Created Task 1") {
 		t.Fatal("the re-posted card lost the result")
+	}
+}
+
+// When Teams refused the first paste's cards, nobody saw them: the re-paste
+// shows them without claiming they were shown before.
+func TestRePasteAfterAFailedPostIsAFirstShowing(t *testing.T) {
+	h := newHarness(t, withDemo)
+	h.conn.FailNext(http.StatusForbidden, "", 1)
+	if first := h.paste(chatID, notes); first[0].Status != http.StatusForbidden {
+		t.Fatalf("the fake connector should have refused the first card: %d", first[0].Status)
+	}
+	again := h.paste(chatID, notes)
+	if len(again) != 1 || again[0].Status >= 300 {
+		t.Fatalf("re-paste after a failed post: want just the cards, got %s", js(again))
+	}
+	if n := h.summaryCount(chatID); n != 1 {
+		t.Fatalf("%d summaries, want 1", n)
 	}
 }
 
 func TestDifferentTextOrChatIsANewSummary(t *testing.T) {
 	h := newHarness(t, withDemo)
-	first := h.paste(chatID, notes, 1)
+	first := h.paste(chatID, notes)
 	sid := taskCreateData(t, first[0].Activity.Attachments[0].Content, "Ship 4.2")["summaryId"]
 
-	changed := h.paste(chatID, strings.Replace(notes, "Monday", "Tuesday", 1), 1)
+	changed := h.paste(chatID, strings.Replace(notes, "Monday", "Tuesday", 1))
 	if !strings.Contains(cardOf(t, changed[0]), "Tuesday") {
 		t.Fatalf("changed text: %.400s", cardOf(t, changed[0]))
 	}
@@ -155,7 +182,7 @@ func TestDifferentTextOrChatIsANewSummary(t *testing.T) {
 	}
 
 	const otherChat = "19:other_chat@thread.v2"
-	other := h.paste(otherChat, notes, 1)
+	other := h.paste(otherChat, notes)
 	if other[0].ConversationID != otherChat || other[0].Activity.Text != "" {
 		t.Fatalf("same text in another chat should post plain cards there: %s", js(other[0].Activity))
 	}
@@ -183,7 +210,7 @@ func TestPastedJSONBecomesItsSummary(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, withDemo)
-			sent := h.paste(chatID, text, 1)
+			sent := h.paste(chatID, text)
 			if sent[0].ConversationID != chatID {
 				t.Fatalf("posted to %s; a paste belongs to the chat it was pasted in", sent[0].ConversationID)
 			}
@@ -202,7 +229,7 @@ func TestPastedJSONBecomesItsSummary(t *testing.T) {
 				t.Fatal("no Create button")
 			}
 			// Pasted again (as the other shape): the same summary.
-			if re := h.paste(chatID, text, 2); !strings.Contains(re[0].Activity.Text, "before") {
+			if re := h.paste(chatID, text); len(re) != 2 || !strings.Contains(re[0].Activity.Text, "before") {
 				t.Fatalf("re-paste: %s", js(re[0].Activity))
 			}
 			if n := h.summaryCount(chatID); n != 1 {
@@ -219,7 +246,7 @@ func TestBrokenPastedJSONSaysSo(t *testing.T) {
 	}
 	h := newHarness(t, withDemo)
 	cut := string(raw[:len(raw)*2/3]) // copied only in part
-	sent := h.paste(chatID, cut, 1)
+	sent := h.paste(chatID, cut, true)
 	msg := sent[0].Activity.Text
 	if len(sent[0].Activity.Attachments) != 0 || !strings.Contains(msg, "looks like a summary in JSON") || !strings.Contains(msg, "cut off") {
 		t.Fatalf("broken JSON answer: %s", js(sent[0].Activity))

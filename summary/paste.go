@@ -236,15 +236,13 @@ func syntaxWhere(body string, err error) string {
 		}
 		return "it ends too early"
 	}
-	off := int(se.Offset)
-	if off > len(body) {
-		off = len(body)
-	}
-	if off >= len(body) && strings.Contains(se.Error(), "unexpected end") {
+	// Offset counts the bytes read, the offending one included.
+	off := min(max(int(se.Offset)-1, 0), len(body))
+	if off >= len(body)-1 && strings.Contains(se.Error(), "unexpected end") {
 		return "it ends too early; was it cut off?"
 	}
 	before := body[:off]
 	line := strings.Count(before, "\n") + 1
-	col := utf8.RuneCountInString(before[strings.LastIndexByte(before, '\n')+1:])
+	col := utf8.RuneCountInString(before[strings.LastIndexByte(before, '\n')+1:]) + 1
 	return fmt.Sprintf("line %d, column %d", line, col)
 }

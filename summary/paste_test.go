@@ -68,16 +68,22 @@ func TestPastedJSONShapesGiveTheSameSummary(t *testing.T) {
 }
 
 func TestPastedJSONIgnoresTargetAndID(t *testing.T) {
-	// No id, a deliverTo naming some other chat, no title: still a summary for this chat.
-	p, err := ParsePaste(`{"deliverTo":{"userAadObjectIds":["not-a-guid"]},"insights":[{"id":"a","kind":"task","text":"Fix the build"}]}`)
-	if err != nil {
-		t.Fatalf("ParsePaste: %v", err)
-	}
-	if p.Meeting.Title != DefaultPasteTitle || len(p.Insights) != 1 || p.Insights[0].Text != "Fix the build" {
-		t.Fatalf("pasted = %+v", p)
+	// No id, a deliverTo naming some other chat (in any spelling), no title:
+	// still a summary for this chat.
+	for _, text := range []string{
+		`{"deliverTo":{"userAadObjectIds":["not-a-guid"]},"insights":[{"id":"a","kind":"task","text":"Fix the build"}]}`,
+		`{"ID":"` + strings.Repeat("x", 500) + `","DeliverTo":{"userAadObjectIds":["not-a-guid"]},"meeting":{"title":" "},"insights":[{"id":"a","kind":"task","text":"Fix the build"}]}`,
+	} {
+		p, err := ParsePaste(text)
+		if err != nil {
+			t.Fatalf("ParsePaste: %v", err)
+		}
+		if p.Meeting.Title != DefaultPasteTitle || len(p.Insights) != 1 || p.Insights[0].Text != "Fix the build" {
+			t.Fatalf("pasted = %+v", p)
+		}
 	}
 	// The text variant is parsed like notes.
-	p, err = ParsePaste(`{"meeting":{"title":"Standup"},"text":"## Decisions\n- Ship it"}`)
+	p, err := ParsePaste(`{"meeting":{"title":"Standup"},"text":"## Decisions\n- Ship it"}`)
 	if err != nil || p.Meeting.Title != "Standup" || len(p.Insights) != 1 || p.Insights[0].Kind != KindDecision {
 		t.Fatalf("text variant: %+v, %v", p, err)
 	}
