@@ -132,7 +132,7 @@ func TestRePasteReusesTheSummaryAndItsWorkItem(t *testing.T) {
 	}
 	// Create on the second paste's card finds the first work item.
 	dup := dialogCard(t, h.taskFetch(userAdele, chatID, data2))
-	if s := js(dup); !strings.Contains(s, "Already done") || !strings.Contains(s, "Task 1") {
+	if s := js(dup); !strings.Contains(s, "You already did this") || !strings.Contains(s, "nothing new was created") || !strings.Contains(s, "Task 1") {
 		t.Fatalf("Create on the re-pasted card: %.400s", s)
 	}
 	if _, made := h.org.WorkItem(2); made || h.org.Calls(devopstest.RouteCreate) != 1 {
