@@ -142,9 +142,16 @@ func TestRePasteReusesTheSummaryAndItsWorkItem(t *testing.T) {
 	if len(again) != 2 || !strings.Contains(again[0].Activity.Text, "pasted this summary here before") {
 		t.Fatalf("a re-paste should say so before the cards: %s", js(again[0].Activity))
 	}
-	// Actions now update the card people see last: the re-posted one.
-	if act, _ := h.conn.Activity(chatID, again[len(again)-1].ActivityID); !strings.Contains(js(act.Attachments), "Created Task 1") {
-		t.Fatal("the re-posted card lost the result")
+	// Acting on the other insight updates the card people see last: the re-posted one.
+	data2["insightId"] = "k1"
+	form = dialogCard(t, h.taskFetch(userAdele, chatID, data2))
+	form = dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.reload", map[string]any{"project": "Web Portal"})))
+	if res := js(dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.submit", map[string]any{"title": "Roll out 4.2"})))); !strings.Contains(res, " 2") {
+		t.Fatalf("second create: %.400s", res)
+	}
+	act, _ := h.conn.Activity(chatID, again[len(again)-1].ActivityID)
+	if shown := js(act.Attachments); !strings.Contains(shown, "Created Task 1") || !strings.Contains(shown, "Roll out 4.2") {
+		t.Fatalf("the re-posted card does not show both results: %.600s", shown)
 	}
 }
 
