@@ -29,7 +29,9 @@ var (
 // mention is stripped before), any case, extra spaces; a pasted summary is
 // recognised by having several lines.
 func parseCommand(text string) command {
-	raw := strings.TrimSpace(text)
+	// A zero-width space, BOM or direction mark pasted along is invisible to
+	// the person who typed "help"; it must be to us too.
+	raw := strings.TrimSpace(summary.CleanText(text))
 	if raw == "" {
 		return command{name: "empty"}
 	}
