@@ -28,11 +28,14 @@ const maxOrgInput = 2048
 // NormalizeOrgURL turns whatever a person pasted (a link to a pull request, a
 // board, the organization itself, or just its name) into the organization it
 // belongs to. A bare name such as "fabrikam" is accepted as dev.azure.com/fabrikam
-// because that is what people type when asked for their organization.
+// because that is what people type when asked for their organization. Links on
+// the organization's service hosts (pkgs/vsrm/vssps.dev.azure.com/{org},
+// {org}.vsrm.visualstudio.com...), with the default port :443 or a fully
+// qualified trailing dot, reduce to the same organization.
 //
 // Everything that is not an Azure DevOps Services host is refused: the bot sends
-// the user's token to this URL, so a look-alike host, a port, credentials in the
-// URL or an encoded trick would leak it.
+// the user's token to this URL, so a look-alike (non-ASCII) host, another port,
+// credentials in the URL or an encoded trick would leak it.
 func NormalizeOrgURL(raw string) (Org, error) {
 	s := strings.TrimSpace(raw)
 	if len(s) > maxOrgInput {
