@@ -27,7 +27,9 @@ import (
 //     script and join emoji sequences; next to ASCII or at an edge they
 //     only hide inside words.
 //
-// Invalid UTF-8 is kept as it is: CleanText removes, it does not validate.
+// Each byte that is not valid UTF-8 becomes U+FFFD: kept as it was, two
+// invalid bytes around a removed character would join into a new one (even
+// into a bidi override), so the output is always valid UTF-8.
 func CleanText(s string) string {
 	if !needsCleaning(s) {
 		return s
@@ -36,11 +38,6 @@ func CleanText(s string) string {
 	b.Grow(len(s))
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			b.WriteByte(s[i]) // not a character we judge; keep the byte
-			i += n
-			continue
-		}
 		switch {
 		case invisible(r):
 		case r == '\u200c' || r == '\u200d':
@@ -73,6 +70,9 @@ func invisible(r rune) bool {
 }
 
 func needsCleaning(s string) bool {
+	if !utf8.ValidString(s) {
+		return true
+	}
 	for _, r := range s {
 		if invisible(r) || r == '\u200c' || r == '\u200d' {
 			return true

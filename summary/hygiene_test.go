@@ -2,6 +2,7 @@ package summary
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -25,7 +26,8 @@ func TestCleanText(t *testing.T) {
 		{"Persian keeps its non-joiner", "می\u200cخواهم", "می\u200cخواهم"},
 		{"a joiner survives a removed mark beside it", "👩\u200f\u200d💻", "👩\u200d💻"},
 		{"doubled joiners collapse", "👩\u200d\u200d💻", "👩\u200d💻"},
-		{"invalid UTF-8 is kept", "a\xffb\x00", "a\xffb"},
+		{"invalid UTF-8 becomes U+FFFD", "a\xffb\x00", "a\ufffdb"},
+		{"invalid bytes never join into a character", "\xe2\x80\x00\xae", "\ufffd\ufffd\ufffd"}, // would be U+202E
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := CleanText(tc.in); got != tc.want {
@@ -47,16 +49,18 @@ func FuzzCleanText(f *testing.F) {
 		if strings.ContainsFunc(out, invisible) {
 			t.Fatalf("CleanText(%+q) = %+q keeps an invisible character", in, out)
 		}
-		// It only removes: the output is the input with some characters left out.
-		rest := in
-		for i := 0; i < len(out); {
-			_, n := utf8.DecodeRuneInString(out[i:])
-			at := strings.Index(rest, out[i:i+n])
+		if !utf8.ValidString(out) {
+			t.Fatalf("CleanText(%+q) = %+q is not valid UTF-8", in, out)
+		}
+		// It only removes: the output is the input's characters (an invalid
+		// byte counting as U+FFFD) with some left out.
+		rest := []rune(in)
+		for _, r := range out {
+			at := slices.Index(rest, r)
 			if at < 0 {
-				t.Fatalf("CleanText(%+q) = %+q added %+q", in, out, out[i:i+n])
+				t.Fatalf("CleanText(%+q) = %+q added %+q", in, out, r)
 			}
-			rest = rest[at+n:]
-			i += n
+			rest = rest[at+1:]
 		}
 		// A joiner it keeps sits between two non-ASCII characters.
 		rs := []rune(out)
