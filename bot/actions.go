@@ -147,6 +147,7 @@ func (b *Bot) loadAction(ctx context.Context, a *teams.Activity, raw json.RawMes
 	if err := json.Unmarshal(raw, &d); err != nil {
 		return nil, b.dialogMessage(ctx, "That action could not be read."), false
 	}
+	d.cleanTyped()
 	u, err := userOf(a)
 	if err != nil {
 		return nil, b.dialogMessage(ctx, apperr.UserMessage(err)), false

@@ -30,7 +30,9 @@ var (
 // recognised by having several lines, or by being the webhook's JSON (which a
 // client may have put on one line).
 func parseCommand(text string) command {
-	raw := strings.TrimSpace(text)
+	// A zero-width space, BOM or direction mark pasted along is invisible to
+	// the person who typed "help"; it must be to us too.
+	raw := strings.TrimSpace(summary.CleanText(text))
 	if raw == "" {
 		return command{name: "empty"}
 	}

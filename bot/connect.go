@@ -293,7 +293,9 @@ func (b *Bot) serveOAuthCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if b.cfg.OAuth == nil {
-		b.renderPage(w, http.StatusServiceUnavailable, page{Title: "Sign-in is not set up", Message: "Your administrator has not set up Azure DevOps sign-in for this bot yet.", Failure: true})
+		// Permanent until an administrator configures it: 404, not a 503 that
+		// tells the browser and the user to try again later.
+		b.renderPage(w, http.StatusNotFound, page{Title: "Sign-in is not set up", Message: "Azure DevOps sign-in is not set up by your administrator for this bot. Ask them to configure it; until then, nobody can connect Azure DevOps to this bot.", Failure: true})
 		return
 	}
 	q := r.URL.Query()

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -20,10 +21,7 @@ import (
 	"github.com/sally-devops/devopsbot/teams"
 )
 
-const (
-	maxSummaryBody   = 1 << 20 // 1 MiB
-	webhookTolerance = 5 * time.Minute
-)
+const webhookTolerance = 5 * time.Minute
 
 // ParseWebhookSecret decodes a Standard Webhooks secret ("whsec_<base64>").
 func ParseWebhookSecret(s string) ([]byte, error) {
@@ -164,11 +162,11 @@ func (b *Bot) serveSummaries(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnsupportedMediaType, jsonError{Error: "unsupported_media_type", Message: "Send application/json."})
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSummaryBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, summary.MaxDeliveryBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			writeJSON(w, http.StatusRequestEntityTooLarge, jsonError{Error: "too_large", Message: "The summary is larger than 1 MiB."})
+			writeJSON(w, http.StatusRequestEntityTooLarge, jsonError{Error: "too_large", Message: fmt.Sprintf("The summary is larger than %d MiB.", summary.MaxDeliveryBytes>>20)})
 			return
 		}
 		writeJSON(w, http.StatusBadRequest, jsonError{Error: "bad_request", Message: "Could not read the request body."})

@@ -369,7 +369,7 @@ func (c *Client) SearchIdentities(ctx context.Context, query string) ([]Identity
 	if query == "" || utf8.RuneCountInString(query) > 100 || hasControl(query) {
 		return nil, apperr.New(apperr.Invalid, "Please type part of a name or email address (at most 100 characters).")
 	}
-	q := url.Values{"searchFilter": {"General"}, "filterValue": {query}, "queryMembership": {"None"}}
+	q := url.Values{"searchFilter": {"General"}, "filterValue": {query}, "queryMembership": {"none"}}
 	var resp struct {
 		Value []struct {
 			ID                  string `json:"id"`

@@ -73,7 +73,7 @@ func TestRequestsOnTheWire(t *testing.T) {
 		{"iterations", func(c *Client) error { _, err := c.ListIterations(ctx, "Web Portal"); return err },
 			[]recorded{{method: "GET", path: "/fabrikam/Web%20Portal/_apis/work/teamsettings/iterations", query: "api-version=7.1"}}, `{"value":[]}`},
 		{"identities", func(c *Client) error { _, err := c.SearchIdentities(ctx, "ad&le"); return err },
-			[]recorded{{method: "GET", path: "/vssps/fabrikam/_apis/identities", query: "api-version=7.1&filterValue=ad%26le&queryMembership=None&searchFilter=General"}}, `{"value":[]}`},
+			[]recorded{{method: "GET", path: "/vssps/fabrikam/_apis/identities", query: "api-version=7.1&filterValue=ad%26le&queryMembership=none&searchFilter=General"}}, `{"value":[]}`},
 		{"get", func(c *Client) error { _, err := c.GetWorkItem(ctx, 12); return err },
 			[]recorded{{method: "GET", path: "/fabrikam/_apis/wit/workitems/12", query: "%24expand=links&api-version=7.1"}}, `{"id":12,"fields":{}}`},
 		{"create", func(c *Client) error {

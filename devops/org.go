@@ -6,6 +6,7 @@ package devops
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sally-devops/devopsbot/apperr"
 )
@@ -27,11 +28,14 @@ const maxOrgInput = 2048
 // NormalizeOrgURL turns whatever a person pasted (a link to a pull request, a
 // board, the organization itself, or just its name) into the organization it
 // belongs to. A bare name such as "fabrikam" is accepted as dev.azure.com/fabrikam
-// because that is what people type when asked for their organization.
+// because that is what people type when asked for their organization. Links on
+// the organization's service hosts (pkgs/vsrm/vssps.dev.azure.com/{org},
+// {org}.vsrm.visualstudio.com...), with the default port :443 or a fully
+// qualified trailing dot, reduce to the same organization.
 //
 // Everything that is not an Azure DevOps Services host is refused: the bot sends
-// the user's token to this URL, so a look-alike host, a port, credentials in the
-// URL or an encoded trick would leak it.
+// the user's token to this URL, so a look-alike (non-ASCII) host, another port,
+// credentials in the URL or an encoded trick would leak it.
 func NormalizeOrgURL(raw string) (Org, error) {
 	s := strings.TrimSpace(raw)
 	if len(s) > maxOrgInput {
@@ -67,19 +71,14 @@ func NormalizeOrgURL(raw string) (Org, error) {
 	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
 		authority, path = rest[:i], rest[i:]
 	}
-	if strings.ContainsAny(authority, "@") {
-		return Org{}, invalidOrg("Links with a user name or password in them are not accepted.")
+	host, err := orgHost(authority)
+	if err != nil {
+		return Org{}, err
 	}
-	if strings.ContainsAny(authority, "%[]") {
-		return Org{}, invalidOrg("That is not an Azure DevOps host.")
-	}
-	if strings.ContainsAny(authority, ":") {
-		return Org{}, invalidOrg("Links with a port number are not accepted; use the plain https://dev.azure.com/... address.")
-	}
-	host := strings.ToLower(authority)
 
+	service, onDev := strings.CutSuffix(host, ".dev.azure.com")
 	switch {
-	case host == "dev.azure.com" || host == "vssps.dev.azure.com":
+	case host == "dev.azure.com" || onDev && serviceHost[service]:
 		seg := path
 		if strings.HasPrefix(seg, "/") {
 			seg = seg[1:]
@@ -99,6 +98,11 @@ func NormalizeOrgURL(raw string) (Org, error) {
 		return Org{Name: name, URL: "https://dev.azure.com/" + name}, nil
 	case strings.HasSuffix(host, ".visualstudio.com"):
 		label := strings.TrimSuffix(host, ".visualstudio.com")
+		// {org}.vsrm.visualstudio.com and friends are the same organization's
+		// service hosts, as pkgs.dev.azure.com/{org} is on the new domain.
+		if org, svc, ok := strings.Cut(label, "."); ok && serviceHost[svc] {
+			label = org
+		}
 		if strings.Contains(label, ".") || !ValidOrgName(label) || reservedLegacyLabel[label] {
 			return Org{}, invalidOrg("That is not an Azure DevOps organization host.")
 		}
@@ -108,6 +112,48 @@ func NormalizeOrgURL(raw string) (Org, error) {
 	}
 }
 
+// orgHost checks the authority of a pasted link and returns its host in lower
+// case, without the default port and without the trailing dot of a fully
+// qualified name (dev.azure.com. is dev.azure.com).
+//
+// A non-ASCII host is refused before anything is folded: Unicode case mapping
+// turns look-alikes into ASCII (the Kelvin sign into k, the dotted capital İ
+// into i), so folding first would accept a host the user never typed and send
+// their token on the strength of it. Real Azure DevOps hosts are plain ASCII.
+func orgHost(authority string) (string, error) {
+	if strings.ContainsAny(authority, "@") {
+		return "", invalidOrg("Links with a user name or password in them are not accepted.")
+	}
+	if !isASCII(authority) {
+		return "", invalidOrg("Azure DevOps host names are written in plain letters (a-z), and this one has other characters, some of which only look like plain letters. Type the address yourself, for example https://dev.azure.com/fabrikam.")
+	}
+	if strings.ContainsAny(authority, "%[]") {
+		return "", invalidOrg("That is not an Azure DevOps host.")
+	}
+	host, port, hasPort := strings.Cut(authority, ":")
+	// 443 is what https means anyway; any other port is not Azure DevOps.
+	if hasPort && port != "443" {
+		return "", invalidOrg("Links with a port number are not accepted; use the plain https://dev.azure.com/... address.")
+	}
+	host = strings.TrimSuffix(host, ".")
+	return strings.ToLower(host), nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// serviceHost are the service prefixes of an organization's own hosts:
+// vssps.dev.azure.com/{org} (identities), vsrm.dev.azure.com/{org} (releases),
+// pkgs.dev.azure.com/{org} (package feeds), and their legacy forms
+// {org}.vssps.visualstudio.com, {org}.vsrm.visualstudio.com, {org}.pkgs.visualstudio.com.
+var serviceHost = map[string]bool{"vssps": true, "vsrm": true, "pkgs": true}
+
 // reservedLegacyLabel are *.visualstudio.com hosts that belong to the service,
 // not to an organization.
 var reservedLegacyLabel = map[string]bool{"app": true, "vssps": true, "www": true, "marketplace": true, "aex": true, "vsrm": true, "vsaex": true, "status": true}
@@ -116,7 +162,8 @@ var reservedLegacyLabel = map[string]bool{"app": true, "vssps": true, "www": tru
 // returned unchanged (people paste dev.azure.com/fabrikam); any other scheme fails.
 func cutSchemePrefix(s string) (string, bool) {
 	if i := strings.Index(s, "://"); i >= 0 {
-		if !strings.EqualFold(s[:i], "https") {
+		// Not EqualFold: Unicode folding would take "httpſ" (long s) for https.
+		if !isASCII(s[:i]) || strings.ToLower(s[:i]) != "https" {
 			return "", false
 		}
 		return s[i+3:], true

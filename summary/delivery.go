@@ -19,7 +19,12 @@ import (
 // Limits a delivery must respect. They keep one delivery within what a card, a
 // database document and a person can reasonably handle.
 const (
-	MaxDeliveryBytes = 2 << 20 // a full 100-insight delivery with long texts fits easily
+	// MaxDeliveryBytes is the one size limit of a delivery's JSON. The edge
+	// that reads it (the webhook's body limit) enforces it; DecodeDelivery
+	// does not check it again, so no second, different limit hides behind it.
+	// It has always been what the webhook accepts; 100 insights of 4000
+	// characters (the limits below) fit when written mostly in ASCII.
+	MaxDeliveryBytes = 1 << 20
 	MaxIDLen         = 200
 	MaxTitleLen      = 500
 	MaxInsightText   = 4000
@@ -107,10 +112,9 @@ var guidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 // apperr.Invalid (the sender's bytes are broken: 400); a well-formed delivery
 // that breaks the rules is a *ValidationError listing every problem (422).
 // Unknown fields are ignored so that a sender on a newer contract still works.
+// Text fields go through CleanText before they are checked. The caller bounds
+// data by MaxDeliveryBytes.
 func DecodeDelivery(data []byte) (*Delivery, error) {
-	if len(data) > MaxDeliveryBytes {
-		return nil, apperr.New(apperr.Invalid, fmt.Sprintf("summary too large: at most %d bytes", MaxDeliveryBytes))
-	}
 	if !utf8.Valid(data) {
 		return nil, apperr.New(apperr.Invalid, "malformed JSON: not valid UTF-8")
 	}
@@ -146,7 +150,7 @@ func DecodeDelivery(data []byte) (*Delivery, error) {
 	checkID(add, "id", d.ID)
 
 	m := &d.Meeting
-	m.Title = strings.TrimSpace(w.Meeting.Title)
+	m.Title = strings.TrimSpace(CleanText(w.Meeting.Title))
 	switch {
 	case m.Title == "":
 		add("meeting.title", "is required")
@@ -160,7 +164,7 @@ func DecodeDelivery(data []byte) (*Delivery, error) {
 	if !m.Start.IsZero() && !m.End.IsZero() && m.End.Before(m.Start) {
 		add("meeting.end", "must not be before meeting.start")
 	}
-	m.Organizer = strings.TrimSpace(w.Meeting.Organizer)
+	m.Organizer = strings.TrimSpace(CleanText(w.Meeting.Organizer))
 	if utf8.RuneCountInString(m.Organizer) > MaxOwnerLen || hasControl(m.Organizer) {
 		add("meeting.organizer", fmt.Sprintf("must be at most %d printable characters", MaxOwnerLen))
 	}
@@ -168,7 +172,7 @@ func DecodeDelivery(data []byte) (*Delivery, error) {
 		add("meeting.participants", "must list at most 1000 people")
 	} else {
 		for i, p := range w.Meeting.Participants {
-			p = strings.TrimSpace(p)
+			p = strings.TrimSpace(CleanText(p))
 			if p == "" || utf8.RuneCountInString(p) > MaxOwnerLen || hasControl(p) {
 				add(fmt.Sprintf("meeting.participants[%d]", i), fmt.Sprintf("must be a name of 1 to %d printable characters", MaxOwnerLen))
 				continue
@@ -223,7 +227,7 @@ func DecodeDelivery(data []byte) (*Delivery, error) {
 	case !hasText && len(w.Insights) == 0:
 		add("insights", "give either insights or text")
 	case hasText:
-		d.Text = *w.Text
+		d.Text = CleanText(*w.Text)
 		p, err := ParseText(d.Text)
 		if err != nil {
 			add("text", apperr.UserMessage(err))
@@ -238,7 +242,7 @@ func DecodeDelivery(data []byte) (*Delivery, error) {
 		ids := map[string]int{}
 		for i, wi := range w.Insights {
 			f := func(s string) string { return fmt.Sprintf("insights[%d].%s", i, s) }
-			in := Insight{ID: strings.TrimSpace(wi.ID), Text: strings.TrimSpace(wi.Text), Owner: strings.TrimSpace(wi.Owner), Due: strings.TrimSpace(wi.Due)}
+			in := Insight{ID: strings.TrimSpace(wi.ID), Text: strings.TrimSpace(CleanText(wi.Text)), Owner: strings.TrimSpace(CleanText(wi.Owner)), Due: strings.TrimSpace(CleanText(wi.Due))}
 			if checkID(add, f("id"), in.ID) {
 				if j, dup := ids[in.ID]; dup {
 					add(f("id"), fmt.Sprintf("duplicates insights[%d].id", j))

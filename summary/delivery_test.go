@@ -185,10 +185,16 @@ func FuzzDecodeDelivery(f *testing.F) {
 		if (d.DeliverTo.ConversationID == "") == (len(d.DeliverTo.UserAADObjectIDs) == 0) {
 			t.Fatalf("accepted without exactly one target: %+v", d.DeliverTo)
 		}
+		if strings.ContainsFunc(d.Meeting.Title+d.Meeting.Organizer+strings.Join(d.Meeting.Participants, ""), invisible) {
+			t.Fatalf("meeting keeps a control or bidi character: %+v", d.Meeting)
+		}
 		seen := map[string]bool{}
 		for _, in := range d.Insights {
 			if seen[in.ID] || in.Text == "" {
 				t.Fatalf("bad insight %+v", in)
+			}
+			if strings.ContainsFunc(in.Text+in.Owner+in.Due, invisible) {
+				t.Fatalf("insight keeps a control or bidi character: %+v", in)
 			}
 			seen[in.ID] = true
 		}

@@ -101,13 +101,13 @@ func ParseText(text string) (Parsed, error) {
 	if utf8.RuneCountInString(text) > MaxTextLen {
 		return p, apperr.New(apperr.Invalid, fmt.Sprintf("That summary is too long: paste at most %d characters.", MaxTextLen))
 	}
-	text = strings.ToValidUTF8(text, "\uFFFD")
-	text = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u2028", "\n", "\u00a0", " ").Replace(text)
+	text = CleanText(strings.ToValidUTF8(text, "\uFFFD"))
+	text = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u2028", "\n", "\u00a0", " ", "\t", " ").Replace(text)
 
 	sec := neutral
 	sawHeading := false
 	for _, raw := range strings.Split(text, "\n") {
-		line := strings.TrimSpace(stripControl(raw))
+		line := strings.TrimSpace(raw)
 		if line == "" || isRule(line) {
 			continue
 		}
@@ -352,18 +352,6 @@ func isRule(line string) bool {
 		return false
 	}
 	return strings.Trim(t, "-") == "" || strings.Trim(t, "*") == "" || strings.Trim(t, "_") == "" || strings.Trim(t, "=") == ""
-}
-
-func stripControl(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\t' {
-			return ' '
-		}
-		if unicode.IsControl(r) || r == '\u200b' || r == '\ufeff' {
-			return -1
-		}
-		return r
-	}, s)
 }
 
 func capitalise(s string) string {

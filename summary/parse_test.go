@@ -164,12 +164,18 @@ func FuzzParseText(f *testing.F) {
 		if len(p.Insights) == 0 || len(p.Insights) > MaxInsights {
 			t.Fatalf("%d insights without error", len(p.Insights))
 		}
+		if strings.ContainsFunc(p.Title, invisible) {
+			t.Fatalf("title keeps a control or bidi character: %+q", p.Title)
+		}
 		for i, in := range p.Insights {
 			if in.Text == "" || in.ID == "" {
 				t.Fatalf("item %d empty: %+v", i, in)
 			}
 			if _, ok := ParseKind(string(in.Kind)); !ok {
 				t.Fatalf("item %d kind %q", i, in.Kind)
+			}
+			if strings.ContainsFunc(in.Text+in.Owner+in.Due, invisible) {
+				t.Fatalf("item %d keeps a control or bidi character: %+v", i, in)
 			}
 		}
 	})

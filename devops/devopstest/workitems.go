@@ -365,10 +365,19 @@ func (o *Org) listComments(w http.ResponseWriter, r *http.Request, rt *route) {
 	writeJSON(w, map[string]any{"totalCount": len(all), "count": len(out), "comments": out})
 }
 
+// queryMembership is the QueryMembership enum of the identities spec.
+var queryMembership = map[string]bool{"none": true, "direct": true, "expanded": true, "expandedUp": true, "expandedDown": true}
+
 func (o *Org) identities(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Get("searchFilter") != "General" || strings.TrimSpace(q.Get("filterValue")) == "" {
 		vssError(w, 400, "ArgumentException", "searchFilter and filterValue are required.", 0)
+		return
+	}
+	// The spec (ims/7.1/identities.json) spells the QueryMembership enum in
+	// lower case; a client that sends another spelling is off the contract.
+	if m, ok := q["queryMembership"]; ok && (len(m) != 1 || !queryMembership[m[0]]) {
+		vssError(w, 400, "ArgumentException", "queryMembership must be one of none, direct, expanded, expandedUp, expandedDown.", 0)
 		return
 	}
 	needle := strings.ToLower(q.Get("filterValue"))
