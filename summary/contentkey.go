@@ -54,28 +54,19 @@ var plainQuotes = strings.NewReplacer("\u2018", "'", "\u2019", "'", "\u201a", "'
 
 // normContent is the form of a text that ContentKey compares.
 func normContent(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	// CleanText drops what every text loses; the key also ignores joiners and
+	// soft hyphens, which change how a word breaks, not what it says.
 	s = strings.Map(func(r rune) rune {
 		switch {
 		case unicode.IsSpace(r):
 			return ' '
-		case invisible(r):
+		case r == '\u200c' || r == '\u200d' || r == '\u00ad':
 			return -1
 		}
 		return r
-	}, s)
+	}, CleanText(s))
 	s = norm.NFC.String(s)
 	s = plainQuotes.Replace(s)
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// invisible reports characters that change nothing a reader sees.
-func invisible(r rune) bool {
-	switch {
-	case unicode.IsControl(r):
-		return true
-	case r >= '\u200b' && r <= '\u200f', r >= '\u202a' && r <= '\u202e', r >= '\u2060' && r <= '\u2069', r == '\ufeff', r == '\u00ad':
-		return true
-	}
-	return false
-}
