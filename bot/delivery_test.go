@@ -200,6 +200,11 @@ func TestWebhookReplayRulesAndConflicts(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted || out["duplicate"] != true || h.cardsPosted(chatID) != 1 {
 		t.Fatalf("same content again: %d %s", resp.StatusCode, js(out))
 	}
+	// Another id, the same content, the same chat: shown once.
+	resp, out = h.deliver("msg_replay_4", summaryJSON("replay-1-copy", chatID), "")
+	if resp.StatusCode != http.StatusAccepted || out["duplicate"] != true || h.cardsPosted(chatID) != 1 {
+		t.Fatalf("same content under another id: %d %s, %d cards", resp.StatusCode, js(out), h.cardsPosted(chatID))
+	}
 	// Same id, different content: 409 naming the id, nothing stored or shown.
 	changed := strings.Replace(string(summaryJSON("replay-1", chatID)), "Roll back address validation", "Keep address validation", 1)
 	resp, out = h.deliver("msg_replay_3", []byte(changed), "")

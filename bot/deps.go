@@ -31,6 +31,7 @@ type Store interface {
 
 	InsertSummary(ctx context.Context, sm *store.Summary) (*store.Summary, bool, error)
 	GetSummary(ctx context.Context, id string) (*store.Summary, error)
+	FindSummaryByContent(ctx context.Context, conversationID, key string) (*store.Summary, error)
 	SetSummaryCards(ctx context.Context, id string, cards []store.PostedCard) error
 
 	ClaimAction(ctx context.Context, key store.ActionKey, by store.UserKey, byName, marker string, ttl time.Duration) (*store.InsightLink, bool, error)

@@ -263,20 +263,22 @@ func (b *Bot) deliver(ctx context.Context, d *summary.Delivery) (int, *deliveryR
 		return http.StatusUnprocessableEntity, nil, &jsonError{Error: "unreachable", Message: "None of the users could be reached: each must install Sally for themselves first.", Problems: nil}
 	}
 	var pending []*store.Delivery
+	key := summary.ContentKey(d.Meeting, d.Insights)
 	for _, ref := range targets {
 		sm := &store.Summary{
 			SourceID:       d.ID,
+			ContentKey:     key,
 			ConversationID: ref.ConversationID,
 			Meeting:        d.Meeting,
 			Insights:       d.Insights,
 			PostedBy:       "webhook",
 			CreatedAt:      b.now(),
 		}
-		stored, created, err := b.cfg.Store.InsertSummary(ctx, sm)
+		stored, created, err := b.insertDelivered(ctx, sm)
 		if err != nil {
 			return http.StatusServiceUnavailable, nil, errUnavailable
 		}
-		if !created && !sameContent(stored, d) {
+		if !created && stored.SourceID == d.ID && !sameContent(stored, d) {
 			return http.StatusConflict, nil, &jsonError{Error: "conflict", Message: "Summary id " + strconv.Quote(d.ID) + " was delivered before with different content. Send changed content under a new id."}
 		}
 		res.SummaryID = stored.ID
@@ -315,6 +317,22 @@ func (b *Bot) deliver(ctx context.Context, d *summary.Delivery) (int, *deliveryR
 	}
 	res.Accepted = true
 	return http.StatusAccepted, res, nil
+}
+
+// insertDelivered stores a delivered summary once per sender id and chat, and
+// reuses a summary of the same content already in that chat (delivered under
+// another id, or pasted), so the chat sees it once. Two deliveries of the same
+// content under two ids racing within the same instant can both be stored:
+// the check before the insert is not atomic, and is a courtesy, not a rule.
+func (b *Bot) insertDelivered(ctx context.Context, sm *store.Summary) (*store.Summary, bool, error) {
+	same, err := b.cfg.Store.FindSummaryByContent(ctx, sm.ConversationID, sm.ContentKey)
+	switch {
+	case err == nil && same.SourceID != sm.SourceID:
+		return same, false, nil
+	case err != nil && !apperr.Is(err, apperr.NotFound):
+		return nil, false, err
+	}
+	return b.cfg.Store.InsertSummary(ctx, sm)
 }
 
 // sameContent reports whether a stored summary holds what a repeated delivery

@@ -367,3 +367,27 @@ func (s *Store) SetSummaryCards(ctx context.Context, id string, cards []PostedCa
 	}
 	return nil
 }
+
+// FindSummaryByContent returns the newest live summary in a chat whose content
+// key is key: the same content delivered under another id is shown once.
+func (s *Store) FindSummaryByContent(ctx context.Context, conversationID, key string) (*Summary, error) {
+	if key == "" || len(key) > maxIDLen {
+		return nil, errNotFound("That summary")
+	}
+	if err := checkConvID(conversationID); err != nil {
+		return nil, err
+	}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	var d summaryDoc
+	err := s.c(collSummaries).FindOne(cctx, bson.D{{Key: "conversationId", Value: conversationID}, {Key: "contentKey", Value: key},
+		{Key: "expiresAt", Value: bson.D{{Key: "$gt", Value: s.nowUTC()}}}},
+		options.FindOne().SetSort(bson.D{{Key: "createdAt", Value: -1}})).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, errNotFound("That summary")
+	}
+	if err != nil {
+		return nil, s.fail("find summary by content", err)
+	}
+	return d.summary(), nil
+}
