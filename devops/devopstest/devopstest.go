@@ -160,7 +160,8 @@ func (o *Org) seed() {
 			DefaultArea: "Mobile App",
 			Teams: []team{
 				{ID: "281f9a5b-af0d-49b4-a1df-fe6f5e5f84d0", Name: "Mobile App Team", Members: []devops.Identity{Lee, Megan}},
-				{ID: "9f3c2a71-5d4e-4b8a-9c1f-2e7d6b5a4c30", Name: "Android", Members: []devops.Identity{Isaiah, Johanna, Diego}},
+				// Adele (the demo user) works in both projects.
+				{ID: "9f3c2a71-5d4e-4b8a-9c1f-2e7d6b5a4c30", Name: "Android", Members: []devops.Identity{Isaiah, Johanna, Diego, Adele}},
 			},
 		},
 	}
