@@ -277,6 +277,7 @@ type createForm struct {
 	Type                 string
 	Members              []devops.Identity
 	AssignedTo           string
+	OwnerNote            string // who the owner was matched to and why, or that nobody was
 	Areas                []string
 	Area                 string
 	Iterations           []string
@@ -313,11 +314,6 @@ func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.
 	for _, it := range fd.Iterations {
 		v.Iterations = append(v.Iterations, it.Path)
 	}
-	v.Members = fd.Members
-	var memberNames []string
-	for _, m := range fd.Members {
-		memberNames = append(memberNames, m.UniqueName)
-	}
 	samePrefsProject := prefs.Project == v.Project
 	kept := func(f func(*actionData) string) string { return first(keep, f) }
 	v.Type = pick(v.Types, kept(func(d *actionData) string { return d.WorkItemType }), prefs.WorkItemType, defaultType(ac.insight.Kind), "Task", "Issue")
@@ -331,7 +327,8 @@ func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.
 	}
 	v.Area = pick(v.Areas, kept(func(d *actionData) string { return d.AreaPath }), areaPref, fd.Defaults.DefaultArea)
 	v.Iteration = pick(v.Iterations, kept(func(d *actionData) string { return d.IterationPath }), iterPref, current)
-	v.AssignedTo = pick(memberNames, kept(func(d *actionData) string { return d.AssignedTo }), ownerMatch(fd.Members, ac.insight.Owner), conn.UniqueName)
+	rc := b.responsibleFor(ctx, ac, client, conn, fd.Members, kept(func(d *actionData) string { return d.AssignedTo }))
+	v.Members, v.AssignedTo, v.OwnerNote = rc.people, rc.selected, rc.note
 	if keep != nil {
 		v.Title, v.Description = keep.Title, keep.Description
 	} else {
@@ -372,30 +369,6 @@ func defaultType(k summary.Kind) string {
 		return "Task"
 	}
 	return ""
-}
-
-// ownerMatch finds the member an insight's owner names, by display name or email.
-func ownerMatch(members []devops.Identity, owner string) string {
-	owner = strings.TrimSpace(strings.TrimPrefix(owner, "@"))
-	if owner == "" {
-		return ""
-	}
-	for _, m := range members {
-		if strings.EqualFold(m.DisplayName, owner) || strings.EqualFold(m.UniqueName, owner) {
-			return m.UniqueName
-		}
-	}
-	// "Alex" matches "Alex Wilber" when exactly one member has that first name.
-	var hit string
-	for _, m := range members {
-		if f, _, _ := strings.Cut(m.DisplayName, " "); strings.EqualFold(f, owner) {
-			if hit != "" {
-				return ""
-			}
-			hit = m.UniqueName
-		}
-	}
-	return hit
 }
 
 // prefillTitle keeps the title within Azure DevOps' 255 characters, cut at a word.

@@ -156,6 +156,7 @@ func (b *Bot) createFormCard(v *createForm) any {
 			IterationPath: v.Iteration, Title: v.Title, Description: v.Description,
 		},
 		Error: v.Error, ErrorCode: v.ErrorCode,
+		ResponsibleNote: v.OwnerNote,
 	})
 }
 

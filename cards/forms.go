@@ -39,6 +39,9 @@ type CreateFormView struct {
 	Values        CreateValues
 	Error         string // what went wrong in plain words, shown as text
 	ErrorCode     string // Azure DevOps' own code (TF401347), shown in small print
+	// ResponsibleNote, shown as text under Responsible user, says who the
+	// insight's owner was matched to and why, or that nobody was.
+	ResponsibleNote string
 }
 
 // MaxTitleLen is Azure DevOps' limit on a work item title.
@@ -62,6 +65,11 @@ func CreateForm(v CreateFormView) Card {
 		choiceSet("project", "Project", "Choose a project.", v.Projects, v.Values.Project, true),
 		choiceSet("workItemType", "Work item type", "Choose a work item type.", v.WorkItemTypes, v.Values.WorkItemType, true),
 		choiceSet("assignedTo", "Responsible user", "Choose who is responsible.", v.People, v.Values.AssignedTo, true),
+	)
+	if v.ResponsibleNote != "" {
+		body = append(body, text(Escape(v.ResponsibleNote), "isSubtle", "true", "spacing", "Small"))
+	}
+	body = append(body,
 		choiceSet("areaPath", "Area", "Choose an area.", v.Areas, v.Values.AreaPath, len(v.Areas) > 0),
 		choiceSet("iterationPath", "Iteration", "Choose an iteration.", v.Iterations, v.Values.IterationPath, len(v.Iterations) > 0),
 		input("title", "Title", "A title is required (at most 255 characters).", v.Values.Title, true, map[string]any{"maxLength": MaxTitleLen}),

@@ -83,6 +83,18 @@ func (m *MetadataCache) FormData(ctx context.Context, c *Client, project string)
 	return v.(*FormData), nil
 }
 
+// People searches the organization's people for query (SearchIdentities, which
+// needs vso.identity). Results are kept per user: an organization may limit
+// what some users see of its directory, so one user's answer is not another's.
+func (m *MetadataCache) People(ctx context.Context, userKey string, c *Client, query string) ([]Identity, error) {
+	key := "people\x00" + orgKey(c) + "\x00" + userKey + "\x00" + strings.ToLower(strings.TrimSpace(query))
+	v, err := m.get(ctx, key, func(ctx context.Context) (any, error) { return c.SearchIdentities(ctx, query) })
+	if err != nil {
+		return nil, err
+	}
+	return v.([]Identity), nil
+}
+
 // Invalidate forgets form data of project in the organization at orgURL; an
 // empty project forgets everything of that organization, project lists included.
 func (m *MetadataCache) Invalidate(orgURL, project string) {
@@ -94,9 +106,30 @@ func (m *MetadataCache) Invalidate(orgURL, project string) {
 		return
 	}
 	for k := range m.data {
-		if strings.HasPrefix(k, "form\x00"+org+"\x00") || strings.HasPrefix(k, "projects\x00"+org+"\x00") {
+		if strings.HasPrefix(k, "form\x00"+org+"\x00") || strings.HasPrefix(k, "projects\x00"+org+"\x00") || strings.HasPrefix(k, "people\x00"+org+"\x00") {
 			delete(m.data, k)
 		}
+	}
+}
+
+// maxCacheEntries bounds the cache: people searches are keyed by the owner
+// names of meeting notes, which anyone who can deliver a summary chooses.
+const maxCacheEntries = 20000
+
+// pruneLocked drops expired entries and, if that is not enough, arbitrary ones
+// down to three quarters of the bound (a dropped entry only costs a refetch).
+func (m *MetadataCache) pruneLocked() {
+	now := m.now()
+	for k, e := range m.data {
+		if !now.Before(e.expires) {
+			delete(m.data, k)
+		}
+	}
+	for k := range m.data {
+		if len(m.data) < maxCacheEntries*3/4 {
+			break
+		}
+		delete(m.data, k)
 	}
 }
 
@@ -118,6 +151,9 @@ func (m *MetadataCache) get(ctx context.Context, key string, fetch func(context.
 			return nil, err
 		}
 		m.mu.Lock()
+		if len(m.data) >= maxCacheEntries {
+			m.pruneLocked()
+		}
 		m.data[key] = cacheEntry{val: v, expires: m.now().Add(m.ttl)}
 		m.mu.Unlock()
 		return v, nil

@@ -376,6 +376,7 @@ func (c *Client) SearchIdentities(ctx context.Context, query string) ([]Identity
 			ProviderDisplayName string `json:"providerDisplayName"`
 			CustomDisplayName   string `json:"customDisplayName"`
 			IsActive            *bool  `json:"isActive"`
+			IsContainer         bool   `json:"isContainer"` // a group: never a person to assign
 			Properties          map[string]struct {
 				Value any `json:"$value"`
 			} `json:"properties"`
@@ -386,7 +387,7 @@ func (c *Client) SearchIdentities(ctx context.Context, query string) ([]Identity
 	}
 	out := []Identity{}
 	for _, v := range resp.Value {
-		if v.ID == "" || (v.IsActive != nil && !*v.IsActive) {
+		if v.ID == "" || v.IsContainer || (v.IsActive != nil && !*v.IsActive) {
 			continue
 		}
 		name := v.CustomDisplayName

@@ -63,12 +63,73 @@ func TestFakeFormMetadata(t *testing.T) {
 	for _, m := range ms {
 		who = append(who, m.DisplayName)
 	}
-	if got := strings.Join(who, ","); got != "Adele Vance,Alex Wilber,Lee Gu,Megan Bowen" {
+	// Both teams, each person once (Adele is in both), sorted.
+	if got := strings.Join(who, ","); got != "Adele Vance,Alex Wilber,Isaiah Langer,José Álvarez,Lee Gu,Megan Bowen,Megan Rivera,N. Wilke" {
 		t.Errorf("members = %s; want deduped and sorted", got)
 	}
 	ids, err := c.SearchIdentities(ctx, "meg")
-	if err != nil || len(ids) != 1 || ids[0].UniqueName != "megan@contoso.com" {
+	if err != nil || len(ids) != 2 || ids[0].UniqueName != "megan@contoso.com" || ids[1].UniqueName != "megan.rivera@contoso.com" {
 		t.Errorf("SearchIdentities = %+v, %v", ids, err)
+	}
+	// Lynne is in no team, but in the organization.
+	ids, err = c.SearchIdentities(ctx, "Lynne Robbins")
+	if err != nil || len(ids) != 1 || ids[0] != devopstest.Lynne {
+		t.Errorf("SearchIdentities(Lynne Robbins) = %+v, %v", ids, err)
+	}
+}
+
+func TestSearchIdentitiesLeavesOutGroups(t *testing.T) {
+	o, c := newFakeClient(t)
+	// "Quality" is a team of Web Portal, which the search finds as a group.
+	ids, err := c.SearchIdentities(context.Background(), "quality")
+	if err != nil || len(ids) != 0 {
+		t.Errorf("SearchIdentities(quality) = %+v, %v; want no groups", ids, err)
+	}
+	if o.Calls(devopstest.RouteIdentities) != 1 {
+		t.Errorf("identities calls = %d", o.Calls(devopstest.RouteIdentities))
+	}
+}
+
+func TestIdentitySearchNeedsTheIdentityScope(t *testing.T) {
+	o := devopstest.NewOrg(t)
+	o.AddScopedToken("narrow", devopstest.Adele, devops.Scopes(false))
+	o.AddScopedToken("wide", devopstest.Adele, devops.Scopes(true))
+	ctx := context.Background()
+	narrow := devops.NewClient(o.Org(), oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "narrow"}), devops.Options{Hosts: o.Hosts})
+	if _, err := narrow.SearchIdentities(ctx, "Lynne"); !apperr.Is(err, apperr.Unauthorized) {
+		t.Errorf("search without vso.identity: %v; want Unauthorized (401 TF400813)", err)
+	}
+	if _, err := narrow.ListMembers(ctx, "Web Portal"); err != nil {
+		t.Errorf("team members need only vso.project: %v", err)
+	}
+	wide := devops.NewClient(o.Org(), oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "wide"}), devops.Options{Hosts: o.Hosts})
+	if ids, err := wide.SearchIdentities(ctx, "Lynne"); err != nil || len(ids) != 1 {
+		t.Errorf("search with vso.identity = %+v, %v", ids, err)
+	}
+}
+
+func TestMetadataCachePeoplePerUser(t *testing.T) {
+	o, c := newFakeClient(t)
+	m := devops.NewMetadataCache(0)
+	ctx := context.Background()
+	for range 3 {
+		ids, err := m.People(ctx, "u1", c, "Lynne Robbins")
+		if err != nil || len(ids) != 1 || ids[0] != devopstest.Lynne {
+			t.Fatalf("People = %+v, %v", ids, err)
+		}
+	}
+	if _, err := m.People(ctx, "u1", c, " lynne robbins "); err != nil {
+		t.Fatal(err)
+	}
+	if n := o.Calls(devopstest.RouteIdentities); n != 1 {
+		t.Errorf("warm people search made %d calls, want 1 in all", n)
+	}
+	if _, err := m.People(ctx, "u2", c, "Lynne Robbins"); err != nil || o.Calls(devopstest.RouteIdentities) != 2 {
+		t.Errorf("people searches are per user: %d calls, %v", o.Calls(devopstest.RouteIdentities), err)
+	}
+	m.Invalidate(c.Org().URL, "")
+	if _, err := m.People(ctx, "u1", c, "Lynne Robbins"); err != nil || o.Calls(devopstest.RouteIdentities) != 3 {
+		t.Errorf("after Invalidate: %d calls, %v", o.Calls(devopstest.RouteIdentities), err)
 	}
 }
 
@@ -261,7 +322,7 @@ func TestMetadataCacheColdWarmAndSingleFlight(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			fd, err := m.FormData(ctx, c, "Web Portal")
-			if err == nil && (len(fd.Types) != 5 || len(fd.Members) != 4 || fd.Defaults.CurrentIteration == nil) {
+			if err == nil && (len(fd.Types) != 5 || len(fd.Members) != 8 || fd.Defaults.CurrentIteration == nil) {
 				err = errors.New("incomplete form data")
 			}
 			errs <- err

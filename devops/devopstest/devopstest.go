@@ -73,6 +73,7 @@ type Org struct {
 
 	mu        sync.Mutex
 	tokens    map[string]devops.Identity
+	scopes    map[string][]string // tokens from the identity provider: what they were granted
 	projects  []*project
 	types     []workItemType
 	people    []devops.Identity
@@ -94,6 +95,18 @@ var (
 	Alex  = devops.Identity{ID: "a1b2c3d4-0000-4000-8000-0000000a1e00", DisplayName: "Alex Wilber", UniqueName: "alex@contoso.com"}
 	Lee   = devops.Identity{ID: "a1b2c3d4-0000-4000-8000-000000001ee0", DisplayName: "Lee Gu", UniqueName: "lee@contoso.com"}
 	Megan = devops.Identity{ID: "a1b2c3d4-0000-4000-8000-00000000e9a0", DisplayName: "Megan Bowen", UniqueName: "megan@contoso.com"}
+
+	// People for owner matching: Isaiah is only in a team that is not the
+	// project's default one, two Megans share a first name, José's name has
+	// accents, Nestor's display name is short ("N. Wilke") but his e-mail is
+	// not, and Lynne is in the organization but in no team of any project.
+	Isaiah      = devops.Identity{ID: "a1b2c3d4-0000-4000-8000-0000000015a1", DisplayName: "Isaiah Langer", UniqueName: "isaiah.langer@contoso.com"}
+	MeganRivera = devops.Identity{ID: "a1b2c3d4-0000-4000-8000-00000000e9a1", DisplayName: "Megan Rivera", UniqueName: "megan.rivera@contoso.com"}
+	Jose        = devops.Identity{ID: "a1b2c3d4-0000-4000-8000-0000000010e1", DisplayName: "José Álvarez", UniqueName: "jose.alvarez@contoso.com"}
+	Nestor      = devops.Identity{ID: "a1b2c3d4-0000-4000-8000-00000000e570", DisplayName: "N. Wilke", UniqueName: "nestorw@contoso.com"}
+	Lynne       = devops.Identity{ID: "a1b2c3d4-0000-4000-8000-00000001e000", DisplayName: "Lynne Robbins", UniqueName: "lynne.robbins@contoso.com"}
+	Johanna     = devops.Identity{ID: "a1b2c3d4-0000-4000-8000-0000000010a1", DisplayName: "Johanna Lorenz", UniqueName: "johanna.lorenz@contoso.com"}
+	Diego       = devops.Identity{ID: "a1b2c3d4-0000-4000-8000-00000000d1e9", DisplayName: "Diego Siciliani", UniqueName: "diego.siciliani@contoso.com"}
 )
 
 // DefaultTenant is what HEAD {vssps}/fabrikam answers until SetTenant.
@@ -109,7 +122,7 @@ func NewOrg(t testing.TB) *Org {
 // Start runs the fake outside a test (the bot's demo mode); stop closes it.
 func Start() (*Org, func()) {
 	o := &Org{
-		Name: "fabrikam", tokens: map[string]devops.Identity{}, items: map[int]*FakeWorkItem{}, comments: map[int][]devops.Comment{},
+		Name: "fabrikam", tokens: map[string]devops.Identity{}, scopes: map[string][]string{}, items: map[int]*FakeWorkItem{}, comments: map[int][]devops.Comment{},
 		nextID: 1, nextCmt: 1, calls: map[string]int{}, failures: map[string]*failure{}, tenant: DefaultTenant,
 	}
 	o.seed()
@@ -128,7 +141,7 @@ func (o *Org) seed() {
 			{ID: "11111111-0000-4000-8000-000000000004", Name: "Sprint 4", Path: prefix + `\Sprint 4`, Start: now.AddDate(0, 0, 14), Finish: now.AddDate(0, 0, 27), TimeFrame: "future"},
 		}
 	}
-	o.people = []devops.Identity{Adele, Alex, Lee, Megan}
+	o.people = []devops.Identity{Adele, Alex, Lee, Megan, Isaiah, MeganRivera, Jose, Nestor, Lynne, Johanna, Diego}
 	o.projects = []*project{
 		{
 			ID: "6ce954b1-ce1f-45d1-b94d-e6bf2464ba2c", Name: "Web Portal", Description: "The customer web portal",
@@ -137,7 +150,7 @@ func (o *Org) seed() {
 			DefaultArea: `Web Portal\Frontend`,
 			Teams: []team{
 				{ID: "564e8204-a90b-4432-883b-d4363c6125ca", Name: "Web Portal Team", Members: []devops.Identity{Megan, Adele, Alex}},
-				{ID: "66df9be7-3586-467b-9c5f-425b29afedfd", Name: "Quality", Members: []devops.Identity{Lee, Adele}},
+				{ID: "66df9be7-3586-467b-9c5f-425b29afedfd", Name: "Quality", Members: []devops.Identity{Lee, Adele, Isaiah, MeganRivera, Jose, Nestor}},
 			},
 		},
 		{
@@ -145,7 +158,11 @@ func (o *Org) seed() {
 			Areas:       &node{Name: "Mobile App", Children: []*node{{Name: "iOS"}, {Name: "Android"}}},
 			Iterations:  sprints("Mobile App"),
 			DefaultArea: "Mobile App",
-			Teams:       []team{{ID: "281f9a5b-af0d-49b4-a1df-fe6f5e5f84d0", Name: "Mobile App Team", Members: []devops.Identity{Lee, Megan}}},
+			Teams: []team{
+				{ID: "281f9a5b-af0d-49b4-a1df-fe6f5e5f84d0", Name: "Mobile App Team", Members: []devops.Identity{Lee, Megan}},
+				// Adele (the demo user) works in both projects.
+				{ID: "9f3c2a71-5d4e-4b8a-9c1f-2e7d6b5a4c30", Name: "Android", Members: []devops.Identity{Isaiah, Johanna, Diego, Adele}},
+			},
 		},
 	}
 	o.types = []workItemType{
@@ -169,6 +186,15 @@ func (o *Org) AddToken(token string, who devops.Identity) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.tokens[token] = who
+}
+
+// AddScopedToken makes the fake accept token as who, for the calls its scopes
+// allow (the identity provider's tokens); AddToken's tokens may do everything.
+func (o *Org) AddScopedToken(token string, who devops.Identity, scopes []string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.tokens[token] = who
+	o.scopes[token] = append([]string(nil), scopes...)
 }
 
 // WorkItem returns a stored work item.

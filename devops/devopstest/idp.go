@@ -570,14 +570,14 @@ func (p *IdentityProvider) issue(w http.ResponseWriter, clientID string, u User,
 	life := p.tokenLife
 	now := time.Now().Add(p.skew)
 	p.mu.Unlock()
-	if p.org != nil && u.Identity.ID != "" {
-		p.org.AddToken(access, u.Identity)
-	}
 	var granted []string
 	for _, s := range scopes {
 		if strings.HasPrefix(s, devops.ResourceID+"/") {
 			granted = append(granted, s)
 		}
+	}
+	if p.org != nil && u.Identity.ID != "" {
+		p.org.AddScopedToken(access, u.Identity, granted)
 	}
 	claims := map[string]any{
 		"aud": clientID, "iss": "https://login.microsoftonline.com/" + u.TenantID + "/v2.0",

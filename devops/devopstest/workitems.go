@@ -380,13 +380,36 @@ func (o *Org) identities(w http.ResponseWriter, r *http.Request) {
 		vssError(w, 400, "ArgumentException", "queryMembership must be one of none, direct, expanded, expandedUp, expandedDown.", 0)
 		return
 	}
+	// The identities API needs vso.identity (per the spec's security section);
+	// without it Azure DevOps answers 401 TF400813.
+	tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	o.mu.Lock()
+	granted, scoped := o.scopes[tok]
+	who := o.tokens[tok]
+	o.mu.Unlock()
+	if scoped && !devops.HasIdentityScope(granted) {
+		vssError(w, 401, "UnauthorizedRequestException", "TF400813: The user '"+who.ID+"' is not authorized to access this resource.", 0)
+		return
+	}
 	needle := strings.ToLower(q.Get("filterValue"))
 	v := []map[string]any{}
+	str := func(s string) map[string]any { return map[string]any{"$type": "System.String", "$value": s} }
 	o.mu.Lock()
 	for _, p := range o.people {
 		if strings.Contains(strings.ToLower(p.DisplayName), needle) || strings.Contains(strings.ToLower(p.UniqueName), needle) {
-			v = append(v, map[string]any{"id": p.ID, "providerDisplayName": p.DisplayName, "isActive": true, "isContainer": false,
-				"properties": map[string]any{"Mail": map[string]any{"$type": "System.String", "$value": p.UniqueName}, "Account": map[string]any{"$type": "System.String", "$value": p.UniqueName}}})
+			v = append(v, map[string]any{"id": p.ID, "descriptor": map[string]any{"identityType": "Microsoft.IdentityModel.Claims.ClaimsIdentity", "identifier": o.tenant + "\\" + p.UniqueName},
+				"subjectDescriptor": "aad." + p.ID, "providerDisplayName": p.DisplayName, "isActive": true, "isContainer": false, "members": []any{}, "memberOf": []any{},
+				"properties": map[string]any{"Mail": str(p.UniqueName), "Account": str(p.UniqueName), "SchemaClassName": str("User")}})
+		}
+	}
+	// Teams are groups; the General search finds them too.
+	for _, pr := range o.projects {
+		for _, t := range pr.Teams {
+			if name := "[" + pr.Name + "]\\" + t.Name; strings.Contains(strings.ToLower(name), needle) {
+				v = append(v, map[string]any{"id": t.ID, "descriptor": map[string]any{"identityType": "Microsoft.TeamFoundation.Identity", "identifier": "S-1-9-1551374245-" + t.ID},
+					"subjectDescriptor": "vssgp." + t.ID, "providerDisplayName": name, "isActive": true, "isContainer": true, "members": []any{}, "memberOf": []any{},
+					"properties": map[string]any{"Account": str(name), "SchemaClassName": str("Group"), "Description": str("")}})
+			}
 		}
 	}
 	o.mu.Unlock()
