@@ -215,3 +215,23 @@ func TestWebhookReplayRulesAndConflicts(t *testing.T) {
 		t.Fatal("the changed summary was posted")
 	}
 }
+
+// A pasted summary whose cards Teams refuses for the moment is not lost
+// either: it is delivered like a webhook's, and retried.
+func TestPastedSummaryRetriedWhenTeamsIsBusy(t *testing.T) {
+	clock := &testClock{}
+	h := newHarness(t, withDemo, withClock(clock))
+	h.conn.FailNext(http.StatusServiceUnavailable, "", 1)
+	if first := h.paste(chatID, notes); first[0].Status != http.StatusServiceUnavailable {
+		t.Fatalf("the fake connector should have refused the card: %d", first[0].Status)
+	}
+	before := len(h.conn.Sent())
+	clock.Advance(time.Minute)
+	if n, err := h.bot.RetryDueDeliveries(context.Background()); err != nil || n != 1 {
+		t.Fatalf("attempted %d (err %v)", n, err)
+	}
+	sent := h.conn.Sent()[before:]
+	if len(sent) != 1 || sent[0].Status >= 300 || len(sent[0].Activity.Attachments) != 1 {
+		t.Fatalf("retry posted %s", js(sent))
+	}
+}

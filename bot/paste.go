@@ -36,13 +36,40 @@ func (b *Bot) acceptPastedSummary(ctx context.Context, a *teams.Activity, text s
 		b.replyCard(ctx, a, b.errorCard(ctx, "Summary", err))
 		return
 	}
-	// A first paste whose cards never reached the chat gets them now, without the note.
+	ref := store.ConversationRef{ConversationID: a.Conversation.ID, ServiceURL: a.ServiceURL}
 	if !created && len(stored.Cards) > 0 {
+		// The same summary again: a fresh copy of its cards, with what was done.
 		b.log.InfoContext(ctx, "summary pasted again; posting its cards again", "summary", stored.ID, "request_id", teams.RequestID(ctx))
 		b.replyText(ctx, a, repasteNote)
+		if err := b.postSummary(ctx, ref, stored); err != nil {
+			b.log.ErrorContext(ctx, "could not post the summary cards again", "err", err, "request_id", teams.RequestID(ctx))
+		}
+		return
 	}
-	ref := store.ConversationRef{ConversationID: a.Conversation.ID, ServiceURL: a.ServiceURL}
-	if err := b.postSummary(ctx, ref, stored); err != nil {
-		b.log.ErrorContext(ctx, "could not post the summary cards", "err", err, "request_id", teams.RequestID(ctx))
+	// A first paste (or one whose cards never reached the chat) is delivered
+	// like a webhook's summary: recorded first, so a refused post is retried.
+	d, _, err := b.cfg.Store.CreateDelivery(ctx, &store.Delivery{
+		SummaryID: stored.ID, ConversationID: ref.ConversationID, ServiceURL: ref.ServiceURL,
+		GiveUpAt: b.now().Add(deliveryGiveUp), NextAttemptAt: b.now(), ExpiresAt: stored.ExpiresAt,
+	})
+	if err != nil {
+		b.replyCard(ctx, a, b.errorCard(ctx, "Summary", err))
+		return
+	}
+	if d.State == store.DeliveryFailed {
+		// Pasting again is the person's own retry: nobody works on a failed
+		// delivery, so it can be made pending again without its lease.
+		d.State, d.NextAttemptAt, d.GiveUpAt = store.DeliveryPending, b.now(), b.now().Add(deliveryGiveUp)
+		if err := b.cfg.Store.SaveDelivery(ctx, d); err != nil {
+			b.replyCard(ctx, a, b.errorCard(ctx, "Summary", err))
+			return
+		}
+	}
+	if d.State == store.DeliveryPending {
+		if d, err = b.attemptDelivery(ctx, stored.ID); err != nil {
+			b.log.ErrorContext(ctx, "could not post the summary cards", "err", err, "request_id", teams.RequestID(ctx))
+		} else if d.State == store.DeliveryPending {
+			b.log.WarnContext(ctx, "the pasted summary's cards will be posted on retry", "summary", stored.ID, "reason", d.Reason)
+		}
 	}
 }
