@@ -69,4 +69,3 @@ func normContent(s string) string {
 	s = plainQuotes.Replace(s)
 	return strings.Join(strings.Fields(s), " ")
 }
-
