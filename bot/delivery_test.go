@@ -225,6 +225,22 @@ func TestPastedSummaryRetriedWhenTeamsIsBusy(t *testing.T) {
 	if first := h.paste(chatID, notes); first[0].Status != http.StatusServiceUnavailable {
 		t.Fatalf("the fake connector should have refused the card: %d", first[0].Status)
 	}
+	// The message handler runs after the HTTP answer: wait until it has
+	// recorded the refused attempt (and let its lease go).
+	for i := 0; ; i++ {
+		due, err := h.store.DueDeliveries(context.Background(), clock.Now().Add(time.Hour), 10)
+		if err == nil && len(due) == 1 && due[0].Attempts == 1 {
+			key := "delivery:" + due[0].SummaryID
+			if lease, ok, _ := h.store.AcquireLease(context.Background(), key, time.Second); ok {
+				_ = h.store.ReleaseLease(context.Background(), key, lease)
+				break
+			}
+		}
+		if i > 500 {
+			t.Fatal("the refused attempt was never recorded")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	before := len(h.conn.Sent())
 	clock.Advance(time.Minute)
 	if n, err := h.bot.RetryDueDeliveries(context.Background()); err != nil || n != 1 {
