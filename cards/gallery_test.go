@@ -103,7 +103,12 @@ func gallery(t testing.TB) []galleryEntry {
 			v.WorkItemID, v.Error = "#12", "Work item 12 does not exist, or you do not have permission to see it."
 			return CommentForm(v)
 		}),
-		card("CommentForm search", func(d bool) Card { v := commentView(d); v.Search = true; return CommentForm(v) }),
+		card("CommentForm search", func(d bool) Card {
+			v := commentView(d)
+			v.Search, v.Recent = true, []Choice{{Title: "Bug 42: Fix the checkout timeout", Value: "42"}, {Title: "Task 1234: Add a timeout", Value: "1234"}}
+			return CommentForm(v)
+		}),
+		card("CommentForm search nothing recent", func(d bool) Card { v := commentView(d); v.Search = true; return CommentForm(v) }),
 		card("Created", func(d bool) Card { r := result; r.Demo = d; return Created(r) }),
 		card("Commented", func(d bool) Card { r := result; r.Demo = d; return Commented(r) }),
 		card("AlreadyDone", func(d bool) Card { r := result; r.Demo = d; return AlreadyDone(r, false) }),
