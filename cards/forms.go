@@ -223,10 +223,11 @@ func AlreadyDone(r ResultView, mine bool) Card {
 }
 
 func resultCard(r ResultView, title string) Card {
-	body := []any{heading(title), callout("good", text(resultLine(r)))}
+	result := []any{text(resultLine(r))}
 	if !r.At.IsZero() {
-		body = append(body, text(fmt.Sprintf("{{DATE(%s, SHORT)}} {{TIME(%s)}}", r.At.UTC().Format("2006-01-02T15:04:05Z"), r.At.UTC().Format("2006-01-02T15:04:05Z")), "isSubtle", "true", "spacing", "None"))
+		result = append(result, text(fmt.Sprintf("{{DATE(%s, SHORT)}} {{TIME(%s)}}", r.At.UTC().Format("2006-01-02T15:04:05Z"), r.At.UTC().Format("2006-01-02T15:04:05Z")), "isSubtle", "true", "spacing", "None"))
 	}
+	body := []any{heading(title), callout("good", result...)}
 	var actions []any
 	if linkable(r) {
 		actions = append(actions, openURL("Open "+workItemName(r), r.URL))
