@@ -223,13 +223,20 @@ func writeGallery(t testing.TB, dir string, named map[string][]Card, order []str
 	}
 }
 
+// fileSafe keeps letters and digits; every other run becomes one "-".
 func fileSafe(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
-			return r
+	var b strings.Builder
+	dash := false
+	for _, r := range s {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash {
+			b.WriteByte('-')
+			dash = true
 		}
-		return '_'
-	}, s)
+	}
+	return strings.Trim(b.String(), "-")
 }
 
 // writeFullGallery writes every gallery entry in both modes.
