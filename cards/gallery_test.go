@@ -85,6 +85,7 @@ func gallery(t testing.TB) []galleryEntry {
 	entries := []galleryEntry{
 		{"Summary", func(d bool) []Card { v := weeklySync(t); v.Demo = d; return Summary(v) }},
 		{"Summary empty", func(d bool) []Card { return Summary(SummaryView{Demo: d, SummaryID: "s1"}) }},
+		{"Summary long", func(d bool) []Card { return Summary(longSummary(t, d)) }},
 		card("CreateForm", func(d bool) Card { return CreateForm(createView(d)) }),
 		card("CreateForm error", func(d bool) Card {
 			v := createView(d)
@@ -112,10 +113,13 @@ func gallery(t testing.TB) []galleryEntry {
 		card("Created", func(d bool) Card { r := result; r.Demo = d; return Created(r) }),
 		card("Commented", func(d bool) Card { r := result; r.Demo = d; return Commented(r) }),
 		card("AlreadyDone", func(d bool) Card { r := result; r.Demo = d; return AlreadyDone(r, false) }),
+		card("AlreadyDone by you", func(d bool) Card { r := result; r.Demo = d; return AlreadyDone(r, true) }),
 		card("Error", func(d bool) Card {
 			return Error(ErrorView{Demo: d, Title: "Could not create the work item", Message: "Azure DevOps is not answering right now.", RetryAfterSeconds: 30, Reference: "req-7f3a"})
 		}),
 		card("Error plain", func(d bool) Card { return Error(ErrorView{Demo: d}) }),
+		card("Error with next steps", func(d bool) Card { return Error(errorWithSteps(d)) }),
+		card("Error with next steps in dialog", func(d bool) Card { return AsDialogActions(Error(errorWithSteps(d))) }),
 		plain("Working", Working("Creating the work item…")),
 		card("ConnectPrompt", func(d bool) Card { return ConnectPrompt(ConnectView{Demo: d}) }),
 		card("ConnectPrompt error", func(d bool) Card {
@@ -140,19 +144,72 @@ func gallery(t testing.TB) []galleryEntry {
 			return Status(StatusView{Demo: d, Connected: true, Org: "fabrikam", OrgURL: galleryOrg, Name: "Megan Bowen", Email: "megan@contoso.com",
 				Scopes: []string{"vso.work_write"}, Since: at})
 		}),
+		card("Status connected with defaults", func(d bool) Card {
+			return Status(StatusView{Demo: d, Connected: true, Org: "fabrikam", OrgURL: galleryOrg, Name: "Megan Bowen",
+				Defaults: FormDefaults{Project: "Web Portal", WorkItemType: "Task", Area: `Web Portal\Checkout`, Iteration: `Web Portal\Sprint 42`}})
+		}),
 		card("Status not connected", func(d bool) Card { return Status(StatusView{Demo: d}) }),
 		plain("Disconnected", Disconnected()),
 		plain("Help", Help()),
 		plain("Welcome", Welcome()),
 	}
-	// In-card mode: the summary and the forms as Universal Actions.
+	// In-card mode: the summary and the forms as Universal Actions, and the
+	// summary answered in place with each kind of panel under one insight.
 	for _, e := range entries {
 		switch {
 		case e.name == "Summary", strings.HasPrefix(e.name, "CreateForm"), strings.HasPrefix(e.name, "CommentForm"):
 			entries = append(entries, inCard(e))
 		}
 	}
+	inPlace := func(name string, panel func(demo bool) Card) galleryEntry {
+		return card("Summary in place with "+name, func(d bool) Card {
+			v := weeklySync(t)
+			v.Demo = d
+			c, ok := SummaryInPlace(v, v.Insights[1].ID, panel(d))
+			if !ok {
+				t.Fatalf("SummaryInPlace: no insight %q", v.Insights[1].ID)
+			}
+			return AsUniversalActions(c)
+		})
+	}
+	entries = append(entries,
+		inPlace("CreateForm", func(d bool) Card { return CreateForm(createView(d)) }),
+		inPlace("CreateForm before Load choices", func(d bool) Card {
+			v := createView(d)
+			v.Areas, v.Iterations, v.Values.AreaPath, v.Values.IterationPath = nil, nil, "", ""
+			return CreateForm(v)
+		}),
+		inPlace("CommentForm search", func(d bool) Card {
+			v := commentView(d)
+			v.Search, v.Recent = true, []Choice{{Title: "Task 1234: Add a timeout", Value: "1234"}}
+			return CommentForm(v)
+		}),
+		inPlace("Created", func(d bool) Card { r := result; r.Demo = d; return Created(r) }),
+		inPlace("Error", func(d bool) Card { return Error(errorWithSteps(d)) }),
+		inPlace("ConnectPrompt", func(d bool) Card { return ConnectPrompt(ConnectView{Demo: d}) }),
+	)
 	return entries
+}
+
+func errorWithSteps(demo bool) ErrorView {
+	return ErrorView{Demo: demo, Title: "Could not create the work item", Message: "The area no longer exists in this project.",
+		Code: "TF401347", Reference: "req-7f3a",
+		Next: []Step{{Title: "Try again", Verb: "create", Data: map[string]any{"summaryId": "s1", "insightId": "t1"}}, StepConnect, StepHelp}}
+}
+
+// longSummary has more tasks than a kind shows at once, so some wait behind
+// "Show N more".
+func longSummary(t testing.TB, demo bool) SummaryView {
+	v := weeklySync(t)
+	v.Demo = demo
+	for i := 0; i < 2*maxShownPerKind; i++ {
+		in := v.Insights[0]
+		in.ID = fmt.Sprintf("extra-%d", i)
+		in.Text = fmt.Sprintf("Follow-up task number %d from the weekly sync, with enough words to wrap on a phone.", i+1)
+		in.Results = nil
+		v.Insights = append(v.Insights, in)
+	}
+	return v
 }
 
 // clickContract is what the bot needs from a click on an action with a verb.
@@ -285,8 +342,9 @@ func TestRendererCheckCatchesUnclickableCards(t *testing.T) {
 		"empty choices": {newCard(Version, false, []any{map[string]any{"type": "Input.ChoiceSet", "id": "pick", "label": "Pick", "choices": []any{}}})},
 		"yellow on orange": {newCard(Version, false, []any{map[string]any{"type": "Container", "style": "warning",
 			"items": []any{text("Careful", "color", "Warning")}}})},
-		"unknown verb": {newCard(Version, false, nil, submit("Frobnicate", map[string]any{"sally": "frobnicate"}))},
-		"no ids":       {newCard(Version, false, nil, submit("Create work item", map[string]any{"sally": "create"}))},
+		"unknown verb":      {newCard(Version, false, nil, submit("Frobnicate", map[string]any{"sally": "frobnicate"}))},
+		"no ids":            {newCard(Version, false, nil, submit("Create work item", map[string]any{"sally": "create"}))},
+		"toggle to nowhere": {newCard(Version, false, []any{actionSet(map[string]any{"type": "Action.ToggleVisibility", "title": "Show 3 more", "targetElements": []any{"ghost"}})})},
 	}
 	var order []string
 	for k := range named {
@@ -305,6 +363,7 @@ func TestRendererCheckCatchesUnclickableCards(t *testing.T) {
 		"yellow on orange":       "contrast 1.18:1 in Teams light",
 		"unknown verb":           `"frobnicate", which has no click contract`,
 		"no ids":                 `sends no "summaryId"`,
+		"toggle to nowhere":      `toggles "ghost", which is not on the card`,
 	} {
 		if !strings.Contains(out, name+": ") || !strings.Contains(out, want) {
 			t.Errorf("the checker did not report %q for card %q:\n%s", want, name, out)
