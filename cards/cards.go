@@ -47,10 +47,7 @@ func newCard(version string, demo bool, body []any, actions ...any) Card {
 }
 
 func demoBanner() map[string]any {
-	return map[string]any{
-		"type": "Container", "style": "warning",
-		"items": []any{map[string]any{"type": "TextBlock", "text": DemoBannerText, "wrap": true, "weight": "Bolder", "color": "Warning"}},
-	}
+	return callout("warning", text(DemoBannerText, "weight", "Bolder"))
 }
 
 // WithDemoBanner adds the demo line to a card built without a view (Help,
@@ -102,10 +99,21 @@ func heading(s string) map[string]any {
 }
 
 func attention(s string) map[string]any {
-	return map[string]any{
-		"type": "Container", "style": "attention",
-		"items": []any{text(s, "color", "Attention")},
-	}
+	return callout("attention", text(s))
+}
+
+// callout sets text apart with one of the host config's semantic container
+// styles ("good", "attention", "warning", "emphasis"). The text keeps the
+// default color: each style defines a readable foreground for its own
+// background in light, dark and high-contrast themes, while a colored text
+// on a colored container (yellow on orange) is not readable in any.
+func callout(style string, items ...any) map[string]any {
+	return map[string]any{"type": "Container", "style": style, "items": items}
+}
+
+func withSpacing(e map[string]any, spacing string) map[string]any {
+	e["spacing"] = spacing
+	return e
 }
 
 func submit(title string, data map[string]any) map[string]any {

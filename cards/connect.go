@@ -29,7 +29,7 @@ func ConnectPrompt(v ConnectView) Card {
 		body = append(body, attention(Escape(v.Error)))
 	}
 	body = append(body, orgURLInput(v.OrgURL), text(orgURLHint, "isSubtle", "true", "spacing", "Small"))
-	return newCard(Version, v.Demo, body, execute("Continue", "connect.org", map[string]any{"sally": "connect.org"}))
+	return newCard(Version, v.Demo, body, withAssociated(execute("Continue", "connect.org", map[string]any{"sally": "connect.org"}), "auto"))
 }
 
 // SignInView is the second connect step: sign in to that organization.
@@ -48,11 +48,13 @@ func ConnectSignIn(v SignInView) Card {
 		body = append(body, attention(Escape(v.Error)))
 	}
 	body = append(body,
-		actionSet(execute("Sign in", "connect.signin", map[string]any{"sally": "connect.signin", "org": v.OrgURL})),
+		// "none": the code field below is required, and an action that gathers
+		// it would not even send the sign-in request while it is empty.
+		actionSet(withAssociated(execute("Sign in", "connect.signin", map[string]any{"sally": "connect.signin", "org": v.OrgURL}), "none")),
 		text("The sign-in link works once, for 10 minutes.", "isSubtle", "true", "spacing", "Small"),
 		text("If the sign-in page shows you a code instead of closing, paste it here:", "spacing", "Large"),
 		input("code", "Code from the sign-in page", "Paste the code the sign-in page showed.", "", true, map[string]any{"maxLength": 200}),
-		actionSet(execute("Finish connecting", "connect.code", map[string]any{"sally": "connect.code"})),
+		actionSet(withAssociated(execute("Finish connecting", "connect.code", map[string]any{"sally": "connect.code"}), "auto")),
 	)
 	return newCard(Version, v.Demo, body)
 }
@@ -142,7 +144,7 @@ func Connected(org, name, email string) Card {
 func Reconnect(orgURL string) Card {
 	return newCard(Version, false, []any{heading("Please sign in again"),
 		text("Your Azure DevOps sign-in for " + Escape(orgURL) + " has expired or was revoked. Your form is kept; sign in again and retry."),
-	}, execute("Sign in again", "connect.signin", map[string]any{"sally": "connect.signin", "org": orgURL}))
+	}, withAssociated(execute("Sign in again", "connect.signin", map[string]any{"sally": "connect.signin", "org": orgURL}), "none"))
 }
 
 // NotConfigured says a feature needs setup by whoever runs the bot.

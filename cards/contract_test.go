@@ -159,11 +159,11 @@ func TestFormInputs(t *testing.T) {
 		"iterationPath": {"Input.ChoiceSet", true, nil}, "title": {"Input.Text", true, "Add a timeout"},
 		"description": {"Input.Text", false, "full text"},
 	})
-	// Before a project's choices are loaded, Area and Iteration cannot block "Load choices".
+	// Before a project's choices are loaded, Area and Iteration are not shown:
+	// they cannot block "Load choices", and an empty drop-down is invalid.
 	check("CreateForm/unloaded", map[string]want{
 		"project": {"Input.ChoiceSet", true, nil}, "workItemType": {"Input.ChoiceSet", true, nil},
-		"assignedTo": {"Input.ChoiceSet", true, nil}, "areaPath": {"Input.ChoiceSet", false, nil},
-		"iterationPath": {"Input.ChoiceSet", false, nil}, "title": {"Input.Text", true, nil},
+		"assignedTo": {"Input.ChoiceSet", true, nil}, "title": {"Input.Text", true, nil},
 		"description": {"Input.Text", false, nil},
 	})
 	if ml := Inputs(all["CreateForm"])["title"]["maxLength"]; ml != float64(255) {
@@ -171,12 +171,18 @@ func TestFormInputs(t *testing.T) {
 	}
 	check("CommentForm", map[string]want{"workItemId": {"Input.Text", true, "#12"}, "comment": {"Input.Text", true, "hello"}})
 	check("CommentForm/search", map[string]want{"workItemSearch": {"Input.ChoiceSet", false, nil}, "workItemId": {"Input.Text", false, nil}, "comment": {"Input.Text", true, nil}})
-	if all["CommentForm"]["version"] != "1.5" || all["CommentForm/search"]["version"] != "1.6" {
+	// Without a work item to offer, the typeahead would be an empty drop-down
+	// the renderer refuses: the number field is the way, and it is required.
+	check("CommentForm/search nothing recent", map[string]want{"workItemId": {"Input.Text", true, nil}, "comment": {"Input.Text", true, nil}})
+	if all["CommentForm"]["version"] != "1.5" || all["CommentForm/search"]["version"] != "1.6" || all["CommentForm/search nothing recent"]["version"] != "1.5" {
 		t.Error("comment form versions")
 	}
 	ws := Inputs(all["CommentForm/search"])["workItemSearch"]
 	if d, _ := ws["choices.data"].(map[string]any); d["type"] != "Data.Query" || d["dataset"] != "workitems" {
 		t.Errorf("search input %v", ws)
+	}
+	if c, _ := ws["choices"].([]any); len(c) != 1 || ws["style"] != "filtered" {
+		t.Errorf("search input offers %v", ws["choices"])
 	}
 	check("ConnectPrompt", map[string]want{"orgUrl": {"Input.Text", true, nil}})
 	check("ConnectPrompt/error", map[string]want{"orgUrl": {"Input.Text", true, "https://example.com/x"}})

@@ -47,10 +47,11 @@ type CreateFormView struct {
 // MaxTitleLen is Azure DevOps' limit on a work item title.
 const MaxTitleLen = 255
 
-// CreateForm renders the create dialog. Area and Iteration become required
-// once their choices are loaded: before that they cannot be filled, and a
+// CreateForm renders the create dialog. Area and Iteration appear, required,
+// once their choices are loaded: before that they cannot be filled (a
 // required empty drop-down would block the "Load choices" button, which
-// validates the inputs it sends.
+// validates the inputs it sends), and the renderer refuses a drop-down
+// without choices (CollectionCantBeEmpty).
 func CreateForm(v CreateFormView) Card {
 	ids := map[string]any{"summaryId": v.SummaryID, "insightId": v.InsightID}
 	var body []any
@@ -69,9 +70,13 @@ func CreateForm(v CreateFormView) Card {
 	if v.ResponsibleNote != "" {
 		body = append(body, text(Escape(v.ResponsibleNote), "isSubtle", "true", "spacing", "Small"))
 	}
+	if len(v.Areas) > 0 {
+		body = append(body, choiceSet("areaPath", "Area", "Choose an area.", v.Areas, v.Values.AreaPath, true))
+	}
+	if len(v.Iterations) > 0 {
+		body = append(body, choiceSet("iterationPath", "Iteration", "Choose an iteration.", v.Iterations, v.Values.IterationPath, true))
+	}
 	body = append(body,
-		choiceSet("areaPath", "Area", "Choose an area.", v.Areas, v.Values.AreaPath, len(v.Areas) > 0),
-		choiceSet("iterationPath", "Iteration", "Choose an iteration.", v.Iterations, v.Values.IterationPath, len(v.Iterations) > 0),
 		input("title", "Title", "A title is required (at most 255 characters).", v.Values.Title, true, map[string]any{"maxLength": MaxTitleLen}),
 		input("description", "Description", "The description is too long.", v.Values.Description, false, map[string]any{"isMultiline": true, "maxLength": 32000}),
 	)
@@ -79,7 +84,7 @@ func CreateForm(v CreateFormView) Card {
 		body = append(body, text("Choose a project, then select \"Load choices for this project\" to fill Area and Iteration.", "isSubtle", "true"))
 	}
 	return newCard(Version, v.Demo, body,
-		submit("Create work item", with(ids, "sally", "create.submit")),
+		withAssociated(submit("Create work item", with(ids, "sally", "create.submit")), "auto"),
 		withAssociated(submit("Load choices for this project", with(ids, "sally", "create.reload")), "auto"),
 	)
 }
@@ -92,8 +97,12 @@ type CommentFormView struct {
 	WorkItemID string // kept after a failed attempt
 	Comment    string // prefilled with the insight's text
 	Search     bool   // offer a typeahead over work items (card becomes 1.6)
-	Error      string
-	ErrorCode  string
+	// Recent are work items offered before the person types (e.g. those
+	// created or commented on from this summary). The renderer refuses a
+	// drop-down without choices, so the typeahead needs at least one.
+	Recent    []Choice
+	Error     string
+	ErrorCode string
 }
 
 // CommentForm renders the comment dialog.
@@ -104,23 +113,21 @@ func CommentForm(v CommentFormView) Card {
 		body = append(body, problem(v.Error, v.ErrorCode))
 	}
 	version := Version
-	if v.Search {
+	search := v.Search && len(v.Recent) > 0
+	if search {
 		version = VersionSearch
-		body = append(body, map[string]any{
-			"type": "Input.ChoiceSet", "id": "workItemSearch", "label": "Find a work item",
-			"style": "filtered", "placeholder": "Type to search work items", "isRequired": false,
-			"errorMessage": "Choose a work item from the list.",
-			"choices":      []any{},
-			"choices.data": map[string]any{"type": "Data.Query", "dataset": "workitems"},
-		})
+		ws := choiceSet("workItemSearch", "Find a work item", "Choose a work item from the list.", v.Recent, "", false)
+		ws["style"], ws["placeholder"] = "filtered", "Type to search work items"
+		ws["choices.data"] = map[string]any{"type": "Data.Query", "dataset": "workitems"}
+		body = append(body, ws)
 	}
 	// With search offered, the id field is the alternative, so it cannot be required.
 	body = append(body,
-		input("workItemId", "Work item ID", "Enter a work item number such as 123 or #123.", v.WorkItemID, !v.Search,
+		input("workItemId", "Work item ID", "Enter a work item number such as 123 or #123.", v.WorkItemID, !search,
 			map[string]any{"placeholder": "123 or #123", "regex": `^\s*#?[0-9]{1,10}\s*$`, "maxLength": 12}),
 		input("comment", "Comment", "A comment is required.", v.Comment, true, map[string]any{"isMultiline": true, "maxLength": 32000}),
 	)
-	return newCard(version, v.Demo, body, submit("Add comment", with(ids, "sally", "comment.submit")))
+	return newCard(version, v.Demo, body, withAssociated(submit("Add comment", with(ids, "sally", "comment.submit")), "auto"))
 }
 
 // problem is the banner a form shows after a failed attempt: the message in
@@ -216,10 +223,11 @@ func AlreadyDone(r ResultView, mine bool) Card {
 }
 
 func resultCard(r ResultView, title string) Card {
-	body := []any{heading(title), text(resultLine(r), "color", "Good")}
+	result := []any{text(resultLine(r))}
 	if !r.At.IsZero() {
-		body = append(body, text(fmt.Sprintf("{{DATE(%s, SHORT)}} {{TIME(%s)}}", r.At.UTC().Format("2006-01-02T15:04:05Z"), r.At.UTC().Format("2006-01-02T15:04:05Z")), "isSubtle", "true", "spacing", "None"))
+		result = append(result, text(fmt.Sprintf("{{DATE(%s, SHORT)}} {{TIME(%s)}}", r.At.UTC().Format("2006-01-02T15:04:05Z"), r.At.UTC().Format("2006-01-02T15:04:05Z")), "isSubtle", "true", "spacing", "None"))
 	}
+	body := []any{heading(title), callout("good", result...)}
 	var actions []any
 	if linkable(r) {
 		actions = append(actions, openURL("Open "+workItemName(r), r.URL))

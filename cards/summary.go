@@ -260,7 +260,7 @@ func insightBlock(summaryID string, in InsightView) map[string]any {
 	}
 	var links []any
 	for _, r := range in.Results {
-		items = append(items, text(resultLine(r), "color", "Good", "spacing", "Small"))
+		items = append(items, withSpacing(callout("good", text(resultLine(r))), "Small"))
 		if linkable(r) && len(links) < 3 {
 			links = append(links, openURL(fmt.Sprintf("Open %s", workItemName(r)), r.URL))
 		}
