@@ -80,7 +80,7 @@ func TestDemoConnectStatusDisconnect(t *testing.T) {
 		t.Fatalf("connect: %s", c)
 	}
 	c = cardOf(t, h.say(userAdele, "a:personal-adele", "status")[0])
-	if !strings.Contains(c, "fabrikam") || !strings.Contains(c, "Permissions: vso.work") || !strings.Contains(c, "Connected since") {
+	if !strings.Contains(c, "fabrikam") || !strings.Contains(c, `Permissions: read and write work items (vso.work\\_write)`) || !strings.Contains(c, "Connected since") {
 		t.Fatalf("status: %s", c)
 	}
 	c = cardOf(t, h.say(userAdele, "a:personal-adele", "disconnect devops")[0])

@@ -252,9 +252,21 @@ func friendlyScopes(scopes []string) []string {
 		case "openid", "profile", "email":
 			continue
 		}
-		out = append(out, strings.TrimPrefix(s, devops.ResourceID+"/"))
+		s = strings.TrimPrefix(s, devops.ResourceID+"/")
+		if words, ok := scopeWords[s]; ok {
+			s = words + " (" + s + ")"
+		}
+		out = append(out, s)
 	}
 	return out
+}
+
+// scopeWords says in plain words what each permission lets Sally do.
+var scopeWords = map[string]string{
+	"vso.work_write": "read and write work items",
+	"vso.project":    "read projects and teams",
+	"vso.identity":   "find people in the organization",
+	"offline_access": "stay signed in",
 }
 
 // formDefaults is what the next create form starts with: the choices of the

@@ -76,6 +76,13 @@ func TestSummaryInPlaceShowsThePanelUnderTheInsight(t *testing.T) {
 	if !visible7 {
 		t.Error("the focused insight is hidden")
 	}
+	walk(normalize(c), func(m map[string]any) bool {
+		if d, ok := m["data"].(map[string]any); ok && d["sally"] == "create" && d["insightId"] == "t7" {
+			t.Error("the insight keeps its own Create button above the open form's")
+		}
+		return true
+	})
+	findFor(t, c, "create", "t6") // the others keep theirs
 	cancel := findFor(t, c, VerbCancel, "t7")
 	if cancel["type"] != "Action.Execute" || cancel["associatedInputs"] != "none" {
 		t.Errorf("cancel = %v", cancel)

@@ -124,6 +124,11 @@ func layoutSummary(v SummaryView, focusID string) summaryLayout {
 				b = append(b, text(kindHeading[k], "weight", "Bolder", "spacing", "Large", "separator", "true"))
 			}
 			ib := insightBlock(v.SummaryID, in)
+			if in.ID == focusID {
+				// Its panel is open right below: a second "Create work item" above
+				// the form's own would read as two different buttons.
+				dropFormButtons(ib)
+			}
 			if n >= maxShownPerKind && in.ID != focusID {
 				ib["id"] = fmt.Sprintf("more-%d", i)
 				ib["isVisible"] = false
@@ -272,6 +277,26 @@ func insightBlock(summaryID string, in InsightView) map[string]any {
 	}, links...)
 	items = append(items, actionSet(buttons...))
 	return map[string]any{"type": "Container", "spacing": "Medium", "items": items}
+}
+
+// dropFormButtons removes an insight block's Create and Comment buttons,
+// keeping its links (and the row only if a link is left).
+func dropFormButtons(block map[string]any) {
+	items, _ := block["items"].([]any)
+	last := len(items) - 1
+	set, _ := items[last].(map[string]any)
+	acts, _ := set["actions"].([]any)
+	var keep []any
+	for _, a := range acts {
+		if m, _ := a.(map[string]any); m["type"] == "Action.OpenUrl" {
+			keep = append(keep, a)
+		}
+	}
+	if len(keep) == 0 {
+		block["items"] = items[:last]
+		return
+	}
+	set["actions"] = keep
 }
 
 // resultLine reads "Created Task 1234: title (by Megan Bowen)".
