@@ -13,11 +13,15 @@ import (
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 )
 
-// DefaultOutageTimeout bounds a call while the database is known to be down: long
-// enough for a server that just came back to be selected (the driver re-checks it
-// as soon as a call waits), short enough that a user or a webhook sender hears
-// "try again" in a second instead of after the full OpTimeout.
+// DefaultOutageTimeout is how long a call already waiting when the database is
+// found down may go on waiting, and the budget of each probe while it is down:
+// long enough for a server that just came back to be selected, short enough that
+// a user or a webhook sender hears "try again" in a second, not after OpTimeout.
 const DefaultOutageTimeout = time.Second
+
+// probeEvery is how often a store that knows the database is down asks whether
+// it is back: the longest a user waits after the database returns.
+const probeEvery = 500 * time.Millisecond
 
 // ErrUnavailable is in the chain of every error the store returns because the
 // database cannot be reached (beside its apperr.Unavailable kind), so callers can
@@ -29,27 +33,34 @@ func IsUnavailable(err error) bool { return errors.Is(err, ErrUnavailable) }
 
 // health is what the store knows about reaching the database. The driver's own
 // server monitoring feeds it (the topology loses or regains a writable server),
-// and so do real calls: a network or server-selection failure marks it down, any
-// successful command marks it up. Nothing polls besides the driver's heartbeat;
-// while down every call is still tried, with the short outage budget, so the first
-// one after the database returns succeeds and flips the state back.
+// and so do real calls: a server-selection or connection failure marks it down,
+// any answered command marks it up. While it is down, calls are refused at once
+// (a request making three calls must not wait three times) and a probe pings the
+// database every probeEvery until it answers.
 type health struct {
-	log *slog.Logger
+	log    *slog.Logger
+	budget time.Duration                   // of one probe
+	probe  func(ctx context.Context) error // pings the primary, bypassing the refusal
 
 	down   atomic.Bool
 	closed atomic.Bool // Close drops the servers; that is no outage to report
-	mu     sync.Mutex
-	// up is cancelled when the database goes down, so calls already waiting on
-	// the full timeout are cut to the outage budget too; a new one replaces it
-	// when the database is back.
+
+	mu sync.Mutex
+	// up is cancelled when the database goes down, so calls already waiting
+	// get cut short too; a new one replaces it when the database is back.
 	up       context.Context
 	cancelUp context.CancelFunc
 	since    time.Time
+	probing  bool
+	// closing ends the probe when the store closes.
+	closing context.Context
+	close   context.CancelFunc
 }
 
-func newHealth(log *slog.Logger) *health {
-	h := &health{log: log}
+func newHealth(log *slog.Logger, budget time.Duration) *health {
+	h := &health{log: log, budget: budget}
 	h.up, h.cancelUp = context.WithCancel(context.Background())
+	h.closing, h.close = context.WithCancel(context.Background())
 	return h
 }
 
@@ -68,13 +79,17 @@ func (h *health) markDown(reason string) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.down.Load() {
+	if h.down.Load() || h.closed.Load() {
 		return
 	}
 	h.down.Store(true)
 	h.since = time.Now()
 	h.cancelUp()
-	h.log.Warn("store: the database is unreachable; calls fail fast until it answers again", "reason", reason)
+	h.log.Warn("store: the database is unreachable; calls fail at once until it answers again", "reason", reason)
+	if h.probe != nil && !h.probing {
+		h.probing = true
+		go h.runProbe()
+	}
 }
 
 func (h *health) markUp() {
@@ -91,11 +106,48 @@ func (h *health) markUp() {
 	h.log.Info("store: the database answers again", "down_for", time.Since(h.since).Round(time.Millisecond).String())
 }
 
+// runProbe pings until the database answers (or the store closes). The ping's
+// success marks it up through the command monitor; marking it here as well keeps
+// the probe right if that monitor is ever not installed.
+func (h *health) runProbe() {
+	t := time.NewTicker(probeEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.closing.Done():
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		if !h.down.Load() {
+			h.probing = false
+			h.mu.Unlock()
+			return
+		}
+		h.mu.Unlock()
+		ctx, cancel := context.WithTimeout(h.closing, h.budget)
+		if h.probe(ctx) == nil {
+			h.markUp()
+		}
+		cancel()
+	}
+}
+
+// stop ends the probe and reports no outage from here on.
+func (h *health) stop() {
+	h.closed.Store(true)
+	h.close()
+}
+
 // observe reports a call's failure: only failures that say the server could not
-// be reached count. A caller's own cancellation or a slow query does not.
+// be reached count. A caller's own cancellation, a refused call or a slow query
+// (a timeout on a live connection) does not.
 func (h *health) observe(err error) {
+	if errors.Is(err, context.Canceled) {
+		return // the caller gave up, or op refused the call: also a selection "error"
+	}
 	var sse topology.ServerSelectionError
-	if errors.As(err, &sse) || mongo.IsNetworkError(err) {
+	if errors.As(err, &sse) || (mongo.IsNetworkError(err) && !mongo.IsTimeout(err)) {
 		h.markDown(err.Error())
 	}
 }

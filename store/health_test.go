@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
@@ -21,7 +22,7 @@ func topo(kinds ...string) event.TopologyDescription {
 
 // What counts as the database being down, and what brings it back.
 func TestHealthFollowsTheDriverAndRealFailures(t *testing.T) {
-	h := newHealth(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := newHealth(slog.New(slog.NewTextHandler(io.Discard, nil)), time.Second)
 	changed := h.serverMonitor().TopologyDescriptionChanged
 	succeeded := h.commandMonitor().Succeeded
 	up := h.upContext()
@@ -31,6 +32,7 @@ func TestHealthFollowsTheDriverAndRealFailures(t *testing.T) {
 	changed(&event.TopologyDescriptionChangedEvent{PreviousDescription: topo("Unknown"), NewDescription: topo("Standalone")})
 	// A caller giving up, or a slow query, says nothing about the server.
 	h.observe(context.Canceled)
+	h.observe(topology.ServerSelectionError{Wrapped: context.Canceled})
 	h.observe(context.DeadlineExceeded)
 	if h.isDown() || up.Err() != nil {
 		t.Fatal("down without the server being lost")

@@ -64,8 +64,9 @@ type Config struct {
 	Database  string // default "devopsbot"
 	Keys      *Keyring
 	OpTimeout time.Duration // per call, default 5s
-	// OutageTimeout is the per-call budget while the database is known to be
-	// down, default DefaultOutageTimeout (capped at OpTimeout).
+	// OutageTimeout is how long a call already waiting when the database is
+	// found down may go on, and each probe's budget while it is down; default
+	// DefaultOutageTimeout (capped at OpTimeout). New calls are refused at once.
 	OutageTimeout time.Duration
 	Logger        *slog.Logger
 
@@ -80,7 +81,7 @@ type Store struct {
 	db       *mongo.Database
 	keys     *Keyring
 	timeout  time.Duration
-	outage   time.Duration // per call while the database is known to be down
+	outage   time.Duration // left to a waiting call once the database is found down
 	health   *health
 	log      *slog.Logger
 	now      func() time.Time
@@ -122,7 +123,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		cfg.Logger = slog.Default()
 	}
 	where := describeURI(cfg.URI)
-	h := newHealth(cfg.Logger)
+	h := newHealth(cfg.Logger, cfg.OutageTimeout)
 	opts := options.Client().ApplyURI(cfg.URI).
 		SetServerSelectionTimeout(cfg.OpTimeout).
 		SetConnectTimeout(cfg.OpTimeout).
@@ -138,6 +139,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		outage: cfg.OutageTimeout, health: h,
 		log: cfg.Logger, now: cfg.Now, sumRet: cfg.SummaryRetention, auditRet: cfg.AuditRetention,
 	}
+	h.probe = func(ctx context.Context) error { return client.Ping(ctx, readpref.Primary()) }
 	fail := func(e error) (*Store, error) {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.OpTimeout)
 		defer cancel()
@@ -161,7 +163,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 // Close disconnects; pending operations get ctx to finish.
 func (s *Store) Close(ctx context.Context) error {
-	s.health.closed.Store(true)
+	s.health.stop()
 	if err := s.client.Disconnect(ctx); err != nil && !errors.Is(err, mongo.ErrClientDisconnected) {
 		return s.fail("close", err)
 	}
@@ -180,9 +182,16 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // op bounds one database call: a slow database must not hold a Teams invoke or a
 // webhook past its deadline, and a database known to be down must not hold them
-// at all. A call gets the outage budget from the moment the database is known to
-// be down: at once if it already is, or when it is found down while the call waits.
+// at all. While it is known down the call is refused at once (its context is
+// already done, so every driver call fails before any I/O and fail names the
+// outage); a call found waiting when the database goes down gets the outage
+// budget from then on, not the rest of OpTimeout.
 func (s *Store) op(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.health.isDown() {
+		ctx, cancel := context.WithCancelCause(ctx)
+		cancel(ErrUnavailable)
+		return ctx, func() {}
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	stop := context.AfterFunc(s.health.upContext(), func() { time.AfterFunc(s.outage, cancel) })
 	return ctx, func() { stop(); cancel() }
