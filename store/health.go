@@ -64,6 +64,18 @@ func newHealth(log *slog.Logger, budget time.Duration) *health {
 	return h
 }
 
+// setProbe installs the ping, once the client exists; the driver may already
+// have reported an outage by then.
+func (h *health) setProbe(probe func(ctx context.Context) error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.probe = probe
+	if h.down.Load() && !h.probing {
+		h.probing = true
+		go h.runProbe()
+	}
+}
+
 func (h *health) isDown() bool { return h.down.Load() }
 
 // upContext ends when the database is next found down.

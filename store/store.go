@@ -139,7 +139,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		outage: cfg.OutageTimeout, health: h,
 		log: cfg.Logger, now: cfg.Now, sumRet: cfg.SummaryRetention, auditRet: cfg.AuditRetention,
 	}
-	h.probe = func(ctx context.Context) error { return client.Ping(ctx, readpref.Primary()) }
+	h.setProbe(func(ctx context.Context) error { return client.Ping(ctx, readpref.Primary()) })
 	fail := func(e error) (*Store, error) {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.OpTimeout)
 		defer cancel()
