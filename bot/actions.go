@@ -159,6 +159,9 @@ func (b *Bot) loadAction(ctx context.Context, a *teams.Activity, raw json.RawMes
 	if apperr.Is(err, apperr.NotFound) {
 		return nil, b.dialogMessage(ctx, "This meeting summary is no longer available (summaries are kept for a limited time)."), false
 	}
+	if store.IsUnavailable(err) {
+		return nil, b.outageStep(ctx, &d), false // outage.go: the form comes back from the click's data
+	}
 	if err != nil {
 		return nil, b.dialogCard(ctx, "Something went wrong", b.errorCard(ctx, "Meeting summary", err)), false
 	}
@@ -221,6 +224,9 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 	}
 	client, conn, err := b.clientFor(ctx, ac.user)
 	if err != nil {
+		if store.IsUnavailable(err) {
+			return b.outageForm(ctx, ac, action, keep) // outage.go: keeps the input
+		}
 		if needsSignIn(err) {
 			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, action, "", reconnectHint(err)))
 		}

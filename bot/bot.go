@@ -180,10 +180,11 @@ func userOf(a *teams.Activity) (store.UserKey, error) {
 }
 
 // rememberConversation records how to reach this chat later. Failures are logged,
-// never shown: the user's request does not depend on it.
-func (b *Bot) rememberConversation(ctx context.Context, a *teams.Activity) {
+// not shown: the user's request does not depend on it; the error is returned so
+// a message can tell that the database is down (answerOutage).
+func (b *Bot) rememberConversation(ctx context.Context, a *teams.Activity) error {
 	if a.Conversation.ID == "" || a.ServiceURL == "" {
-		return
+		return nil
 	}
 	ref := &store.ConversationRef{
 		ConversationID:   a.Conversation.ID,
@@ -197,9 +198,11 @@ func (b *Bot) rememberConversation(ctx context.Context, a *teams.Activity) {
 	if a.Conversation.ConversationType == "personal" || a.Conversation.ConversationType == "" {
 		ref.UserAADObjectID = a.From.AADObjectID
 	}
-	if err := b.cfg.Store.SaveConversationRef(ctx, ref); err != nil {
+	err := b.cfg.Store.SaveConversationRef(ctx, ref)
+	if err != nil {
 		b.log.WarnContext(ctx, "could not record the conversation", "conversation", a.Conversation.ID, "err", err, "request_id", teams.RequestID(ctx))
 	}
+	return err
 }
 
 // reply posts an activity into the conversation the activity came from.

@@ -68,7 +68,7 @@ func parseCommand(text string) command {
 }
 
 func (b *Bot) onMessage(ctx context.Context, a *teams.Activity) error {
-	b.rememberConversation(ctx, a)
+	saveErr := b.rememberConversation(ctx, a)
 	text := messageText(a)
 	if text == "" && len(a.Value) > 0 {
 		// An Action.Submit outside a dialog. Our buttons open dialogs; a client
@@ -77,6 +77,9 @@ func (b *Bot) onMessage(ctx context.Context, a *teams.Activity) error {
 		return nil
 	}
 	cmd := parseCommand(text)
+	if b.answerOutage(ctx, a, cmd, saveErr) {
+		return nil
+	}
 	switch cmd.name {
 	case "help":
 		b.replyCard(ctx, a, b.helpCard())

@@ -48,7 +48,7 @@ func TestFirstTimeOnceAcrossRacingReplicas(t *testing.T) {
 }
 
 func TestLookupWebhookAndPersonalChatByUser(t *testing.T) {
-	s := storetest.New(t)
+	s, clk, _ := openWithClock(t) // the store stamps updatedAt itself: two saves in one millisecond tie
 	ctx := context.Background()
 	if _, _, found, err := s.LookupWebhook(ctx, "msg_1"); err != nil || found {
 		t.Fatalf("unknown id: found=%v err=%v", found, err)
@@ -61,11 +61,12 @@ func TestLookupWebhookAndPersonalChatByUser(t *testing.T) {
 		t.Fatalf("lookup: %d %s %v %v", st, body, found, err)
 	}
 	oid := "00000000-0000-0000-0000-0000000000a1"
-	for i, id := range []string{"a:old", "a:new"} {
-		ref := &store.ConversationRef{ConversationID: id, ServiceURL: "https://smba.example/", TenantID: "t1", ConversationType: "personal", UserAADObjectID: oid, UpdatedAt: time.Now().Add(time.Duration(i) * time.Minute)}
+	for _, id := range []string{"a:old", "a:new"} {
+		ref := &store.ConversationRef{ConversationID: id, ServiceURL: "https://smba.example/", TenantID: "t1", ConversationType: "personal", UserAADObjectID: oid}
 		if err := s.SaveConversationRef(ctx, ref); err != nil {
 			t.Fatal(err)
 		}
+		clk.Advance(time.Minute)
 	}
 	ref, err := s.FindPersonalConversationByUser(ctx, oid)
 	if err != nil || ref.ConversationID != "a:new" {

@@ -64,7 +64,11 @@ type Config struct {
 	Database  string // default "devopsbot"
 	Keys      *Keyring
 	OpTimeout time.Duration // per call, default 5s
-	Logger    *slog.Logger
+	// OutageTimeout is how long a call already waiting when the database is
+	// found down may go on, and each probe's budget while it is down; default
+	// DefaultOutageTimeout (capped at OpTimeout). New calls are refused at once.
+	OutageTimeout time.Duration
+	Logger        *slog.Logger
 
 	SummaryRetention time.Duration // default 90 days
 	AuditRetention   time.Duration // default 365 days
@@ -77,6 +81,8 @@ type Store struct {
 	db       *mongo.Database
 	keys     *Keyring
 	timeout  time.Duration
+	outage   time.Duration // left to a waiting call once the database is found down
+	health   *health
 	log      *slog.Logger
 	now      func() time.Time
 	sumRet   time.Duration
@@ -100,6 +106,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.OpTimeout <= 0 {
 		cfg.OpTimeout = DefaultOpTimeout
 	}
+	if cfg.OutageTimeout <= 0 {
+		cfg.OutageTimeout = DefaultOutageTimeout
+	}
+	cfg.OutageTimeout = min(cfg.OutageTimeout, cfg.OpTimeout)
 	if cfg.SummaryRetention <= 0 {
 		cfg.SummaryRetention = DefaultSummaryRetention
 	}
@@ -113,9 +123,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		cfg.Logger = slog.Default()
 	}
 	where := describeURI(cfg.URI)
+	h := newHealth(cfg.Logger, cfg.OutageTimeout)
 	opts := options.Client().ApplyURI(cfg.URI).
 		SetServerSelectionTimeout(cfg.OpTimeout).
 		SetConnectTimeout(cfg.OpTimeout).
+		SetServerMonitor(h.serverMonitor()).
+		SetMonitor(h.commandMonitor()).
 		SetAppName("devopsbot")
 	client, err := mongo.Connect(opts)
 	if err != nil {
@@ -123,8 +136,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{
 		client: client, db: client.Database(cfg.Database), keys: cfg.Keys, timeout: cfg.OpTimeout,
+		outage: cfg.OutageTimeout, health: h,
 		log: cfg.Logger, now: cfg.Now, sumRet: cfg.SummaryRetention, auditRet: cfg.AuditRetention,
 	}
+	h.setProbe(func(ctx context.Context) error { return client.Ping(ctx, readpref.Primary()) })
 	fail := func(e error) (*Store, error) {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.OpTimeout)
 		defer cancel()
@@ -148,6 +163,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 // Close disconnects; pending operations get ctx to finish.
 func (s *Store) Close(ctx context.Context) error {
+	s.health.stop()
 	if err := s.client.Disconnect(ctx); err != nil && !errors.Is(err, mongo.ErrClientDisconnected) {
 		return s.fail("close", err)
 	}
@@ -165,9 +181,20 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // op bounds one database call: a slow database must not hold a Teams invoke or a
-// webhook past its deadline.
+// webhook past its deadline, and a database known to be down must not hold them
+// at all. While it is known down the call is refused at once (its context is
+// already done, so every driver call fails before any I/O and fail names the
+// outage); a call found waiting when the database goes down gets the outage
+// budget from then on, not the rest of OpTimeout.
 func (s *Store) op(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, s.timeout)
+	if s.health.isDown() {
+		ctx, cancel := context.WithCancelCause(ctx)
+		cancel(ErrUnavailable)
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	stop := context.AfterFunc(s.health.upContext(), func() { time.AfterFunc(s.outage, cancel) })
+	return ctx, func() { stop(); cancel() }
 }
 
 func (s *Store) c(name string) *mongo.Collection { return s.db.Collection(name) }
@@ -193,10 +220,11 @@ func (s *Store) fail(op string, err error) error {
 	if errors.As(err, &ae) {
 		return err
 	}
-	cause := fmt.Errorf("store %s: %w", op, err)
 	if isUnavailable(err) {
-		return apperr.Wrap(apperr.Unavailable, unavailableMsg, cause)
+		s.health.observe(err)
+		return apperr.Wrap(apperr.Unavailable, unavailableMsg, fmt.Errorf("store %s: %w: %w", op, ErrUnavailable, err))
 	}
+	cause := fmt.Errorf("store %s: %w", op, err)
 	return apperr.Wrap(apperr.Internal, "", cause)
 }
 

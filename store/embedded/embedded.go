@@ -30,6 +30,16 @@ const startTimeout = 10 * time.Second
 // returned stop cancels the server and waits for it to close its files; it is safe
 // to call more than once. ctx bounds the start-up only, not the server's life.
 func Start(ctx context.Context, dataDir string, logger *slog.Logger) (uri string, stop func(), err error) {
+	return StartOn(ctx, dataDir, "127.0.0.1:0", logger)
+}
+
+// StartOn is Start on a given loopback address. Tests use it to stop the server and
+// bring it back on the same port and data, as a database outage looks to a client.
+func StartOn(ctx context.Context, dataDir, listenAddr string, logger *slog.Logger) (uri string, stop func(), err error) {
+	host, _, err := net.SplitHostPort(listenAddr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return "", nil, fmt.Errorf("embedded database: %q is not a loopback address (the server has no authentication)", listenAddr)
+	}
 	if strings.TrimSpace(dataDir) == "" {
 		// SQLite's in-memory mode hangs under concurrent requests, so a directory is required.
 		return "", nil, errors.New("embedded database: a data directory is required")
@@ -50,7 +60,7 @@ func Start(ctx context.Context, dataDir string, logger *slog.Logger) (uri string
 
 	sqliteURL := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs) + "/"}).String()
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Listener:  ferretdb.ListenerConfig{TCP: listenAddr},
 		Logger:    quiet,
 		Handler:   "sqlite",
 		SQLiteURL: sqliteURL,

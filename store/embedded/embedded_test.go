@@ -78,3 +78,13 @@ func BenchmarkStart(b *testing.B) {
 		stop()
 	}
 }
+
+// The server has no authentication: it must never listen beyond loopback.
+func TestStartOnRefusesNonLoopback(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", ":0", "192.0.2.1:27017", "localhost", "example.com:1"} {
+		if _, stop, err := StartOn(context.Background(), t.TempDir(), addr, nil); err == nil {
+			stop()
+			t.Fatalf("StartOn(%q) started a server", addr)
+		}
+	}
+}

@@ -15,3 +15,8 @@ const Available = false
 func Start(ctx context.Context, dataDir string, logger *slog.Logger) (uri string, stop func(), err error) {
 	return "", nil, errors.New("built without the embedded database; set MONGODB_URI")
 }
+
+// StartOn always fails, as Start does.
+func StartOn(ctx context.Context, dataDir, listenAddr string, logger *slog.Logger) (uri string, stop func(), err error) {
+	return Start(ctx, dataDir, logger)
+}

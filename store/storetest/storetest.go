@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"regexp"
 	"sync"
@@ -72,7 +73,11 @@ var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_]+`)
 // with Open (more than once, to act as several replicas).
 func Config(t testing.TB) store.Config {
 	t.Helper()
-	u := URI(t)
+	return configOn(t, URI(t))
+}
+
+func configOn(t testing.TB, u string) store.Config {
+	t.Helper()
 	name := unsafeChars.ReplaceAllString(t.Name(), "_")
 	if len(name) > 30 {
 		name = name[:30]
@@ -123,4 +128,61 @@ func Open(t testing.TB, cfg store.Config) *store.Store {
 func New(t testing.TB) *store.Store {
 	t.Helper()
 	return Open(t, Config(t))
+}
+
+// Server is a test's own embedded FerretDB that it can stop and start again on the
+// same port and data: to the bot's store that is a database outage and its end.
+type Server struct {
+	t    testing.TB
+	dir  string
+	addr string
+	uri  string
+	stop func()
+}
+
+// NewServer starts a private server, stopped when the test ends. It needs the
+// embedded database (a build without -tags noembeddb), also under MONGODB_TEST_URI.
+func NewServer(t testing.TB) *Server {
+	t.Helper()
+	if !embedded.Available {
+		t.Skip("storetest: outage tests stop and restart an embedded FerretDB; this build has none (-tags noembeddb)")
+	}
+	s := &Server{t: t, dir: t.TempDir(), addr: "127.0.0.1:0"}
+	s.Start()
+	u, err := url.Parse(s.uri)
+	if err != nil || u.Host == "" {
+		t.Fatalf("storetest: embedded server URI %q: %v", s.uri, err)
+	}
+	s.addr = u.Host // restarts listen where clients already look
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Start (re)starts the server on its port; a no-op while it runs.
+func (s *Server) Start() {
+	s.t.Helper()
+	if s.stop != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	uri, stop, err := embedded.StartOn(ctx, s.dir, s.addr, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		s.t.Fatalf("storetest: start the embedded server on %s: %v", s.addr, err)
+	}
+	s.uri, s.stop = uri, stop
+}
+
+// Stop stops the server: its port refuses connections until Start.
+func (s *Server) Stop() {
+	if s.stop != nil {
+		s.stop()
+		s.stop = nil
+	}
+}
+
+// Config is Config on this server.
+func (s *Server) Config(t testing.TB) store.Config {
+	t.Helper()
+	return configOn(t, s.uri)
 }

@@ -1,0 +1,101 @@
+package bot
+
+import (
+	"context"
+	"strings"
+
+	"github.com/sally-devops/devopsbot/devops"
+	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot/teams"
+)
+
+// What the bot does while its database is down. The store refuses calls at once
+// then (store.IsUnavailable), so these answers come in a moment, not after a
+// timeout; and nothing a person typed is thrown away: a form comes back with its
+// input, rebuilt from what the click sent when the summary itself can't be read.
+
+// dbDownText answers a chat command that needs the database.
+const dbDownText = "I can't reach my database right now, try again in a minute."
+
+// outageBanner tops a form the database could not serve. It is true: every step
+// that can fail this way (reading the summary, the connection, the claim) comes
+// before anything is written to Azure DevOps.
+const outageBanner = "Could not save right now; nothing was created; try again."
+
+// answerOutage answers a chat command while the database is down and reports
+// whether it did. saveErr is how recording the conversation went, the message's
+// first database call: if it found the database down, a command that needs the
+// database gets the short outage answer instead of an error card later.
+// Commands that need nothing stored (help, the hint) are answered as usual.
+func (b *Bot) answerOutage(ctx context.Context, a *teams.Activity, cmd command, saveErr error) bool {
+	if !store.IsUnavailable(saveErr) {
+		return false
+	}
+	switch cmd.name {
+	case "help", "empty", "unknown":
+		return false
+	}
+	b.log.WarnContext(ctx, "answered a command with the database down", "command", cmd.name, "request_id", teams.RequestID(ctx))
+	b.replyText(ctx, a, dbDownText)
+	return true
+}
+
+// outageForm answers a form step the database could not serve. A step that
+// carried input (keep: submit, reload) gets its form back with every value kept
+// and the banner; the choices are what was chosen, since the full lists need the
+// stored connection. Opening a form (nothing typed yet) gets the short outage
+// text. ac is nil when the summary itself could not be read: keep, the click's
+// own data, names the summary and insight then.
+func (b *Bot) outageForm(ctx context.Context, ac *actionCtx, action string, keep *actionData) teams.InvokeResponse {
+	b.log.WarnContext(ctx, "a form step found the database down", "action", action, "input_kept", keep != nil, "request_id", teams.RequestID(ctx))
+	switch {
+	case keep == nil:
+		return b.dialogMessage(ctx, dbDownText)
+	case action == actionComment:
+		v := &commentForm{SummaryID: keep.SummaryID, InsightID: keep.InsightID, WorkItemID: keep.WorkItemID, Comment: keep.Comment, Error: outageBanner}
+		if v.WorkItemID == "" {
+			v.WorkItemID = keep.WorkItemSearch
+		}
+		return b.dialogCard(ctx, "Add comment", b.commentFormCard(v))
+	}
+	return b.dialogCard(ctx, "Create work item", b.createFormCard(keptCreateForm(ac, keep)))
+}
+
+// outageStep answers a click whose summary could not be read for the outage:
+// the steps that carry a form's input get that form back.
+func (b *Bot) outageStep(ctx context.Context, d *actionData) teams.InvokeResponse {
+	switch d.Sally {
+	case "create.submit", "create.reload":
+		return b.outageForm(ctx, nil, actionCreate, d)
+	case "comment.submit":
+		return b.outageForm(ctx, nil, actionComment, d)
+	}
+	return b.outageForm(ctx, nil, d.Sally, nil)
+}
+
+// keptCreateForm is the create form as the person submitted it.
+func keptCreateForm(ac *actionCtx, d *actionData) *createForm {
+	one := func(v string) []string {
+		if strings.TrimSpace(v) == "" {
+			return nil
+		}
+		return []string{v}
+	}
+	v := &createForm{
+		SummaryID: d.SummaryID, InsightID: d.InsightID,
+		Projects: one(d.Project), Project: d.Project,
+		Types: one(d.WorkItemType), Type: d.WorkItemType,
+		Areas: one(d.AreaPath), Area: d.AreaPath,
+		Iterations: one(d.IterationPath), Iteration: d.IterationPath,
+		AssignedTo: d.AssignedTo,
+		Title:      d.Title, Description: d.Description,
+		Error: outageBanner,
+	}
+	if d.AssignedTo != "" {
+		v.Members = []devops.Identity{{DisplayName: d.AssignedTo, UniqueName: d.AssignedTo}}
+	}
+	if ac != nil {
+		v.InsightText = ac.insight.Text
+	}
+	return v
+}
