@@ -203,8 +203,8 @@ func TestWebhookWhileDatabaseDownIsRefusedForRetry(t *testing.T) {
 	srv.Stop()
 	before := len(h.conn.Sent())
 	resp, out := h.deliver("msg_outage", summaryJSON("weekly-9", chatID), "")
-	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("delivery with the database down answered %d, want 503: %s", resp.StatusCode, js(out))
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("delivery with the database down answered %d (Retry-After %q), want 503 with Retry-After: %s", resp.StatusCode, resp.Header.Get("Retry-After"), js(out))
 	}
 	if n := len(h.conn.Sent()) - before; n != 0 {
 		t.Fatalf("%d cards posted for a delivery that was refused", n)

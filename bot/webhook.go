@@ -197,7 +197,8 @@ func (b *Bot) serveSummaries(w http.ResponseWriter, r *http.Request) {
 	// that answer cannot change (see replayable). Two copies racing are both
 	// safe: InsertSummary and CreateDelivery let one record through.
 	if status, saved, found, err := b.cfg.Store.LookupWebhook(ctx, hookID); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, jsonError{Error: "unavailable", Message: "The bot's database is unavailable; retry later."})
+		w.Header().Set("Retry-After", "30")
+		writeJSON(w, http.StatusServiceUnavailable, errUnavailable)
 		return
 	} else if found {
 		w.Header().Set("Content-Type", "application/json")
@@ -213,6 +214,9 @@ func (b *Bot) serveSummaries(w http.ResponseWriter, r *http.Request) {
 	code := ""
 	if jerr != nil {
 		code = jerr.Error
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "30") // the database is back within seconds to minutes
+		}
 		out = writeJSON(w, status, jerr)
 	} else {
 		w.Header().Set("Location", res.Status)
