@@ -235,9 +235,9 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 	bctx, cancel := context.WithTimeout(ctx, b.cfg.ActionBudget)
 	defer cancel()
 	if action == actionComment {
-		v := b.commentFormView(ac, conn, keep)
+		v := b.commentFormView(ctx, ac, keep)
 		v.Error, v.ErrorCode = p.Text, p.Code
-		return b.dialogCard(ctx, title, b.commentFormCard(v))
+		return b.dialogCard(ctx, title, b.commentFormCard(ctx, v))
 	}
 	v, err := b.createFormView(bctx, ac, client, conn, keep)
 	if err != nil {
@@ -419,10 +419,22 @@ type commentForm struct {
 	WorkItemID           string
 	Comment              string
 	Error, ErrorCode     string
+	// Recent are the work items already made from this meeting's summary: the
+	// likeliest targets, offered in the search drop-down before anyone types.
+	Recent []cards.Choice
 }
 
-func (b *Bot) commentFormView(ac *actionCtx, conn *store.Connection, keep *actionData) *commentForm {
+func (b *Bot) commentFormView(ctx context.Context, ac *actionCtx, keep *actionData) *commentForm {
 	v := &commentForm{SummaryID: ac.sm.ID, InsightID: ac.insight.ID}
+	if links, err := b.cfg.Store.ListLinks(ctx, ac.sm.ID); err == nil {
+		seen := map[int]bool{}
+		for _, l := range links {
+			if l.State == store.LinkState("done") && l.WorkItemID > 0 && !seen[l.WorkItemID] {
+				seen[l.WorkItemID] = true
+				v.Recent = append(v.Recent, cards.Choice{Title: fmt.Sprintf("%s %d: %s", l.WorkItemType, l.WorkItemID, l.WorkItemTitle), Value: strconv.Itoa(l.WorkItemID)})
+			}
+		}
+	}
 	if keep != nil {
 		v.WorkItemID, v.Comment = keep.WorkItemID, keep.Comment
 		if v.WorkItemID == "" {

@@ -189,3 +189,25 @@ func TestStatusTellsTheNextFormsDefaults(t *testing.T) {
 		}
 	}
 }
+
+// The comment form offers, before anyone types, the work items already made
+// from this meeting, and searches the rest (Teams runs the typeahead).
+func TestCommentFormOffersThisMeetingsWorkItems(t *testing.T) {
+	h := newHarness(t, withDemo)
+	sid, _ := deliveredSummary(t, h)
+	connectDemo(t, h, userAdele)
+	data := map[string]any{"msteams": map[string]any{"type": "task/fetch"}, "sally": "comment", "summaryId": sid, "insightId": "d1"}
+	first := dialogCard(t, h.taskFetch(userAdele, chatID, data))
+	if in := cards.Inputs(first); in["workItemSearch"] != nil || in["workItemId"]["isRequired"] != true {
+		t.Fatalf("nothing was created yet: the number is the way, required: %.600s", js(first))
+	}
+	form := openWebPortalForm(t, h, sid)
+	if res := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.submit", nil))); !strings.Contains(js(res), "Created") {
+		t.Fatalf("create: %.300s", js(res))
+	}
+	cf := dialogCard(t, h.taskFetch(userAdele, chatID, data))
+	ws := cards.Inputs(cf)["workItemSearch"]
+	if ws == nil || !strings.Contains(js(ws["choices"]), `"value":"1"`) || ws["choices.data"] == nil {
+		t.Fatalf("search does not offer Task 1: %.600s", js(cf))
+	}
+}

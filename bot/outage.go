@@ -56,7 +56,7 @@ func (b *Bot) outageForm(ctx context.Context, ac *actionCtx, action string, keep
 		if v.WorkItemID == "" {
 			v.WorkItemID = keep.WorkItemSearch
 		}
-		return b.dialogCard(ctx, "Add comment", b.commentFormCard(v))
+		return b.dialogCard(ctx, "Add comment", b.commentFormCard(ctx, v))
 	}
 	return b.dialogCard(ctx, "Create work item", b.createFormCard(keptCreateForm(ac, keep)))
 }

@@ -160,10 +160,12 @@ func (b *Bot) createFormCard(v *createForm) any {
 	})
 }
 
-func (b *Bot) commentFormCard(v *commentForm) any {
+// commentFormCard offers the work item search where Teams can run it (not in
+// the Agents Playground, which has no application/search).
+func (b *Bot) commentFormCard(ctx context.Context, v *commentForm) any {
 	return cards.CommentForm(cards.CommentFormView{
 		Demo: b.demo(), SummaryID: v.SummaryID, InsightID: v.InsightID, WorkItemID: v.WorkItemID,
-		Comment: v.Comment, Search: true, Error: v.Error, ErrorCode: v.ErrorCode,
+		Comment: v.Comment, Search: !inCardForms(ctx), Recent: v.Recent, Error: v.Error, ErrorCode: v.ErrorCode,
 	})
 }
 
