@@ -40,135 +40,220 @@ func (s section) kind() Kind {
 	return KindInsight
 }
 
-// knownHeading maps a heading's words to a section. Keys are lower case with
-// punctuation and emphasis removed.
-var knownHeading = map[string]section{
-	"decisions": secDecision, "decision": secDecision, "key decisions": secDecision, "decisions made": secDecision,
-	"next steps": secNextStep, "next step": secNextStep, "follow ups": secNextStep, "follow-ups": secNextStep, "followups": secNextStep,
-	"action items": secTask, "action item": secTask, "actions": secTask, "follow-up tasks": secTask, "follow up tasks": secTask,
-	"tasks": secTask, "task": secTask, "to-dos": secTask, "todos": secTask, "to dos": secTask, "todo": secTask, "to-do": secTask,
-	"key insights": secInsight, "insights": secInsight, "highlights": secInsight, "key highlights": secInsight, "key points": secInsight,
-	"takeaways": secInsight, "key takeaways": secInsight,
-	"notes": neutral, "meeting notes": neutral, "summary": neutral, "discussion": neutral, "recap": neutral, "meeting recap": neutral,
-}
-
-// metaLabels are header lines of a recap ("Date: ...") that describe the
-// meeting rather than say something worth acting on.
-var metaLabels = []string{"date", "time", "when", "where", "location", "attendees", "participants", "present", "absent",
-	"organizer", "organiser", "invited", "duration", "recorded", "meeting", "facilitator", "note taker", "apologies"}
-
 var (
 	mdHeadingRe = regexp.MustCompile(`^#{1,6}\s+(.*?)\s*#*\s*$`)
-	bulletRe    = regexp.MustCompile(`^(?:[-*+•‣◦▪–]\s+|\d{1,3}[.)]\s+)`)
-	checkboxRe  = regexp.MustCompile(`^\[[ xX✓✔]?\]\s*`)
-	atOwnerRe   = regexp.MustCompile(`^@([^:]{1,80}?)\s*:\s*(.+)$`)
-	ownerParRe  = regexp.MustCompile(`(?i)\s*\((?:owner|assigned to|assignee|owners?)\s*:?\s*([^)]{1,100})\)`)
-	dueRe       = regexp.MustCompile(`(?i)(?:\s+[—–-]+\s*|\s*\(\s*|\s*,\s*|\s+)(?:due|by)\s*:?\s+([^()—–]{1,60}?)\s*\)?\s*\.?$`)
-	willRe      = regexp.MustCompile(`^(.{1,80}?)\s+(?:will|to|is going to|shall)\s+\S`)
+	bulletRe    = regexp.MustCompile(`^(?:[-*+•‣◦▪●–—]\s+|\d{1,3}[.)]\s+|[a-z][.)]\s+)`)
+	checkboxRe  = regexp.MustCompile(`^(?:\[[ xX✓✔]?\]|[☐☑✅✔✓□■])\s*`)
 	linkRe      = regexp.MustCompile(`\[([^\]\n]*)\]\(([^)\s]*)\)`)
 	emphRe      = regexp.MustCompile(`(\*\*|__|~~)(.+?)(\*\*|__|~~)`)
 	emph1Re     = regexp.MustCompile(`(^|[\s(])([*_])([^\s*_](?:[^*_]*[^\s*_])?)([*_])($|[\s).,;:!?])`)
-	decisionRe  = regexp.MustCompile(`(?i)^(?:decided|agreed|we will|we'll|we decided|we agreed|the team agreed|the team decided|team agreed|team decided|decision:)\b`)
+	// Phrasing that makes a line a decision wherever it stands.
+	decisionRe = regexp.MustCompile(`(?i)^(?:decided|agreed|we will|we'll|we decided|we agreed|we have (?:decided|agreed)|the team (?:agreed|decided)|team (?:agreed|decided)|it was (?:agreed|decided)|everyone agreed|decision:|` +
+		`wir haben (?:beschlossen|entschieden|vereinbart)|wir werden|beschlossen|entschieden|vereinbart|es wurde (?:beschlossen|entschieden|vereinbart)|das team hat (?:beschlossen|entschieden)|` +
+		`nous avons (?:décidé|convenu)|on a (?:décidé|convenu)|il a été (?:décidé|convenu)|décidé|convenu|l'équipe a décidé|` +
+		`se decidió|decidimos|acordamos|hemos (?:decidido|acordado)|se acordó|el equipo (?:decidió|acordó)|` +
+		`we hebben (?:besloten|afgesproken)|besloten|afgesproken|het team heeft besloten|er is besloten|` +
+		`ficou (?:decidido|acordado)|foi (?:decidido|acordado)|a equipe decidiu|concordamos|` +
+		`abbiamo (?:deciso|concordato)|si è deciso|è stato (?:deciso|concordato)|deciso|concordato|il team ha deciso)(?:\s|[:,.]|$)`)
+	// German notes put the verb last: "Angebot an den Kunden senden".
+	germanInfinitiveRe = regexp.MustCompile(`(?i)\s(?:senden|schicken|aktualisieren|prüfen|erstellen|vorbereiten|klären|planen|buchen|teilen|schreiben|einrichten|testen|abstimmen|informieren|bestellen|anlegen|beheben|überarbeiten|ansetzen|einladen|freigeben)$`)
 )
 
-// notNames are capitalised words that start sentences but are no person, so
-// "Decided to ..." or "We will ..." never make an owner.
-var notNames = map[string]bool{
-	"the": true, "we": true, "i": true, "you": true, "they": true, "he": true, "she": true, "it": true, "this": true,
-	"that": true, "these": true, "those": true, "our": true, "team": true, "everyone": true, "someone": true,
-	"somebody": true, "nobody": true, "all": true, "decided": true, "agreed": true, "need": true, "needs": true,
-	"plan": true, "plans": true, "want": true, "wants": true, "going": true, "remember": true, "try": true,
-	"how": true, "what": true, "who": true, "why": true, "when": true, "where": true, "also": true, "and": true,
-	"but": true, "then": true, "next": true, "action": true, "decision": true, "a": true, "an": true, "if": true,
-	"there": true, "here": true, "each": true, "both": true, "my": true, "your": true, "their": true, "his": true,
-	"her": true, "its": true, "nothing": true, "no": true, "not": true, "one": true, "some": true, "any": true,
-	"time": true, "goal": true, "idea": true, "options": true, "option": true, "tbd": true, "n/a": true,
+var imperativeSet = map[string]bool{}
+
+func init() {
+	for _, v := range imperativeVerbs {
+		imperativeSet[v] = true
+	}
 }
 
-// ParseText reads a summary pasted from a Teams recap, Copilot, Sally or
-// another note taker, in Markdown or plain text, and finds its items.
+// parser holds what the lines read so far say about the next one.
+type parser struct {
+	p          Parsed
+	sec        section
+	owner      string // an owner heading ("**Ana Lima**") above items
+	meta       bool   // under "Attendees", "Agenda" or similar
+	sawHeading bool
+	// topic is a heading that names no section; it becomes an item itself
+	// when nothing follows it, so no line is dropped.
+	topic string
+	err   error
+}
+
+// ParseText reads a summary pasted from a Teams recap, Copilot, Facilitator,
+// Sally, Otter, Fireflies, Zoom, Gemini, Read.ai, Fathom, tl;dv, Notion or
+// written by hand, in Markdown or plain text, in English, German, French,
+// Spanish, Dutch, Portuguese or Italian, and finds its items.
 //
-// Headings (Markdown "#", a whole bold line, a plain line ending in ':', or in
-// a topic part of the notes, a short line without closing punctuation) set
-// the kind of the items under them when they name one (Decisions, Next steps,
-// Action items, Tasks, To-dos, Key insights, Highlights...). Under other
-// headings a sentence is a decision when it starts with Decided, Agreed or We
-// will, a next step when it starts with a person who "will"/"to" do something,
-// and an insight otherwise. The first heading, when it names no section, is
-// the title. Ids are k1, k2, ... in order, so the same paste gives the same ids.
+// Headings (Markdown "#", a whole bold line, a line ending in ':', or a short
+// line without closing punctuation above other lines) set the kind of the
+// items under them when they name one (Decisions, Next steps, Action items,
+// Key points... in each language). Under other headings a line is a decision
+// when it says so ("we decided", "agreed", "beschlossen"...), a next step when
+// it names an owner, a task when it starts with an instruction, and an
+// insight otherwise. A person's name as a heading in an action section owns
+// the items under it. Owners and due dates are taken from wherever the tools
+// put them and removed from the text, and so are recording timestamps. A line
+// that fits nowhere becomes an insight: nothing is dropped. The first heading,
+// when it names no section, is the title. Ids are k1, k2, ... in order, so the
+// same paste gives the same ids.
 func ParseText(text string) (Parsed, error) {
-	var p Parsed
 	if utf8.RuneCountInString(text) > MaxTextLen {
-		return p, apperr.New(apperr.Invalid, fmt.Sprintf("That summary is too long: paste at most %d characters.", MaxTextLen))
+		return Parsed{}, apperr.New(apperr.Invalid, fmt.Sprintf("That summary is too long: paste at most %d characters.", MaxTextLen))
 	}
 	text = CleanText(strings.ToValidUTF8(text, "\uFFFD"))
-	text = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u2028", "\n", "\u00a0", " ", "\t", " ").Replace(text)
-
-	sec := neutral
-	sawHeading := false
+	text = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u2028", "\n", "\u2029", "\n", "\u00a0", " ", "\t", " ").Replace(text)
+	var lines []string
 	for _, raw := range strings.Split(text, "\n") {
-		line := strings.TrimSpace(raw)
-		if line == "" || isRule(line) {
-			continue
-		}
-		if h, ok := headingOf(line, sec); ok {
-			s, known := knownHeading[normHeading(h)]
-			if known {
-				sec = s
-			} else {
-				if !sawHeading && p.Title == "" && len(p.Insights) == 0 {
-					p.Title = truncateRunes(cleanInline(h), MaxTitleLen)
-				}
-				sec = neutral
-			}
-			sawHeading = true
-			continue
-		}
-		body, bulleted := stripBullet(line)
-		if body == "" {
-			continue
-		}
-		// A bold label followed by text on one line ("**Decisions:** ship it")
-		// switches the section; recap header lines ("**Date:** ...") are skipped.
-		if label, rest, ok := labelled(body); ok {
-			if s, known := knownHeading[normHeading(label)]; known {
-				sec = s
-				body = rest
-			} else if !bulleted && len(p.Insights) == 0 && isMeta(label) {
+		for _, part := range strings.Split(recoverLine(raw), "\n") {
+			line := strings.TrimSpace(stripTimestamps(strings.TrimSpace(part)))
+			if line == "" || isRule(line) {
 				continue
 			}
-		} else if !bulleted && len(p.Insights) == 0 && isMetaLine(body) {
-			continue
+			lines = append(lines, line)
 		}
-		in, ok := parseItem(body, sec)
-		if !ok {
-			continue
-		}
-		if len(p.Insights) == MaxInsights {
-			return Parsed{}, apperr.New(apperr.Invalid, fmt.Sprintf("That summary has more than %d items: split it into smaller parts.", MaxInsights))
-		}
-		in.ID = fmt.Sprintf("k%d", len(p.Insights)+1)
-		p.Insights = append(p.Insights, in)
 	}
-	if len(p.Insights) == 0 {
+	var ps parser
+	for i, line := range lines {
+		next := ""
+		if i+1 < len(lines) {
+			next = lines[i+1]
+		}
+		ps.line(line, next)
+		if ps.err != nil {
+			return Parsed{}, ps.err
+		}
+	}
+	ps.flushTopic()
+	if ps.err != nil {
+		return Parsed{}, ps.err
+	}
+	if len(ps.p.Insights) == 0 {
 		return Parsed{}, apperr.New(apperr.Invalid, "I found no decisions, next steps, tasks or insights in that text. "+
 			"Put each item on its own line, for example under headings such as \"Decisions\", \"Next steps\" or \"Action items\", one \"- item\" per line.")
 	}
-	return p, nil
+	return ps.p, nil
+}
+
+func (ps *parser) line(line, next string) {
+	if h, ok := headingOf(line, ps.sec, next); ok {
+		ps.heading(h)
+		return
+	}
+	body, bulleted := stripBullet(line)
+	if body == "" {
+		return
+	}
+	if ps.meta && !bulleted || ps.meta && len(ps.p.Insights) == 0 {
+		return
+	}
+	ps.meta = false
+	// A bold label followed by text on one line ("**Decisions:** ship it")
+	// switches the section; a plain one ("Decision: ship it") sets the kind
+	// of its own line; recap header lines ("**Date:** ...") are skipped.
+	sec := ps.sec
+	if label, rest, bold, ok := labelled(body); ok {
+		if s, known := knownHeading[normHeading(label)]; known {
+			if bold {
+				ps.flushTopic()
+				ps.sec, ps.owner = s, ""
+			}
+			sec, body = s, rest
+		} else if !bulleted && isMeta(label) {
+			return
+		}
+	}
+	if body == "" {
+		return
+	}
+	// "Assignee: Ana" or "Due: Friday" on its own line completes the item above.
+	if n := len(ps.p.Insights); n > 0 {
+		last := &ps.p.Insights[n-1]
+		if m := ownerOnlyRe.FindStringSubmatch(body); m != nil && looksLikeOwner(strings.TrimPrefix(m[1], "@")) {
+			if last.Owner == "" {
+				last.Owner = truncateRunes(cleanInline(strings.TrimPrefix(m[1], "@")), MaxOwnerLen)
+			}
+			if m[2] != "" && last.Due == "" {
+				last.Due = truncateRunes(cleanInline(m[2]), MaxDueLen)
+			}
+			return
+		}
+		if m := dueOnlyRe.FindStringSubmatch(body); m != nil && !bulleted {
+			if last.Due == "" {
+				last.Due = truncateRunes(cleanInline(m[1]), MaxDueLen)
+			}
+			return
+		}
+	}
+	// In an action section a line that is only a name heads that person's items.
+	if (ps.sec == secTask || ps.sec == secNextStep) && !bulleted && next != "" && looksLikePerson(cleanInline(strings.TrimSuffix(body, ":"))) {
+		ps.flushTopic()
+		ps.owner = cleanInline(strings.TrimSuffix(body, ":"))
+		return
+	}
+	ps.topic = ""
+	ps.add(parseItem(body, sec, ps.owner))
+}
+
+func (ps *parser) heading(h string) {
+	norm := normHeading(h)
+	ps.flushTopic()
+	if s, known := knownHeading[norm]; known {
+		ps.sec, ps.owner, ps.meta, ps.sawHeading = s, "", false, true
+		return
+	}
+	if metaSet[norm] {
+		ps.meta, ps.owner = true, ""
+		return
+	}
+	name := cleanInline(h)
+	if (ps.sec == secTask || ps.sec == secNextStep) && looksLikePerson(name) {
+		ps.owner, ps.meta = name, false
+		return
+	}
+	if !ps.sawHeading && ps.p.Title == "" && len(ps.p.Insights) == 0 {
+		ps.p.Title = truncateRunes(name, MaxTitleLen)
+	} else {
+		ps.topic = h
+	}
+	ps.sec, ps.owner, ps.meta, ps.sawHeading = neutral, "", false, true
+}
+
+// flushTopic turns a topic heading that nothing followed into an item.
+func (ps *parser) flushTopic() {
+	if ps.topic == "" {
+		return
+	}
+	t := ps.topic
+	ps.topic = ""
+	ps.add(parseItem(t, neutral, ""))
+}
+
+func (ps *parser) add(in Insight, ok bool) {
+	if !ok || ps.err != nil {
+		return
+	}
+	if len(ps.p.Insights) == MaxInsights {
+		ps.err = apperr.New(apperr.Invalid, fmt.Sprintf("That summary has more than %d items: split it into smaller parts.", MaxInsights))
+		return
+	}
+	in.ID = fmt.Sprintf("k%d", len(ps.p.Insights)+1)
+	ps.p.Insights = append(ps.p.Insights, in)
 }
 
 // headingOf reports whether line is a heading and returns its words.
-func headingOf(line string, cur section) (string, bool) {
+func headingOf(line string, cur section, next string) (string, bool) {
 	if m := mdHeadingRe.FindStringSubmatch(line); m != nil {
-		return m[1], strings.TrimSpace(m[1]) != ""
+		return m[1], strings.TrimSpace(cleanInline(m[1])) != ""
 	}
-	if bulletRe.MatchString(line) {
+	if bulletRe.MatchString(line) || checkboxRe.MatchString(line) {
 		return "", false
 	}
-	// A whole bold line: **Decisions** or __Decisions:__
+	// A whole bold line: **Decisions** or __Decisions:__ or **Decisions**:
 	for _, d := range []string{"**", "__"} {
-		if strings.HasPrefix(line, d) && strings.HasSuffix(line, d) && len(line) > 2*len(d) {
-			inner := strings.TrimSpace(line[len(d) : len(line)-len(d)])
+		l := strings.TrimSuffix(line, ":")
+		if strings.HasPrefix(l, d) && strings.HasSuffix(l, d) && len(l) > 2*len(d) {
+			inner := strings.TrimSpace(l[len(d) : len(l)-len(d)])
 			if !strings.Contains(inner, d) && inner != "" {
 				return strings.TrimSuffix(inner, ":"), true
 			}
@@ -178,53 +263,66 @@ func headingOf(line string, cur section) (string, bool) {
 	if strings.HasSuffix(line, ":") && words <= 8 && utf8.RuneCountInString(line) <= 80 {
 		return strings.TrimSuffix(line, ":"), true
 	}
-	if _, known := knownHeading[normHeading(line)]; known {
+	if _, known := knownHeading[normHeading(line)]; known && words <= 6 {
+		return line, true
+	}
+	if metaSet[normHeading(line)] {
 		return line, true
 	}
 	// A short line alone without closing punctuation names a topic, but only
-	// where the section does not already say what its lines are: under
-	// "Action items" a bare "Update the docs" is an item.
-	if cur == neutral && words <= 8 && utf8.RuneCountInString(line) <= 80 && !strings.ContainsAny(lastRune(line), ".!?;,") {
-		first, _ := utf8.DecodeRuneInString(line)
-		if unicode.IsUpper(first) || unicode.IsDigit(first) {
-			return line, true
-		}
+	// where the section does not already say what its lines are (under
+	// "Action items" a bare "Update the docs" is an item), and only above a
+	// line that reads like an item rather than another short line.
+	if cur == neutral && topicLike(line) && next != "" && !topicLike(next) {
+		return line, true
 	}
 	return "", false
 }
 
-func parseItem(body string, sec section) (Insight, bool) {
+// topicLike is a short capitalised line without closing punctuation that
+// does not read as an item (no owner, no decision, no instruction).
+func topicLike(line string) bool {
+	if bulletRe.MatchString(line) || checkboxRe.MatchString(line) || mdHeadingRe.MatchString(line) || strings.HasSuffix(line, ":") {
+		return false
+	}
+	if _, known := knownHeading[normHeading(line)]; known {
+		return false
+	}
+	words := strings.Fields(line)
+	if len(words) == 0 || len(words) > 8 || utf8.RuneCountInString(line) > 80 || strings.ContainsAny(lastRune(line), ".!?;,") {
+		return false
+	}
+	first, _ := utf8.DecodeRuneInString(line)
+	if !unicode.IsUpper(first) && !unicode.IsDigit(first) {
+		return false
+	}
+	if decisionRe.MatchString(line) || imperativeSet[strings.ToLower(words[0])] {
+		return false
+	}
+	if o, _, _ := extractOwnerDue(line); o != "" {
+		return false
+	}
+	return true
+}
+
+func parseItem(body string, sec section, groupOwner string) (Insight, bool) {
 	var in Insight
-	text := body
-	if m := atOwnerRe.FindStringSubmatch(text); m != nil {
-		in.Owner = strings.TrimSpace(m[1])
-		text = capitalise(strings.TrimSpace(m[2]))
-	}
-	if m := ownerParRe.FindStringSubmatchIndex(text); m != nil {
-		if in.Owner == "" {
-			in.Owner = strings.TrimSpace(text[m[2]:m[3]])
-		}
-		text = strings.TrimSpace(text[:m[0]] + text[m[1]:])
-	}
-	if m := dueRe.FindStringSubmatchIndex(text); m != nil && m[0] > 0 {
-		due := strings.TrimSpace(text[m[2]:m[3]])
-		// "by" is too common in ordinary sentences; take it only with a date-like word.
-		kw := strings.ToLower(text[m[0]:m[2]])
-		if strings.Contains(kw, "due") || looksLikeDate(due) {
-			in.Due = cleanInline(due)
-			text = strings.TrimSpace(text[:m[0]])
-		}
-	}
+	owner, due, text := extractOwnerDue(body)
 	text = cleanInline(text)
+	if text == "" {
+		// "Ana Lima: (05:12)" leaves nothing to do: keep the line as it was.
+		text = cleanInline(body)
+		owner, due = "", ""
+	}
 	if text == "" {
 		return in, false
 	}
-	in.Owner = cleanInline(strings.TrimPrefix(in.Owner, "@"))
-	if in.Owner == "" {
-		if m := willRe.FindStringSubmatch(text); m != nil && looksLikePerson(m[1]) {
-			in.Owner = m[1]
-		}
+	if owner == "" {
+		owner = groupOwner
 	}
+	in.Owner = cleanInline(owner)
+	in.Due = cleanInline(due)
+	text = capitalise(text)
 	switch {
 	case sec != neutral:
 		in.Kind = sec.kind()
@@ -232,6 +330,8 @@ func parseItem(body string, sec section) (Insight, bool) {
 		in.Kind = KindDecision
 	case in.Owner != "":
 		in.Kind = KindNextStep
+	case isInstruction(text):
+		in.Kind = KindTask
 	default:
 		in.Kind = KindInsight
 	}
@@ -241,34 +341,19 @@ func parseItem(body string, sec section) (Insight, bool) {
 	return in, true
 }
 
-// looksLikePerson accepts 1 to 3 capitalised words that are not sentence starters.
-func looksLikePerson(s string) bool {
-	words := strings.Fields(s)
-	if len(words) == 0 || len(words) > 3 {
+// isInstruction reports a line that tells someone to do something: it starts
+// with an imperative ("Send the deck", "Enviar el informe") or, in German,
+// ends with the infinitive ("Angebot senden").
+func isInstruction(text string) bool {
+	words := strings.Fields(text)
+	if len(words) < 2 {
 		return false
 	}
-	for _, w := range words {
-		if notNames[strings.ToLower(w)] {
-			return false
-		}
-		for i, r := range w {
-			if i == 0 {
-				if !unicode.IsUpper(r) {
-					return false
-				}
-				continue
-			}
-			if !unicode.IsLetter(r) && r != '-' && r != '\'' && r != '’' && r != '.' {
-				return false
-			}
-		}
+	if imperativeSet[strings.ToLower(strings.Trim(words[0], ",:"))] {
+		return true
 	}
-	return true
+	return germanInfinitiveRe.MatchString(strings.TrimRight(text, " "))
 }
-
-var dateWords = regexp.MustCompile(`(?i)^(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow|tonight|eod|eow|end of (?:day|week|month|sprint)|next \w+|this \w+|mon|tue|wed|thu|fri|\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?|\d{1,2} \w+|\w+ \d{1,2}(?:st|nd|rd|th)?)$`)
-
-func looksLikeDate(s string) bool { return dateWords.MatchString(strings.TrimSpace(s)) }
 
 func stripBullet(line string) (string, bool) {
 	loc := bulletRe.FindStringIndex(line)
@@ -276,49 +361,31 @@ func stripBullet(line string) (string, bool) {
 	if bulleted {
 		line = line[loc[1]:]
 	}
-	if loc := checkboxRe.FindStringIndex(line); loc != nil && (bulleted || strings.HasPrefix(line, "[")) {
+	if loc := checkboxRe.FindStringIndex(line); loc != nil {
 		line = line[loc[1]:]
 		bulleted = true
 	}
 	return strings.TrimSpace(line), bulleted
 }
 
-// labelled splits "**Label:** rest" and "Label: rest" (label of at most four words).
-func labelled(s string) (label, rest string, ok bool) {
+// labelled splits "**Label:** rest", "**Label**: rest" and "Label: rest"
+// (a plain label of at most four words).
+func labelled(s string) (label, rest string, bold, ok bool) {
 	for _, d := range []string{"**", "__"} {
 		if strings.HasPrefix(s, d) {
 			if end := strings.Index(s[len(d):], d); end > 0 {
 				l := strings.TrimSpace(s[len(d) : len(d)+end])
 				r := strings.TrimSpace(s[2*len(d)+end:])
 				if strings.HasSuffix(l, ":") || strings.HasPrefix(r, ":") {
-					return strings.TrimSuffix(l, ":"), strings.TrimSpace(strings.TrimPrefix(r, ":")), true
+					return strings.TrimSuffix(l, ":"), strings.TrimSpace(strings.TrimPrefix(r, ":")), true, true
 				}
 			}
 		}
 	}
-	return "", "", false
-}
-
-func isMeta(label string) bool {
-	l := normHeading(label)
-	for _, m := range metaLabels {
-		if l == m {
-			return true
-		}
+	if i := strings.Index(s, ":"); i > 0 && i < 60 && len(strings.Fields(s[:i])) <= 4 {
+		return s[:i], strings.TrimSpace(s[i+1:]), false, true
 	}
-	return false
-}
-
-func isMetaLine(s string) bool {
-	i := strings.IndexByte(s, ':')
-	return i > 0 && i < 30 && isMeta(s[:i])
-}
-
-// normHeading lowercases and strips emphasis, trailing colons and extra spaces.
-func normHeading(h string) string {
-	h = strings.ToLower(cleanInline(h))
-	h = strings.TrimRight(h, ": ")
-	return strings.Join(strings.Fields(h), " ")
+	return "", "", false, false
 }
 
 // cleanInline strips Markdown emphasis and code marks and turns links into
