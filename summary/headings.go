@@ -46,7 +46,13 @@ var sectionWords = map[section][]string{
 	},
 	secInsight: {
 		"key insights", "insights", "highlights", "key highlights", "key points", "takeaways", "key takeaways", "main points",
-		"key questions", "open questions", "questions", "risks", "risks and issues", "blockers",
+		"key questions", "open questions", "questions", "risks", "risks and issues", "blockers", "meeting purpose", "purpose",
+		"wichtige fragen", "zweck der besprechung", "ziel der besprechung", "wichtigste erkenntnisse",
+		"questions clés", "objectif de la réunion", "points à retenir",
+		"preguntas clave", "propósito de la reunión", "objetivo de la reunión", "conclusiones clave",
+		"belangrijke vragen", "doel van de vergadering", "belangrijkste conclusies",
+		"perguntas-chave", "perguntas principais", "objetivo da reunião", "propósito da reunião",
+		"domande chiave", "scopo della riunione", "obiettivo della riunione", "conclusioni principali",
 		"wichtigste punkte", "kernpunkte", "erkenntnisse", "wichtige punkte", "zentrale erkenntnisse", "offene fragen", "risiken",
 		"points clés", "points importants", "à retenir", "faits marquants", "questions ouvertes", "risques",
 		"puntos clave", "aspectos destacados", "conclusiones", "ideas clave", "preguntas abiertas", "riesgos",
@@ -57,7 +63,13 @@ var sectionWords = map[section][]string{
 	neutral: {
 		"notes", "meeting notes", "summary", "discussion", "recap", "meeting recap", "overview", "details", "outline",
 		"topics", "chapters", "chapters & topics", "chapters and topics", "quick recap", "meeting summary", "ai notes",
-		"meeting purpose", "purpose", "discussion points", "topics discussed",
+		"discussion points", "topics discussed", "plan", "meeting report",
+		"kurze zusammenfassung", "kapitel und themen", "gliederung",
+		"résumé rapide", "chapitres et sujets", "vue d'ensemble",
+		"capítulos y temas", "descripción general", "esquema",
+		"snelle samenvatting", "hoofdstukken en onderwerpen", "overzicht", "notities",
+		"capítulos e tópicos", "visão geral", "anotações",
+		"riepilogo rapido", "capitoli e argomenti", "panoramica", "appunti", "schema",
 		"notizen", "zusammenfassung", "besprechungsnotizen", "protokoll", "diskussion", "überblick", "themen", "besprechung",
 		"notes de réunion", "résumé", "compte rendu", "aperçu", "détails", "sujets", "synthèse", "points abordés",
 		"notas", "resumen", "notas de la reunión", "discusión", "detalles", "temas", "resumen rápido", "temas tratados",
@@ -88,6 +100,7 @@ var labelWords = strings.Fields(`note notes nb fyi info update updates risk risk
 problem topic context background outcome result results status goal goals objective idea ideas reminder warning important
 summary decision decisions action actions task tasks owner owners assignee assigned due deadline next todo done open
 closed pending tbd n/a feedback comment comments answer customer client budget scope timeline release sprint team
+otter otter.ai fireflies gemini copilot fathom tl;dv read zoom notion teams sally facilitator
 design marketing sales engineering product support legal finance ops qa backend frontend infra security hr management devops ux ui
 everyone all both none nobody general misc other others item items point points step steps follow followup agreed
 hinweis notiz achtung wichtig frage fragen risiko thema kontext ergebnis ziel idee erinnerung entscheidung aufgabe offen erledigt kunde
@@ -149,7 +162,7 @@ func init() {
 	}
 	// A heading glued into a joined line: preceded by sentence punctuation or
 	// a closing mark and followed by a colon or a list marker.
-	headingPhraseRe = regexp.MustCompile(`(?i)([.!?)\]]\s+|\*\*|^)((?:#{1,6}\s*)?(?:\*\*)?(?:` + strings.Join(quoted, "|") + `)(?:\*\*)?\s*(?::|(?:\*\*)?\s*(?:[-*•]\s|\d{1,2}[.)]\s|\[[ xX]?\]\s)))`)
+	headingPhraseRe = regexp.MustCompile(`(?i)([.!?)\]]\s+|\*\*|^|\s)((?:#{1,6}\s*)?(?:\*\*)?(?:` + strings.Join(quoted, "|") + `)(?:\*\*)?)(\s*:\s*(?:\*\*)?(?:[-*•]\s|\d{1,2}[.)]\s|\[[ xX]?\]\s)?|\s*(?:[-*•]\s|\d{1,2}[.)]\s|\[[ xX]?\]\s))`)
 }
 
 // imperativeVerbs start an instruction ("Send the deck", "Envoyer le devis").
@@ -177,6 +190,31 @@ func normHeading(h string) string {
 	})
 	h = strings.ReplaceAll(h, "’", "'")
 	return strings.Join(strings.Fields(h), " ")
+}
+
+// sectionOf finds the section a heading names: exactly ("Action items"), or
+// by a section phrase inside a short heading ("Wichtige Entscheidungen",
+// "Tâches de suivi"). When a heading holds two, tasks win over decisions
+// over next steps over insights, so "Tarefas de acompanhamento" are tasks.
+func sectionOf(norm string) (section, bool) {
+	if s, ok := knownHeading[norm]; ok {
+		return s, true
+	}
+	if norm == "" || len(strings.Fields(norm)) > 6 {
+		return neutral, false
+	}
+	padded := " " + strings.NewReplacer("-", " ", "&", " ", ",", " ").Replace(norm) + " "
+	for _, s := range []section{secTask, secDecision, secNextStep, secInsight} {
+		for _, w := range sectionWords[s] {
+			if len(w) < 5 {
+				continue
+			}
+			if strings.Contains(padded, " "+strings.ReplaceAll(w, "-", " ")+" ") {
+				return s, true
+			}
+		}
+	}
+	return neutral, false
 }
 
 func isMeta(label string) bool { return metaSet[normHeading(label)] }

@@ -2,7 +2,9 @@ package summary
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -19,9 +21,12 @@ var (
 	// A numbered item glued to a word or a sentence end: "items1. Fix", "it.2. Test".
 	gluedNumRe = regexp.MustCompile(`(^|[^\d])([\p{L}!?)])(\d{1,2}[.)] )`)
 	// Markers that never occur inside a sentence, after a space.
-	spacedMarkRe = regexp.MustCompile(`(\S)\s+((?:[•▪◦‣●] )|(?:[-*] \[[ xX]\] )|(?:\[[ xX]\] )|(?:[☐☑✅✔] )|(?:#{1,6} ))`)
+	spacedMarkRe = regexp.MustCompile(`([^\s\-*•])\s+((?:[•▪◦‣●] )|(?:[-*] \[[ xX]\] )|(?:\[[ xX]\] )|(?:[☐☑✅✔] )|(?:#{1,6} ))`)
 	// A dash or number item after a sentence end: "Monday. - Drop", "it. 2. Test".
-	sentenceMarkRe = regexp.MustCompile(`([.!?:])\s+((?:[-*] )|(?:\d{1,2}[.)] ))`)
+	sentenceMarkRe = regexp.MustCompile(`([.!?:)])\s+((?:[-*] )|(?:\d{1,2}[.)] ))`)
+	// A numbered item after a word: "… Laura Vidal 2. Camila …", taken only
+	// when the number before it was seen, so "den 1. März" stays whole.
+	spacedNumRe = regexp.MustCompile(`(\p{L})\s+(\d{1,2})([.)] \p{Lu})`)
 )
 
 // RecoverLines re-inserts the line breaks of a summary whose client joined
@@ -51,23 +56,36 @@ func recoverLine(line string) string {
 	line = gluedNumRe.ReplaceAllString(line, "$1$2\n$3")
 	line = spacedMarkRe.ReplaceAllString(line, "$1\n$2")
 	line = sentenceMarkRe.ReplaceAllString(line, "$1\n$2")
+	line = spacedNumRe.ReplaceAllStringFunc(line, func(m string) string {
+		sm := spacedNumRe.FindStringSubmatch(m)
+		n, err := strconv.Atoi(sm[2])
+		if err != nil || n < 2 || !strings.Contains(line, strconv.Itoa(n-1)+sm[3][:1]+" ") {
+			return m
+		}
+		return sm[1] + "\n" + sm[2] + sm[3]
+	})
 	line = headingPhraseRe.ReplaceAllStringFunc(line, func(m string) string {
 		sm := headingPhraseRe.FindStringSubmatch(m)
-		lead, head := sm[1], strings.TrimSpace(sm[2])
-		if strings.TrimSpace(lead) == "**" {
-			// "**Decisions:** …" stays one labelled line.
+		lead, head, sep := sm[1], sm[2], sm[3]
+		if strings.TrimSpace(lead) == "**" || strings.TrimSpace(lead) == "" && lead != "" && !startsUpper(head) {
+			// "**Decisions:** …" stays one labelled line; "the next
+			// steps: …" inside a sentence is no heading.
 			return m
 		}
 		// Split "Next steps: - Anna …" into the heading and its first item.
-		if i := strings.LastIndex(head, ":"); i >= 0 {
-			return lead + "\n" + head[:i+1] + "\n" + strings.TrimSpace(head[i+1:])
+		if strings.Contains(sep, ":") {
+			return strings.TrimRight(lead, " ") + "\n" + head + ":\n" + strings.TrimLeft(sep[strings.Index(sep, ":")+1:], " ")
 		}
-		for _, mk := range []string{"- ", "* ", "• ", "[ ] ", "[x] ", "[X] ", "[] "} {
-			if j := strings.LastIndex(head+" ", mk); j > 0 {
-				return lead + "\n" + strings.TrimSpace(head[:j]) + "\n" + head[j:]
-			}
-		}
-		return lead + "\n" + head
+		return strings.TrimRight(lead, " ") + "\n" + head + "\n" + strings.TrimLeft(sep, " \n")
 	})
 	return line
+}
+
+func startsUpper(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			return unicode.IsUpper(r)
+		}
+	}
+	return false
 }

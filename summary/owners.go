@@ -26,7 +26,13 @@ var (
 
 	bracketOwnerRe = regexp.MustCompile(`^\[([^\]\[]{1,80})\]\s*[:\-–—]?\s*([^(].*)$`)
 	atColonRe      = regexp.MustCompile(`^@([^:@]{1,80}?)\s*:\s*(.+)$`)
-	atWordsRe      = regexp.MustCompile(`^@(\p{Lu}[\p{L}'’.-]*(?:\s+\p{Lu}[\p{L}'’.-]*){0,2})\s*[,\-–—]?\s+(.+)$`)
+	atWordsRe      = regexp.MustCompile(`^@(\p{Lu}[\p{L}'’.-]*(?:\s+\p{Lu}[\p{L}'’.-]*)?)\s*[,\-–—]?\s+(.+)$`)
+	trailAtRe      = regexp.MustCompile(`^(.+?)\s+@(\p{Lu}[\p{L}'’.-]*(?:\s+\p{Lu}[\p{L}'’.-]*){0,2})\s*\.?$`)
+	// German and Dutch put the verb last, so the due phrase stands inside:
+	// "Preisliste bis Freitag aktualisieren", "offerte vóór vrijdag aanpassen".
+	midDueRe = regexp.MustCompile(`(?i)\s(bis(?: zum| spätestens)?|spätestens(?: am| bis)?|uiterlijk|vóór|voor|by|entro(?: il)?|até|d'ici(?: le| à)?)\s+((?:\S+\s){0,2}\S+?)(,?\s+\p{L})`)
+	// "… next Tuesday", "… tomorrow" with no keyword.
+	bareDueRe = regexp.MustCompile(`(?i)\s+((?:next|this|coming)\s+\p{L}+|tomorrow|(?:on\s+)\p{L}+)\s*\.?$`)
 	actionForRe    = regexp.MustCompile(`(?i)^(?:action(?: items?)?|task|to-?do|aufgabe|maßnahme|action|tâche|acción|tarea|actie|taak|ação|tarefa|azione|compito)\s+(?:for|für|pour|para|voor|per|a cargo de)\s+([^:]{1,80}?)\s*:\s*(.+)$`)
 	leadNameRe     = regexp.MustCompile(`^(\S[^:]{0,58}?)\s*(?::\s*|\s[-–—]+\s+)(.+)$`)
 	trailDashRe    = regexp.MustCompile(`^(.+?)\s+[-–—]+\s+([^-–—]{1,60}?)\s*\.?$`)
@@ -64,7 +70,11 @@ func stripTimestamps(s string) string {
 // extractOwnerDue finds the owner and due date of an item and returns the
 // text without them. "Name will …" sentences keep their subject: the owner
 // is then part of the sentence, and cutting it leaves a fragment.
-func extractOwnerDue(text string) (owner, due, rest string) {
+//
+// In an action section "Topic: text" names an owner when Topic looks like a
+// person; elsewhere only when the text goes on in lower case ("Alex: ping
+// the vendor"), since Gemini and Read.ai write "**Budget**: Anna said …".
+func extractOwnerDue(text string, implicitDue, action bool) (owner, due, rest string) {
 	rest = text
 	if m := bracketOwnerRe.FindStringSubmatch(rest); m != nil && looksLikePerson(m[1]) {
 		owner, rest = m[1], m[2]
@@ -72,9 +82,16 @@ func extractOwnerDue(text string) (owner, due, rest string) {
 		owner, rest = m[1], m[2]
 	} else if m := atWordsRe.FindStringSubmatch(rest); m != nil {
 		owner, rest = m[1], m[2]
+		// "@Olivia Finish the post": an instruction is not part of the name.
+		if f := strings.Fields(owner); len(f) == 2 && labelSet[strings.ToLower(f[1])] {
+			owner, rest = f[0], f[1]+" "+rest
+		}
+	} else if m := trailAtRe.FindStringSubmatch(rest); m != nil && wordCount(m[1]) >= 2 {
+		owner, rest = m[2], m[1]
 	} else if m := actionForRe.FindStringSubmatch(rest); m != nil && looksLikePerson(strings.TrimPrefix(m[1], "@")) {
 		owner, rest = m[1], m[2]
-	} else if m := leadNameRe.FindStringSubmatch(rest); m != nil && looksLikePerson(strings.TrimPrefix(m[1], "@")) && wordCount(m[2]) >= 2 {
+	} else if m := leadNameRe.FindStringSubmatch(rest); m != nil && looksLikePerson(strings.TrimPrefix(m[1], "@")) && wordCount(m[2]) >= 2 &&
+		(action || startsLower(m[2])) {
 		owner, rest = m[1], m[2]
 	}
 	if m := ownerParRe.FindStringSubmatchIndex(rest); m != nil {
@@ -104,7 +121,7 @@ func extractOwnerDue(text string) (owner, due, rest string) {
 	// A due phrase and a trailing owner come in either order: "… by Friday - Ana", "… - Ana, due Friday".
 	for i := 0; i < 2; i++ {
 		if due == "" {
-			if d, r, ok := cutDue(rest); ok {
+			if d, r, ok := cutDue(rest, implicitDue); ok {
 				due, rest = d, r
 			}
 		}
@@ -116,33 +133,82 @@ func extractOwnerDue(text string) (owner, due, rest string) {
 			}
 		}
 	}
+	if due == "" && implicitDue {
+		if d, r, ok := cutMidDue(rest); ok {
+			due, rest = d, r
+		} else if m := bareDueRe.FindStringSubmatchIndex(rest); m != nil && looksLikeDate(rest[m[2]:m[3]]) {
+			due, rest = strings.TrimPrefix(strings.TrimPrefix(rest[m[2]:m[3]], "on "), "On "), rest[:m[0]]
+		}
+	}
 	rest = strings.TrimSpace(strings.TrimRight(strings.TrimSpace(rest), ",;:-–—|"))
 	owner = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(owner), "@"))
 	if owner != "" && !looksLikeOwner(owner) {
 		owner = ""
 	}
 	if owner == "" {
-		if m := willRe.FindStringSubmatch(rest); m != nil && looksLikePerson(m[1]) {
+		if m := willRe.FindStringSubmatch(rest); m != nil && looksLikeOwner(m[1]) {
 			owner = m[1]
 		}
 	}
-	return owner, strings.TrimSpace(strings.TrimRight(due, ".")), rest
+	return owner, tidyDue(due), rest
+}
+
+// tidyDue drops a leading article and a closing full stop, but keeps the
+// dot of a German date ("15.12.").
+func tidyDue(d string) string {
+	d = strings.TrimSpace(d)
+	for _, a := range []string{"the ", "el ", "la ", "le ", "il ", "lo ", "l'", "o ", "a ", "den ", "dem ", "der ", "het ", "zum ", "am ", "de "} {
+		if len(d) > len(a) && strings.EqualFold(d[:len(a)], a) && looksLikeDate(d[len(a):]) {
+			d = strings.TrimSpace(d[len(a):])
+			break
+		}
+	}
+	if strings.HasSuffix(d, ".") && !germanDateRe.MatchString(d) {
+		d = strings.TrimRight(d, ".")
+	}
+	return strings.TrimSpace(d)
+}
+
+var germanDateRe = regexp.MustCompile(`(?:^|\s)\d{1,2}\.\d{1,2}\.$`)
+
+// cutMidDue takes a due phrase out of the middle of a sentence whose verb
+// comes last.
+func cutMidDue(s string) (due, rest string, ok bool) {
+	for _, m := range midDueRe.FindAllStringSubmatchIndex(s, -1) {
+		cand := s[m[4]:m[5]]
+		// Try the longest date first: "Ende der Woche", then "Ende".
+		words := strings.Fields(cand)
+		for n := len(words); n >= 1; n-- {
+			d := strings.Join(words[:n], " ")
+			if looksLikeDate(d) {
+				end := m[4] + strings.Index(s[m[4]:], d) + len(d)
+				return d, strings.TrimSpace(s[:m[0]] + s[end:]), true
+			}
+		}
+	}
+	return "", s, false
 }
 
 // cutDue takes a due phrase off the end of s. Words such as "by", "bis" or
 // "para" are common in ordinary sentences, so after them only a date counts.
-func cutDue(s string) (due, rest string, ok bool) {
-	m := dueRe.FindStringSubmatchIndex(s)
-	if m == nil || m[0] == 0 {
-		return "", s, false
+func cutDue(s string, implicit bool) (due, rest string, ok bool) {
+	for off := 0; off < len(s); {
+		m := dueRe.FindStringSubmatchIndex(s[off:])
+		if m == nil {
+			break
+		}
+		kw := strings.ToLower(s[off+m[2] : off+m[3]])
+		d := strings.TrimSpace(s[off+m[4] : off+m[5]])
+		explicit := explicitDueRe.MatchString(kw)
+		// "Due: ASAP" names a due date whatever it says; "due nuovi" (Italian
+		// for two) does not, and "by", "bis", "para" need a date after them.
+		colon := strings.Contains(s[off+m[2]:off+m[4]], ":")
+		if off+m[0] > 0 && (explicit || implicit) && (looksLikeDate(d) || explicit && colon && wordCount(d) <= 4) {
+			return d, strings.TrimSpace(s[:off+m[0]]), true
+		}
+		off += m[3]
 	}
-	kw := strings.ToLower(s[m[2]:m[3]])
-	d := strings.TrimSpace(s[m[4]:m[5]])
-	explicit := explicitDueRe.MatchString(kw)
-	if !looksLikeDate(d) && !(explicit && wordCount(d) <= 4) {
-		return "", s, false
-	}
-	return d, strings.TrimSpace(s[:m[0]]), true
+	return "", s, false
 }
 
 // looksLikeOwner accepts what an explicit owner field names: a person
@@ -222,12 +288,13 @@ nous je vous ils elles il elle on le la les un une tous tout chacun quelqu'un si
 nosotros yo usted ellos ellas él ella el la los las un una todos alguien si luego también y pero se
 wij we ik jij u zij ze hij het de een iedereen iemand als dan ook en maar
 nós eu você vocês eles elas ele ela o a os as um uma todos alguém se então também e mas
-noi io voi loro lui lei il lo la gli le un una tutti qualcuno se poi anche e ma si`) {
+noi io voi loro lui lei il lo la gli le un una tutti qualcuno se poi anche e ma si
+neue neuer neues neuen weitere einige viele mehrere nouveaux nouvelles nuevos nuevas nieuwe novos novas nuovi nuove new several many`) {
 		notNames[w] = true
 	}
 }
 
-var dateShapeRe = regexp.MustCompile(`^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?\.?|\d{1,2}(?:st|nd|rd|th|\.|er|º|°)?|kw\s?\d{1,2}|cw\s?\d{1,2}|w\d{1,2}|q[1-4])$`)
+var dateShapeRe = regexp.MustCompile(`^(?:\d{4}|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?\.?|\d{1,2}(?:st|nd|rd|th|\.|er|º|°)?|kw\s?\d{1,2}|cw\s?\d{1,2}|w\d{1,2}|q[1-4])$`)
 
 var relativeDates = strings.Fields(`today tomorrow tonight eod eow cob eom week month sprint quarter weekend end
 heute morgen übermorgen woche monat wochenende ende kw
@@ -246,29 +313,48 @@ func init() {
 }
 
 // looksLikeDate reports whether s names a day: a weekday, a month, a date,
-// or "next week", "Ende der Woche", "fin de mois" and the like.
+// or "next week", "Ende der Woche", "fin de mois" and the like. Every word
+// must belong to the date, so "ridurre i ritardi entro venerdì" is none.
 func looksLikeDate(s string) bool {
 	words := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return r == ' ' || r == ',' })
-	if len(words) == 0 || len(words) > 6 {
+	if len(words) == 0 || len(words) > 5 {
 		return false
 	}
-	num, named := false, false
+	named := false
 	for _, w := range words {
-		w = strings.Trim(w, "().")
+		w = strings.Trim(w, "()")
+		bare := strings.TrimSuffix(w, ".")
 		switch {
-		case weekdaySet[w] || weekdaySet[strings.TrimSuffix(w, "s")]:
-			named = true
-		case relativeSet[w]:
+		case weekdaySet[bare] || weekdaySet[strings.TrimSuffix(bare, "s")] || relativeSet[bare]:
 			named = true
 		case dateShapeRe.MatchString(w):
-			if strings.ContainsAny(w, "/.-") && len(w) > 3 || strings.HasPrefix(w, "kw") || strings.HasPrefix(w, "cw") || strings.HasPrefix(w, "q") || len(w) == 10 {
-				return true
+			if strings.ContainsAny(bare, "/.-") || strings.HasPrefix(w, "kw") || strings.HasPrefix(w, "cw") || strings.HasPrefix(w, "q") {
+				named = true
 			}
-			num = true
+		case dateFillers[bare]:
+		default:
+			return false
 		}
 	}
-	_ = num
 	return named
+}
+
+// dateFillers may stand between the words of a date: "end of week", "5 de
+// janeiro", "nächsten Montag", "la semaine prochaine".
+var dateFillers = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`the of next this coming following at on in by de del di da do du der den dem des la le il el lo het van
+nächsten nächste nächster kommenden kommende dieser diese prochain prochaine prochainement ce cette próximo próxima este esta
+volgende deze komende próximo próxima este esta prossimo prossima questo questa
+early mid late anfang mitte début milieu principios mediados começo meados inizio metà begin half`) {
+		dateFillers[w] = true
+	}
+}
+
+func startsLower(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsLower(r)
 }
 
 func wordCount(s string) int { return len(strings.Fields(s)) }

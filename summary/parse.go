@@ -59,6 +59,10 @@ var (
 	germanInfinitiveRe = regexp.MustCompile(`(?i)\s(?:senden|schicken|aktualisieren|prüfen|erstellen|vorbereiten|klären|planen|buchen|teilen|schreiben|einrichten|testen|abstimmen|informieren|bestellen|anlegen|beheben|überarbeiten|ansetzen|einladen|freigeben)$`)
 )
 
+// toolLineRe is a header line a notes tool adds ("Notes by Gemini", "Read AI
+// meeting report", "tl;dv notities"): it names the tool, not an item.
+var toolLineRe = regexp.MustCompile(`(?i)(?:^|[\s(–—-])(?:otter(?:\.ai)?|fireflies(?:\.ai)?|gemini|copilot|fathom|tl;dv|read ai|read\.ai|zoom ai companion|notion ai)(?:$|[\s),:–—-])`)
+
 var imperativeSet = map[string]bool{}
 
 func init() {
@@ -77,7 +81,10 @@ type parser struct {
 	// topic is a heading that names no section; it becomes an item itself
 	// when nothing follows it, so no line is dropped.
 	topic string
-	err   error
+	// structured is set when the notes have section headings, so a short
+	// first line above them is the title even when another short line follows.
+	structured bool
+	err        error
 }
 
 // ParseText reads a summary pasted from a Teams recap, Copilot, Facilitator,
@@ -114,6 +121,14 @@ func ParseText(text string) (Parsed, error) {
 		}
 	}
 	var ps parser
+	for _, line := range lines {
+		if h, ok := headingOf(line, secTask, ""); ok {
+			if _, known := sectionOf(normHeading(h)); known {
+				ps.structured = true
+				break
+			}
+		}
+	}
 	for i, line := range lines {
 		next := ""
 		if i+1 < len(lines) {
@@ -136,8 +151,17 @@ func ParseText(text string) (Parsed, error) {
 }
 
 func (ps *parser) line(line, next string) {
+	atStart := !ps.sawHeading && ps.p.Title == "" && len(ps.p.Insights) == 0 && ps.topic == ""
+	if atStart && ps.structured && topicLike(line) || atStart && toolLineRe.MatchString(line) && len(strings.Fields(line)) <= 10 && !bulletRe.MatchString(line) {
+		ps.heading(line)
+		return
+	}
 	if h, ok := headingOf(line, ps.sec, next); ok {
 		ps.heading(h)
+		return
+	}
+	// A tool's header line ("Read AI meeting report") under the title.
+	if len(ps.p.Insights) == 0 && ps.topic == "" && toolLineRe.MatchString(line) && len(strings.Fields(line)) <= 8 && !strings.ContainsAny(lastRune(line), ".!?") {
 		return
 	}
 	body, bulleted := stripBullet(line)
@@ -153,7 +177,7 @@ func (ps *parser) line(line, next string) {
 	// of its own line; recap header lines ("**Date:** ...") are skipped.
 	sec := ps.sec
 	if label, rest, bold, ok := labelled(body); ok {
-		if s, known := knownHeading[normHeading(label)]; known {
+		if s, known := sectionOf(normHeading(label)); known && (bold || s != neutral) {
 			if bold {
 				ps.flushTopic()
 				ps.sec, ps.owner = s, ""
@@ -186,7 +210,8 @@ func (ps *parser) line(line, next string) {
 		}
 	}
 	// In an action section a line that is only a name heads that person's items.
-	if (ps.sec == secTask || ps.sec == secNextStep) && !bulleted && next != "" && looksLikePerson(cleanInline(strings.TrimSuffix(body, ":"))) {
+	if name := cleanInline(strings.TrimSuffix(body, ":")); (ps.sec == secTask || ps.sec == secNextStep) && !bulleted && next != "" &&
+		looksLikePerson(name) && (len(strings.Fields(name)) >= 2 || strings.HasSuffix(body, ":") || strings.HasPrefix(body, "**")) {
 		ps.flushTopic()
 		ps.owner = cleanInline(strings.TrimSuffix(body, ":"))
 		return
@@ -198,7 +223,7 @@ func (ps *parser) line(line, next string) {
 func (ps *parser) heading(h string) {
 	norm := normHeading(h)
 	ps.flushTopic()
-	if s, known := knownHeading[norm]; known {
+	if s, known := sectionOf(norm); known {
 		ps.sec, ps.owner, ps.meta, ps.sawHeading = s, "", false, true
 		return
 	}
@@ -263,7 +288,7 @@ func headingOf(line string, cur section, next string) (string, bool) {
 	if strings.HasSuffix(line, ":") && words <= 8 && utf8.RuneCountInString(line) <= 80 {
 		return strings.TrimSuffix(line, ":"), true
 	}
-	if _, known := knownHeading[normHeading(line)]; known && words <= 6 {
+	if _, known := sectionOf(normHeading(line)); known && words <= 6 {
 		return line, true
 	}
 	if metaSet[normHeading(line)] {
@@ -285,29 +310,41 @@ func topicLike(line string) bool {
 	if bulletRe.MatchString(line) || checkboxRe.MatchString(line) || mdHeadingRe.MatchString(line) || strings.HasSuffix(line, ":") {
 		return false
 	}
-	if _, known := knownHeading[normHeading(line)]; known {
+	if _, known := sectionOf(normHeading(line)); known || isMetaLine(line) || toolLineRe.MatchString(line) {
 		return false
 	}
 	words := strings.Fields(line)
 	if len(words) == 0 || len(words) > 8 || utf8.RuneCountInString(line) > 80 || strings.ContainsAny(lastRune(line), ".!?;,") {
 		return false
 	}
-	first, _ := utf8.DecodeRuneInString(line)
+	first, _ := utf8.DecodeRuneInString(strings.TrimLeftFunc(line, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }))
 	if !unicode.IsUpper(first) && !unicode.IsDigit(first) {
 		return false
 	}
 	if decisionRe.MatchString(line) || imperativeSet[strings.ToLower(words[0])] {
 		return false
 	}
-	if o, _, _ := extractOwnerDue(line); o != "" {
+	if o, _, _ := extractOwnerDue(line, true, false); o != "" {
 		return false
 	}
 	return true
 }
 
 func parseItem(body string, sec section, groupOwner string) (Insight, bool) {
+	in, ok := parseItemDue(body, sec, groupOwner, true)
+	// "before January", "am 3. März", "per il 9 gennaio" in a decision or an
+	// insight say when something happens, not when work is due.
+	if ok && in.Due != "" && (in.Kind == KindDecision || in.Kind == KindInsight) {
+		if again, ok2 := parseItemDue(body, sec, groupOwner, false); ok2 {
+			return again, true
+		}
+	}
+	return in, ok
+}
+
+func parseItemDue(body string, sec section, groupOwner string, implicitDue bool) (Insight, bool) {
 	var in Insight
-	owner, due, text := extractOwnerDue(body)
+	owner, due, text := extractOwnerDue(cleanInline(body), implicitDue, sec == secTask || sec == secNextStep)
 	text = cleanInline(text)
 	if text == "" {
 		// "Ana Lima: (05:12)" leaves nothing to do: keep the line as it was.
