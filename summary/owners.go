@@ -12,7 +12,7 @@ import (
 // Ben, Due: Friday)" becomes a clean title "Fix the build".
 
 const ownerWordsRe = `owners?|assigned(?: to)?|assignee|responsible|who|verantwortlich|zuständig|verantwortliche[rn]?|responsable|responsables|encargado|encargada|responsável|responsáveis|responsabile|incaricato|incaricata|eigenaar|verantwoordelijke|trekker`
-const dueWordsRe = `due(?: date)?|deadline|fällig(?: am| bis)?|frist|termin|échéance|date limite|fecha límite|fecha|vence|plazo|prazo|data limite|scadenza|entro|uiterlijk`
+const dueWordsRe = `due(?: date)?|deadline|fällig(?: am| bis)?|frist|termin|échéance|date limite|fecha límite|fecha|vence|plazo|prazo|data limite|scadenza`
 
 var (
 	explicitDueRe = regexp.MustCompile(`(?i)^(?:` + dueWordsRe + `)$`)
@@ -51,7 +51,7 @@ var (
 	// A due phrase at the end: "— due Friday", "(due 2026-12-01)", "by Friday",
 	// "bis Freitag", "d'ici vendredi", "para el viernes", "até sexta", "entro venerdì".
 	dueRe = regexp.MustCompile(`(?i)(?:\s+[—–-]+\s*|\s*[(\[]\s*|\s*[,;]\s*|\s+)(` + dueWordsRe +
-		`|by|before|no later than|bis(?: zum| spätestens| spätestens zum| am)?|spätestens(?: am| bis)?|am|d'ici(?: le| à| au)?|avant(?: le| la)?|pour(?: le)?|para(?: el| la)?|antes del?|hasta el|voor|vóór|tegen|op|até(?: a| o| à| ao)?|antes de|per(?: il)?)\s*:?\s+([^()\[\]—–]{1,60}?)\s*[)\]]?\s*\.?$`)
+		`|by|before|no later than|bis(?: zum| spätestens| spätestens zum| am)?|spätestens(?: am| bis)?|am|d'ici(?: le| à| au)?|avant(?: le| la)?|pour(?: le)?|para(?: el| la)?|antes del?|hasta el|voor|vóór|tegen|op|até(?: a| o| à| ao)?|antes de|per(?: il)?|entro(?: il| la| le)?|uiterlijk(?: op)?)\s*:?\s+([^()\[\]—–]{1,60}?)\s*[)\]]?\s*\.?$`)
 
 	// "Name will …" in each language, also the future tense of the Romance
 	// languages ("Ana enviará", "Marco preparerà", "Marie enverra").
@@ -137,7 +137,10 @@ func extractOwnerDue(text string, implicitDue, action bool) (owner, due, rest st
 		if d, r, ok := cutMidDue(rest); ok {
 			due, rest = d, r
 		} else if m := bareDueRe.FindStringSubmatchIndex(rest); m != nil && looksLikeDate(rest[m[2]:m[3]]) {
-			due, rest = strings.TrimPrefix(strings.TrimPrefix(rest[m[2]:m[3]], "on "), "On "), rest[:m[0]]
+			due, rest = rest[m[2]:m[3]], rest[:m[0]]
+			if len(due) > 3 && strings.EqualFold(due[:3], "on ") {
+				due = due[3:]
+			}
 		}
 	}
 	rest = strings.TrimSpace(strings.TrimRight(strings.TrimSpace(rest), ",;:-–—|"))
@@ -243,7 +246,8 @@ func looksLikePerson(s string) bool {
 	caps := 0
 	for i, w := range words {
 		lw := strings.ToLower(w)
-		if nameParticles[lw] && i > 0 && i < len(words)-1 && w == lw {
+		// "van der", "De" in "Laura De Luca": particles inside a name.
+		if nameParticles[lw] && i > 0 && i < len(words)-1 {
 			continue
 		}
 		if notNames[lw] || labelSet[lw] || (len(words) == 1 && weekdaySet[strings.TrimSuffix(lw, ".")]) {

@@ -48,7 +48,7 @@ var (
 	emphRe      = regexp.MustCompile(`(\*\*|__|~~)(.+?)(\*\*|__|~~)`)
 	emph1Re     = regexp.MustCompile(`(^|[\s(])([*_])([^\s*_](?:[^*_]*[^\s*_])?)([*_])($|[\s).,;:!?])`)
 	// Phrasing that makes a line a decision wherever it stands.
-	decisionRe = regexp.MustCompile(`(?i)^(?:decided|agreed|we will|we'll|we decided|we agreed|we have (?:decided|agreed)|the team (?:agreed|decided)|team (?:agreed|decided)|it was (?:agreed|decided)|everyone agreed|decision:|` +
+	decisionRe = regexp.MustCompile(`(?i)^(?:(?:the\s+)?\p{L}+\s+(?:agreed|decided)|decided|agreed|we will|we'll|we decided|we agreed|we have (?:decided|agreed)|the team (?:agreed|decided)|team (?:agreed|decided)|it was (?:agreed|decided)|everyone agreed|decision:|` +
 		`wir haben (?:beschlossen|entschieden|vereinbart)|wir werden|beschlossen|entschieden|vereinbart|es wurde (?:beschlossen|entschieden|vereinbart)|das team hat (?:beschlossen|entschieden)|` +
 		`nous avons (?:décidé|convenu)|on a (?:décidé|convenu)|il a été (?:décidé|convenu)|décidé|convenu|l'équipe a décidé|` +
 		`se decidió|decidimos|acordamos|hemos (?:decidido|acordado)|se acordó|el equipo (?:decidió|acordó)|` +
