@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/sally-devops/devopsbot/apperr"
 )
@@ -153,6 +154,15 @@ func FuzzParseText(f *testing.F) {
 	}
 	f.Add("**Decisions:** x\n- [ ] @A: b — due Friday (owner: C)\n1) [x](y)")
 	f.Add("***\n# \n**__**\n- \n@: \n([](")
+	// The corpus seeds every tool's layout and the joined pastes.
+	corpus, _ := filepath.Glob(filepath.Join(fixtures, "corpus", "*.txt"))
+	for _, n := range corpus {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		p, err := ParseText(s)
 		if err != nil {
@@ -176,6 +186,9 @@ func FuzzParseText(f *testing.F) {
 			}
 			if strings.ContainsFunc(in.Text+in.Owner+in.Due, invisible) {
 				t.Fatalf("item %d keeps a control or bidi character: %+v", i, in)
+			}
+			if utf8.RuneCountInString(in.Owner) > MaxOwnerLen || utf8.RuneCountInString(in.Due) > MaxDueLen || utf8.RuneCountInString(in.Text) > MaxInsightText {
+				t.Fatalf("item %d over a limit: %+v", i, in)
 			}
 		}
 	})
