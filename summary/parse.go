@@ -168,10 +168,11 @@ func (ps *parser) line(line, next string) {
 	if body == "" {
 		return
 	}
-	if ps.meta && !bulleted || ps.meta && len(ps.p.Insights) == 0 {
+	// Under "Attendees", "Agenda" or "Keywords" the lines describe the
+	// meeting, not something to act on.
+	if ps.meta {
 		return
 	}
-	ps.meta = false
 	// A bold label followed by text on one line ("**Decisions:** ship it")
 	// switches the section; a plain one ("Decision: ship it") sets the kind
 	// of its own line; recap header lines ("**Date:** ...") are skipped.
