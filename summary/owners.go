@@ -32,7 +32,7 @@ var (
 	// "Preisliste bis Freitag aktualisieren", "offerte vóór vrijdag aanpassen".
 	midDueRe = regexp.MustCompile(`(?i)\s(bis(?: zum| spätestens)?|spätestens(?: am| bis)?|uiterlijk|vóór|voor|by|entro(?: il)?|até|d'ici(?: le| à)?)\s+((?:\S+\s){0,2}\S+?)(,?\s+\p{L})`)
 	// "… next Tuesday", "… tomorrow" with no keyword.
-	bareDueRe    = regexp.MustCompile(`(?i)\s+((?:next|this|coming)\s+\p{L}+|tomorrow|(?:on\s+)\p{L}+)\s*\.?$`)
+	bareDueRe    = regexp.MustCompile(`(?i)\s+((?:on|el|le|il|lo|o|a|am|op|next|this|coming|nächsten|nächste|prochain|prochaine|próximo|próxima|volgende|prossimo|prossima)\s+\p{L}+|tomorrow|mañana|demain|morgen|domani|amanhã)\s*\.?$`)
 	actionForRe  = regexp.MustCompile(`(?i)^(?:action(?: items?)?|task|to-?do|aufgabe|maßnahme|action|tâche|acción|tarea|actie|taak|ação|tarefa|azione|compito)\s+(?:for|für|pour|para|voor|per|a cargo de)\s+([^:]{1,80}?)\s*:\s*(.+)$`)
 	leadNameRe   = regexp.MustCompile(`^(\S[^:]{0,58}?)\s*(?::\s*|\s[-–—]+\s+)(.+)$`)
 	trailDashRe  = regexp.MustCompile(`^(.+?)\s+[-–—]+\s+([^-–—]{1,60}?)\s*\.?$`)

@@ -32,6 +32,7 @@ func TestOwnerPlacements(t *testing.T) {
 		{"German verb last", "Aufgaben\n- Lena Fischer soll die Preisliste bis Freitag aktualisieren.", "Lena Fischer soll die Preisliste aktualisieren.", "Lena Fischer", "Freitag", KindTask},
 		{"French label", "Actions\n- Rédiger la note (Responsable : Manon Girard ; échéance : 12 février)", "Rédiger la note", "Manon Girard", "12 février", KindTask},
 		{"Italian future", "Prossimi passi\n- Giulia preparerà un piano entro venerdì.", "Giulia preparerà un piano", "Giulia", "venerdì", KindNextStep},
+		{"Spanish future, bare weekday", "Tareas\n- Óscar Prieto enviará la documentación el lunes.", "Óscar Prieto enviará la documentación", "Óscar Prieto", "lunes", KindTask},
 		{"Dutch particle name", "Actiepunten\n- Lotte van der Berg: release notes schrijven", "Release notes schrijven", "Lotte van der Berg", "", KindTask},
 		{"timestamp kept out", "Notes\n[02:14] Participants struggled to find export. (05:12)", "Participants struggled to find export.", "", "", KindInsight},
 	}
