@@ -17,6 +17,13 @@ import (
 // Markdown, numbered lists, check lists, and pastes whose line breaks were
 // lost), in seven languages. Each NAME.txt has a NAME.want.json with the
 // items a person reading it would expect.
+//
+// A caveat on the numbers: 61 of the samples were written while the parser
+// was being built, so a perfect score on them is partly a tuning score. The
+// 12 written afterwards and scored before any change had 4 of 60 items with
+// a field wrong (1 kind, 1 owner, 2 due dates), each fixed in the general
+// rule. Samples of real notes, kept aside from development, are the honest
+// measure: add them here and keep them out of tuning.
 
 type corpusWant struct {
 	Tool     string    `json:"tool"`
