@@ -146,16 +146,25 @@ func replayable(status int, errCode string) bool {
 	return false
 }
 
-// serveSummaries accepts a meeting summary from a meeting-notes service.
-func (b *Bot) serveSummaries(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		writeJSON(w, http.StatusMethodNotAllowed, jsonError{Error: "method_not_allowed", Message: "Use POST."})
-		return
+// webhookReady answers a request with the wrong method, or one that arrives
+// while summary delivery is not configured, and reports whether to go on.
+func (b *Bot) webhookReady(w http.ResponseWriter, r *http.Request, method string) bool {
+	if r.Method != method {
+		w.Header().Set("Allow", method)
+		writeJSON(w, http.StatusMethodNotAllowed, jsonError{Error: "method_not_allowed", Message: "Use " + method + "."})
+		return false
 	}
 	if b.cfg.WebhookSecret == nil {
 		writeJSON(w, http.StatusServiceUnavailable, jsonError{Error: "not_configured", Message: "Summary delivery is not configured on this bot (SUMMARY_WEBHOOK_SECRET)."})
+		return false
+	}
+	return true
+}
+
+// serveSummaries accepts a meeting summary from a meeting-notes service.
+func (b *Bot) serveSummaries(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if !b.webhookReady(w, r, http.MethodPost) {
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
@@ -361,13 +370,7 @@ func sameContent(stored *store.Summary, d *summary.Delivery) bool {
 // delivery state. It is signed like the webhook (Standard Webhooks headers
 // over an empty body): delivery states name chats.
 func (b *Bot) serveSummaryStatus(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		writeJSON(w, http.StatusMethodNotAllowed, jsonError{Error: "method_not_allowed", Message: "Use GET."})
-		return
-	}
-	if b.cfg.WebhookSecret == nil {
-		writeJSON(w, http.StatusServiceUnavailable, jsonError{Error: "not_configured", Message: "Summary delivery is not configured on this bot (SUMMARY_WEBHOOK_SECRET)."})
+	if !b.webhookReady(w, r, http.MethodGet) {
 		return
 	}
 	if err := verifyWebhook(b.cfg.WebhookSecret, r.Header, nil, b.now()); err != nil {
