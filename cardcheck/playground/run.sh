@@ -16,6 +16,13 @@ mkdir -p "$logs"
 data=$(mktemp -d /tmp/sally-playground-data.XXXXXX)
 stamp=$(date +%Y%m%d-%H%M%S)
 
+# A bot or Playground left on these ports would be driven instead of ours.
+for port in "$bot_port" "$pg_port"; do
+  if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/"; then
+    echo "port $port is already in use; set BOT_PORT / PLAYGROUND_PORT" >&2; exit 2
+  fi
+done
+
 [ -d "$here/node_modules/playwright-core" ] || (cd "$here" && npm ci --no-audit --no-fund)
 (cd "$repo" && go build -o "$data/devopsbot" ./cmd/devopsbot)
 
@@ -26,7 +33,7 @@ stop() {
   wait 2>/dev/null || true
   rm -rf "$data"
 }
-trap stop EXIT INT TERM
+trap stop EXIT HUP INT PIPE TERM
 
 case $mode in
 real)
