@@ -139,9 +139,20 @@ func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.Invoke
 		if err != nil {
 			return teams.AdaptiveCardResponse(b.signInErrorCard(ctx, org, err)), nil
 		}
+		if b.inCardFor(a.ServiceURL) {
+			// The Agents Playground cannot open Teams' sign-in pop-up (it refuses a
+			// loginRequest answer): the same link as a button it can open.
+			return teams.AdaptiveCardResponse(cards.ConnectSignIn(cards.SignInView{Demo: b.demo(), Org: org.Name, OrgURL: org.URL, SignInURL: link})), nil
+		}
 		return teams.LoginRequestResponse("Sign in to Azure DevOps ("+org.Name+")", link), nil
 	case "connect.code":
-		return teams.AdaptiveCardResponse(b.completeConnect(ctx, a, data.Code)), nil
+		card, problem := b.redeemCode(ctx, a, data.Code)
+		if org, err := devops.NormalizeOrgURL(data.Org); err == nil && problem != "" {
+			// A wrong or expired code: sign in again to the same organization,
+			// without typing its address a second time.
+			return teams.AdaptiveCardResponse(cards.ConnectSignIn(cards.SignInView{Demo: b.demo(), Org: org.Name, OrgURL: org.URL, Error: problem})), nil
+		}
+		return teams.AdaptiveCardResponse(card), nil
 	}
 	return teams.ErrorResponse(http.StatusBadRequest, "UnknownAction", "This card action is not supported."), nil
 }
@@ -221,24 +232,35 @@ func normalizeCode(code string) string {
 // completeConnect binds parked tokens to the Teams user who hands back the code,
 // and only if that is the user who started the sign-in.
 func (b *Bot) completeConnect(ctx context.Context, a *teams.Activity, code string) any {
+	card, _ := b.redeemCode(ctx, a, code)
+	return card
+}
+
+// redeemCode is completeConnect that also says, in problem, why a code was
+// refused (wrong, used, expired, someone else's), so a caller that knows the
+// organization can offer the sign-in again instead of the first step.
+func (b *Bot) redeemCode(ctx context.Context, a *teams.Activity, code string) (card any, problem string) {
 	u, err := userOf(a)
 	if err != nil {
-		return b.errorCard(ctx, "Connect", err)
+		return b.errorCard(ctx, "Connect", err), ""
 	}
 	code = normalizeCode(code)
 	if code == "" {
-		return b.connectPromptCard("", "That sign-in code is not valid. Type **connect devops** to start again.")
+		const msg = "That sign-in code is not valid. Type **connect devops** to start again."
+		return b.connectPromptCard("", msg), msg
 	}
 	p, err := b.cfg.Store.ConsumePendingLogin(ctx, code)
 	if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Invalid) {
-		return b.connectPromptCard("", "That sign-in code is not valid, was already used or has expired. Connect again to get a new one.")
+		const msg = "That sign-in code is not valid, was already used or has expired. Sign in again to get a new one."
+		return b.connectPromptCard("", msg), msg
 	}
 	if err != nil {
-		return b.errorCard(ctx, "Connect", err)
+		return b.errorCard(ctx, "Connect", err), ""
 	}
 	if p.User != u {
 		b.log.WarnContext(ctx, "refused a sign-in code handed back by a different Teams user than the one who started it", "request_id", teams.RequestID(ctx))
-		return b.connectPromptCard("", "This sign-in was started by someone else, so nobody was connected. Type **connect devops** to connect your own account.")
+		const msg = "This sign-in was started by someone else, so nobody was connected. Sign in with your own account."
+		return b.connectPromptCard("", msg), msg
 	}
 	conn := p.Conn
 	conn.User = u
@@ -248,10 +270,10 @@ func (b *Bot) completeConnect(ctx context.Context, a *teams.Activity, code strin
 		conn.CreatedAt = b.now()
 	}
 	if err := b.cfg.Store.SaveConnection(ctx, &conn); err != nil {
-		return b.errorCard(ctx, "Connect", err)
+		return b.errorCard(ctx, "Connect", err), ""
 	}
 	b.log.InfoContext(ctx, "user connected Azure DevOps", "org", conn.OrgName, "request_id", teams.RequestID(ctx))
-	return b.connectedCard(&conn)
+	return b.connectedCard(&conn), ""
 }
 
 // connectDemo links the user to the demo organization without any sign-in.

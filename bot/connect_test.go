@@ -337,3 +337,29 @@ func TestSignInAcrossReplicas(t *testing.T) {
 		t.Fatalf("replica 2 does not see the connection: %.300s", c)
 	}
 }
+
+// In the Agents Playground (a connector on loopback, FORMS=auto), which cannot
+// open Teams' sign-in pop-up, Sign in answers with a card whose button opens
+// the same sign-in page; a wrong code keeps the organization.
+func TestPlaygroundSignInIsALinkAndAWrongCodeKeepsTheOrg(t *testing.T) {
+	var idp *devopstest.IdentityProvider
+	h := newHarness(t, withOAuth(&idp), func(h *harness) option { return func(c *bot.Config) { c.Forms = "auto" } })
+	resp := h.invoke(userAdele, "a:personal-adele", "adaptiveCard/action", map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": "connect.signin",
+		"data": map[string]any{"sally": "connect.signin", "org": "https://dev.azure.com/fabrikam"}}})
+	if resp["statusCode"] != float64(200) || resp["type"] != "application/vnd.microsoft.card.adaptive" {
+		t.Fatalf("want a card the Playground can show, got %.400s", js(resp))
+	}
+	card := js(resp["value"])
+	m := regexp.MustCompile(`"type":"Action.OpenUrl","url":"([^"]+)"`).FindStringSubmatch(card)
+	if m == nil {
+		m = regexp.MustCompile(`"title":"Sign in","type":"Action.OpenUrl","url":"([^"]+)"`).FindStringSubmatch(card)
+	}
+	if m == nil || !strings.HasPrefix(strings.ReplaceAll(m[1], `\u0026`, "&"), idp.URL) {
+		t.Fatalf("Sign in is not a link to the sign-in page: %s", card)
+	}
+	wrong := h.invoke(userAdele, "a:personal-adele", "adaptiveCard/action", map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": "connect.code",
+		"data": map[string]any{"sally": "connect.code", "org": "https://dev.azure.com/fabrikam", "code": "ABCD-EFGH-JKLM-NPQR"}}})
+	if c := js(wrong["value"]); !strings.Contains(c, "Sign in to Azure DevOps") || !strings.Contains(c, "fabrikam") || !strings.Contains(c, "not valid") {
+		t.Fatalf("a wrong code should offer the sign-in to the same organization again: %.600s", c)
+	}
+}

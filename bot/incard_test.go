@@ -101,7 +101,7 @@ func TestInCardFormsKeepTheSummary(t *testing.T) {
 
 	// Cancel brings the plain summary back: no inputs left on the card.
 	cancel, ok := actionFor(form, cards.VerbCancel, "t1")
-	if !ok || cancel["associatedInputs"] != "none" {
+	if !ok || cancel["associatedInputs"] != "none" || cancel["title"] != "Cancel" {
 		t.Fatalf("form has no Cancel that works without input: %v", cancel)
 	}
 	plain := h.execute(userAdele, chatID, map[string]any{"verb": cancel["verb"], "data": cancel["data"]})
@@ -122,6 +122,9 @@ func TestInCardFormsKeepTheSummary(t *testing.T) {
 		t.Fatalf("no result in place: %.600s", js(res))
 	}
 
+	if closeBtn, ok := actionFor(res, cards.VerbCancel, "t1"); !ok || closeBtn["title"] != "Close" {
+		t.Fatalf("a result is closed, not cancelled: %v", closeBtn)
+	}
 	// Demo links open the fake organization's own page, never the real dev.azure.com.
 	if raw := js(res); !strings.Contains(raw, `"type":"Action.OpenUrl"`) || !strings.Contains(raw, `"url":"http://127.0.0.1:`) || !strings.Contains(raw, "/_workitems/edit/1") || strings.Contains(raw, "https://dev.azure.com/fabrikam") {
 		t.Fatalf("demo link: %.800s", raw)

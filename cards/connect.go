@@ -38,6 +38,10 @@ type SignInView struct {
 	Org    string // "fabrikam"
 	OrgURL string // "https://dev.azure.com/fabrikam"
 	Error  string // e.g. the code was wrong or expired
+	// SignInURL, when set, makes "Sign in" open that page in the browser
+	// instead of asking Teams for its sign-in pop-up (a loginRequest), for
+	// clients that cannot open the pop-up (the Agents Playground).
+	SignInURL string
 }
 
 // ConnectSignIn offers the sign-in and, for clients where the pop-up cannot
@@ -47,14 +51,19 @@ func ConnectSignIn(v SignInView) Card {
 	if v.Error != "" {
 		body = append(body, attention(Escape(v.Error)))
 	}
+	// "none": the code field below is required, and an action that gathers
+	// it would not even send the sign-in request while it is empty.
+	signIn := withAssociated(execute("Sign in", "connect.signin", map[string]any{"sally": "connect.signin", "org": v.OrgURL}), "none")
+	if isHTTPS(v.SignInURL) || isLoopbackHTTP(v.SignInURL) {
+		signIn = openURL("Sign in", v.SignInURL)
+	}
 	body = append(body,
-		// "none": the code field below is required, and an action that gathers
-		// it would not even send the sign-in request while it is empty.
-		actionSet(withAssociated(execute("Sign in", "connect.signin", map[string]any{"sally": "connect.signin", "org": v.OrgURL}), "none")),
+		actionSet(signIn),
 		text("The sign-in link works once, for 10 minutes.", "isSubtle", "true", "spacing", "Small"),
 		text("If the sign-in page shows you a code instead of closing, paste it here:", "spacing", "Large"),
 		input("code", "Code from the sign-in page", "Paste the code the sign-in page showed.", "", true, map[string]any{"maxLength": 200}),
-		actionSet(withAssociated(execute("Finish connecting", "connect.code", map[string]any{"sally": "connect.code"}), "auto")),
+		// The organization travels with the code so a wrong code keeps it.
+		actionSet(withAssociated(execute("Finish connecting", "connect.code", map[string]any{"sally": "connect.code", "org": v.OrgURL}), "auto")),
 	)
 	return newCard(Version, v.Demo, body)
 }
@@ -91,7 +100,7 @@ func DialogSignIn(v DialogConnectView) Card {
 	if v.Error != "" {
 		body = append(body, attention(Escape(v.Error)))
 	}
-	if isHTTPS(v.SignInURL) {
+	if isHTTPS(v.SignInURL) || isLoopbackHTTP(v.SignInURL) {
 		body = append(body, actionSet(openURL("Sign in", v.SignInURL)))
 	}
 	body = append(body,

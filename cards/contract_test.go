@@ -102,7 +102,7 @@ func TestFormContracts(t *testing.T) {
 		{"CommentForm", "comment.submit", "Action.Submit", "Add comment", merge("comment.submit", nil), nil},
 		{"ConnectPrompt", "connect.org", "Action.Execute", "Continue", map[string]any{"sally": "connect.org"}, map[string]any{"verb": "connect.org"}},
 		{"ConnectSignIn", "connect.signin", "Action.Execute", "Sign in", map[string]any{"sally": "connect.signin", "org": "https://dev.azure.com/fabrikam"}, map[string]any{"verb": "connect.signin"}},
-		{"ConnectSignIn", "connect.code", "Action.Execute", "Finish connecting", map[string]any{"sally": "connect.code"}, map[string]any{"verb": "connect.code"}},
+		{"ConnectSignIn", "connect.code", "Action.Execute", "Finish connecting", map[string]any{"sally": "connect.code", "org": "https://dev.azure.com/fabrikam"}, map[string]any{"verb": "connect.code"}},
 		{"Reconnect", "connect.signin", "Action.Execute", "Sign in again", map[string]any{"sally": "connect.signin", "org": "https://dev.azure.com/fabrikam"}, map[string]any{"verb": "connect.signin"}},
 		{"DialogConnect", "dialog.connect", "Action.Submit", "Continue", merge("dialog.connect", map[string]any{"next": "create"}), nil},
 		{"DialogSignIn", "dialog.code", "Action.Submit", "Finish connecting", merge("dialog.code", map[string]any{"next": "comment"}), nil},

@@ -84,7 +84,7 @@ func CreateForm(v CreateFormView) Card {
 		body = append(body, text("Choose a project, then select \"Load choices for this project\" to fill Area and Iteration.", "isSubtle", "true"))
 	}
 	return newCard(Version, v.Demo, body,
-		withAssociated(submit("Create work item", with(ids, "sally", "create.submit")), "auto"),
+		withAssociated(primary(submit("Create work item", with(ids, "sally", "create.submit"))), "auto"),
 		withAssociated(submit("Load choices for this project", with(ids, "sally", "create.reload")), "auto"),
 	)
 }
@@ -127,7 +127,7 @@ func CommentForm(v CommentFormView) Card {
 			map[string]any{"placeholder": "123 or #123", "regex": `^\s*#?[0-9]{1,10}\s*$`, "maxLength": 12}),
 		input("comment", "Comment", "A comment is required.", v.Comment, true, map[string]any{"isMultiline": true, "maxLength": 32000}),
 	)
-	return newCard(version, v.Demo, body, withAssociated(submit("Add comment", with(ids, "sally", "comment.submit")), "auto"))
+	return newCard(version, v.Demo, body, withAssociated(primary(submit("Add comment", with(ids, "sally", "comment.submit"))), "auto"))
 }
 
 // problem is the banner a form shows after a failed attempt: the message in
@@ -185,6 +185,13 @@ func with(base map[string]any, kv ...string) map[string]any {
 		out[kv[i]] = kv[i+1]
 	}
 	return out
+}
+
+// primary marks the action that does what the form is for; Teams draws it
+// as the main button.
+func primary(a map[string]any) map[string]any {
+	a["style"] = "positive"
+	return a
 }
 
 func withAssociated(a map[string]any, mode string) map[string]any {
@@ -316,8 +323,15 @@ func linkable(r ResultView) bool {
 	if isHTTPS(r.URL) {
 		return true
 	}
-	u, err := url.Parse(r.URL)
-	if !r.Demo || err != nil || u.Scheme != "http" || strings.ContainsAny(r.URL, " \n") {
+	return r.Demo && isLoopbackHTTP(r.URL)
+}
+
+// isLoopbackHTTP accepts an http link to this machine: the demo organization's
+// pages and, in development and tests, sign-in pages served on loopback. Only
+// the bot's own builders pass such links; nothing a user typed.
+func isLoopbackHTTP(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "http" || strings.ContainsAny(s, " \n") {
 		return false
 	}
 	h := u.Hostname()

@@ -126,6 +126,9 @@ func gallery(t testing.TB) []galleryEntry {
 			return ConnectPrompt(ConnectView{Demo: d, OrgURL: "https://example.com/x", Error: "That is not an Azure DevOps URL."})
 		}),
 		card("ConnectSignIn", func(d bool) Card { return ConnectSignIn(SignInView{Demo: d, Org: "fabrikam", OrgURL: galleryOrg}) }),
+		card("ConnectSignIn with a link (Agents Playground)", func(d bool) Card {
+			return ConnectSignIn(SignInView{Demo: d, Org: "fabrikam", OrgURL: galleryOrg, SignInURL: "https://login.microsoftonline.com/t/oauth2/v2.0/authorize?client_id=x"})
+		}),
 		card("ConnectSignIn error", func(d bool) Card {
 			return ConnectSignIn(SignInView{Demo: d, Org: "fabrikam", OrgURL: galleryOrg, Error: "That code has expired. Sign in again."})
 		}),

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sally-devops/devopsbot/summary"
@@ -236,8 +237,13 @@ func panelBlock(summaryID, insightID string, panel Card) map[string]any {
 	}
 	items := append([]any{}, body...)
 	actions, _ := c["actions"].([]any)
+	// A form is cancelled; a result or a message is only closed.
+	closeTitle := "Close"
+	if hasInputs(c) {
+		closeTitle = "Cancel"
+	}
 	actions = append(append([]any{}, actions...), withAssociated(map[string]any{
-		"type": "Action.Execute", "title": "Cancel", "verb": VerbCancel,
+		"type": "Action.Execute", "title": closeTitle, "verb": VerbCancel,
 		"data": map[string]any{"sally": VerbCancel, "summaryId": summaryID, "insightId": insightID},
 	}, "none"))
 	items = append(items, actionSet(actions...))
@@ -246,6 +252,19 @@ func panelBlock(summaryID, insightID string, panel Card) map[string]any {
 		m["version"] = ver // read back by summaryLayout.card, never rendered
 	}
 	return m
+}
+
+// hasInputs reports whether a card asks for any input.
+func hasInputs(c Card) bool {
+	found := false
+	walk(map[string]any(c), func(m map[string]any) bool {
+		if t, _ := m["type"].(string); strings.HasPrefix(t, "Input.") {
+			found = true
+			return false
+		}
+		return true
+	})
+	return found
 }
 
 // VerbCancel closes an in-card form and shows the plain summary again.

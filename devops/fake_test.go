@@ -155,7 +155,9 @@ func TestFakeCreateCommentSearch(t *testing.T) {
 	}
 	body, _ := io.ReadAll(page.Body)
 	page.Body.Close()
-	if page.StatusCode != 200 || !strings.Contains(string(body), "Demo mode") || !strings.Contains(string(body), "User Story 1: word word") {
+	if page.StatusCode != 200 || !strings.Contains(string(body), "Demo mode") || !strings.Contains(string(body), "User Story 1: word word") ||
+		strings.Contains(string(body), "&lt;br&gt;") || strings.Contains(string(body), "&amp;#") ||
+		strings.Contains(string(body), "<script>") || !strings.Contains(string(body), "Fix &lt;script&gt;alert(&#34;x&#34;)") {
 		t.Errorf("work item page: %d %s", page.StatusCode, body)
 	}
 	stored, ok := o.WorkItem(wi.ID)

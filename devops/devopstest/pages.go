@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -43,18 +44,30 @@ func (o *Org) servePage(w http.ResponseWriter, r *http.Request, segs []string) b
 		fmt.Fprintf(&b, "<dt>%s</dt><dd>%s</dd>", f[0], html.EscapeString(f[1]))
 	}
 	b.WriteString("</dl><h2>Description</h2>")
-	// The description is HTML the client escaped; show it as text all the same:
+	// Descriptions and comments are HTML; show their text, never their markup:
 	// this page must not run anything a test or a demo user put there.
-	fmt.Fprintf(&b, "<pre>%s</pre>", html.EscapeString(field("System.Description")))
+	fmt.Fprintf(&b, "<pre>%s</pre>", html.EscapeString(htmlText(field("System.Description"))))
 	if cs := o.Comments(id); len(cs) > 0 {
 		b.WriteString("<h2>Comments</h2>")
 		for _, c := range cs {
-			fmt.Fprintf(&b, "<pre>%s</pre>", html.EscapeString(c.Text))
+			fmt.Fprintf(&b, "<pre>%s</pre>", html.EscapeString(htmlText(c.Text)))
 		}
 	}
 	b.WriteString("</body></html>")
 	fmt.Fprint(w, b.String())
 	return true
+}
+
+var (
+	lineBreakTag = regexp.MustCompile(`(?i)<br\s*/?>|</p>|</div>|</li>`)
+	anyTag       = regexp.MustCompile(`<[^>]*>`)
+)
+
+// htmlText turns the HTML Azure DevOps stores into the text a person reads.
+func htmlText(s string) string {
+	s = lineBreakTag.ReplaceAllString(s, "\n")
+	s = anyTag.ReplaceAllString(s, "")
+	return html.UnescapeString(s)
 }
 
 const pageHead = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Demo work item</title>` +
