@@ -260,6 +260,9 @@ func insightBlock(summaryID string, in InsightView) map[string]any {
 	if in.Due != "" {
 		facts = append(facts, "Due: "+Escape(in.Due))
 	}
+	if in.Source == summary.SourceTranscript {
+		facts = append(facts, "From the transcript: check it before creating work")
+	}
 	if len(facts) > 0 {
 		items = append(items, text(join(facts, " · "), "isSubtle", "true", "spacing", "None"))
 	}
