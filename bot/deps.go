@@ -54,6 +54,14 @@ type Store interface {
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
 	AcquireLease(ctx context.Context, key string, ttl time.Duration) (string, bool, error)
 	ReleaseLease(ctx context.Context, key, leaseID string) error
+
+	CreateMeetingJob(ctx context.Context, j *store.MeetingJob) (*store.MeetingJob, bool, error)
+	GetMeetingJob(ctx context.Context, id string) (*store.MeetingJob, error)
+	SaveMeetingJob(ctx context.Context, j *store.MeetingJob) error
+	DueMeetingJobs(ctx context.Context, now time.Time, limit int) ([]store.MeetingJob, error)
+	MeetingJobsOf(ctx context.Context, conversationID string, limit int) ([]store.MeetingJob, error)
+	SetMeetingSummaries(ctx context.Context, conversationID string, on bool) error
+	MeetingSummariesOn(ctx context.Context, conversationID string) (bool, error)
 }
 
 // Connector is how the bot talks back to Teams. *teams.Connector implements it.
