@@ -279,6 +279,12 @@ func (b *Bot) lookForContent(ctx context.Context, j *store.MeetingJob) ([]summar
 			return nil, "", err
 		}
 		j.GraphMeetingID = m.ID
+		if j.Start.IsZero() && !m.StartDateTime.IsZero() {
+			j.Start = m.StartDateTime.UTC() // meetingEnd carries only the end
+		}
+		if j.Title == "" {
+			j.Title = clipRunes(summary.CleanText(m.Subject), 200)
+		}
 		if org := m.OrganizerID(); org != "" {
 			j.UserID = org // Graph serves a meeting's content in its organizer's name
 		}

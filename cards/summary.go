@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sally-devops/devopsbot/summary"
@@ -103,6 +104,10 @@ func layoutSummary(v SummaryView, focusID string) summaryLayout {
 	l := summaryLayout{header: []any{heading(Escape(orDefault(v.Meeting.Title, "Meeting summary")))}}
 	if when := meetingWhen(v.Meeting); when != "" {
 		l.header = append(l.header, text(when, "isSubtle", "true", "spacing", "None"))
+	}
+	if u := v.Meeting.JoinURL; strings.HasPrefix(u, "https://") && len(u) <= 2048 {
+		// Back to the meeting: its chat, recap and recording live there.
+		l.header = append(l.header, actionSet(openURL("Open the meeting", u)))
 	}
 
 	// Blocks in display order; a kind heading travels with its first insight.
