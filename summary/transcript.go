@@ -32,8 +32,8 @@ const (
 
 var (
 	timingRe = regexp.MustCompile(`^((?:\d{1,3}:)?\d{2}:\d{2}[.,]\d{3})\s+-->\s+((?:\d{1,3}:)?\d{2}:\d{2}[.,]\d{3})(?:\s.*)?$`)
-	voiceRe  = regexp.MustCompile(`<v(?:\.[^\s>]*)?(?:\s+([^>]*))?>`)
-	tagRe    = regexp.MustCompile(`</?[a-zA-Z][^>]*>|<\d[^>]*>`)
+	voiceRe  = regexp.MustCompile(`<v(?:\.[^\s<>]*)?(?:\s+([^<>]*))?>`)
+	tagRe    = regexp.MustCompile(`</?[a-zA-Z][^>]*>|<\d[^>]*>|<[^>]*$`) // a "<" that is not escaped opens a tag, closed or not
 )
 
 // ParseVTT reads a WebVTT transcript. It is lenient about what Teams and other
@@ -140,15 +140,29 @@ type utterance struct {
 	text    string
 }
 
+// utterances joins consecutive cues of one speaker, up to 8000 bytes each
+// (a monologue is cut there rather than concatenated without bound).
 func utterances(cues []Cue) []utterance {
 	var out []utterance
+	var cur strings.Builder
+	speaker, open := "", false
+	flush := func() {
+		if open {
+			out = append(out, utterance{speaker: speaker, text: cur.String()})
+		}
+		cur.Reset()
+	}
 	for _, c := range cues {
-		if n := len(out); n > 0 && out[n-1].speaker == c.Speaker && utf8.RuneCountInString(out[n-1].text) < 4*maxCueText {
-			out[n-1].text += " " + c.Text
+		if open && speaker == c.Speaker && cur.Len() < 4*maxCueText {
+			cur.WriteByte(' ')
+			cur.WriteString(c.Text)
 			continue
 		}
-		out = append(out, utterance{speaker: c.Speaker, text: c.Text})
+		flush()
+		speaker, open = c.Speaker, true
+		cur.WriteString(c.Text)
 	}
+	flush()
 	return out
 }
 

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestParseVTTSpeakersTagsAndNoise(t *testing.T) {
@@ -156,7 +157,7 @@ func FuzzParseVTT(f *testing.F) {
 			return
 		}
 		for _, c := range cues {
-			if c.Text == "" || strings.ContainsAny(c.Text, "\n\r") || strings.Contains(c.Text, "<v") {
+			if c.Text == "" || strings.ContainsAny(c.Text, "\n\r") || !utf8.ValidString(c.Text) || strings.ContainsAny(c.Speaker, "<>\n") {
 				t.Fatalf("cue %+v", c)
 			}
 		}
