@@ -62,6 +62,7 @@ type Store interface {
 	MeetingJobsOf(ctx context.Context, conversationID string, limit int) ([]store.MeetingJob, error)
 	SetMeetingSummaries(ctx context.Context, conversationID string, on bool) error
 	MeetingSummariesOn(ctx context.Context, conversationID string) (bool, error)
+	SweepMeetingJobs(ctx context.Context) (int64, error)
 }
 
 // Connector is how the bot talks back to Teams. *teams.Connector implements it.

@@ -164,6 +164,7 @@ func (b *Bot) RetryDueMeetingJobs(ctx context.Context) (int, error) {
 func (b *Bot) RunMeetingJobs(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	lastSweep := time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -171,6 +172,13 @@ func (b *Bot) RunMeetingJobs(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 			if _, err := b.RetryDueMeetingJobs(ctx); err != nil && ctx.Err() == nil {
 				b.log.WarnContext(ctx, "could not list meeting jobs", "err", err)
+			}
+			// Retention applies to meeting jobs as to summaries.
+			if time.Since(lastSweep) > time.Hour {
+				lastSweep = time.Now()
+				if _, err := b.cfg.Store.SweepMeetingJobs(ctx); err != nil && ctx.Err() == nil {
+					b.log.WarnContext(ctx, "could not sweep expired meeting jobs", "err", err)
+				}
 			}
 		}
 	}

@@ -248,3 +248,16 @@ func (s *Store) MeetingSummariesOn(ctx context.Context, conversationID string) (
 	}
 	return !d.MeetingSummariesOff, nil
 }
+
+// SweepMeetingJobs deletes meeting jobs past their retention (they name
+// meetings: titles and join links are meeting content). The store's Sweep
+// does not know this collection; the meeting watcher calls this.
+func (s *Store) SweepMeetingJobs(ctx context.Context) (int64, error) {
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	res, err := s.c(collMeetingJobs).DeleteMany(cctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: s.nowUTC()}}}})
+	if err != nil {
+		return 0, s.fail("sweep meeting jobs", err)
+	}
+	return res.DeletedCount, nil
+}
