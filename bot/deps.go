@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot/summary"
 	"github.com/sally-devops/devopsbot/teams"
 )
 
@@ -63,6 +64,7 @@ type Store interface {
 	SetMeetingSummaries(ctx context.Context, conversationID string, on bool) error
 	MeetingSummariesOn(ctx context.Context, conversationID string) (bool, error)
 	SweepMeetingJobs(ctx context.Context) (int64, error)
+	ReplaceSummaryContent(ctx context.Context, id, contentKey string, insights []summary.Insight) error
 }
 
 // Connector is how the bot talks back to Teams. *teams.Connector implements it.

@@ -217,19 +217,39 @@ func (b *Bot) attemptMeetingJob(ctx context.Context, id string) (*store.MeetingJ
 	insights, source, lerr := b.lookForContent(lctx, j)
 	cancel()
 	j.Attempts++
+	upgrade := false
 	if lerr == nil {
-		sm, err := b.deliverMeetingSummary(ctx, j, insights, source)
-		if err != nil {
-			lerr = err
+		var sm string
+		var err error
+		if j.SummaryID != "" && source == summary.SourceCopilot {
+			sm, err = j.SummaryID, b.upgradeMeetingSummary(ctx, j, insights)
 		} else {
-			j.SummaryID, j.Source = sm, source
-			if sm == "" {
-				return b.finishMeetingJob(ctx, j, store.MeetingJobDone, "The "+sourceName(source)+" held nothing to act on.")
+			sm, err = b.deliverMeetingSummary(ctx, j, insights, source)
+		}
+		switch {
+		case err != nil:
+			lerr = err
+		case sm == "" && j.SummaryID == "":
+			return b.finishMeetingJob(ctx, j, store.MeetingJobDone, "The "+sourceName(source)+" held nothing to act on.")
+		case source == summary.SourceTranscript && j.InsightsDenied == "" && b.now().Before(j.GiveUpAt):
+			// Posted from the transcript; Copilot's insights may still come and
+			// then replace it on the same card.
+			j.SummaryID, j.Source, upgrade = sm, source, true
+			b.observeMeeting("found_transcript")
+			lerr = apperr.New(apperr.NotFound, "Posted from the transcript; Copilot's meeting insights may still replace it.")
+		default:
+			if sm != "" {
+				j.SummaryID = sm
 			}
+			j.Source = source
 			return b.finishMeetingJob(ctx, j, store.MeetingJobDone, "")
 		}
 	}
 	j.Reason = apperr.UserMessage(lerr)
+	if j.SummaryID != "" && !upgrade && (apperr.Is(lerr, apperr.Forbidden) || !b.now().Before(j.GiveUpAt)) {
+		// The transcript's summary is in the chat; Copilot's never came, or may not be read.
+		return b.finishMeetingJob(ctx, j, store.MeetingJobDone, "")
+	}
 	if apperr.Is(lerr, apperr.Forbidden) || apperr.Is(lerr, apperr.Invalid) {
 		return b.finishMeetingJob(ctx, j, store.MeetingJobGaveUp, j.Reason)
 	}
@@ -305,8 +325,11 @@ func (b *Bot) lookForContent(ctx context.Context, j *store.MeetingJob) ([]summar
 		case apperr.Is(err, apperr.Forbidden):
 			j.InsightsDenied = apperr.UserMessage(err)
 			b.log.InfoContext(ctx, "Copilot meeting insights may not be read; using the transcript", "job", j.ID, "reason", j.InsightsDenied)
+			if j.SummaryID != "" {
+				return nil, "", err // the transcript's summary is posted already
+			}
 		case apperr.Is(err, apperr.NotFound):
-			if b.now().Before(j.End.Add(copilotGrace)) {
+			if j.SummaryID != "" || b.now().Before(copilotDeadline(j)) {
 				// Copilot may still come: a transcript now would be the lesser card.
 				return nil, "", errNothingYet
 			}
@@ -506,4 +529,56 @@ func (b *Bot) meetingStatusLine(ctx context.Context, a *teams.Activity) string {
 		return "Meeting summaries: on; the last meeting's summary came from its " + sourceName(last.Source) + "."
 	}
 	return "Meeting summaries: on, but the last meeting's summary could not be read: " + last.Reason
+}
+
+// upgradeMeetingSummary replaces a posted transcript summary with Copilot's
+// insights and updates its card(s) in place. Transcript items someone already
+// turned into work stay, after Copilot's, so their results stay visible.
+func (b *Bot) upgradeMeetingSummary(ctx context.Context, j *store.MeetingJob, copilot []summary.Insight) error {
+	sm, err := b.cfg.Store.GetSummary(ctx, j.SummaryID)
+	if err != nil {
+		return err
+	}
+	links, err := b.cfg.Store.ListLinks(ctx, sm.ID)
+	if err != nil {
+		return err
+	}
+	used := map[string]bool{}
+	for _, l := range links {
+		used[l.Key.InsightID] = true
+	}
+	merged := append([]summary.Insight(nil), copilot...)
+	for _, in := range sm.Insights {
+		if used[in.ID] && len(merged) < summary.MaxInsights {
+			merged = append(merged, in)
+		}
+	}
+	if err := b.cfg.Store.ReplaceSummaryContent(ctx, sm.ID, summary.ContentKey(sm.Meeting, merged), merged); err != nil {
+		return err
+	}
+	sm.Insights = merged
+	out := b.summaryCards(sm, links, j.ServiceURL)
+	posted := append([]store.PostedCard(nil), sm.Cards...)
+	for i, c := range out {
+		if i < len(posted) && posted[i].ActivityID != "" {
+			if err := b.cfg.Connector.UpdateActivity(ctx, j.ServiceURL, j.ConversationID, posted[i].ActivityID, teams.NewCardMessage(c.card)); err != nil {
+				return err
+			}
+			posted[i].InsightIDs = c.insightIDs
+			continue
+		}
+		id, err := b.cfg.Connector.SendToConversation(ctx, j.ServiceURL, j.ConversationID, teams.NewCardMessage(c.card))
+		if err != nil {
+			return err
+		}
+		posted = append(posted, store.PostedCard{ActivityID: id, InsightIDs: c.insightIDs})
+	}
+	return b.cfg.Store.SetSummaryCards(context.WithoutCancel(ctx), sm.ID, posted)
+}
+
+// copilotDeadline is when a ready transcript stops waiting for Copilot:
+// copilotGrace after the bot heard the meeting end (its own clock, as
+// GiveUpAt; the event's EndTime is the sender's clock).
+func copilotDeadline(j *store.MeetingJob) time.Time {
+	return j.GiveUpAt.Add(copilotGrace - meetingGiveUp)
 }

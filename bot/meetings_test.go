@@ -218,10 +218,18 @@ func TestMeetingJobGivesUpQuietlyWhenNothingMayBeRead(t *testing.T) {
 	if len(h.conn.Sent()) != sent || ev.count("gave_up") != 1 {
 		t.Fatalf("giving up was not quiet: %d sent, events %v", len(h.conn.Sent())-sent, ev.all)
 	}
-	out := h.say(userAdele, chatID, "status")
-	last := out[len(out)-1].Activity.Text
-	if !strings.Contains(last, "Application access policy not found") || !strings.Contains(last, "transcripts is disabled") {
-		t.Fatalf("status line: %q", last)
+	before := len(h.conn.Sent())
+	h.say(userAdele, chatID, "status")
+	// The account status (a card here: nobody is connected) and the chat's meeting line.
+	all := h.conn.WaitSent(t, before+2, 10*time.Second)
+	line := ""
+	for _, s := range all[before:] {
+		if strings.HasPrefix(s.Activity.Text, "Meeting summaries:") {
+			line = s.Activity.Text
+		}
+	}
+	if !strings.Contains(line, "Application access policy not found") || !strings.Contains(line, "transcripts is disabled") {
+		t.Fatalf("status line: %q", line)
 	}
 }
 
@@ -350,5 +358,55 @@ func TestMeetingEndWithHostileValueIgnored(t *testing.T) {
 	jobs, err := h.store.MeetingJobsOf(context.Background(), chatID, 10)
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("jobs: %v %+v", err, jobs)
+	}
+}
+
+// Copilot may be read but is slow: after two hours the transcript's summary
+// is posted; when Copilot's insights arrive, the same card is updated with
+// them (no second card), and the transcript marks are gone.
+func TestLaterCopilotInsightsUpdateTheTranscriptCard(t *testing.T) {
+	clock := &testClock{}
+	g := newMeetingGraph(t)
+	g.AddTranscript(graphMeetingID, "MSMjMCMjZDAw", releaseVTT)
+	ev := &meetingEvents{}
+	h := newHarness(t, withDemo, withClock(clock), withGraph(g, ev))
+	h.install(chatID)
+	id := h.meetingEnd(chatID)
+	h.waitJob(id)
+	ctx := context.Background()
+	clock.Advance(3 * time.Minute)
+	h.bot.RetryDueMeetingJobs(ctx)
+	if len(h.meetingCards(chatID)) != 0 {
+		t.Fatal("the transcript was posted while Copilot's insights could still come")
+	}
+	clock.Advance(2 * time.Hour)
+	h.bot.RetryDueMeetingJobs(ctx)
+	got := h.meetingCards(chatID)
+	if len(got) != 1 || !strings.Contains(got[0], "From the transcript") {
+		t.Fatalf("after the grace: %d cards %.300v", len(got), got)
+	}
+	if j := h.waitJob(id); j.State != store.MeetingJobPending || j.Source != "transcript" {
+		t.Fatalf("job after the transcript: %+v", j)
+	}
+	g.SetInsights(graphMeetingID, copilotInsight())
+	clock.Advance(2 * time.Hour)
+	h.bot.RetryDueMeetingJobs(ctx)
+	if n := len(h.meetingCards(chatID)); n != 1 {
+		t.Fatalf("%d cards posted, want the one card updated", n)
+	}
+	var updated string
+	for _, s := range h.conn.Sent() {
+		if s.Method == http.MethodPut && s.ConversationID == chatID && len(s.Activity.Attachments) > 0 {
+			updated = js(s.Activity.Attachments[0].Content)
+		}
+	}
+	if !strings.Contains(updated, "Tag the release branch tonight.") || strings.Contains(updated, "From the transcript") {
+		t.Fatalf("updated card: %.600s", updated)
+	}
+	if j := h.waitJob(id); j.State != store.MeetingJobDone || j.Source != "copilot" {
+		t.Fatalf("job after Copilot: %+v", j)
+	}
+	if ev.count("found_transcript") != 1 || ev.count("found_copilot") != 1 {
+		t.Fatalf("events: %v", ev.all)
 	}
 }

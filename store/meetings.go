@@ -10,6 +10,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/sally-devops/devopsbot/summary"
 )
 
 // collMeetingJobs holds one job per meeting that ended in a chat where the bot
@@ -260,4 +262,28 @@ func (s *Store) SweepMeetingJobs(ctx context.Context) (int64, error) {
 		return 0, s.fail("sweep meeting jobs", err)
 	}
 	return res.DeletedCount, nil
+}
+
+// ReplaceSummaryContent puts a better source's insights into a summary that
+// is already in a chat (a meeting's transcript summary once Copilot's
+// insights arrive), so that its card is updated instead of a second one
+// posted. Only the meeting job holding its lease calls it.
+func (s *Store) ReplaceSummaryContent(ctx context.Context, id, contentKey string, insights []summary.Insight) error {
+	if id == "" || len(id) > maxIDLen {
+		return errNotFound("That summary")
+	}
+	if insights == nil {
+		insights = []summary.Insight{}
+	}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	res, err := s.c(collSummaries).UpdateOne(cctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "insights", Value: insights}, {Key: "contentKey", Value: contentKey}}}})
+	if err != nil {
+		return s.fail("replace summary content", err)
+	}
+	if res.MatchedCount == 0 {
+		return errNotFound("That summary")
+	}
+	return nil
 }
