@@ -63,6 +63,13 @@ type Config struct {
 	// OnDelivery, when set, hears every delivery state change ("posted",
 	// "failed", "retry") for metrics.
 	OnDelivery func(event string)
+
+	// Graph reads meeting content (Copilot insights, transcripts) for
+	// automatic meeting summaries; nil turns them off.
+	Graph MeetingContent
+	// OnMeetingJob, when set, hears meeting job events ("started", "retry",
+	// "found_copilot", "found_transcript", "gave_up", "off") for metrics.
+	OnMeetingJob func(event string)
 }
 
 // TenantResolver finds the Entra tenant behind an Azure DevOps organization.
@@ -130,6 +137,7 @@ func (b *Bot) Register(r *teams.Router) {
 	r.OnInvoke("task/fetch", b.onTaskFetch)
 	r.OnInvoke("task/submit", b.onTaskSubmit)
 	r.OnInvoke("application/search", b.onSearch)
+	r.OnEvent(teams.EventMeetingEnd, b.onMeetingEnd)
 }
 
 // Routes returns the bot's own HTTP endpoints (besides /api/messages).

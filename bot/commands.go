@@ -53,6 +53,8 @@ func parseCommand(text string) command {
 		return command{name: "help"}
 	case lower == "status":
 		return command{name: "status"}
+	case lower == "meeting summaries on" || lower == "meeting summaries off":
+		return command{name: "meetings", arg: lower[len("meeting summaries "):]}
 	case lower == "disconnect devops" || lower == "disconnect":
 		return command{name: "disconnect"}
 	case lower == "connect devops" || lower == "connect":
@@ -85,6 +87,8 @@ func (b *Bot) onMessage(ctx context.Context, a *teams.Activity) error {
 		b.replyCard(ctx, a, b.helpCard())
 	case "status":
 		b.sendStatus(ctx, a)
+	case "meetings":
+		b.setMeetingSummaries(ctx, a, cmd.arg)
 	case "disconnect":
 		b.disconnect(ctx, a)
 	case "connect":
@@ -159,6 +163,14 @@ func (b *Bot) forgetConversation(ctx context.Context, a *teams.Activity) error {
 }
 
 func (b *Bot) sendStatus(ctx context.Context, a *teams.Activity) {
+	if b.cfg.Graph != nil {
+		// Meeting summaries belong to the chat, not to the person asking.
+		defer func() {
+			if line := b.meetingStatusLine(ctx, a); line != "" {
+				b.replyText(ctx, a, line)
+			}
+		}()
+	}
 	u, err := userOf(a)
 	if err != nil {
 		b.replyText(ctx, a, apperr.UserMessage(err))

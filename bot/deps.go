@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot/summary"
 	"github.com/sally-devops/devopsbot/teams"
 )
 
@@ -54,6 +55,16 @@ type Store interface {
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
 	AcquireLease(ctx context.Context, key string, ttl time.Duration) (string, bool, error)
 	ReleaseLease(ctx context.Context, key, leaseID string) error
+
+	CreateMeetingJob(ctx context.Context, j *store.MeetingJob) (*store.MeetingJob, bool, error)
+	GetMeetingJob(ctx context.Context, id string) (*store.MeetingJob, error)
+	SaveMeetingJob(ctx context.Context, j *store.MeetingJob) error
+	DueMeetingJobs(ctx context.Context, now time.Time, limit int) ([]store.MeetingJob, error)
+	MeetingJobsOf(ctx context.Context, conversationID string, limit int) ([]store.MeetingJob, error)
+	SetMeetingSummaries(ctx context.Context, conversationID string, on bool) error
+	MeetingSummariesOn(ctx context.Context, conversationID string) (bool, error)
+	SweepMeetingJobs(ctx context.Context) (int64, error)
+	ReplaceSummaryContent(ctx context.Context, id, contentKey string, insights []summary.Insight) error
 }
 
 // Connector is how the bot talks back to Teams. *teams.Connector implements it.

@@ -105,6 +105,10 @@ func layoutSummary(v SummaryView, focusID string) summaryLayout {
 	if when := meetingWhen(v.Meeting); when != "" {
 		l.header = append(l.header, text(when, "isSubtle", "true", "spacing", "None"))
 	}
+	if u := v.Meeting.JoinURL; strings.HasPrefix(u, "https://") && len(u) <= 2048 {
+		// Back to the meeting: its chat, recap and recording live there.
+		l.header = append(l.header, actionSet(openURL("Open the meeting", u)))
+	}
 
 	// Blocks in display order; a kind heading travels with its first insight.
 	type block struct {
@@ -278,6 +282,9 @@ func insightBlock(summaryID string, in InsightView) map[string]any {
 	}
 	if in.Due != "" {
 		facts = append(facts, "Due: "+Escape(in.Due))
+	}
+	if in.Source == summary.SourceTranscript {
+		facts = append(facts, "From the transcript: check it before creating work")
 	}
 	if len(facts) > 0 {
 		items = append(items, text(join(facts, " · "), "isSubtle", "true", "spacing", "None"))

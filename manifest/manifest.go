@@ -70,7 +70,20 @@ type Config struct {
 	// ChatMessageReadRSC adds the resource-specific permission ChatMessage.Read.Chat (off by default,
 	// because whoever installs the app must then consent to the bot reading the whole chat).
 	ChatMessageReadRSC bool
+	// MeetingSummaries adds what automatic meeting summaries need: the
+	// resource-specific permissions MeetingRSCPermissions (meeting start/end
+	// events in meeting chats, channel meetings' events, and transcripts of the
+	// chat's meetings, app-only) and the commands to turn them on or off.
+	MeetingSummaries bool
 }
+
+// MeetingRSCPermissions are the resource-specific permissions for meeting
+// summaries: OnlineMeeting.ReadBasic.Chat and ChannelMeeting.ReadBasic.Group
+// deliver the meetingStart/meetingEnd events to the bot; OnlineMeetingTranscript.Read.Chat
+// lets it read the transcripts of the chat's (scheduled, private) meetings
+// without tenant-wide admin consent. Copilot insights have no RSC permission:
+// they need OnlineMeetingAiInsight.Read.All and an application access policy.
+var MeetingRSCPermissions = []string{"OnlineMeeting.ReadBasic.Chat", "ChannelMeeting.ReadBasic.Group", "OnlineMeetingTranscript.Read.Chat"}
 
 var (
 	guidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -82,7 +95,7 @@ var (
 type normalized struct {
 	appID, origin, host, signInHost, name, version string
 	devName, website, privacy, terms               string
-	rsc                                            bool
+	rsc, meetings                                  bool
 }
 
 // Validate reports every problem with c at once (so an operator fixes the config in one go) as an
@@ -95,7 +108,7 @@ func (c Config) Validate() error {
 func (c Config) normalize() (normalized, error) {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	n := normalized{rsc: c.ChatMessageReadRSC}
+	n := normalized{rsc: c.ChatMessageReadRSC, meetings: c.MeetingSummaries}
 
 	n.appID = strings.ToLower(strings.TrimSpace(c.AppID))
 	switch {
@@ -349,6 +362,12 @@ var commands = []command{
 	{"help", "Show what I can do and how to send me meeting insights."},
 }
 
+// meetingCommands control automatic meeting summaries in a chat (bot package).
+var meetingCommands = []command{
+	{"meeting summaries on", "Post each meeting's summary in this chat when Copilot or the transcript has it."},
+	{"meeting summaries off", "Stop reading this chat's meetings and posting their summaries."},
+}
+
 const (
 	shortDescription = "Turn meeting insights into Azure DevOps work items."
 	fullDescription  = "Sally turns the insights, decisions, next steps and tasks from your meetings into Azure DevOps " +
@@ -369,7 +388,11 @@ func Build(c Config) (manifestJSON []byte, err error) {
 func (n normalized) build() ([]byte, error) {
 	lists := make([]commandList, len(scopes))
 	for i, s := range scopes {
-		lists[i] = commandList{Scopes: []string{s}, Commands: commands}
+		cmds := commands
+		if n.meetings && s != "personal" {
+			cmds = append(append([]command(nil), commands...), meetingCommands...)
+		}
+		lists[i] = commandList{Scopes: []string{s}, Commands: cmds}
 	}
 	domains := []string{n.host}
 	if n.signInHost != n.host {
@@ -392,13 +415,20 @@ func (n normalized) build() ([]byte, error) {
 		}},
 		ValidDomains: domains,
 	}
+	var rsc []rscPermission
 	if n.rsc {
+		rsc = append(rsc, rscPermission{Name: ChatMessageReadRSCPermission, Type: "Application"})
+	}
+	if n.meetings {
+		for _, p := range MeetingRSCPermissions {
+			rsc = append(rsc, rscPermission{Name: p, Type: "Application"})
+		}
+	}
+	if len(rsc) > 0 {
 		// Teams requires webApplicationInfo with a non-empty resource for RSC; the resource is not
 		// used by RSC, so we give the form bot SSO would expect rather than an arbitrary string.
 		d.WebApplicationInfo = &webApplicationInfo{ID: n.appID, Resource: "api://botid-" + n.appID}
-		d.Authorization = &authorization{Permissions: permissions{
-			ResourceSpecific: []rscPermission{{Name: ChatMessageReadRSCPermission, Type: "Application"}},
-		}}
+		d.Authorization = &authorization{Permissions: permissions{ResourceSpecific: rsc}}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -35,4 +35,15 @@ type Insight struct {
 	Text  string `json:"text" bson:"text"`
 	Owner string `json:"owner,omitempty" bson:"owner,omitempty"`
 	Due   string `json:"due,omitempty" bson:"due,omitempty"` // as given (often YYYY-MM-DD); shown, never parsed for logic
+	// Source says where an insight came from when it was not written by a
+	// person: SourceTranscript (the bot read it out of what was said, so people
+	// should check it before creating work) or SourceCopilot. Empty for pasted
+	// and delivered summaries.
+	Source string `json:"source,omitempty" bson:"source,omitempty"`
 }
+
+// Sources of insights that no person wrote.
+const (
+	SourceTranscript = "transcript"
+	SourceCopilot    = "copilot"
+)

@@ -24,6 +24,7 @@ const (
 	ActivityInvoke             = "invoke"
 	ActivityConversationUpdate = "conversationUpdate"
 	ActivityInstallationUpdate = "installationUpdate"
+	ActivityEvent              = "event"
 
 	ContentTypeAdaptiveCard = "application/vnd.microsoft.card.adaptive"
 )

@@ -16,12 +16,13 @@ type Router struct {
 	conversationUpdate Handler
 	installationUpdate Handler
 	invokes            map[string]InvokeHandler
+	events             map[string]Handler
 }
 
 // NewRouter returns a router without handlers: every activity is acknowledged and
 // ignored until a handler is registered.
 func NewRouter() *Router {
-	return &Router{invokes: map[string]InvokeHandler{}}
+	return &Router{invokes: map[string]InvokeHandler{}, events: map[string]Handler{}}
 }
 
 // OnMessage handles messages, including Action.Submit (a message with value and no text).
@@ -43,9 +44,18 @@ func (r *Router) OnInvoke(name string, h func(ctx context.Context, a *Activity) 
 	r.invokes[name] = h
 }
 
+// OnEvent handles event activities with the given name, such as
+// "application/vnd.microsoft.meetingEnd" (sent to a bot in a meeting chat
+// when the app has the OnlineMeeting.ReadBasic.Chat resource-specific permission).
+func (r *Router) OnEvent(name string, h func(ctx context.Context, a *Activity) error) {
+	r.events[name] = h
+}
+
 // background returns the handler for a non-invoke activity, nil when none applies.
-func (r *Router) background(activityType string) Handler {
-	switch activityType {
+func (r *Router) background(act *Activity) Handler {
+	switch act.Type {
+	case ActivityEvent:
+		return r.events[act.Name]
 	case ActivityMessage:
 		return r.message
 	case ActivityConversationUpdate:

@@ -211,7 +211,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	h := s.router.background(act.Type)
+	h := s.router.background(act)
 	if h == nil {
 		log.Debug("activity ignored", "reason", "no handler")
 		w.WriteHeader(http.StatusOK)

@@ -27,6 +27,11 @@ type config struct {
 
 	WebhookSecret string
 
+	// MeetingSummaries reads ended meetings' Copilot insights or transcripts
+	// through Microsoft Graph with the Teams app's own credentials.
+	MeetingSummaries bool
+	GraphBaseURL     string
+
 	SummaryRetention, AuditRetention time.Duration
 	Demo                             bool
 	Forms                            string
@@ -56,6 +61,8 @@ var settings = []setting{
 	{"DEVOPS_IDENTITY_SCOPE", "connect devops", "true = also ask vso.identity (organization-wide people search)", false},
 	{"PUBLIC_URL", "connect devops", "the bot's external https base URL (redirect URI is PUBLIC_URL/oauth/callback)", false},
 	{"SUMMARY_WEBHOOK_SECRET", "summaries", "Standard Webhooks secret (whsec_...) for POST /api/summaries", true},
+	{"MEETING_SUMMARIES", "meeting summaries", "on (default with CLIENT_ID) or off: post each meeting's summary in its chat from Copilot insights or the transcript (Microsoft Graph, with CLIENT_ID/CLIENT_SECRET/TENANT_ID)", false},
+	{"GRAPH_BASE_URL", "meeting summaries", "Microsoft Graph root (default https://graph.microsoft.com/v1.0)", false},
 	{"SUMMARY_RETENTION_DAYS", "storage", "days meeting content is kept (default 90)", false},
 	{"AUDIT_RETENTION_DAYS", "storage", "days the audit log is kept (default 365)", false},
 	{"DEMO_MODE", "demo", "true = a fake in-process Azure DevOps organization instead of sign-in (says so on every card)", false},
@@ -119,6 +126,19 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.AuditRetention, err = days(getenv("AUDIT_RETENTION_DAYS"), 365); err != nil {
 		problems = append(problems, "AUDIT_RETENTION_DAYS "+err.Error())
+	}
+	switch ms := strings.ToLower(strings.TrimSpace(getenv("MEETING_SUMMARIES"))); ms {
+	case "", "on", "true":
+		c.MeetingSummaries = c.ClientID != "" // app-only Graph tokens need the app's credentials
+	case "off", "false":
+	default:
+		problems = append(problems, "MEETING_SUMMARIES must be on or off")
+	}
+	c.GraphBaseURL = strings.TrimSpace(getenv("GRAPH_BASE_URL"))
+	if c.GraphBaseURL != "" {
+		if u, err := url.Parse(c.GraphBaseURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			problems = append(problems, "GRAPH_BASE_URL must be an https URL")
+		}
 	}
 	c.Demo = isTrue(getenv("DEMO_MODE"))
 	c.Forms = strings.ToLower(def(getenv("FORMS"), "auto"))

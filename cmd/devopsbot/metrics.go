@@ -218,3 +218,13 @@ func (m *metrics) deliveryEvents() func(string) {
 	m.reg.MustRegister(c)
 	return func(event string) { c.WithLabelValues(event).Inc() }
 }
+
+// meetingEvents counts meeting job events: started, retry, found_copilot,
+// found_transcript, gave_up (also logged) and off (a chat turned them off).
+func (m *metrics) meetingEvents() func(string) {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sally_meeting_jobs_total", Help: "Automatic meeting summary jobs by event: started, retry, found_copilot, found_transcript, gave_up, off.",
+	}, []string{"event"})
+	m.reg.MustRegister(c)
+	return func(event string) { c.WithLabelValues(event).Inc() }
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/devops"
+	"github.com/sally-devops/devopsbot/graph"
 	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/store/embedded"
 	"github.com/sally-devops/devopsbot/teams"
@@ -144,6 +145,22 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client
 	} else {
 		log.Warn("summary delivery is not configured: POST /api/summaries answers 503", "missing", "SUMMARY_WEBHOOK_SECRET")
 	}
+	if cfg.MeetingSummaries {
+		ts, err := graph.NewTokenSource(graph.TokenConfig{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TenantID: cfg.TenantID, HTTPClient: hc})
+		var gc *graph.Client
+		if err == nil {
+			gc, err = graph.New(graph.Config{BaseURL: cfg.GraphBaseURL, Token: ts, HTTPClient: hc})
+		}
+		if err != nil {
+			closeDemo()
+			closeStore()
+			return nil, err
+		}
+		bcfg.Graph = gc
+		bcfg.OnMeetingJob = m.meetingEvents()
+	} else {
+		log.Info("automatic meeting summaries are off (MEETING_SUMMARIES=off, or no CLIENT_ID)")
+	}
 	b := bot.New(bcfg)
 	router := teams.NewRouter()
 	b.Register(router)
@@ -189,6 +206,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, ready chan<- strin
 	go a.store.RunSweeper(sweepCtx, 15*time.Minute)
 	// Every replica retries pending summary deliveries; leases keep each in one hand.
 	go a.bot.RunDeliveries(sweepCtx, 10*time.Second)
+	// And watches ended meetings for their Copilot insights or transcript.
+	go a.bot.RunMeetingJobs(sweepCtx, 30*time.Second)
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {

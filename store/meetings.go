@@ -1,0 +1,289 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/sally-devops/devopsbot/summary"
+)
+
+// collMeetingJobs holds one job per meeting that ended in a chat where the bot
+// is installed: look for the meeting's Copilot insights, then its transcript,
+// until one is there or the job gives up. Like deliveries, a job changes only
+// in the hands of the replica holding its lease, so it survives restarts and
+// one replica works it at a time.
+const collMeetingJobs = "meetingjobs"
+
+// collChatSettings holds per-chat switches (meeting summaries off).
+const collChatSettings = "chatsettings"
+
+// MeetingJobState is where a meeting job stands.
+type MeetingJobState string
+
+const (
+	MeetingJobPending MeetingJobState = "pending" // looking; NextAttemptAt says when next
+	MeetingJobDone    MeetingJobState = "done"    // a summary was handed to delivery (SummaryID)
+	MeetingJobGaveUp  MeetingJobState = "gaveup"  // nothing came in time, or nothing may be read: Reason
+)
+
+// MeetingJob is the watch over one ended meeting's content.
+type MeetingJob struct {
+	ID             string // MeetingJobID(conversation, meeting)
+	ConversationID string
+	ServiceURL     string
+	TenantID       string
+	MeetingID      string // Teams' meeting id from the meetingEnd event
+	JoinURL        string
+	Title          string
+	Start, End     time.Time
+	UserID         string // whose Graph view reads the meeting: the organizer once known
+	GraphMeetingID string // Graph's onlineMeeting id, once found by the join URL
+	State          MeetingJobState
+	Attempts       int
+	NextAttemptAt  time.Time
+	GiveUpAt       time.Time
+	Reason         string // the last reason content was not read, safe to show
+	InsightsDenied string // Graph's 403 for Copilot insights (then only transcripts are tried)
+	Source         string // what the summary was built from (summary.SourceCopilot/SourceTranscript)
+	SummaryID      string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	ExpiresAt      time.Time
+}
+
+// MeetingJobID names the job of a meeting in a chat: the same meeting ending
+// twice (Teams repeats events; a meeting restarted) is one job.
+func MeetingJobID(conversationID, meetingID string) string {
+	h := sha256.Sum256([]byte(conversationID + "\x00" + meetingID))
+	return "mtg-" + hex.EncodeToString(h[:16])
+}
+
+type meetingJobDoc struct {
+	ID             string    `bson:"_id"`
+	ConversationID string    `bson:"conversationId"`
+	ServiceURL     string    `bson:"serviceUrl"`
+	TenantID       string    `bson:"tenantId"`
+	MeetingID      string    `bson:"meetingId"`
+	JoinURL        string    `bson:"joinUrl"`
+	Title          string    `bson:"title"`
+	Start          time.Time `bson:"start"`
+	End            time.Time `bson:"end"`
+	UserID         string    `bson:"userId"`
+	GraphMeetingID string    `bson:"graphMeetingId"`
+	State          string    `bson:"state"`
+	Attempts       int       `bson:"attempts"`
+	NextAttemptAt  time.Time `bson:"nextAttemptAt"`
+	GiveUpAt       time.Time `bson:"giveUpAt"`
+	Reason         string    `bson:"reason"`
+	InsightsDenied string    `bson:"insightsDenied"`
+	Source         string    `bson:"source"`
+	SummaryID      string    `bson:"summaryId"`
+	CreatedAt      time.Time `bson:"createdAt"`
+	UpdatedAt      time.Time `bson:"updatedAt"`
+	ExpiresAt      time.Time `bson:"expiresAt"`
+}
+
+func (d *meetingJobDoc) job() *MeetingJob {
+	return &MeetingJob{ID: d.ID, ConversationID: d.ConversationID, ServiceURL: d.ServiceURL, TenantID: d.TenantID,
+		MeetingID: d.MeetingID, JoinURL: d.JoinURL, Title: d.Title, Start: utcOrZero(d.Start), End: utcOrZero(d.End),
+		UserID: d.UserID, GraphMeetingID: d.GraphMeetingID, State: MeetingJobState(d.State), Attempts: d.Attempts,
+		NextAttemptAt: utcOrZero(d.NextAttemptAt), GiveUpAt: utcOrZero(d.GiveUpAt), Reason: d.Reason,
+		InsightsDenied: d.InsightsDenied, Source: d.Source, SummaryID: d.SummaryID,
+		CreatedAt: utcOrZero(d.CreatedAt), UpdatedAt: utcOrZero(d.UpdatedAt), ExpiresAt: utcOrZero(d.ExpiresAt)}
+}
+
+func meetingJobToDoc(j *MeetingJob) meetingJobDoc {
+	return meetingJobDoc{ID: j.ID, ConversationID: j.ConversationID, ServiceURL: j.ServiceURL, TenantID: j.TenantID,
+		MeetingID: j.MeetingID, JoinURL: j.JoinURL, Title: j.Title, Start: bsonTime(j.Start), End: bsonTime(j.End),
+		UserID: j.UserID, GraphMeetingID: j.GraphMeetingID, State: string(j.State), Attempts: j.Attempts,
+		NextAttemptAt: bsonTime(j.NextAttemptAt), GiveUpAt: bsonTime(j.GiveUpAt), Reason: j.Reason,
+		InsightsDenied: j.InsightsDenied, Source: j.Source, SummaryID: j.SummaryID,
+		CreatedAt: bsonTime(j.CreatedAt), UpdatedAt: bsonTime(j.UpdatedAt), ExpiresAt: bsonTime(j.ExpiresAt)}
+}
+
+// CreateMeetingJob records a pending job once; a repeat (Teams sends the
+// event again, two replicas receive it) returns the first with created=false.
+func (s *Store) CreateMeetingJob(ctx context.Context, j *MeetingJob) (stored *MeetingJob, created bool, err error) {
+	if err := checkID("meeting job id", j.ID); err != nil {
+		return nil, false, err
+	}
+	if err := checkConvID(j.ConversationID); err != nil {
+		return nil, false, err
+	}
+	now := s.nowUTC()
+	doc := meetingJobToDoc(j)
+	if doc.State == "" {
+		doc.State = string(MeetingJobPending)
+	}
+	if doc.CreatedAt.IsZero() {
+		doc.CreatedAt = now
+	}
+	doc.UpdatedAt = now
+	if doc.NextAttemptAt.IsZero() {
+		doc.NextAttemptAt = now
+	}
+	if doc.ExpiresAt.IsZero() {
+		doc.ExpiresAt = now.Add(s.sumRet)
+	}
+	cctx, cancel := s.op(ctx)
+	_, err = s.c(collMeetingJobs).InsertOne(cctx, doc)
+	cancel()
+	if err == nil {
+		return doc.job(), true, nil
+	}
+	if !mongo.IsDuplicateKeyError(err) {
+		return nil, false, s.fail("create meeting job", err)
+	}
+	existing, err := s.GetMeetingJob(ctx, j.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	return existing, false, nil
+}
+
+// GetMeetingJob returns a meeting job.
+func (s *Store) GetMeetingJob(ctx context.Context, id string) (*MeetingJob, error) {
+	if id == "" || len(id) > maxIDLen {
+		return nil, errNotFound("That meeting job")
+	}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	var d meetingJobDoc
+	err := s.c(collMeetingJobs).FindOne(cctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, errNotFound("That meeting job")
+	}
+	if err != nil {
+		return nil, s.fail("get meeting job", err)
+	}
+	return d.job(), nil
+}
+
+// SaveMeetingJob writes a job's new state; only its lease holder calls it.
+func (s *Store) SaveMeetingJob(ctx context.Context, j *MeetingJob) error {
+	doc := meetingJobToDoc(j)
+	doc.UpdatedAt = s.nowUTC()
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	res, err := s.c(collMeetingJobs).ReplaceOne(cctx, bson.D{{Key: "_id", Value: doc.ID}}, doc)
+	if err != nil {
+		return s.fail("save meeting job", err)
+	}
+	if res.MatchedCount == 0 {
+		return errNotFound("That meeting job")
+	}
+	return nil
+}
+
+// DueMeetingJobs lists pending jobs due at now (the caller's clock), oldest first.
+func (s *Store) DueMeetingJobs(ctx context.Context, now time.Time, limit int) ([]MeetingJob, error) {
+	return s.findMeetingJobs(ctx, bson.D{{Key: "state", Value: string(MeetingJobPending)},
+		{Key: "nextAttemptAt", Value: bson.D{{Key: "$lte", Value: bsonTime(now)}}}}, limit)
+}
+
+// MeetingJobsOf lists a chat's meeting jobs, oldest first (for status).
+func (s *Store) MeetingJobsOf(ctx context.Context, conversationID string, limit int) ([]MeetingJob, error) {
+	if checkConvID(conversationID) != nil {
+		return nil, nil
+	}
+	return s.findMeetingJobs(ctx, bson.D{{Key: "conversationId", Value: conversationID}}, limit)
+}
+
+func (s *Store) findMeetingJobs(ctx context.Context, filter bson.D, limit int) ([]MeetingJob, error) {
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	cur, err := s.c(collMeetingJobs).Find(cctx, filter, options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, s.fail("find meeting jobs", err)
+	}
+	var docs []meetingJobDoc
+	if err := cur.All(cctx, &docs); err != nil {
+		return nil, s.fail("find meeting jobs", err)
+	}
+	out := make([]MeetingJob, 0, len(docs))
+	for i := range docs {
+		out = append(out, *docs[i].job())
+	}
+	return out, nil
+}
+
+type chatSettingsDoc struct {
+	ID                  string    `bson:"_id"`
+	MeetingSummariesOff bool      `bson:"meetingSummariesOff"`
+	UpdatedAt           time.Time `bson:"updatedAt"`
+}
+
+// SetMeetingSummaries turns automatic meeting summaries on or off for a chat.
+func (s *Store) SetMeetingSummaries(ctx context.Context, conversationID string, on bool) error {
+	if err := checkConvID(conversationID); err != nil {
+		return err
+	}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	doc := chatSettingsDoc{ID: conversationID, MeetingSummariesOff: !on, UpdatedAt: s.nowUTC()}
+	_, err := s.c(collChatSettings).ReplaceOne(cctx, bson.D{{Key: "_id", Value: conversationID}}, doc, options.Replace().SetUpsert(true))
+	return s.fail("save chat settings", err)
+}
+
+// MeetingSummariesOn reports whether a chat wants automatic meeting summaries
+// (on unless someone turned them off).
+func (s *Store) MeetingSummariesOn(ctx context.Context, conversationID string) (bool, error) {
+	if checkConvID(conversationID) != nil {
+		return false, nil
+	}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	var d chatSettingsDoc
+	err := s.c(collChatSettings).FindOne(cctx, bson.D{{Key: "_id", Value: conversationID}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return true, nil
+	}
+	if err != nil {
+		return false, s.fail("get chat settings", err)
+	}
+	return !d.MeetingSummariesOff, nil
+}
+
+// SweepMeetingJobs deletes meeting jobs past their retention (they name
+// meetings: titles and join links are meeting content). The store's Sweep
+// does not know this collection; the meeting watcher calls this.
+func (s *Store) SweepMeetingJobs(ctx context.Context) (int64, error) {
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	res, err := s.c(collMeetingJobs).DeleteMany(cctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: s.nowUTC()}}}})
+	if err != nil {
+		return 0, s.fail("sweep meeting jobs", err)
+	}
+	return res.DeletedCount, nil
+}
+
+// ReplaceSummaryContent puts a better source's insights into a summary that
+// is already in a chat (a meeting's transcript summary once Copilot's
+// insights arrive), so that its card is updated instead of a second one
+// posted. Only the meeting job holding its lease calls it.
+func (s *Store) ReplaceSummaryContent(ctx context.Context, id, contentKey string, insights []summary.Insight) error {
+	if id == "" || len(id) > maxIDLen {
+		return errNotFound("That summary")
+	}
+	if insights == nil {
+		insights = []summary.Insight{}
+	}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	res, err := s.c(collSummaries).UpdateOne(cctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "insights", Value: insights}, {Key: "contentKey", Value: contentKey}}}})
+	if err != nil {
+		return s.fail("replace summary content", err)
+	}
+	if res.MatchedCount == 0 {
+		return errNotFound("That summary")
+	}
+	return nil
+}
