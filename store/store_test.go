@@ -704,8 +704,22 @@ func TestPurgeConversation(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	job, _, err := s.CreateMeetingJob(ctx, &store.MeetingJob{ID: store.MeetingJobID("19:gone", "m1"), ConversationID: "19:gone", MeetingID: "m1", JoinURL: "https://teams.microsoft.com/l/meetup-join/x", NextAttemptAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetMeetingSummaries(ctx, "19:gone", false); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.PurgeConversation(ctx, "19:gone"); err != nil {
 		t.Fatal(err)
+	}
+	// A removed chat's meeting jobs must not post into it later, and a new
+	// install starts with the default setting.
+	_, err = s.GetMeetingJob(ctx, job.ID)
+	wantKind(t, err, apperr.NotFound)
+	if on, err := s.MeetingSummariesOn(ctx, "19:gone"); err != nil || !on {
+		t.Fatalf("setting after purge: %v %v", on, err)
 	}
 	_, err = s.GetConversationRef(ctx, "19:gone")
 	wantKind(t, err, apperr.NotFound)

@@ -125,6 +125,21 @@ func (s *Store) PurgeConversation(ctx context.Context, conversationID string) er
 	if _, err := s.deleteSummaries(ctx, ids); err != nil {
 		return err
 	}
+	// The chat's meeting jobs would post to a chat that no longer has the bot.
+	for _, del := range []struct {
+		coll   string
+		filter bson.D
+	}{
+		{collMeetingJobs, bson.D{{Key: "conversationId", Value: conversationID}}},
+		{collChatSettings, bson.D{{Key: "_id", Value: conversationID}}},
+	} {
+		cctx, cancel := s.op(ctx)
+		_, err := s.c(del.coll).DeleteMany(cctx, del.filter)
+		cancel()
+		if err != nil {
+			return s.fail("purge "+del.coll, err)
+		}
+	}
 	cctx, cancel := s.op(ctx)
 	defer cancel()
 	if _, err := s.c(collConversations).DeleteOne(cctx, bson.D{{Key: "_id", Value: conversationID}}); err != nil {
