@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sally-devops/devopsbot/summary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,6 +85,15 @@ func gallery(t testing.TB) []galleryEntry {
 	}
 	entries := []galleryEntry{
 		{"Summary", func(d bool) []Card { v := weeklySync(t); v.Demo = d; return Summary(v) }},
+		{"Summary of a meeting, from its transcript", func(d bool) []Card {
+			v := weeklySync(t)
+			v.Demo = d
+			v.Meeting.JoinURL = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_x%40thread.v2/0"
+			for i := range v.Insights {
+				v.Insights[i].Source = summary.SourceTranscript
+			}
+			return Summary(v)
+		}},
 		{"Summary empty", func(d bool) []Card { return Summary(SummaryView{Demo: d, SummaryID: "s1"}) }},
 		{"Summary long", func(d bool) []Card { return Summary(longSummary(t, d)) }},
 		card("CreateForm", func(d bool) Card { return CreateForm(createView(d)) }),
