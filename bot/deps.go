@@ -73,4 +73,5 @@ type Connector interface {
 	ReplyToActivity(ctx context.Context, serviceURL, conversationID, replyToID string, act *teams.Activity) (string, error)
 	UpdateActivity(ctx context.Context, serviceURL, conversationID, activityID string, act *teams.Activity) error
 	CreateConversation(ctx context.Context, serviceURL string, p teams.ConversationParameters) (string, error)
+	GetMeetingDetails(ctx context.Context, serviceURL, meetingID string) (*teams.MeetingDetails, error)
 }

@@ -117,6 +117,7 @@ func (b *Bot) onMeetingEnd(ctx context.Context, a *teams.Activity) error {
 	if j.End.IsZero() {
 		j.End = now
 	}
+	b.findOrganizer(ctx, a, ev, j)
 	stored, created, err := b.cfg.Store.CreateMeetingJob(ctx, j)
 	if err != nil {
 		log.ErrorContext(ctx, "could not record the meeting job", "err", err)
@@ -581,4 +582,26 @@ func (b *Bot) upgradeMeetingSummary(ctx context.Context, j *store.MeetingJob, co
 // GiveUpAt; the event's EndTime is the sender's clock).
 func copilotDeadline(j *store.MeetingJob) time.Time {
 	return j.GiveUpAt.Add(copilotGrace - meetingGiveUp)
+}
+
+// findOrganizer asks Teams' meeting details API for the organizer and the
+// meeting's Graph id, since Graph serves a meeting in its organizer's name
+// and the event may come from anyone in it. Without an answer the job looks
+// the meeting up by its join URL as the event's user.
+func (b *Bot) findOrganizer(ctx context.Context, a *teams.Activity, ev *teams.MeetingEvent, j *store.MeetingJob) {
+	id := ev.ID
+	if cd, err := a.TeamsData(); err == nil && cd != nil && cd.Meeting != nil && cd.Meeting.ID != "" {
+		id = cd.Meeting.ID
+	}
+	d, err := b.cfg.Connector.GetMeetingDetails(ctx, a.ServiceURL, id)
+	if err != nil {
+		b.log.InfoContext(ctx, "no meeting details from Teams; the meeting will be looked up by its join URL", "err", err)
+		return
+	}
+	if oid := d.Organizer.AADObjectID; oid != "" && len(oid) <= 100 {
+		j.UserID = oid
+	}
+	if gid := d.Details.MSGraphResourceID; gid != "" && len(gid) <= 1024 && !strings.ContainsAny(gid, "/?#") {
+		j.GraphMeetingID = gid
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/sally-devops/devopsbot/graph"
 	"github.com/sally-devops/devopsbot/graph/graphtest"
 	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot/teams"
 )
 
 const (
@@ -408,5 +409,29 @@ func TestLaterCopilotInsightsUpdateTheTranscriptCard(t *testing.T) {
 	}
 	if ev.count("found_transcript") != 1 || ev.count("found_copilot") != 1 {
 		t.Fatalf("events: %v", ev.all)
+	}
+}
+
+// The event may come from anyone in the meeting; Graph serves the meeting in
+// its organizer's name. Teams' meeting details API names the organizer and
+// the Graph id, so the job reads as the organizer from the start.
+func TestMeetingJobReadsAsTheOrganizerFromTeamsMeetingDetails(t *testing.T) {
+	g := newMeetingGraph(t)
+	h := newHarness(t, withDemo, withGraph(g, nil))
+	h.install(chatID)
+	var d teams.MeetingDetails
+	d.Details.ID, d.Details.MSGraphResourceID, d.Details.JoinURL = teamsMeetingID, graphMeetingID, meetingJoinURL
+	d.Organizer.AADObjectID, d.Organizer.TenantID = userAdele, tenantID
+	h.conn.SetMeeting(teamsMeetingID, d)
+	a := h.activity("event", userAlex, chatID) // Alex is in the meeting; Adele organized it
+	a.Name = "application/vnd.microsoft.meetingEnd"
+	a.ChannelData = json.RawMessage(`{"tenant":{"id":"` + tenantID + `"},"meeting":{"id":"` + teamsMeetingID + `"}}`)
+	a.Value = json.RawMessage(`{"MeetingType":"Scheduled","Title":"` + meetingTitle + `","Id":"` + teamsMeetingID + `","JoinUrl":"` + meetingJoinURL + `","EndTime":"2026-12-01T10:00:00Z"}`)
+	if code, body := h.post(a); code != http.StatusOK {
+		t.Fatalf("meetingEnd answered %d: %s", code, body)
+	}
+	j := h.waitJob(store.MeetingJobID(chatID, teamsMeetingID))
+	if j.UserID != userAdele || j.GraphMeetingID != graphMeetingID {
+		t.Fatalf("job reads as %q meeting %q, want the organizer %q and %q", j.UserID, j.GraphMeetingID, userAdele, graphMeetingID)
 	}
 }

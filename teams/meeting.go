@@ -1,9 +1,14 @@
 package teams
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
+	"net/url"
 	"strings"
 	"time"
+
+	"github.com/sally-devops/devopsbot/apperr"
 )
 
 // Meeting event names: event activities Teams sends to a bot installed in a
@@ -50,4 +55,42 @@ func (a *Activity) MeetingEvent() (*MeetingEvent, error) {
 		return nil, invalid("The meeting event's value is not valid.", err)
 	}
 	return &v, nil
+}
+
+// MeetingDetails is the Bot Framework's answer to GET
+// {serviceUrl}/v1/meetings/{meetingId} (Teams "meeting details" API): who
+// organized the meeting and its Microsoft Graph id. Graph serves a meeting's
+// insights and transcripts in its organizer's name, and the meetingEnd event
+// names whoever the event came from, not necessarily the organizer.
+type MeetingDetails struct {
+	Details struct {
+		ID                string `json:"id"`
+		MSGraphResourceID string `json:"msGraphResourceId"`
+		JoinURL           string `json:"joinUrl"`
+		Title             string `json:"title"`
+		Type              string `json:"type"`
+	} `json:"details"`
+	Organizer struct {
+		ID          string `json:"id"`
+		AADObjectID string `json:"aadObjectId"`
+		TenantID    string `json:"tenantId"`
+	} `json:"organizer"`
+}
+
+// GetMeetingDetails asks Teams for a meeting's organizer and Graph id. The
+// meeting id is the one in the activity's channelData.meeting.id (or the
+// meetingEnd event's Id).
+func (c *Connector) GetMeetingDetails(ctx context.Context, serviceURL, meetingID string) (*MeetingDetails, error) {
+	base, err := baseURL(serviceURL)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(meetingID) == "" || len(meetingID) > 1024 {
+		return nil, apperr.New(apperr.Invalid, "The meeting id is missing.")
+	}
+	var out MeetingDetails
+	if err := c.do(ctx, http.MethodGet, base+"/v1/meetings/"+url.PathEscape(meetingID), nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

@@ -33,6 +33,18 @@ type Connector struct {
 	refused   map[string]bool
 	fail      []failure
 	nextID    int
+	meetings  map[string]teams.MeetingDetails
+}
+
+// SetMeeting makes GET /v1/meetings/{id} answer d, as Teams' meeting details
+// API does for a meeting whose chat has the bot; other ids answer 404.
+func (c *Connector) SetMeeting(id string, d teams.MeetingDetails) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.meetings == nil {
+		c.meetings = map[string]teams.MeetingDetails{}
+	}
+	c.meetings[id] = d
 }
 
 type failure struct {
@@ -142,6 +154,19 @@ func writeID(w http.ResponseWriter, status int, id string) {
 }
 
 func (c *Connector) serve(w http.ResponseWriter, r *http.Request) {
+	if id, ok := strings.CutPrefix(r.URL.EscapedPath(), "/_connector/v1/meetings/"); ok && r.Method == http.MethodGet {
+		id, _ = url.PathUnescape(id)
+		c.mu.Lock()
+		d, found := c.meetings[id]
+		c.mu.Unlock()
+		if !found {
+			writeErr(w, http.StatusNotFound, "NotFound", "meeting not found")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(d)
+		return
+	}
 	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/_connector/v3/conversations")
 	if !ok {
 		writeErr(w, http.StatusNotFound, "NotFound", "no such route")
