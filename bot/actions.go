@@ -155,7 +155,8 @@ func (b *Bot) loadAction(ctx context.Context, a *teams.Activity, raw json.RawMes
 	if d.SummaryID == "" || d.InsightID == "" || len(d.SummaryID) > 100 || len(d.InsightID) > 200 {
 		return nil, b.dialogMessage(ctx, "That action does not name a meeting insight."), false
 	}
-	sm, err := b.cfg.Store.GetSummary(ctx, d.SummaryID)
+	// Cached: a summary's meeting and insights never change once stored.
+	sm, err := b.cfg.Store.GetSummaryCached(ctx, d.SummaryID)
 	if apperr.Is(err, apperr.NotFound) {
 		return nil, b.dialogMessage(ctx, "This meeting summary is no longer available (summaries are kept for a limited time)."), false
 	}
@@ -218,7 +219,7 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 		title = "Add comment"
 	}
 	if action == actionCreate {
-		if link := b.existingCreate(ctx, ac.sm.ID, ac.insight.ID); link != nil {
+		if link := b.existingCreate(ac.sm.ID, ac.insight.ID); link != nil {
 			return b.dialogCard(ctx, title, b.alreadyDoneCard(link, ac.user))
 		}
 	}
@@ -259,11 +260,12 @@ func reconnectHint(err error) string {
 	return ""
 }
 
-func (b *Bot) existingCreate(ctx context.Context, summaryID, insightID string) *store.InsightLink {
-	links, err := b.cfg.Store.ListLinks(ctx, summaryID)
-	if err != nil {
-		return nil
-	}
+// existingCreate is the insight's work item when this process knows it was
+// made (it listed, made or met it lately): then the form is not worth opening.
+// It asks no database: when the work item was made elsewhere and is not known
+// here, the claim at submit finds it and says so, and nothing is created twice.
+func (b *Bot) existingCreate(summaryID, insightID string) *store.InsightLink {
+	links := b.cfg.Store.KnownDoneLinks(summaryID)
 	for i := range links {
 		l := &links[i]
 		if l.Key.InsightID == insightID && l.Key.Action == actionCreate && l.State == store.LinkState("done") {
@@ -300,7 +302,7 @@ func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.
 	if len(projects) == 0 {
 		return nil, apperr.New(apperr.Forbidden, "Your account can't see any project in "+conn.OrgName+".")
 	}
-	prefs, _ := b.cfg.Store.GetPrefs(ctx, ac.user)
+	prefs, _ := b.cfg.Store.GetPrefsCached(ctx, ac.user)
 	if prefs == nil {
 		prefs = &store.Prefs{}
 	}
@@ -802,7 +804,7 @@ func (b *Bot) onSearch(ctx context.Context, a *teams.Activity) (teams.InvokeResp
 	if len(q) < 1 || len(q) > 200 {
 		return teams.SearchResponse(nil), nil
 	}
-	prefs, _ := b.cfg.Store.GetPrefs(ctx, u)
+	prefs, _ := b.cfg.Store.GetPrefsCached(ctx, u)
 	project := ""
 	if prefs != nil {
 		project = prefs.Project
