@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -223,7 +224,17 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 			return b.dialogCard(ctx, title, b.alreadyDoneCard(link, ac.user))
 		}
 	}
-	client, conn, err := b.clientFor(ctx, ac.user)
+	var client *devops.Client
+	var conn *store.Connection
+	var err error
+	var recent []store.InsightLink
+	listRecent := func() {}
+	if action == actionComment {
+		// The comment form offers the work items already made: read them while
+		// the connection is read, not after.
+		listRecent = func() { recent, _ = b.cfg.Store.ListLinks(ctx, ac.sm.ID) }
+	}
+	together(func() { client, conn, err = b.clientFor(ctx, ac.user) }, listRecent)
 	if err != nil {
 		if store.IsUnavailable(err) {
 			return b.outageForm(ctx, ac, action, keep) // outage.go: keeps the input
@@ -236,7 +247,7 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 	bctx, cancel := context.WithTimeout(ctx, b.cfg.ActionBudget)
 	defer cancel()
 	if action == actionComment {
-		v := b.commentFormView(ctx, ac, keep)
+		v := b.commentFormView(ac, keep, recent)
 		v.Error, v.ErrorCode = p.Text, p.Code
 		return b.dialogCard(ctx, title, b.commentFormCard(ctx, v))
 	}
@@ -426,15 +437,15 @@ type commentForm struct {
 	Recent []cards.Choice
 }
 
-func (b *Bot) commentFormView(ctx context.Context, ac *actionCtx, keep *actionData) *commentForm {
+// commentFormView builds the comment form; links are the summary's results
+// (none when they could not be read: the search still works).
+func (b *Bot) commentFormView(ac *actionCtx, keep *actionData, links []store.InsightLink) *commentForm {
 	v := &commentForm{SummaryID: ac.sm.ID, InsightID: ac.insight.ID}
-	if links, err := b.cfg.Store.ListLinks(ctx, ac.sm.ID); err == nil {
-		seen := map[int]bool{}
-		for _, l := range links {
-			if l.State == store.LinkState("done") && l.WorkItemID > 0 && !seen[l.WorkItemID] {
-				seen[l.WorkItemID] = true
-				v.Recent = append(v.Recent, cards.Choice{Title: fmt.Sprintf("%s %d: %s", l.WorkItemType, l.WorkItemID, l.WorkItemTitle), Value: strconv.Itoa(l.WorkItemID)})
-			}
+	seen := map[int]bool{}
+	for _, l := range links {
+		if l.State == store.LinkState("done") && l.WorkItemID > 0 && !seen[l.WorkItemID] {
+			seen[l.WorkItemID] = true
+			v.Recent = append(v.Recent, cards.Choice{Title: fmt.Sprintf("%s %d: %s", l.WorkItemType, l.WorkItemID, l.WorkItemTitle), Value: strconv.Itoa(l.WorkItemID)})
 		}
 	}
 	if keep != nil {
@@ -552,11 +563,16 @@ func (b *Bot) doCreate(ctx context.Context, ac *actionCtx, client *devops.Client
 	if err := b.cfg.Store.CompleteAction(ctx, link); err != nil {
 		b.log.ErrorContext(ctx, "created a work item but could not record it", "work_item", wi.ID, "err", err)
 	}
-	b.audit(ctx, ac, conn, "create_work_item", d.Project, wi.ID, 0, "ok", "")
-	if err := b.cfg.Store.SavePrefs(ctx, ac.user, store.Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath, IterationPath: d.IterationPath, UpdatedAt: b.now()}); err != nil {
-		b.log.WarnContext(ctx, "could not save the user's choices", "err", err)
-	}
-	b.refreshSummaryCards(ctx, ac.sm.ID)
+	// Three independent writes and reads: the person waits for the slowest, not the sum.
+	together(
+		func() { b.audit(ctx, ac, conn, "create_work_item", d.Project, wi.ID, 0, "ok", "") },
+		func() {
+			if err := b.cfg.Store.SavePrefs(ctx, ac.user, store.Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath, IterationPath: d.IterationPath, UpdatedAt: b.now()}); err != nil {
+				b.log.WarnContext(ctx, "could not save the user's choices", "err", err)
+			}
+		},
+		func() { b.refreshSummaryCards(ctx, ac.sm) },
+	)
 	return b.dialogCard(ctx, "Work item created", b.createdCard(link))
 }
 
@@ -701,8 +717,10 @@ func (b *Bot) doComment(ctx context.Context, ac *actionCtx, client *devops.Clien
 	if err := b.cfg.Store.CompleteAction(ctx, link); err != nil {
 		b.log.ErrorContext(ctx, "added a comment but could not record it", "work_item", id, "err", err)
 	}
-	b.audit(ctx, ac, conn, "add_comment", wi.Project, id, c.ID, "ok", "")
-	b.refreshSummaryCards(ctx, ac.sm.ID)
+	together(
+		func() { b.audit(ctx, ac, conn, "add_comment", wi.Project, id, c.ID, "ok", "") },
+		func() { b.refreshSummaryCards(ctx, ac.sm) },
+	)
 	return b.dialogCard(ctx, "Comment added", b.commentedCard(link))
 }
 
@@ -716,21 +734,30 @@ func (b *Bot) audit(ctx context.Context, ac *actionCtx, conn *store.Connection, 
 	}
 }
 
-// refreshSummaryCards updates the shared summary card(s) for everyone in the chat.
-func (b *Bot) refreshSummaryCards(ctx context.Context, summaryID string) {
-	sm, err := b.cfg.Store.GetSummary(ctx, summaryID)
-	if err != nil {
-		b.log.WarnContext(ctx, "could not reload a summary to update its card", "err", err)
+// refreshSummaryCards updates the shared summary card(s) for everyone in the
+// chat. The summary is read fresh for its posted cards (another replica may
+// have posted one since); its chat never changes, so the three reads run at once.
+func (b *Bot) refreshSummaryCards(ctx context.Context, clicked *store.Summary) {
+	summaryID := clicked.ID
+	var sm *store.Summary
+	var ref *store.ConversationRef
+	var links []store.InsightLink
+	var smErr, refErr, linksErr error
+	together(
+		func() { sm, smErr = b.cfg.Store.GetSummary(ctx, summaryID) },
+		func() { ref, refErr = b.cfg.Store.GetConversationRef(ctx, clicked.ConversationID) },
+		func() { links, linksErr = b.cfg.Store.ListLinks(ctx, summaryID) },
+	)
+	if smErr != nil {
+		b.log.WarnContext(ctx, "could not reload a summary to update its card", "err", smErr)
 		return
 	}
-	ref, err := b.cfg.Store.GetConversationRef(ctx, sm.ConversationID)
-	if err != nil {
-		b.log.WarnContext(ctx, "could not find the conversation to update a card", "err", err)
+	if refErr != nil {
+		b.log.WarnContext(ctx, "could not find the conversation to update a card", "err", refErr)
 		return
 	}
-	links, err := b.cfg.Store.ListLinks(ctx, summaryID)
-	if err != nil {
-		b.log.WarnContext(ctx, "could not list a summary's results", "err", err)
+	if linksErr != nil {
+		b.log.WarnContext(ctx, "could not list a summary's results", "err", linksErr)
 		return
 	}
 	out := b.summaryCards(sm, links, ref.ServiceURL)
@@ -856,4 +883,19 @@ func (b *Bot) closeForm(ctx context.Context) teams.InvokeResponse {
 		}
 	}
 	return teams.TaskMessageResponse("Nothing was changed.")
+}
+
+// together runs independent calls at once and waits for all of them: two
+// database reads on one path cost one round trip of waiting, not two.
+func together(calls ...func()) {
+	var wg sync.WaitGroup
+	for _, f := range calls[1:] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f()
+		}()
+	}
+	calls[0]()
+	wg.Wait()
 }
