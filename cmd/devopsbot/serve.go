@@ -81,6 +81,7 @@ type app struct {
 	bot     *bot.Bot
 	teams   *teams.Server
 	store   *store.Store
+	demo    *bot.Demo // the fake organization in DEMO_MODE, else nil
 	close   func()
 }
 
@@ -193,7 +194,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client
 		_, _ = w.Write([]byte(`{"status":"ready"}`))
 	})
 	r.Handle("/metrics", m.handler())
-	return &app{handler: r, bot: b, teams: ts, store: st, close: func() { closeDemo(); closeStore() }}, nil
+	return &app{handler: r, bot: b, teams: ts, store: st, demo: bcfg.Demo, close: func() { closeDemo(); closeStore() }}, nil
 }
 
 // serve runs the bot until ctx ends, then drains in-flight work.
