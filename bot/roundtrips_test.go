@@ -62,6 +62,9 @@ func TestWarmFormOpenMakesOneDatabaseRoundTrip(t *testing.T) {
 		form = dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.reload", map[string]any{"project": "Web Portal"})))
 	})
 	t.Logf("create form reload (other project): %d (%s)", n, describeCalls(by))
+	if n != 1 {
+		t.Errorf("a form reload made %d database calls (%s), want the connection only", n, describeCalls(by))
+	}
 
 	var res cards.Card
 	n, by = h.dbCalls(func() {
@@ -77,6 +80,9 @@ func TestWarmFormOpenMakesOneDatabaseRoundTrip(t *testing.T) {
 	if !strings.Contains(js(res), "You already did this") {
 		t.Fatalf("second click: %.300s", js(res))
 	}
+	if n != 0 {
+		t.Errorf("a click on an insight known to be done made %d database calls (%s), want none", n, describeCalls(by))
+	}
 
 	comment := map[string]any{"msteams": map[string]any{"type": "task/fetch"}, "sally": "comment", "summaryId": sid, "insightId": "d1"}
 	n, by = h.dbCalls(func() { form = dialogCard(t, h.taskFetch(userAdele, chatID, comment)) })
@@ -89,6 +95,9 @@ func TestWarmFormOpenMakesOneDatabaseRoundTrip(t *testing.T) {
 		h.invoke(userAdele, chatID, "application/search", map[string]any{"kind": "search", "queryText": "circuit", "dataset": "workitems"})
 	})
 	t.Logf("typeahead search: %d (%s)", n, describeCalls(by))
+	if n != 1 {
+		t.Errorf("a typeahead search made %d database calls (%s), want the connection only", n, describeCalls(by))
+	}
 
 	n, by = h.dbCalls(func() {
 		res = dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "comment.submit", map[string]any{"workItemId": "1", "comment": "Noted."})))
