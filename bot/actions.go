@@ -249,7 +249,7 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 	if action == actionComment {
 		v := b.commentFormView(ac, keep, recent)
 		v.Error, v.ErrorCode = p.Text, p.Code
-		return b.dialogCard(ctx, title, b.commentFormCard(ctx, v))
+		return b.formDialog(ctx, title, b.commentFormCard(ctx, v))
 	}
 	v, err := b.createFormView(bctx, ac, client, conn, keep)
 	if err != nil {
@@ -261,7 +261,7 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 	if p.Text != "" {
 		v.Error, v.ErrorCode = p.Text, p.Code
 	}
-	return b.dialogCard(ctx, title, b.createFormCard(v))
+	return b.formDialog(ctx, title, b.createFormCard(v))
 }
 
 func reconnectHint(err error) string {

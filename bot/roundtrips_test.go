@@ -54,6 +54,9 @@ func TestWarmFormOpenMakesOneDatabaseRoundTrip(t *testing.T) {
 	if _, ok := cards.FindAction(form, "create.submit"); !ok {
 		t.Fatalf("no create form: %.300s", js(form))
 	}
+	if strings.Contains(js(form), "Action.Execute") {
+		t.Fatalf("the dialog form carries an Action.Execute, which a dialog cannot send: %.300s", js(form))
+	}
 	if n != 1 || by["find connections"] != 1 {
 		t.Fatalf("a warm form open made %d database calls (%s), want only the connection read", n, describeCalls(by))
 	}
@@ -89,6 +92,9 @@ func TestWarmFormOpenMakesOneDatabaseRoundTrip(t *testing.T) {
 	t.Logf("comment form open: %d (%s)", n, describeCalls(by))
 	if _, ok := cards.FindAction(form, "comment.submit"); !ok {
 		t.Fatalf("no comment form: %.300s", js(form))
+	}
+	if strings.Contains(js(form), "Action.Execute") {
+		t.Fatalf("the dialog comment form carries an Action.Execute: %.300s", js(form))
 	}
 
 	n, by = h.dbCalls(func() {

@@ -12,6 +12,7 @@ import (
 	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/devops"
 	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot/teams"
 )
 
 // This file turns the bot's state into the cards package's view models, so the
@@ -162,6 +163,16 @@ func (b *Bot) createFormCard(v *createForm) any {
 
 // commentFormCard offers the work item search where Teams can run it (not in
 // the Agents Playground, which has no application/search).
+// formDialog shows the create or comment form. The forms carry only
+// Action.Submit buttons, so a dialog needs none of dialogCard's rewriting (a
+// deep copy of the card through JSON, a fifth of a form open's allocations).
+func (b *Bot) formDialog(ctx context.Context, title string, card any) teams.InvokeResponse {
+	if inCardForms(ctx) {
+		return b.dialogCard(ctx, title, card)
+	}
+	return teams.TaskCardResponse(title, card)
+}
+
 func (b *Bot) commentFormCard(ctx context.Context, v *commentForm) any {
 	return cards.CommentForm(cards.CommentFormView{
 		Demo: b.demo(), SummaryID: v.SummaryID, InsightID: v.InsightID, WorkItemID: v.WorkItemID,
