@@ -234,6 +234,15 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 		// the connection is read, not after.
 		listRecent = func() { recent, _ = b.cfg.Store.ListLinks(ctx, ac.sm.ID) }
 	}
+	if f := inCardFrameOf(ctx); f != nil && keep == nil {
+		// In place, the answer is the summary card with the form in it, which
+		// needs the summary's results: read them while the connection is read.
+		// Only when nothing was written on this step, so they cannot be stale.
+		listRecent = func() {
+			recent, _ = b.cfg.Store.ListLinks(ctx, ac.sm.ID)
+			f.links, f.haveLinks = recent, true
+		}
+	}
 	together(func() { client, conn, err = b.clientFor(ctx, ac.user) }, listRecent)
 	if err != nil {
 		if store.IsUnavailable(err) {
@@ -860,6 +869,10 @@ type inCardKey struct{}
 type inCardFrame struct {
 	sm        *store.Summary
 	insightID string
+	// links are the summary's results when openForm read them beside the
+	// connection (haveLinks), for summaryInPlace not to read them again.
+	links     []store.InsightLink
+	haveLinks bool
 }
 
 // withInCardForms marks a request whose forms show in place in the summary

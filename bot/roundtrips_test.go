@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
 )
 
@@ -117,4 +118,29 @@ func TestWarmFormOpenMakesOneDatabaseRoundTrip(t *testing.T) {
 	t.Logf("help: %d (%s)", n, describeCalls(by))
 	n, by = h.dbCalls(func() { h.say(userAdele, "a:personal-"+userAdele, "status") })
 	t.Logf("status: %d (%s)", n, describeCalls(by))
+}
+
+// In place (FORMS=card) the answer is the whole summary card with the form in
+// it: besides the connection it needs the summary's results, read once, beside
+// the connection.
+func TestWarmInCardFormOpenReadsConnectionAndResultsOnce(t *testing.T) {
+	h := newHarness(t, withDemo, func(h *harness) option {
+		return func(c *bot.Config) { c.Forms = "card" }
+	})
+	summaryCard, _ := inCardSummary(t, h)
+	connectDemo(t, h, userAdele)
+	create, ok := actionFor(summaryCard, "create", "t1")
+	if !ok {
+		t.Fatal("no create button for t1")
+	}
+	h.execute(userAdele, chatID, create) // warms the metadata
+	var form cards.Card
+	n, by := h.dbCalls(func() { form = h.execute(userAdele, chatID, create) })
+	t.Logf("warm in-card create form open: %d (%s)", n, describeCalls(by))
+	if _, ok := cards.FindAction(form, "create.submit"); !ok {
+		t.Fatalf("no form in place: %.300s", js(form))
+	}
+	if n != 2 || by["find connections"] != 1 || by["find insight_links"] != 1 {
+		t.Fatalf("a warm in-card form open made %d database calls (%s), want the connection and the results once each", n, describeCalls(by))
+	}
 }

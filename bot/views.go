@@ -205,9 +205,12 @@ func (b *Bot) summaryView(sm *store.Summary, links []store.InsightLink) cards.Su
 // summaryInPlace is the in-card answer: the summary card holding the insight
 // clicked, with panel under it (nil panel: the plain card, after Cancel).
 func (b *Bot) summaryInPlace(ctx context.Context, f *inCardFrame, panel cards.Card) (cards.Card, bool) {
-	links, err := b.cfg.Store.ListLinks(ctx, f.sm.ID)
-	if err != nil {
-		b.log.WarnContext(ctx, "could not list a summary's results for an in-card answer", "err", err)
+	links := f.links
+	if !f.haveLinks {
+		var err error
+		if links, err = b.cfg.Store.ListLinks(ctx, f.sm.ID); err != nil {
+			b.log.WarnContext(ctx, "could not list a summary's results for an in-card answer", "err", err)
+		}
 	}
 	v := b.summaryView(f.sm, links)
 	if panel == nil {
