@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rsa"
@@ -13,6 +14,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -23,6 +26,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot/store/embedded"
 	"github.com/sally-devops/devopsbot/summary"
 	"github.com/sally-devops/devopsbot/teams"
 	"github.com/sally-devops/devopsbot/teams/teamstest"
@@ -38,12 +42,72 @@ import (
 //	go test ./cmd/devopsbot -run '^$' -bench FormOpen -benchmem -benchtime 3s
 //
 // Latencies include the loopback HTTP client, as a load generator sees them.
+//
+// db=embedded is the default development set-up (FerretDB inside the bot's
+// process); db=process runs the same FerretDB in a child process, a stand-in
+// for a real MongoDB, so the bot's own cost per request shows.
 func BenchmarkFormOpen(b *testing.B) {
-	f := newFormOpenFixture(b)
+	f := newFormOpenFixture(b, "")
+	out := newFormOpenFixture(b, startDatabaseProcess(b))
 	for _, clients := range []int{1, 16} {
-		b.Run(fmt.Sprintf("server=sally/clients=%d", clients), func(b *testing.B) { f.run(b, f.sally, clients) })
+		b.Run(fmt.Sprintf("server=sally/db=embedded/clients=%d", clients), func(b *testing.B) { f.run(b, f.sally, clients) })
+		b.Run(fmt.Sprintf("server=sally/db=process/clients=%d", clients), func(b *testing.B) { out.run(b, out.sally, clients) })
 		b.Run(fmt.Sprintf("server=baseline/clients=%d", clients), func(b *testing.B) { f.run(b, f.baseline, clients) })
 	}
+}
+
+// benchDBChild, set in a child test binary's environment, makes it serve an
+// embedded FerretDB in that directory instead of running tests (TestMain).
+const benchDBChild = "SALLY_BENCH_DATABASE_DIR"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(benchDBChild); dir != "" {
+		serveBenchDatabase(dir)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// serveBenchDatabase prints the database's URI and serves until stdin closes.
+func serveBenchDatabase(dir string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	uri, stop, err := embedded.Start(ctx, dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cancel()
+	if err != nil {
+		fmt.Println("ERROR", err)
+		os.Exit(1)
+	}
+	fmt.Println("URI", uri)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	stop()
+}
+
+// startDatabaseProcess runs FerretDB in a child process and returns its URI.
+func startDatabaseProcess(b *testing.B) string {
+	b.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), benchDBChild+"="+b.TempDir())
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = stdin.Close()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	uri, ok := strings.CutPrefix(strings.TrimSpace(line), "URI ")
+	if err != nil || !ok {
+		b.Fatalf("the database process did not start: %q %v", line, err)
+	}
+	return uri
 }
 
 const benchAppID = "00000000-0000-0000-0000-00000000b07"
@@ -69,16 +133,22 @@ func (t toIssuer) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(r)
 }
 
-func newFormOpenFixture(b *testing.B) *formOpenFixture {
+// newFormOpenFixture builds the app on the embedded database, or on mongoURI.
+func newFormOpenFixture(b *testing.B, mongoURI string) *formOpenFixture {
 	b.Helper()
 	iss := teamstest.NewIssuer(b)
 	conn := teamstest.NewConnector(b)
 	issURL, _ := url.Parse(iss.MetadataURL)
 	hc := &http.Client{Transport: toIssuer{issuer: issURL, next: http.DefaultTransport}}
-	cfg, err := loadConfig(env(map[string]string{
+	vars := map[string]string{
 		"LISTEN_ADDR": "127.0.0.1:0", "DATA_DIR": b.TempDir(), "DEMO_MODE": "true",
 		"CLIENT_ID": benchAppID, "CLIENT_SECRET": "not-used", "TENANT_ID": "00000000-0000-0000-0000-000000000001",
-	}))
+	}
+	if mongoURI != "" {
+		vars["MONGODB_URI"] = mongoURI
+		vars["TOKEN_ENCRYPTION_KEY"] = base64.StdEncoding.EncodeToString(make([]byte, store.KeySize))
+	}
+	cfg, err := loadConfig(env(vars))
 	if err != nil {
 		b.Fatal(err)
 	}
