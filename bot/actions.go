@@ -167,6 +167,17 @@ func (b *Bot) loadAction(ctx context.Context, a *teams.Activity, raw json.RawMes
 	if err != nil {
 		return nil, b.dialogCard(ctx, "Something went wrong", b.errorCard(ctx, "Meeting summary", err)), false
 	}
+	hasInsight := func(sm *store.Summary) bool {
+		return slices.ContainsFunc(sm.Insights, func(in summary.Insight) bool { return in.ID == d.InsightID })
+	}
+	if !hasInsight(sm) {
+		// A meeting's summary may have been upgraded (Copilot's insights replace
+		// the transcript's) since this replica cached it: the card clicked may
+		// be newer than the cache, so look once more in the database.
+		if fresh, ferr := b.cfg.Store.GetSummary(ctx, d.SummaryID); ferr == nil {
+			sm = fresh
+		}
+	}
 	if sm.ConversationID != a.Conversation.ID {
 		b.log.WarnContext(ctx, "refused a card action for a summary delivered to another conversation", "summary", sm.ID, "request_id", teams.RequestID(ctx))
 		return nil, b.dialogMessage(ctx, "This card belongs to another conversation."), false

@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/summary"
 )
 
 // dbCalls runs f and returns the database commands it made, by "command
@@ -142,5 +144,32 @@ func TestWarmInCardFormOpenReadsConnectionAndResultsOnce(t *testing.T) {
 	}
 	if n != 2 || by["find connections"] != 1 || by["find insight_links"] != 1 {
 		t.Fatalf("a warm in-card form open made %d database calls (%s), want the connection and the results once each", n, describeCalls(by))
+	}
+}
+
+// A replica that cached a meeting summary before Copilot's insights replaced
+// the transcript's still opens the form for a new insight clicked on the
+// updated card: an unknown insight is looked up fresh before it is refused.
+func TestStaleCachedSummaryStillOpensANewInsight(t *testing.T) {
+	h := newHarness(t, withDemo)
+	r := h.replica()
+	sid, _ := deliveredSummary(t, h)
+	connectDemo(t, r, userAdele)
+	if _, ok := cards.FindAction(dialogCard(t, r.taskFetch(userAdele, chatID, createData(sid))), "create.submit"); !ok {
+		t.Fatal("no form on the second replica")
+	}
+	sm, err := h.store.GetSummary(context.Background(), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upgraded := append([]summary.Insight{{ID: "c9", Kind: summary.KindTask, Text: "Copilot: write the rollback runbook"}}, sm.Insights...)
+	if err := h.store.ReplaceSummaryContent(context.Background(), sid, "copilot", upgraded); err != nil {
+		t.Fatal(err)
+	}
+	data := createData(sid)
+	data["insightId"] = "c9"
+	form := dialogCard(t, r.taskFetch(userAdele, chatID, data))
+	if _, ok := cards.FindAction(form, "create.submit"); !ok || !strings.Contains(js(form), "rollback runbook") {
+		t.Fatalf("the new insight's form on the replica with the older cache: %.300s", js(form))
 	}
 }

@@ -13,7 +13,10 @@ import (
 // an uninstall handled by another replica reaches this one within it; this
 // process's own writes update or drop its entries at once.
 //   - Summaries are immutable once stored, except their posted-cards list, which
-//     GetSummaryCached may return up to CacheTTL old (GetSummary reads it fresh).
+//     GetSummaryCached may return up to CacheTTL old (GetSummary reads it fresh),
+//     and a meeting summary's insights when Copilot's replace the transcript's
+//     (ReplaceSummaryContent): other replicas see those within CacheTTL, and at
+//     once for a click on an insight they do not know (the bot reads it fresh).
 //   - Done results (links) are final: only a purge removes them.
 //   - Preferences are a hint: written through, another replica's newer choice
 //     shows within CacheTTL.

@@ -8,6 +8,7 @@ import (
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/store/storetest"
+	"github.com/sally-devops/devopsbot/summary"
 )
 
 // calls runs f and returns how many database commands the store sent meanwhile.
@@ -197,5 +198,25 @@ func TestCacheCanBeTurnedOff(t *testing.T) {
 		if n := calls(s, func() { _, err = s.GetSummaryCached(ctx, sm.ID) }); n != 1 || err != nil {
 			t.Fatalf("with the cache off a read made %d calls (%v), want 1", n, err)
 		}
+	}
+}
+
+// A meeting summary upgraded with Copilot's insights is no longer served from
+// the cache of the replica that upgraded it.
+func TestReplacedSummaryContentIsNotServedStale(t *testing.T) {
+	s := storetest.New(t)
+	sm, _, err := s.InsertSummary(ctx, sampleSummary("19:chat", "src-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetSummaryCached(ctx, sm.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReplaceSummaryContent(ctx, sm.ID, "k2", []summary.Insight{{ID: "c1", Kind: summary.KindTask, Text: "From Copilot"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetSummaryCached(ctx, sm.ID)
+	if err != nil || len(got.Insights) != 1 || got.Insights[0].ID != "c1" {
+		t.Fatalf("after the upgrade: %+v, %v; want Copilot's insight", got, err)
 	}
 }
