@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -155,7 +156,8 @@ func (b *Bot) loadAction(ctx context.Context, a *teams.Activity, raw json.RawMes
 	if d.SummaryID == "" || d.InsightID == "" || len(d.SummaryID) > 100 || len(d.InsightID) > 200 {
 		return nil, b.dialogMessage(ctx, "That action does not name a meeting insight."), false
 	}
-	sm, err := b.cfg.Store.GetSummary(ctx, d.SummaryID)
+	// Cached: a summary's meeting and insights never change once stored.
+	sm, err := b.cfg.Store.GetSummaryCached(ctx, d.SummaryID)
 	if apperr.Is(err, apperr.NotFound) {
 		return nil, b.dialogMessage(ctx, "This meeting summary is no longer available (summaries are kept for a limited time)."), false
 	}
@@ -164,6 +166,17 @@ func (b *Bot) loadAction(ctx context.Context, a *teams.Activity, raw json.RawMes
 	}
 	if err != nil {
 		return nil, b.dialogCard(ctx, "Something went wrong", b.errorCard(ctx, "Meeting summary", err)), false
+	}
+	hasInsight := func(sm *store.Summary) bool {
+		return slices.ContainsFunc(sm.Insights, func(in summary.Insight) bool { return in.ID == d.InsightID })
+	}
+	if !hasInsight(sm) {
+		// A meeting's summary may have been upgraded (Copilot's insights replace
+		// the transcript's) since this replica cached it: the card clicked may
+		// be newer than the cache, so look once more in the database.
+		if fresh, ferr := b.cfg.Store.GetSummary(ctx, d.SummaryID); ferr == nil {
+			sm = fresh
+		}
 	}
 	if sm.ConversationID != a.Conversation.ID {
 		b.log.WarnContext(ctx, "refused a card action for a summary delivered to another conversation", "summary", sm.ID, "request_id", teams.RequestID(ctx))
@@ -218,11 +231,30 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 		title = "Add comment"
 	}
 	if action == actionCreate {
-		if link := b.existingCreate(ctx, ac.sm.ID, ac.insight.ID); link != nil {
+		if link := b.existingCreate(ac.sm.ID, ac.insight.ID); link != nil {
 			return b.dialogCard(ctx, title, b.alreadyDoneCard(link, ac.user))
 		}
 	}
-	client, conn, err := b.clientFor(ctx, ac.user)
+	var client *devops.Client
+	var conn *store.Connection
+	var err error
+	var recent []store.InsightLink
+	listRecent := func() {}
+	if action == actionComment {
+		// The comment form offers the work items already made: read them while
+		// the connection is read, not after.
+		listRecent = func() { recent, _ = b.cfg.Store.ListLinks(ctx, ac.sm.ID) }
+	}
+	if f := inCardFrameOf(ctx); f != nil && keep == nil {
+		// In place, the answer is the summary card with the form in it, which
+		// needs the summary's results: read them while the connection is read.
+		// Only when nothing was written on this step, so they cannot be stale.
+		listRecent = func() {
+			recent, _ = b.cfg.Store.ListLinks(ctx, ac.sm.ID)
+			f.links, f.haveLinks = recent, true
+		}
+	}
+	together(func() { client, conn, err = b.clientFor(ctx, ac.user) }, listRecent)
 	if err != nil {
 		if store.IsUnavailable(err) {
 			return b.outageForm(ctx, ac, action, keep) // outage.go: keeps the input
@@ -235,9 +267,9 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 	bctx, cancel := context.WithTimeout(ctx, b.cfg.ActionBudget)
 	defer cancel()
 	if action == actionComment {
-		v := b.commentFormView(ctx, ac, keep)
+		v := b.commentFormView(ac, keep, recent)
 		v.Error, v.ErrorCode = p.Text, p.Code
-		return b.dialogCard(ctx, title, b.commentFormCard(ctx, v))
+		return b.formDialog(ctx, title, b.commentFormCard(ctx, v))
 	}
 	v, err := b.createFormView(bctx, ac, client, conn, keep)
 	if err != nil {
@@ -249,7 +281,7 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 	if p.Text != "" {
 		v.Error, v.ErrorCode = p.Text, p.Code
 	}
-	return b.dialogCard(ctx, title, b.createFormCard(v))
+	return b.formDialog(ctx, title, b.createFormCard(v))
 }
 
 func reconnectHint(err error) string {
@@ -259,11 +291,12 @@ func reconnectHint(err error) string {
 	return ""
 }
 
-func (b *Bot) existingCreate(ctx context.Context, summaryID, insightID string) *store.InsightLink {
-	links, err := b.cfg.Store.ListLinks(ctx, summaryID)
-	if err != nil {
-		return nil
-	}
+// existingCreate is the insight's work item when this process knows it was
+// made (it listed, made or met it lately): then the form is not worth opening.
+// It asks no database: when the work item was made elsewhere and is not known
+// here, the claim at submit finds it and says so, and nothing is created twice.
+func (b *Bot) existingCreate(summaryID, insightID string) *store.InsightLink {
+	links := b.cfg.Store.KnownDoneLinks(summaryID)
 	for i := range links {
 		l := &links[i]
 		if l.Key.InsightID == insightID && l.Key.Action == actionCreate && l.State == store.LinkState("done") {
@@ -300,7 +333,7 @@ func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.
 	if len(projects) == 0 {
 		return nil, apperr.New(apperr.Forbidden, "Your account can't see any project in "+conn.OrgName+".")
 	}
-	prefs, _ := b.cfg.Store.GetPrefs(ctx, ac.user)
+	prefs, _ := b.cfg.Store.GetPrefsCached(ctx, ac.user)
 	if prefs == nil {
 		prefs = &store.Prefs{}
 	}
@@ -424,15 +457,15 @@ type commentForm struct {
 	Recent []cards.Choice
 }
 
-func (b *Bot) commentFormView(ctx context.Context, ac *actionCtx, keep *actionData) *commentForm {
+// commentFormView builds the comment form; links are the summary's results
+// (none when they could not be read: the search still works).
+func (b *Bot) commentFormView(ac *actionCtx, keep *actionData, links []store.InsightLink) *commentForm {
 	v := &commentForm{SummaryID: ac.sm.ID, InsightID: ac.insight.ID}
-	if links, err := b.cfg.Store.ListLinks(ctx, ac.sm.ID); err == nil {
-		seen := map[int]bool{}
-		for _, l := range links {
-			if l.State == store.LinkState("done") && l.WorkItemID > 0 && !seen[l.WorkItemID] {
-				seen[l.WorkItemID] = true
-				v.Recent = append(v.Recent, cards.Choice{Title: fmt.Sprintf("%s %d: %s", l.WorkItemType, l.WorkItemID, l.WorkItemTitle), Value: strconv.Itoa(l.WorkItemID)})
-			}
+	seen := map[int]bool{}
+	for _, l := range links {
+		if l.State == store.LinkState("done") && l.WorkItemID > 0 && !seen[l.WorkItemID] {
+			seen[l.WorkItemID] = true
+			v.Recent = append(v.Recent, cards.Choice{Title: fmt.Sprintf("%s %d: %s", l.WorkItemType, l.WorkItemID, l.WorkItemTitle), Value: strconv.Itoa(l.WorkItemID)})
 		}
 	}
 	if keep != nil {
@@ -550,11 +583,16 @@ func (b *Bot) doCreate(ctx context.Context, ac *actionCtx, client *devops.Client
 	if err := b.cfg.Store.CompleteAction(ctx, link); err != nil {
 		b.log.ErrorContext(ctx, "created a work item but could not record it", "work_item", wi.ID, "err", err)
 	}
-	b.audit(ctx, ac, conn, "create_work_item", d.Project, wi.ID, 0, "ok", "")
-	if err := b.cfg.Store.SavePrefs(ctx, ac.user, store.Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath, IterationPath: d.IterationPath, UpdatedAt: b.now()}); err != nil {
-		b.log.WarnContext(ctx, "could not save the user's choices", "err", err)
-	}
-	b.refreshSummaryCards(ctx, ac.sm.ID)
+	// Three independent writes and reads: the person waits for the slowest, not the sum.
+	together(
+		func() { b.audit(ctx, ac, conn, "create_work_item", d.Project, wi.ID, 0, "ok", "") },
+		func() {
+			if err := b.cfg.Store.SavePrefs(ctx, ac.user, store.Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath, IterationPath: d.IterationPath, UpdatedAt: b.now()}); err != nil {
+				b.log.WarnContext(ctx, "could not save the user's choices", "err", err)
+			}
+		},
+		func() { b.refreshSummaryCards(ctx, ac.sm) },
+	)
 	return b.dialogCard(ctx, "Work item created", b.createdCard(link))
 }
 
@@ -699,8 +737,10 @@ func (b *Bot) doComment(ctx context.Context, ac *actionCtx, client *devops.Clien
 	if err := b.cfg.Store.CompleteAction(ctx, link); err != nil {
 		b.log.ErrorContext(ctx, "added a comment but could not record it", "work_item", id, "err", err)
 	}
-	b.audit(ctx, ac, conn, "add_comment", wi.Project, id, c.ID, "ok", "")
-	b.refreshSummaryCards(ctx, ac.sm.ID)
+	together(
+		func() { b.audit(ctx, ac, conn, "add_comment", wi.Project, id, c.ID, "ok", "") },
+		func() { b.refreshSummaryCards(ctx, ac.sm) },
+	)
 	return b.dialogCard(ctx, "Comment added", b.commentedCard(link))
 }
 
@@ -714,21 +754,30 @@ func (b *Bot) audit(ctx context.Context, ac *actionCtx, conn *store.Connection, 
 	}
 }
 
-// refreshSummaryCards updates the shared summary card(s) for everyone in the chat.
-func (b *Bot) refreshSummaryCards(ctx context.Context, summaryID string) {
-	sm, err := b.cfg.Store.GetSummary(ctx, summaryID)
-	if err != nil {
-		b.log.WarnContext(ctx, "could not reload a summary to update its card", "err", err)
+// refreshSummaryCards updates the shared summary card(s) for everyone in the
+// chat. The summary is read fresh for its posted cards (another replica may
+// have posted one since); its chat never changes, so the three reads run at once.
+func (b *Bot) refreshSummaryCards(ctx context.Context, clicked *store.Summary) {
+	summaryID := clicked.ID
+	var sm *store.Summary
+	var ref *store.ConversationRef
+	var links []store.InsightLink
+	var smErr, refErr, linksErr error
+	together(
+		func() { sm, smErr = b.cfg.Store.GetSummary(ctx, summaryID) },
+		func() { ref, refErr = b.cfg.Store.GetConversationRef(ctx, clicked.ConversationID) },
+		func() { links, linksErr = b.cfg.Store.ListLinks(ctx, summaryID) },
+	)
+	if smErr != nil {
+		b.log.WarnContext(ctx, "could not reload a summary to update its card", "err", smErr)
 		return
 	}
-	ref, err := b.cfg.Store.GetConversationRef(ctx, sm.ConversationID)
-	if err != nil {
-		b.log.WarnContext(ctx, "could not find the conversation to update a card", "err", err)
+	if refErr != nil {
+		b.log.WarnContext(ctx, "could not find the conversation to update a card", "err", refErr)
 		return
 	}
-	links, err := b.cfg.Store.ListLinks(ctx, summaryID)
-	if err != nil {
-		b.log.WarnContext(ctx, "could not list a summary's results", "err", err)
+	if linksErr != nil {
+		b.log.WarnContext(ctx, "could not list a summary's results", "err", linksErr)
 		return
 	}
 	out := b.summaryCards(sm, links, ref.ServiceURL)
@@ -802,7 +851,7 @@ func (b *Bot) onSearch(ctx context.Context, a *teams.Activity) (teams.InvokeResp
 	if len(q) < 1 || len(q) > 200 {
 		return teams.SearchResponse(nil), nil
 	}
-	prefs, _ := b.cfg.Store.GetPrefs(ctx, u)
+	prefs, _ := b.cfg.Store.GetPrefsCached(ctx, u)
 	project := ""
 	if prefs != nil {
 		project = prefs.Project
@@ -831,6 +880,10 @@ type inCardKey struct{}
 type inCardFrame struct {
 	sm        *store.Summary
 	insightID string
+	// links are the summary's results when openForm read them beside the
+	// connection (haveLinks), for summaryInPlace not to read them again.
+	links     []store.InsightLink
+	haveLinks bool
 }
 
 // withInCardForms marks a request whose forms show in place in the summary
@@ -854,4 +907,19 @@ func (b *Bot) closeForm(ctx context.Context) teams.InvokeResponse {
 		}
 	}
 	return teams.TaskMessageResponse("Nothing was changed.")
+}
+
+// together runs independent calls at once and waits for all of them: two
+// database reads on one path cost one round trip of waiting, not two.
+func together(calls ...func()) {
+	var wg sync.WaitGroup
+	for _, f := range calls[1:] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f()
+		}()
+	}
+	calls[0]()
+	wg.Wait()
 }

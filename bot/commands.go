@@ -180,7 +180,7 @@ func (b *Bot) sendStatus(ctx context.Context, a *teams.Activity) {
 	var prefs *store.Prefs
 	if err == nil {
 		// A hint only: without it the card says the form will ask.
-		prefs, _ = b.cfg.Store.GetPrefs(ctx, u)
+		prefs, _ = b.cfg.Store.GetPrefsCached(ctx, u)
 	}
 	switch {
 	case apperr.Is(err, apperr.NotFound):

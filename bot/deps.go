@@ -32,6 +32,8 @@ type Store interface {
 
 	InsertSummary(ctx context.Context, sm *store.Summary) (*store.Summary, bool, error)
 	GetSummary(ctx context.Context, id string) (*store.Summary, error)
+	// GetSummaryCached may be up to store.MaxCacheTTL old: its Cards may lag.
+	GetSummaryCached(ctx context.Context, id string) (*store.Summary, error)
 	FindSummaryByContent(ctx context.Context, conversationID, key string) (*store.Summary, error)
 	SetSummaryCards(ctx context.Context, id string, cards []store.PostedCard) error
 
@@ -39,8 +41,11 @@ type Store interface {
 	CompleteAction(ctx context.Context, link *store.InsightLink) error
 	ReleaseAction(ctx context.Context, key store.ActionKey) error
 	ListLinks(ctx context.Context, summaryID string) ([]store.InsightLink, error)
+	// KnownDoneLinks never asks the database: results this process saw lately.
+	KnownDoneLinks(summaryID string) []store.InsightLink
 
 	GetPrefs(ctx context.Context, u store.UserKey) (*store.Prefs, error)
+	GetPrefsCached(ctx context.Context, u store.UserKey) (*store.Prefs, error)
 	SavePrefs(ctx context.Context, u store.UserKey, p store.Prefs) error
 	AddAudit(ctx context.Context, r store.AuditRecord) error
 	RememberWebhook(ctx context.Context, id string, status int, body []byte) (int, []byte, bool, error)

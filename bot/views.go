@@ -12,6 +12,7 @@ import (
 	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/devops"
 	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot/teams"
 )
 
 // This file turns the bot's state into the cards package's view models, so the
@@ -162,6 +163,16 @@ func (b *Bot) createFormCard(v *createForm) any {
 
 // commentFormCard offers the work item search where Teams can run it (not in
 // the Agents Playground, which has no application/search).
+// formDialog shows the create or comment form. The forms carry only
+// Action.Submit buttons, so a dialog needs none of dialogCard's rewriting (a
+// deep copy of the card through JSON, a fifth of a form open's allocations).
+func (b *Bot) formDialog(ctx context.Context, title string, card any) teams.InvokeResponse {
+	if inCardForms(ctx) {
+		return b.dialogCard(ctx, title, card)
+	}
+	return teams.TaskCardResponse(title, card)
+}
+
 func (b *Bot) commentFormCard(ctx context.Context, v *commentForm) any {
 	return cards.CommentForm(cards.CommentFormView{
 		Demo: b.demo(), SummaryID: v.SummaryID, InsightID: v.InsightID, WorkItemID: v.WorkItemID,
@@ -194,9 +205,12 @@ func (b *Bot) summaryView(sm *store.Summary, links []store.InsightLink) cards.Su
 // summaryInPlace is the in-card answer: the summary card holding the insight
 // clicked, with panel under it (nil panel: the plain card, after Cancel).
 func (b *Bot) summaryInPlace(ctx context.Context, f *inCardFrame, panel cards.Card) (cards.Card, bool) {
-	links, err := b.cfg.Store.ListLinks(ctx, f.sm.ID)
-	if err != nil {
-		b.log.WarnContext(ctx, "could not list a summary's results for an in-card answer", "err", err)
+	links := f.links
+	if !f.haveLinks {
+		var err error
+		if links, err = b.cfg.Store.ListLinks(ctx, f.sm.ID); err != nil {
+			b.log.WarnContext(ctx, "could not list a summary's results for an in-card answer", "err", err)
+		}
 	}
 	v := b.summaryView(f.sm, links)
 	if panel == nil {

@@ -171,7 +171,9 @@ func (s *Store) ClaimAction(ctx context.Context, key ActionKey, by UserKey, byNa
 			return nil, false, err
 		}
 		if existing.State != LinkPending || existing.ClaimExpiresAt.After(now) {
-			return existing.link(), false, nil
+			l := existing.link()
+			s.rememberDone(*l)
+			return l, false, nil
 		}
 		// Take over an abandoned claim. A DeleteOne filtered on state and expiry is
 		// not enough: FerretDB evaluates the filter, then deletes by _id, so two
@@ -272,6 +274,7 @@ func (s *Store) CompleteAction(ctx context.Context, link *InsightLink) error {
 		return s.fail("complete action", err)
 	}
 	if res.MatchedCount == 1 {
+		s.rememberDone(*link)
 		return nil
 	}
 	if err := s.existsOr(ctx, collLinks, id, "That action"); err != nil {
@@ -316,5 +319,6 @@ func (s *Store) ListLinks(ctx context.Context, summaryID string) ([]InsightLink,
 	for i := range docs {
 		out[i] = *docs[i].link()
 	}
+	s.rememberDoneList(summaryID, out)
 	return out, nil
 }

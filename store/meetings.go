@@ -282,6 +282,7 @@ func (s *Store) ReplaceSummaryContent(ctx context.Context, id, contentKey string
 	if err != nil {
 		return s.fail("replace summary content", err)
 	}
+	s.forgetSummaries([]string{id}) // other replicas see it within CacheTTL, or when a click names a new insight
 	if res.MatchedCount == 0 {
 		return errNotFound("That summary")
 	}

@@ -39,13 +39,16 @@ func (s *Store) GetPrefs(ctx context.Context, u UserKey) (*Prefs, error) {
 	var d prefsDoc
 	err := s.c(collPrefs).FindOne(cctx, bson.D{{Key: "_id", Value: u.id()}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
+		s.prefs.put(u.id(), Prefs{}, s.nowUTC())
 		return &Prefs{}, nil
 	}
 	if err != nil {
 		return nil, s.fail("get prefs", err)
 	}
-	return &Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath,
-		IterationPath: d.IterationPath, UpdatedAt: d.UpdatedAt.UTC()}, nil
+	p := Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath,
+		IterationPath: d.IterationPath, UpdatedAt: d.UpdatedAt.UTC()}
+	s.prefs.put(u.id(), p, s.nowUTC())
+	return &p, nil
 }
 
 // SavePrefs replaces the user's preferences.
@@ -59,7 +62,13 @@ func (s *Store) SavePrefs(ctx context.Context, u UserKey, p Prefs) error {
 	if err != nil {
 		return s.fail("save prefs", err)
 	}
-	return s.fail("save prefs", s.upsert(ctx, collPrefs, d.ID, bson.D{{Key: "$set", Value: set}}))
+	if err := s.upsert(ctx, collPrefs, d.ID, bson.D{{Key: "$set", Value: set}}); err != nil {
+		s.prefs.del(d.ID) // the write may or may not have landed
+		return s.fail("save prefs", err)
+	}
+	s.prefs.put(d.ID, Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath,
+		IterationPath: d.IterationPath, UpdatedAt: d.UpdatedAt}, s.nowUTC())
+	return nil
 }
 
 // AuditRecord is one thing the bot did on a user's behalf in Azure DevOps (or

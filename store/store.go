@@ -69,6 +69,16 @@ type Config struct {
 	// DefaultOutageTimeout (capped at OpTimeout). New calls are refused at once.
 	OutageTimeout time.Duration
 	Logger        *slog.Logger
+	// OnCommand, when set, hears every command sent to the database (its name
+	// and collection, "" for none), for metrics. It must be quick: it runs on
+	// the calling goroutine.
+	OnCommand func(command, collection string)
+	// CacheTTL is how long this process trusts what it caches (summaries, the
+	// results already recorded for them, preferences) before it reads the
+	// database again: a purge or an uninstall on another replica reaches this
+	// one within it. Default DefaultCacheTTL, at most MaxCacheTTL; negative
+	// turns caching off.
+	CacheTTL time.Duration
 
 	SummaryRetention time.Duration // default 90 days
 	AuditRetention   time.Duration // default 365 days
@@ -88,6 +98,8 @@ type Store struct {
 	sumRet   time.Duration
 	auditRet time.Duration
 	ferret   bool
+	commands *commandStats
+	caches
 }
 
 // Open connects, proves the server answers, and creates the indexes (idempotent, so
@@ -124,11 +136,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	where := describeURI(cfg.URI)
 	h := newHealth(cfg.Logger, cfg.OutageTimeout)
+	stats := &commandStats{observe: cfg.OnCommand}
 	opts := options.Client().ApplyURI(cfg.URI).
 		SetServerSelectionTimeout(cfg.OpTimeout).
 		SetConnectTimeout(cfg.OpTimeout).
 		SetServerMonitor(h.serverMonitor()).
-		SetMonitor(h.commandMonitor()).
+		SetMonitor(commandMonitor(stats, h)).
 		SetAppName("devopsbot")
 	client, err := mongo.Connect(opts)
 	if err != nil {
@@ -138,6 +151,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		client: client, db: client.Database(cfg.Database), keys: cfg.Keys, timeout: cfg.OpTimeout,
 		outage: cfg.OutageTimeout, health: h,
 		log: cfg.Logger, now: cfg.Now, sumRet: cfg.SummaryRetention, auditRet: cfg.AuditRetention,
+		commands: stats, caches: newCaches(cfg.CacheTTL),
 	}
 	h.setProbe(func(ctx context.Context) error { return client.Ping(ctx, readpref.Primary()) })
 	fail := func(e error) (*Store, error) {

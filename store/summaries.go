@@ -177,6 +177,7 @@ func (s *Store) deleteSummaries(ctx context.Context, ids []string) (int64, error
 		batch := ids[:n]
 		ids = ids[n:]
 		in := bson.D{{Key: "$in", Value: batch}}
+		s.forgetSummaries(batch)
 		cctx, cancel := s.op(ctx)
 		res, err := s.c(collLinks).DeleteMany(cctx, bson.D{{Key: "summaryId", Value: in}})
 		cancel()
@@ -322,7 +323,9 @@ func (s *Store) InsertSummary(ctx context.Context, sm *Summary) (stored *Summary
 		_, err := s.c(collSummaries).InsertOne(cctx, d)
 		cancel()
 		if err == nil {
-			return d.summary(), true, nil
+			stored := d.summary()
+			s.cacheSummary(stored)
+			return stored, true, nil
 		}
 		if !mongo.IsDuplicateKeyError(err) {
 			return nil, false, s.fail("insert summary", err)
@@ -359,7 +362,9 @@ func (s *Store) GetSummary(ctx context.Context, id string) (*Summary, error) {
 	if err != nil {
 		return nil, s.fail("get summary", err)
 	}
-	return d.summary(), nil
+	sm := d.summary()
+	s.cacheSummary(sm)
+	return sm, nil
 }
 
 // SetSummaryCards replaces the list of cards posted for a summary.
@@ -378,8 +383,14 @@ func (s *Store) SetSummaryCards(ctx context.Context, id string, cards []PostedCa
 		return s.fail("set summary cards", err)
 	}
 	if res.MatchedCount == 0 {
+		s.forgetSummaries([]string{id})
 		return errNotFound("That summary")
 	}
+	s.summaries.update(id, func(sm *Summary) *Summary {
+		cp := *sm
+		cp.Cards = cards
+		return &cp
+	})
 	return nil
 }
 

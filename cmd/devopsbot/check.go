@@ -56,7 +56,7 @@ func check(getenv func(string) string, w io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	st, closeStore, err := openStore(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, closeStore, err := openStore(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		fmt.Fprintln(w, "database:       NOT REACHABLE:", err)
 		fmt.Fprintln(w, "\nNOT READY")

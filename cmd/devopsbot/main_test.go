@@ -166,6 +166,13 @@ func TestServeEndToEnd(t *testing.T) {
 		!strings.Contains(string(m), `sally_activities_total{name="",outcome="ok",type="message"} 1`) {
 		t.Fatalf("metrics lack the message: %.500s", m)
 	}
+	// The database calls the message made (recording the conversation) are counted
+	// per operation, with the store's start-up (the ping, the indexes).
+	for _, want := range []string{`sally_db_commands_total{collection="conversations",command="update"} 1`, `sally_db_commands_total{collection="",command="ping"} `} {
+		if !strings.Contains(string(m), want) {
+			t.Errorf("metrics lack %s: %s", want, grepLines(string(m), "sally_db_commands_total"))
+		}
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -175,4 +182,14 @@ func TestServeEndToEnd(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("shutdown hung")
 	}
+}
+
+func grepLines(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

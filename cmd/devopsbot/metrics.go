@@ -228,3 +228,15 @@ func (m *metrics) meetingEvents() func(string) {
 	m.reg.MustRegister(c)
 	return func(event string) { c.WithLabelValues(event).Inc() }
 }
+
+// dbCommands counts database commands (each one round trip) by command and
+// collection, from the store's command monitor: the cost of a request in
+// database calls shows here per operation, "find connections" and the like.
+// Both labels name our own collections and the driver's commands, never input.
+func (m *metrics) dbCommands() func(command, collection string) {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sally_db_commands_total", Help: "Database commands (round trips) by command and collection.",
+	}, []string{"command", "collection"})
+	m.reg.MustRegister(c)
+	return func(command, collection string) { c.WithLabelValues(command, collection).Inc() }
+}

@@ -22,7 +22,8 @@ import (
 )
 
 // openStore connects to MONGODB_URI, or starts the embedded development database.
-func openStore(ctx context.Context, cfg config, log *slog.Logger) (*store.Store, func(), error) {
+// onCommand, when set, hears every database command (for metrics).
+func openStore(ctx context.Context, cfg config, log *slog.Logger, onCommand func(command, collection string)) (*store.Store, func(), error) {
 	uri := cfg.MongoURI
 	stopEmbedded := func() {}
 	var keys *store.Keyring
@@ -60,6 +61,7 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (*store.Store,
 	st, err := store.Open(ctx, store.Config{
 		URI: uri, Database: cfg.MongoDatabase, Keys: keys, Logger: log,
 		SummaryRetention: cfg.SummaryRetention, AuditRetention: cfg.AuditRetention,
+		OnCommand: onCommand,
 	})
 	if err != nil {
 		stopEmbedded()
@@ -79,13 +81,15 @@ type app struct {
 	bot     *bot.Bot
 	teams   *teams.Server
 	store   *store.Store
+	demo    *bot.Demo // the fake organization in DEMO_MODE, else nil
 	close   func()
 }
 
 // buildApp wires every part from the configuration. connectorOverride lets tests
 // inject an HTTP client; nil in production.
 func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client) (*app, error) {
-	st, closeStore, err := openStore(ctx, cfg, log)
+	m := newMetrics()
+	st, closeStore, err := openStore(ctx, cfg, log, m.dbCommands())
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +105,6 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client
 	}
 	connector := teams.NewConnector(outbound)
 
-	m := newMetrics()
 	var base http.RoundTripper
 	if hc != nil {
 		base = hc.Transport
@@ -191,7 +194,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client
 		_, _ = w.Write([]byte(`{"status":"ready"}`))
 	})
 	r.Handle("/metrics", m.handler())
-	return &app{handler: r, bot: b, teams: ts, store: st, close: func() { closeDemo(); closeStore() }}, nil
+	return &app{handler: r, bot: b, teams: ts, store: st, demo: bcfg.Demo, close: func() { closeDemo(); closeStore() }}, nil
 }
 
 // serve runs the bot until ctx ends, then drains in-flight work.

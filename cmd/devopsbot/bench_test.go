@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot/store/embedded"
+	"github.com/sally-devops/devopsbot/summary"
+	"github.com/sally-devops/devopsbot/teams"
+	"github.com/sally-devops/devopsbot/teams/teamstest"
+)
+
+// BenchmarkFormOpen measures what a user waits on most: the authenticated
+// task/fetch that opens the create form, metadata warm, against the real app
+// (buildApp: authentication on with the teamstest issuer, the embedded
+// database, the demo organization, the fake connector) and, in the same run, a
+// bare net/http + golang-jwt handler serving the same card from memory. The
+// ratio of their opens/s is the bot's overhead. Run it with
+//
+//	go test ./cmd/devopsbot -run '^$' -bench FormOpen -benchmem -benchtime 3s
+//
+// Latencies include the loopback HTTP client, as a load generator sees them.
+//
+// db=embedded is the default development set-up (FerretDB inside the bot's
+// process); db=process runs the same FerretDB in a child process, a stand-in
+// for a real MongoDB, so the bot's own cost per request shows.
+func BenchmarkFormOpen(b *testing.B) {
+	f := newFormOpenFixture(b, "")
+	out := newFormOpenFixture(b, startDatabaseProcess(b))
+	for _, clients := range []int{1, 16} {
+		b.Run(fmt.Sprintf("server=sally/db=embedded/clients=%d", clients), func(b *testing.B) { f.run(b, f.sally, clients) })
+		b.Run(fmt.Sprintf("server=sally/db=process/clients=%d", clients), func(b *testing.B) { out.run(b, out.sally, clients) })
+		b.Run(fmt.Sprintf("server=baseline/clients=%d", clients), func(b *testing.B) { f.run(b, f.baseline, clients) })
+	}
+}
+
+// benchDBChild, set in a child test binary's environment, makes it serve an
+// embedded FerretDB in that directory instead of running tests (TestMain).
+const benchDBChild = "SALLY_BENCH_DATABASE_DIR"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(benchDBChild); dir != "" {
+		serveBenchDatabase(dir)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// serveBenchDatabase prints the database's URI and serves until stdin closes.
+func serveBenchDatabase(dir string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	uri, stop, err := embedded.Start(ctx, dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cancel()
+	if err != nil {
+		fmt.Println("ERROR", err)
+		os.Exit(1)
+	}
+	fmt.Println("URI", uri)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	stop()
+}
+
+// startDatabaseProcess runs FerretDB in a child process and returns its URI.
+func startDatabaseProcess(b *testing.B) string {
+	b.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), benchDBChild+"="+b.TempDir())
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = stdin.Close()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	uri, ok := strings.CutPrefix(strings.TrimSpace(line), "URI ")
+	if err != nil || !ok {
+		b.Fatalf("the database process did not start: %q %v", line, err)
+	}
+	return uri
+}
+
+const benchAppID = "00000000-0000-0000-0000-00000000b07"
+
+type formOpenFixture struct {
+	sally, baseline string // URLs of /api/messages
+	body            []byte
+	auth            string
+	client          *http.Client
+}
+
+// toIssuer sends the Bot Framework's key discovery to the test issuer.
+type toIssuer struct {
+	issuer *url.URL
+	next   http.RoundTripper
+}
+
+func (t toIssuer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Host == "login.botframework.com" {
+		r = r.Clone(r.Context())
+		r.URL.Scheme, r.URL.Host, r.Host = t.issuer.Scheme, t.issuer.Host, t.issuer.Host
+	}
+	return t.next.RoundTrip(r)
+}
+
+// newFormOpenFixture builds the app on the embedded database, or on mongoURI.
+func newFormOpenFixture(b *testing.B, mongoURI string) *formOpenFixture {
+	b.Helper()
+	iss := teamstest.NewIssuer(b)
+	conn := teamstest.NewConnector(b)
+	issURL, _ := url.Parse(iss.MetadataURL)
+	hc := &http.Client{Transport: toIssuer{issuer: issURL, next: http.DefaultTransport}}
+	vars := map[string]string{
+		"LISTEN_ADDR": "127.0.0.1:0", "DATA_DIR": b.TempDir(), "DEMO_MODE": "true",
+		"CLIENT_ID": benchAppID, "CLIENT_SECRET": "not-used", "TENANT_ID": "00000000-0000-0000-0000-000000000001",
+	}
+	if mongoURI != "" {
+		vars["MONGODB_URI"] = mongoURI
+		vars["TOKEN_ENCRYPTION_KEY"] = base64.StdEncoding.EncodeToString(make([]byte, store.KeySize))
+	}
+	cfg, err := loadConfig(env(vars))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	a, err := buildApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), hc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(a.close)
+	srv := httptest.NewServer(a.handler)
+	b.Cleanup(srv.Close)
+
+	// A delivered summary, and a user connected to the demo organization.
+	const tenant, user, chat = "00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-0000000000a1", "19:bench@thread.v2"
+	sm, _, err := a.store.InsertSummary(ctx, &store.Summary{SourceID: "bench-1", ConversationID: chat,
+		Meeting:  summary.Meeting{Title: "Web Portal weekly sync", Start: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)},
+		Insights: []summary.Insight{{ID: "t1", Kind: summary.KindTask, Text: "Add a timeout and circuit breaker around the address-validation client", Owner: "Adele Vance"}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := a.store.SaveConnection(ctx, &store.Connection{User: store.UserKey{TenantID: tenant, AADObjectID: user},
+		OrgURL: a.demo.Org.URL, OrgName: a.demo.Org.Name, DisplayName: "Adele Vance", UniqueName: "adele@contoso.com",
+		AccessToken: "demo", RefreshToken: "demo", Expiry: time.Now().Add(time.Hour)}); err != nil {
+		b.Fatal(err)
+	}
+	data, _ := json.Marshal(map[string]any{"data": map[string]any{"msteams": map[string]any{"type": "task/fetch"}, "sally": "create", "summaryId": sm.ID, "insightId": "t1"}, "context": map[string]any{"theme": "default"}})
+	body, _ := json.Marshal(teams.Activity{
+		Type: "invoke", Name: "task/fetch", ID: "act-1", ServiceURL: conn.URL, ChannelID: "msteams", Value: data,
+		From:         teams.ChannelAccount{ID: "29:adele", Name: "Adele Vance", AADObjectID: user},
+		Conversation: teams.ConversationAccount{ID: chat, ConversationType: "groupChat", TenantID: tenant},
+		Recipient:    teams.ChannelAccount{ID: "28:bot", Name: "Sally"},
+		ChannelData:  json.RawMessage(`{"tenant":{"id":"` + tenant + `"}}`),
+	})
+	f := &formOpenFixture{sally: srv.URL + "/api/messages", body: body, auth: "Bearer " + iss.Token(b, benchAppID, conn.URL, nil),
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+
+	// The first open warms the keys and the metadata; its answer is the card the
+	// baseline serves from memory.
+	card := f.open(b, f.sally)
+	if !strings.Contains(string(card), "create.submit") {
+		b.Fatalf("the form did not open: %.300s", card)
+	}
+	before := a.store.CommandCount()
+	f.open(b, f.sally)
+	if n := a.store.CommandCount() - before; n != 1 {
+		b.Fatalf("a warm form open made %d database calls, want 1", n)
+	}
+	base := httptest.NewServer(bareHandler(b, iss, card))
+	b.Cleanup(base.Close)
+	f.baseline = base.URL + "/api/messages"
+	if got := f.open(b, f.baseline); !bytes.Equal(got, card) {
+		b.Fatal("the baseline does not serve the same card")
+	}
+	return f
+}
+
+func (f *formOpenFixture) open(b *testing.B, target string) []byte {
+	req, _ := http.NewRequest(http.MethodPost, target, bytes.NewReader(f.body))
+	req.Header.Set("Authorization", f.auth)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := f.client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("%s answered %d: %.200s", target, resp.StatusCode, out)
+	}
+	return out
+}
+
+// run opens forms from clients concurrent clients and reports opens/s, p50
+// and p99.
+func (f *formOpenFixture) run(b *testing.B, target string, clients int) {
+	b.ReportAllocs()
+	var mu sync.Mutex
+	var lat []time.Duration
+	start := time.Now()
+	if clients == 1 {
+		var own []time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			f.open(b, target)
+			own = append(own, time.Since(t0))
+		}
+		lat = own
+	} else {
+		// RunParallel starts parallelism × GOMAXPROCS goroutines.
+		b.SetParallelism((clients + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+		b.RunParallel(func(pb *testing.PB) {
+			var own []time.Duration
+			for pb.Next() {
+				t0 := time.Now()
+				f.open(b, target)
+				own = append(own, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, own...)
+			mu.Unlock()
+		})
+	}
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "opens/s")
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	}
+}
+
+// bareHandler is the least a Teams bot can do for this request: check the
+// Bot Framework token (RS256, the issuer's published key, audience, expiry),
+// read the activity, answer the card.
+func bareHandler(b *testing.B, iss *teamstest.Issuer, card []byte) http.Handler {
+	key := issuerKey(b, iss)
+	parser := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithAudience(benchAppID),
+		jwt.WithIssuer(teamstest.BotFrameworkIssuer), jwt.WithExpirationRequired())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		if _, err := parser.Parse(tok, func(*jwt.Token) (any, error) { return key, nil }); err != nil {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		var act struct {
+			Type, Name string
+			Value      json.RawMessage
+		}
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&act); err != nil || act.Name != "task/fetch" {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = w.Write(card)
+	})
+}
+
+// issuerKey fetches the issuer's signing key the way a bot does at start-up.
+func issuerKey(b *testing.B, iss *teamstest.Issuer) *rsa.PublicKey {
+	var meta struct {
+		JWKS string `json:"jwks_uri"`
+	}
+	getJSON(b, iss.MetadataURL, &meta)
+	var set struct {
+		Keys []struct{ N, E string }
+	}
+	getJSON(b, meta.JWKS, &set)
+	if len(set.Keys) == 0 {
+		b.Fatal("the issuer has no key")
+	}
+	n, _ := base64.RawURLEncoding.DecodeString(set.Keys[0].N)
+	e, _ := base64.RawURLEncoding.DecodeString(set.Keys[0].E)
+	return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
+}
+
+func getJSON(b *testing.B, u string, v any) {
+	resp, err := http.Get(u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		b.Fatal(err)
+	}
+}
