@@ -28,7 +28,7 @@ func (b *Bot) clientFor(ctx context.Context, u store.UserKey) (*devops.Client, *
 	if err != nil {
 		return nil, nil, err
 	}
-	if conn.Status == store.ConnStatus("needs_reconnect") {
+	if conn.Status == store.StatusNeedsReconnect {
 		return nil, conn, errNeedsReconnect
 	}
 	org := devops.Org{Name: conn.OrgName, URL: conn.OrgURL}

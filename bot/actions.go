@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -31,7 +32,6 @@ const (
 	actionCreate  = "create"
 	actionComment = "comment"
 	claimTTL      = 2 * time.Minute
-	maxTitle      = 255
 	maxTextInput  = 32000
 )
 
@@ -284,8 +284,10 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 	return b.formDialog(ctx, title, b.createFormCard(v))
 }
 
+// reconnectHint is what the connect step says above its form: why a
+// connection stopped working; nothing for someone who never connected.
 func reconnectHint(err error) string {
-	if apperr.Is(err, apperr.Unauthorized) && !strings.Contains(apperr.UserMessage(err), "first") {
+	if apperr.Is(err, apperr.Unauthorized) && !errors.Is(err, errNotConnected) {
 		return apperr.UserMessage(err)
 	}
 	return ""
@@ -299,7 +301,7 @@ func (b *Bot) existingCreate(summaryID, insightID string) *store.InsightLink {
 	links := b.cfg.Store.KnownDoneLinks(summaryID)
 	for i := range links {
 		l := &links[i]
-		if l.Key.InsightID == insightID && l.Key.Action == actionCreate && l.State == store.LinkState("done") {
+		if l.Key.InsightID == insightID && l.Key.Action == actionCreate && l.State == store.LinkDone {
 			return l
 		}
 	}
@@ -371,7 +373,7 @@ func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.
 	if keep != nil {
 		v.Title, v.Description = keep.Title, keep.Description
 	} else {
-		v.Title = prefillTitle(ac.insight.Text)
+		v.Title = shortTitle(ac.insight.Text)
 		v.Description = b.prefillDescription(ac)
 	}
 	return v, nil
@@ -408,20 +410,6 @@ func defaultType(k summary.Kind) string {
 		return "Task"
 	}
 	return ""
-}
-
-// prefillTitle keeps the title within Azure DevOps' 255 characters, cut at a word.
-func prefillTitle(text string) string {
-	text = strings.Join(strings.Fields(text), " ")
-	if utf8.RuneCountInString(text) <= maxTitle {
-		return text
-	}
-	r := []rune(text)[:maxTitle-1]
-	s := string(r)
-	if i := strings.LastIndex(s, " "); i > maxTitle/2 {
-		s = s[:i]
-	}
-	return s + "…"
 }
 
 func (b *Bot) prefillDescription(ac *actionCtx) string {
@@ -463,7 +451,7 @@ func (b *Bot) commentFormView(ac *actionCtx, keep *actionData, links []store.Ins
 	v := &commentForm{SummaryID: ac.sm.ID, InsightID: ac.insight.ID}
 	seen := map[int]bool{}
 	for _, l := range links {
-		if l.State == store.LinkState("done") && l.WorkItemID > 0 && !seen[l.WorkItemID] {
+		if l.State == store.LinkDone && l.WorkItemID > 0 && !seen[l.WorkItemID] {
 			seen[l.WorkItemID] = true
 			v.Recent = append(v.Recent, cards.Choice{Title: fmt.Sprintf("%s %d: %s", l.WorkItemType, l.WorkItemID, l.WorkItemTitle), Value: strconv.Itoa(l.WorkItemID)})
 		}
@@ -501,8 +489,8 @@ func checkCreateInput(d *actionData) string {
 	if len(missing) > 0 {
 		return "Please fill in: " + strings.Join(missing, ", ") + "."
 	}
-	if utf8.RuneCountInString(d.Title) > maxTitle {
-		return fmt.Sprintf("The title may hold at most %d characters.", maxTitle)
+	if utf8.RuneCountInString(d.Title) > devops.MaxTitleLen {
+		return fmt.Sprintf("The title may hold at most %d characters.", devops.MaxTitleLen)
 	}
 	if len(d.Description) > maxTextInput {
 		return "The description is too long."
@@ -576,7 +564,7 @@ func (b *Bot) doCreate(ctx context.Context, ac *actionCtx, client *devops.Client
 		}
 		return b.openForm(ctx, ac, actionCreate, &d, problemOf(err))
 	}
-	link.State = store.LinkState("done")
+	link.State = store.LinkDone
 	link.OrgURL, link.Project = conn.OrgURL, d.Project
 	link.WorkItemID, link.WorkItemType, link.WorkItemTitle, link.WorkItemURL = wi.ID, wi.Type, wi.Title, wi.URL
 	link.CompletedAt = b.now()
@@ -729,7 +717,7 @@ func (b *Bot) doComment(ctx context.Context, ac *actionCtx, client *devops.Clien
 		}
 		return b.openForm(ctx, ac, actionComment, &d, problemOf(err))
 	}
-	link.State = store.LinkState("done")
+	link.State = store.LinkDone
 	link.OrgURL, link.Project = conn.OrgURL, wi.Project
 	link.WorkItemID, link.WorkItemType, link.WorkItemTitle, link.WorkItemURL = wi.ID, wi.Type, wi.Title, wi.URL
 	link.CommentID = c.ID
@@ -922,4 +910,11 @@ func together(calls ...func()) {
 	}
 	calls[0]()
 	wg.Wait()
+}
+
+// shortTitle is a prefilled title: the text on one line, cut at a word to
+// Azure DevOps' limit.
+func shortTitle(text string) string {
+	t, _ := devops.ShortenTitle(text)
+	return t
 }

@@ -264,7 +264,7 @@ func (b *Bot) redeemCode(ctx context.Context, a *teams.Activity, code string) (c
 	}
 	conn := p.Conn
 	conn.User = u
-	conn.Status = store.ConnStatus("active")
+	conn.Status = store.StatusActive
 	conn.UpdatedAt = b.now()
 	if conn.CreatedAt.IsZero() {
 		conn.CreatedAt = b.now()
@@ -293,7 +293,7 @@ func (b *Bot) connectDemo(ctx context.Context, a *teams.Activity) (any, error) {
 		AccessToken: d.Token,
 		Expiry:      b.now().Add(365 * 24 * time.Hour),
 		Scopes:      devops.Scopes(false),
-		Status:      store.ConnStatus("active"),
+		Status:      store.StatusActive,
 		CreatedAt:   b.now(),
 		UpdatedAt:   b.now(),
 	}
@@ -402,7 +402,7 @@ func (b *Bot) serveOAuthCallback(w http.ResponseWriter, r *http.Request) {
 			RefreshToken:  tok.RefreshToken,
 			Expiry:        tok.Expiry,
 			Scopes:        grantedScopes(tok),
-			Status:        store.ConnStatus("active"),
+			Status:        store.StatusActive,
 			CreatedAt:     b.now(),
 			UpdatedAt:     b.now(),
 		},

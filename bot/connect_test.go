@@ -280,7 +280,7 @@ func TestRefreshAndReconnectAfterInvalidGrant(t *testing.T) {
 		t.Fatalf("after invalid_grant: %.500s", js(resp))
 	}
 	conn, _ = h.store.GetConnection(ctx, key)
-	if conn.Status != store.ConnStatus("needs_reconnect") {
+	if conn.Status != store.StatusNeedsReconnect {
 		t.Fatalf("status = %q", conn.Status)
 	}
 	if c := cardOf(t, h.say(userAdele, "a:personal-adele", "status")[0]); !strings.Contains(c, "sign in again") {

@@ -198,7 +198,7 @@ func TestOrganizationSearchFailureStillOpensTheForm(t *testing.T) {
 	}
 	// A refused search is not a lost connection: the user stays connected.
 	conn, err := h.store.GetConnection(context.Background(), store.UserKey{TenantID: tenantID, AADObjectID: userAdele})
-	if err != nil || conn.Status != store.ConnStatus("active") {
+	if err != nil || conn.Status != store.StatusActive {
 		t.Fatalf("connection after a refused search: %+v, %v", conn, err)
 	}
 }

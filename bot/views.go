@@ -40,7 +40,7 @@ func (b *Bot) statusCard(conn *store.Connection, prefs *store.Prefs) any {
 	if conn == nil {
 		return cards.Status(cards.StatusView{Demo: b.demo()})
 	}
-	if conn.Status == store.ConnStatus("needs_reconnect") {
+	if conn.Status == store.StatusNeedsReconnect {
 		return b.mark(cards.Reconnect(conn.OrgURL))
 	}
 	return cards.Status(cards.StatusView{
@@ -119,7 +119,7 @@ func (b *Bot) commentedCard(l *store.InsightLink) any { return cards.Commented(b
 // the first click is still at work; it tells the person whether it was them.
 func (b *Bot) alreadyDoneCard(l *store.InsightLink, clicker store.UserKey) any {
 	mine := l.User == clicker
-	if l.State != store.LinkState("done") {
+	if l.State != store.LinkDone {
 		who := l.UserName + " is"
 		switch {
 		case mine:
@@ -193,7 +193,7 @@ func (b *Bot) summaryView(sm *store.Summary, links []store.InsightLink) cards.Su
 		iv := cards.InsightView{Insight: in}
 		for i := range links {
 			l := &links[i]
-			if l.Key.InsightID == in.ID && l.State == store.LinkState("done") {
+			if l.Key.InsightID == in.ID && l.State == store.LinkDone {
 				iv.Results = append(iv.Results, b.resultView(l))
 			}
 		}

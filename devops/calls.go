@@ -68,7 +68,8 @@ type NewWorkItem struct {
 // used because it survives Azure DevOps' HTML sanitizer and WIQL can query it.
 const MarkerTagPrefix = "sally-ref-"
 
-const maxTitle = 255
+// MaxTitleLen is Azure DevOps' limit on a work item title, in characters.
+const MaxTitleLen = 255
 
 func (c *Client) url(parts ...string) string {
 	var b strings.Builder
@@ -452,11 +453,11 @@ func ValidMarker(m string) bool {
 func ShortenTitle(s string) (string, bool) {
 	s = strings.Join(strings.Fields(s), " ")
 	r := []rune(s)
-	if len(r) <= maxTitle {
+	if len(r) <= MaxTitleLen {
 		return s, false
 	}
-	cut := r[:maxTitle-1]
-	if i := strings.LastIndexFunc(string(cut), unicode.IsSpace); i > 0 && utf8.RuneCountInString(string(cut)[:i]) > maxTitle/2 {
+	cut := r[:MaxTitleLen-1]
+	if i := strings.LastIndexFunc(string(cut), unicode.IsSpace); i > 0 && utf8.RuneCountInString(string(cut)[:i]) > MaxTitleLen/2 {
 		cut = []rune(strings.TrimRightFunc(string(cut)[:i], func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) }))
 	}
 	return string(cut) + "…", true
