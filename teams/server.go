@@ -217,6 +217,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	if act.Type == ActivityEvent {
+		s.serveEvent(w, r, log, reqID, h, act)
+		return
+	}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -243,6 +247,34 @@ func (s *Server) reject(w http.ResponseWriter, log *slog.Logger, err error) {
 	}
 	log.Warn("activity rejected", "reason", "unauthenticated", "err", err)
 	writeError(w, http.StatusUnauthorized, "unauthorized", "The request is not authenticated.")
+}
+
+// eventBudget bounds an event handler that runs before the answer.
+const eventBudget = 10 * time.Second
+
+// serveEvent runs an event's handler before answering: an event (a meeting
+// that ended) is not repeated by anyone, so it is answered 200 only once the
+// handler has recorded what it must, and 503 otherwise, which the Bot
+// Connector retries. Handlers must be idempotent and quick.
+func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request, log *slog.Logger, reqID string, h Handler, act *Activity) {
+	ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestIDKey{}, reqID), eventBudget)
+	defer cancel()
+	err := func() (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("event handler panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				err = fmt.Errorf("event handler panicked")
+			}
+		}()
+		return h(ctx, act)
+	}()
+	if err != nil {
+		log.Error("event not recorded; asking Teams to retry", "event", act.Name, "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "event_not_recorded", "The bot could not record this event. Please retry.")
+		return
+	}
+	w.WriteHeader(http.StatusOK)
 }
 
 func (s *Server) runBackground(log *slog.Logger, reqID string, h Handler, act *Activity) {
