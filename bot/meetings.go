@@ -593,7 +593,10 @@ func (b *Bot) findOrganizer(ctx context.Context, a *teams.Activity, ev *teams.Me
 	if cd, err := a.TeamsData(); err == nil && cd != nil && cd.Meeting != nil && cd.Meeting.ID != "" {
 		id = cd.Meeting.ID
 	}
-	d, err := b.cfg.Connector.GetMeetingDetails(ctx, a.ServiceURL, id)
+	// The event is answered after the job is stored: leave that time.
+	dctx, cancel := context.WithTimeout(ctx, 4*time.Second)
+	defer cancel()
+	d, err := b.cfg.Connector.GetMeetingDetails(dctx, a.ServiceURL, id)
 	if err != nil {
 		b.log.InfoContext(ctx, "no meeting details from Teams; the meeting will be looked up by its join URL", "err", err)
 		return
