@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -14,6 +15,9 @@ import (
 // config is every setting the bot reads. Only cmd reads the environment.
 type config struct {
 	ListenAddr string // host:port
+
+	// AdminAddr is the opt-in admin listener (pprof, metrics); empty = none.
+	AdminAddr string
 
 	ClientID, ClientSecret, TenantID string // the Azure Bot (Teams) app
 
@@ -47,6 +51,8 @@ type setting struct {
 var settings = []setting{
 	{"PORT", "server", "port to listen on (default 3978)", false},
 	{"LISTEN_ADDR", "server", "full listen address; default 127.0.0.1:$PORT without CLIENT_ID, :$PORT with it", false},
+	{"ADMIN_ADDR", "server", "opt-in admin listener with /debug/pprof/ and /metrics, e.g. 127.0.0.1:6060; loopback only unless ADMIN_ALLOW_REMOTE=true; never the public port", false},
+	{"ADMIN_ALLOW_REMOTE", "server", "true = let ADMIN_ADDR listen beyond loopback (it has no authentication: firewall it)", false},
 	{"CLIENT_ID", "Teams", "Azure Bot app (client) id; empty = local development without auth (loopback only)", false},
 	{"CLIENT_SECRET", "Teams", "Azure Bot client secret", true},
 	{"TENANT_ID", "Teams", "tenant of the single-tenant Azure Bot (botframework.com for legacy multi-tenant bots)", false},
@@ -94,6 +100,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.ClientID == "" && !teams.IsLoopback(c.ListenAddr) {
 		problems = append(problems, "without CLIENT_ID the bot accepts unauthenticated requests, so it only listens on loopback; LISTEN_ADDR "+c.ListenAddr+" is not loopback")
+	}
+	c.AdminAddr = strings.TrimSpace(getenv("ADMIN_ADDR"))
+	if c.AdminAddr != "" {
+		problems = append(problems, adminAddrProblems(c.AdminAddr, c.ListenAddr, isTrue(getenv("ADMIN_ALLOW_REMOTE")))...)
 	}
 	if c.ClientID != "" && (c.ClientSecret == "" || c.TenantID == "") {
 		problems = append(problems, "CLIENT_ID needs CLIENT_SECRET and TENANT_ID")
@@ -151,6 +161,28 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("configuration: %s", strings.Join(problems, "; "))
 	}
 	return c, nil
+}
+
+// adminAddrProblems checks ADMIN_ADDR. The admin listener has no
+// authentication and pprof shows memory (tokens included) and can burn CPU, so
+// it stays on loopback unless the operator says otherwise, and never shares
+// the public port, where Teams and the internet reach.
+func adminAddrProblems(admin, public string, allowRemote bool) []string {
+	_, port, err := net.SplitHostPort(admin)
+	if err != nil {
+		return []string{"ADMIN_ADDR must be host:port, like 127.0.0.1:6060"}
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return []string{"ADMIN_ADDR must end in a port from 0 to 65535"}
+	}
+	var problems []string
+	if !teams.IsLoopback(admin) && !allowRemote {
+		problems = append(problems, "ADMIN_ADDR "+admin+" is not loopback; the admin listener has no authentication (set ADMIN_ALLOW_REMOTE=true to listen there anyway)")
+	}
+	if _, pport, err := net.SplitHostPort(public); err == nil && port != "0" && port == pport {
+		problems = append(problems, "ADMIN_ADDR must not use the public port "+port+": pprof is never served where Teams reaches")
+	}
+	return problems
 }
 
 // missingOAuth names the settings connect devops still needs.

@@ -78,6 +78,7 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger, onCommand func
 // app is the wired bot: everything serve needs, and tests can build.
 type app struct {
 	handler http.Handler
+	admin   http.Handler // pprof and metrics, for ADMIN_ADDR only
 	bot     *bot.Bot
 	teams   *teams.Server
 	store   *store.Store
@@ -194,7 +195,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client
 		_, _ = w.Write([]byte(`{"status":"ready"}`))
 	})
 	r.Handle("/metrics", m.handler())
-	return &app{handler: r, bot: b, teams: ts, store: st, demo: bcfg.Demo, close: func() { closeDemo(); closeStore() }}, nil
+	return &app{handler: r, admin: adminHandler(m.handler()), bot: b, teams: ts, store: st, demo: bcfg.Demo, close: func() { closeDemo(); closeStore() }}, nil
 }
 
 // serve runs the bot until ctx ends, then drains in-flight work.
@@ -212,6 +213,14 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, ready chan<- strin
 	// And watches ended meetings for their Copilot insights or transcript.
 	go a.bot.RunMeetingJobs(sweepCtx, 30*time.Second)
 
+	if cfg.AdminAddr != "" {
+		addr, stopAdmin, err := startAdmin(cfg.AdminAddr, a.admin, log)
+		if err != nil {
+			return err
+		}
+		defer stopAdmin()
+		log.Info("admin listener (pprof, metrics) is up", "addr", addr, "pprof", "http://"+addr+"/debug/pprof/")
+	}
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
