@@ -41,6 +41,12 @@ type ServerConfig struct {
 	InvokeTimeout time.Duration
 	// BackgroundTimeout bounds message and update handlers. Default 2m.
 	BackgroundTimeout time.Duration
+	// OnAnswered, when set, hears every request to the handler once it is
+	// answered: the activity's type and name as decoded (empty when it never
+	// was: refused before its body was read) and the HTTP status. It is how
+	// metrics label activities without reading bodies of their own before the
+	// token is checked.
+	OnAnswered func(activityType, name string, status int)
 }
 
 // Server is the http.Handler for /api/messages.
@@ -51,6 +57,7 @@ type Server struct {
 	maxBody           int64
 	invokeTimeout     time.Duration
 	backgroundTimeout time.Duration
+	onAnswered        func(activityType, name string, status int)
 
 	// baseCtx outlives requests: background handlers must not stop when the HTTP
 	// request that brought their activity ends. Shutdown cancels it as a last resort.
@@ -71,6 +78,7 @@ func NewServer(cfg ServerConfig) *Server {
 		maxBody:           cfg.MaxBodyBytes,
 		invokeTimeout:     cfg.InvokeTimeout,
 		backgroundTimeout: cfg.BackgroundTimeout,
+		onAnswered:        cfg.OnAnswered,
 	}
 	if s.router == nil {
 		s.router = NewRouter()
@@ -152,7 +160,44 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, b)
 }
 
+// statusWriter remembers the status written, for OnAnswered.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// answered is what OnAnswered learns about a request as it is served.
+type answered struct{ activityType, name string }
+
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.onAnswered == nil {
+		s.serve(w, r, nil)
+		return
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	var ans answered
+	s.serve(sw, r, &ans)
+	if sw.status == 0 {
+		sw.status = http.StatusOK // nothing written: net/http answers 200
+	}
+	s.onAnswered(ans.activityType, ans.name, sw.status)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, ans *answered) {
 	reqID := incomingRequestID(r)
 	log := s.log.With("request_id", reqID)
 	if r.Method != http.MethodPost {
@@ -190,6 +235,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		log.Warn("activity rejected", "reason", "malformed", "err", err)
 		writeError(w, http.StatusBadRequest, "bad_request", apperr.UserMessage(err))
 		return
+	}
+	if ans != nil {
+		ans.activityType, ans.name = act.Type, act.Name
 	}
 	if s.auth != nil {
 		if err := s.auth.checkActivity(tok, act); err != nil {

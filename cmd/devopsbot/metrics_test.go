@@ -46,3 +46,29 @@ func TestDevOpsMetricsCountCallsAndCreatedItems(t *testing.T) {
 		}
 	}
 }
+
+// Activity labels are bounded: what a sender names freely becomes "other",
+// and a request refused before its activity was read is counted as such.
+func TestActivityMetricsLabels(t *testing.T) {
+	m := newMetrics()
+	a := m.activities()
+	a.answered("", "", http.StatusUnauthorized)
+	a.answered("invoke", "task/fetch", http.StatusOK)
+	a.answered("invoke", "made/up", http.StatusNotImplemented)
+	a.answered("madeUp", "x", http.StatusOK)
+	a.answered("message", "ignored", http.StatusServiceUnavailable)
+	rec := httptest.NewRecorder()
+	m.handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`sally_activities_total{name="",outcome="unauthorized",type="other"} 1`,
+		`sally_activities_total{name="task/fetch",outcome="ok",type="invoke"} 1`,
+		`sally_activities_total{name="other",outcome="error",type="invoke"} 1`,
+		`sally_activities_total{name="",outcome="ok",type="other"} 1`,
+		`sally_activities_total{name="",outcome="error",type="message"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s:\n%s", want, grepLines(body, "sally_activities_total"))
+		}
+	}
+}

@@ -168,10 +168,10 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client
 	b := bot.New(bcfg)
 	router := teams.NewRouter()
 	b.Register(router)
-	ts := teams.NewServer(teams.ServerConfig{Router: router, Auth: auth, Logger: log})
+	ts := teams.NewServer(teams.ServerConfig{Router: router, Auth: auth, Logger: log, OnAnswered: m.activities().answered})
 
 	r := mux.NewRouter()
-	r.Handle("/api/messages", m.wrap("messages", m.activities().wrap(ts))).Methods(http.MethodPost)
+	r.Handle("/api/messages", m.wrap("messages", ts)).Methods(http.MethodPost)
 	for path, h := range b.Routes() {
 		name := strings.TrimPrefix(path, "/")
 		if name == "" {
