@@ -281,7 +281,7 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 	if p.Text != "" {
 		v.Error, v.ErrorCode = p.Text, p.Code
 	}
-	return b.formDialog(ctx, title, b.createFormCard(v))
+	return b.createFormDialog(ctx, title, v)
 }
 
 // reconnectHint is what the connect step says above its form: why a

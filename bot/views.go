@@ -3,9 +3,11 @@ package bot
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sally-devops/devopsbot/apperr"
@@ -159,6 +161,91 @@ func (b *Bot) createFormCard(v *createForm) any {
 		Error: v.Error, ErrorCode: v.ErrorCode,
 		ResponsibleNote: v.OwnerNote,
 	})
+}
+
+// createFormDialog shows the create form. In a dialog its card is the
+// encoded JSON of an earlier open with the same content when there was one:
+// building the card's maps and encoding them is most of the bot's own work on
+// a form open, and the same person reopening a form, or the next person on the
+// same insight, asks for the same bytes.
+func (b *Bot) createFormDialog(ctx context.Context, title string, v *createForm) teams.InvokeResponse {
+	if inCardForms(ctx) {
+		return b.dialogCard(ctx, title, b.createFormCard(v))
+	}
+	return teams.TaskCardResponse(title, b.encodedCreateForm(v))
+}
+
+// encodedCreateForm is the create form card for v, encoded.
+func (b *Bot) encodedCreateForm(v *createForm) any {
+	// The key is everything the card is made of: the view model whole (a field
+	// added to it later is in the key without anyone remembering to add it)
+	// and the demo banner. cards is pure, so equal keys mean equal cards, and
+	// no entry can be stale, whoever asks and whenever.
+	id, err := json.Marshal(struct {
+		Demo bool
+		Form *createForm
+	}{b.demo(), v})
+	if err != nil {
+		return b.createFormCard(v)
+	}
+	key := sha256.Sum256(id)
+	if card, ok := encodedForms.get(key); ok {
+		return card
+	}
+	card, err := json.Marshal(b.createFormCard(v))
+	if err != nil {
+		return b.createFormCard(v)
+	}
+	encodedForms.put(key, card)
+	return json.RawMessage(card)
+}
+
+// encodedForms holds encoded create forms by content. It is shared by every
+// Bot in the process: a key names the whole content, so sharing cannot mix
+// two bots' cards. Bounded, and entries go after a while so an idle bot
+// holds nothing.
+var encodedForms = &formCache{max: 128, ttl: 2 * time.Minute, m: map[[sha256.Size]byte]formEntry{}}
+
+type formEntry struct {
+	card    json.RawMessage
+	expires time.Time
+}
+
+type formCache struct {
+	max int
+	ttl time.Duration
+	mu  sync.Mutex
+	m   map[[sha256.Size]byte]formEntry
+}
+
+func (c *formCache) get(key [sha256.Size]byte) (json.RawMessage, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || time.Now().After(e.expires) {
+		return nil, false
+	}
+	return e.card, true
+}
+
+func (c *formCache) put(key [sha256.Size]byte, card json.RawMessage) {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		for k, e := range c.m {
+			if now.After(e.expires) {
+				delete(c.m, k)
+			}
+		}
+		for k := range c.m {
+			if len(c.m) < c.max {
+				break
+			}
+			delete(c.m, k) // any: map order is random
+		}
+	}
+	c.m[key] = formEntry{card: card, expires: now.Add(c.ttl)}
 }
 
 // commentFormCard offers the work item search where Teams can run it (not in

@@ -1,0 +1,109 @@
+package bot
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sally-devops/devopsbot/devops"
+)
+
+func sampleCreateForm() *createForm {
+	return &createForm{
+		SummaryID: "s1", InsightID: "t1", InsightText: "Add a timeout",
+		Projects: []string{"Web Portal", "Mobile"}, Project: "Web Portal",
+		Types: []string{"Task", "Bug"}, Type: "Task",
+		Members:    []devops.Identity{{DisplayName: "Adele Vance", UniqueName: "adele@contoso.com"}},
+		AssignedTo: "adele@contoso.com", Areas: []string{"Web Portal"}, Area: "Web Portal",
+		Iterations: []string{"Web Portal\\Sprint 1"}, Iteration: "Web Portal\\Sprint 1",
+		Title: "Add a timeout", Description: "From the meeting",
+	}
+}
+
+// The encoded form is the card the view makes, byte for byte, on the first
+// open and on every open after it; any difference in what the form shows,
+// however small, is a different card, never the one cached before.
+func TestEncodedCreateFormIsAlwaysTheCardOfItsContent(t *testing.T) {
+	b := &Bot{}
+	fresh := func(v *createForm) []byte {
+		want, err := json.Marshal(b.createFormCard(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return want
+	}
+	encoded := func(v *createForm) []byte {
+		raw, ok := b.encodedCreateForm(v).(json.RawMessage)
+		if !ok {
+			t.Fatalf("not encoded: %T", b.encodedCreateForm(v))
+		}
+		return raw
+	}
+	v := sampleCreateForm()
+	for range 2 {
+		if got := encoded(v); !bytes.Equal(got, fresh(v)) {
+			t.Fatalf("encoded form differs from the card:\n%s\n%s", got, fresh(v))
+		}
+	}
+	for name, change := range map[string]func(*createForm){
+		"a member's name":  func(v *createForm) { v.Members[0].DisplayName = "Adele V." },
+		"the selection":    func(v *createForm) { v.Type = "Bug" },
+		"an error":         func(v *createForm) { v.Error, v.ErrorCode = "Title is required.", "title" },
+		"the owner note":   func(v *createForm) { v.OwnerNote = "Matched Adele" },
+		"another insight":  func(v *createForm) { v.InsightID = "t2" },
+		"one more project": func(v *createForm) { v.Projects = append(v.Projects, "Ops") },
+	} {
+		w := sampleCreateForm()
+		encoded(w) // cached as it was
+		change(w)
+		if got := encoded(w); !bytes.Equal(got, fresh(w)) {
+			t.Errorf("after changing %s the form is stale", name)
+		}
+	}
+	// The demo banner is part of the content too.
+	demo := &Bot{cfg: Config{Demo: &Demo{}}}
+	raw := demo.encodedCreateForm(sampleCreateForm()).(json.RawMessage)
+	if !strings.Contains(string(raw), "Demo") || bytes.Equal(raw, encoded(sampleCreateForm())) {
+		t.Errorf("a demo bot got the card without the banner: %.200s", raw)
+	}
+}
+
+// A warm open of the same form does not build the card again: it costs a
+// small, fixed number of allocations instead of the card's hundreds.
+func TestEncodedCreateFormIsBuiltOnce(t *testing.T) {
+	b := &Bot{}
+	v := sampleCreateForm()
+	cold := testing.AllocsPerRun(1, func() { encodedForms.clear(); b.encodedCreateForm(v) })
+	warm := testing.AllocsPerRun(20, func() { b.encodedCreateForm(v) })
+	if warm > 10 || warm*5 > cold {
+		t.Fatalf("a warm encode made %.0f allocations (a cold one %.0f)", warm, cold)
+	}
+}
+
+func TestFormCacheIsBoundedAndForgets(t *testing.T) {
+	c := &formCache{max: 4, ttl: time.Hour, m: map[[sha256.Size]byte]formEntry{}}
+	for i := range 10 {
+		c.put(sha256.Sum256([]byte{byte(i)}), json.RawMessage(`{}`))
+		if len(c.m) > 4 {
+			t.Fatalf("%d entries, bound 4", len(c.m))
+		}
+	}
+	if _, ok := c.get(sha256.Sum256([]byte{9})); !ok {
+		t.Fatal("the newest entry is gone")
+	}
+	c.ttl = -time.Second
+	k := sha256.Sum256([]byte("old"))
+	c.put(k, json.RawMessage(`{}`))
+	if _, ok := c.get(k); ok {
+		t.Fatal("an expired entry was served")
+	}
+}
+
+func (c *formCache) clear() {
+	c.mu.Lock()
+	clear(c.m)
+	c.mu.Unlock()
+}
