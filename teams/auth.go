@@ -3,6 +3,7 @@ package teams
 import (
 	"context"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -55,6 +56,13 @@ type Authenticator struct {
 	parser      *jwt.Parser
 
 	group singleflight.Group
+
+	// verified remembers tokens whose signature and claims were checked, by the
+	// hash of the token string: the Bot Connector re-presents one token on every
+	// activity for as long as it is valid, and checking an RSA signature and
+	// decoding the claims again each time is most of a request's auth cost.
+	verifiedMu sync.Mutex
+	verified   map[[sha256.Size]byte]verifiedEntry
 
 	mu          sync.RWMutex
 	keys        map[string]signingKey
@@ -138,6 +146,69 @@ func NewAuthenticator(cfg AuthConfig) *Authenticator {
 	return a
 }
 
+// verifiedEntry is a token already verified: what it says and when it is good.
+type verifiedEntry struct {
+	kid        string
+	serviceURL string
+	from, till time.Time // nbf/iat and exp, widened by the clock skew as the parser does
+}
+
+// maxVerified bounds the verified-token cache; a token takes about 100 bytes.
+const maxVerified = 4096
+
+// cachedToken returns a token verified before, still within its lifetime,
+// whose signing key is still published; else ok is false and the token must
+// be verified in full (which also says why it fails).
+func (a *Authenticator) cachedToken(ctx context.Context, sum [sha256.Size]byte) (*verifiedToken, bool) {
+	a.verifiedMu.Lock()
+	e, ok := a.verified[sum]
+	a.verifiedMu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	now := a.now()
+	if now.Before(e.from) || !now.Before(e.till) {
+		return nil, false
+	}
+	// The key must still be one the issuer publishes: a withdrawn key stops
+	// vouching for the tokens it signed at once, cached or not.
+	key, err := a.key(ctx, e.kid)
+	if err != nil {
+		return nil, false
+	}
+	return &verifiedToken{serviceURL: e.serviceURL, endorsements: key.endorsements}, true
+}
+
+func (a *Authenticator) rememberToken(sum [sha256.Size]byte, kid, serviceURL string, claims jwt.MapClaims) {
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		return
+	}
+	e := verifiedEntry{kid: kid, serviceURL: serviceURL, till: exp.Add(a.skew)}
+	for _, get := range []func() (*jwt.NumericDate, error){claims.GetNotBefore, claims.GetIssuedAt} {
+		if t, err := get(); err == nil && t != nil && t.Add(-a.skew).After(e.from) {
+			e.from = t.Add(-a.skew)
+		}
+	}
+	now := a.now()
+	a.verifiedMu.Lock()
+	defer a.verifiedMu.Unlock()
+	if a.verified == nil {
+		a.verified = make(map[[sha256.Size]byte]verifiedEntry)
+	}
+	if len(a.verified) >= maxVerified {
+		for k, v := range a.verified {
+			if !now.Before(v.till) {
+				delete(a.verified, k)
+			}
+		}
+		if len(a.verified) >= maxVerified {
+			clear(a.verified) // a flood of distinct valid tokens: start over
+		}
+	}
+	a.verified[sum] = e
+}
+
 // verifiedToken is what the token says about the request, for the activity checks.
 type verifiedToken struct {
 	serviceURL   string
@@ -199,11 +270,16 @@ func (a *Authenticator) verifyHeader(ctx context.Context, authorization string) 
 	if err != nil {
 		return nil, unauthenticated(err)
 	}
+	sum := sha256.Sum256([]byte(raw))
+	if tok, ok := a.cachedToken(ctx, sum); ok {
+		return tok, nil
+	}
 	var key signingKey
+	var kid string
 	var keyErr error
 	claims := jwt.MapClaims{}
 	_, err = a.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
+		kid, _ = t.Header["kid"].(string)
 		if kid == "" {
 			return nil, errors.New("token has no kid")
 		}
@@ -227,6 +303,7 @@ func (a *Authenticator) verifyHeader(ctx context.Context, authorization string) 
 	if su == "" {
 		return nil, unauthenticated(errors.New("token has no serviceurl claim"))
 	}
+	a.rememberToken(sum, kid, su, claims)
 	return &verifiedToken{serviceURL: su, endorsements: key.endorsements}, nil
 }
 

@@ -434,3 +434,35 @@ func TestAuthRefreshFailureKeepsLastGoodKeys(t *testing.T) {
 	f.clock.Advance(2 * time.Second)
 	f.expect(t, rotated, body, true)
 }
+
+// A token re-presented is not checked from scratch, but it is no less checked:
+// it stops working when it expires, and each activity it comes with must still
+// be for the serviceUrl and channel it vouches for.
+func TestAuthReusedTokenKeepsEveryCheck(t *testing.T) {
+	f := newAuthFixture(t)
+	tok := "Bearer " + f.issuer.Token(t, appID, serviceURL, nil)
+	body := pingActivity(serviceURL, "msteams")
+	f.expect(t, tok, body, true)
+	f.expect(t, tok, body, true)
+	f.expect(t, tok, pingActivity("https://evil.example.com/", "msteams"), false)
+	f.expect(t, tok, pingActivity(serviceURL, "skype"), false)
+	f.expect(t, tok, body, true)
+	// Valid for an hour, plus the five minutes of clock skew.
+	f.clock.Advance(time.Hour + 4*time.Minute)
+	f.expect(t, tok, body, true)
+	f.clock.Advance(2 * time.Minute)
+	f.expect(t, tok, body, false)
+}
+
+// A token verified before a clock step back is not good before its nbf.
+func TestAuthReusedTokenNotBeforeItsTime(t *testing.T) {
+	f := newAuthFixture(t)
+	tok := "Bearer " + f.issuer.Token(t, appID, serviceURL, func(c jwt.MapClaims) {
+		c["nbf"] = f.clock.Now().Add(-time.Minute).Unix()
+		c["iat"] = f.clock.Now().Add(-time.Minute).Unix()
+	})
+	body := pingActivity(serviceURL, "msteams")
+	f.expect(t, tok, body, true)
+	f.clock.Advance(-7 * time.Minute)
+	f.expect(t, tok, body, false)
+}
