@@ -130,7 +130,7 @@ func TestMessageActionAddsCommentOnce(t *testing.T) {
 	msg := chatMessage("1733000000003", "<div>Repro: Safari 17 &lt;&gt; iOS only</div>")
 	cf := dialogCard(t, h.extFetch(userAdele, "addComment", msg))
 	comment, _ := cards.Inputs(cf)["comment"]["value"].(string)
-	if !strings.HasPrefix(comment, "Repro: Safari 17 <> iOS only") || !strings.Contains(comment, messageLink) {
+	if !strings.HasPrefix(comment, "Repro: Safari 17 <> iOS only") || !strings.Contains(comment, "From a message by Lee Gu in Teams: "+messageLink) {
 		t.Fatalf("comment prefill = %q", comment)
 	}
 	data := submitFrom(t, cf, "comment.submit", map[string]any{"workItemId": "1"})
@@ -158,6 +158,7 @@ func TestMessageActionHostileInput(t *testing.T) {
 		"not an object":   {"hello", "not valid"},
 		"unknown command": {map[string]any{"commandId": "deleteEverything", "commandContext": "message", "messagePayload": chatMessage("1", "x")}, "not supported"},
 		"no message":      {map[string]any{"commandId": "createWorkItem", "commandContext": "compose"}, "Run this from a message"},
+		"no payload":      {map[string]any{"commandId": "addComment", "commandContext": "message"}, "Run this from a message"},
 		"no message id":   {map[string]any{"commandId": "createWorkItem", "commandContext": "message", "messagePayload": chatMessage("", "x")}, "can't read that message"},
 		"only markup":     {map[string]any{"commandId": "createWorkItem", "commandContext": "message", "messagePayload": chatMessage("2", "<p> <img src=x> </p>")}, "no text"},
 	} {
