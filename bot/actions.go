@@ -530,7 +530,7 @@ func (b *Bot) submitCreate(ctx context.Context, ac *actionCtx) teams.InvokeRespo
 		AssignedTo: d.AssignedTo, AreaPath: d.AreaPath, IterationPath: d.IterationPath,
 		Tags: []string{"Sally"}, Marker: link.Marker, // the first claim's marker, also after a takeover
 	}
-	return b.withinBudget(ctx, "Create work item", "Creating the work item in Azure DevOps… It will show on the meeting card when it is ready.",
+	return b.withinBudget(ctx, "Create work item", workingNote(ac, "Creating the work item in Azure DevOps…", "It will show on the meeting card when it is ready."),
 		func(wctx context.Context) teams.InvokeResponse { return b.doCreate(wctx, ac, client, conn, link, nw) })
 }
 
@@ -689,7 +689,7 @@ func (b *Bot) submitComment(ctx context.Context, ac *actionCtx) teams.InvokeResp
 	if !claimed {
 		return b.dialogCard(ctx, "Add comment", b.alreadyDoneCard(link, ac.user))
 	}
-	return b.withinBudget(ctx, "Add comment", "Adding the comment in Azure DevOps… It will show on the meeting card when it is done.",
+	return b.withinBudget(ctx, "Add comment", workingNote(ac, "Adding the comment in Azure DevOps…", "It will show on the meeting card when it is done."),
 		func(wctx context.Context) teams.InvokeResponse { return b.doComment(wctx, ac, client, conn, link, id) })
 }
 

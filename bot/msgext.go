@@ -209,3 +209,13 @@ func messageDescription(sm *store.Summary, in summary.Insight) string {
 	}
 	return sb.String()
 }
+
+// workingNote is what a write that outlives its answer says: a meeting's card
+// shows the result when it lands; a message has no card, so running the
+// action on it again shows what was made.
+func workingNote(ac *actionCtx, doing, meetingNext string) string {
+	if isMessageSummary(ac.sm) {
+		return doing + " Run the action on the message again in a minute to see the result."
+	}
+	return doing + " " + meetingNext
+}

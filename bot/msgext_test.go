@@ -1,9 +1,12 @@
 package bot_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
 )
@@ -193,5 +196,34 @@ func TestMessageActionHostileInput(t *testing.T) {
 	}
 	if wi, _ := h.org.WorkItem(1); strings.Contains(js(wi.Fields), "<script") {
 		t.Errorf("a script tag reached Azure DevOps: %.300s", js(wi.Fields))
+	}
+}
+
+// Teams gives a submitAction 5 s and then retries: with a slow Azure DevOps the
+// answer is the "working" card before that, even when the configured budget
+// for card actions is longer, and the write still lands once.
+func TestMessageActionAnswersBeforeTeamsGivesUp(t *testing.T) {
+	h := newHarness(t, withDemo, func(h *harness) option {
+		return func(c *bot.Config) { c.ActionBudget = time.Hour }
+	})
+	connectDemo(t, h, userAdele)
+	msg := chatMessage("1733000000005", "<p>Renew the TLS certificate</p>")
+	form := dialogCard(t, h.extFetch(userAdele, "createWorkItem", msg))
+	data := submitFrom(t, form, "create.submit", nil)
+	h.org.SetLatency(2500 * time.Millisecond) // the marker lookup and the create: 5 s
+	if res := dialogCard(t, h.extSubmit(userAdele, "createWorkItem", msg, data)); !strings.Contains(js(res), "Creating the work item") || !strings.Contains(js(res), "on the message again") {
+		t.Fatalf("a slow create should answer with the working card: %.400s", js(res))
+	}
+	h.org.SetLatency(0)
+	wctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := h.bot.Wait(wctx); err != nil {
+		t.Fatalf("the slow write did not finish: %v", err)
+	}
+	if again := dialogCard(t, h.extSubmit(userAdele, "createWorkItem", msg, data)); !strings.Contains(js(again), "You already did this") {
+		t.Fatalf("retry after the slow create: %.400s", js(again))
+	}
+	if n := h.org.Calls(devopstest.RouteCreate); n != 1 {
+		t.Fatalf("create calls = %d, want 1", n)
 	}
 }
