@@ -5,6 +5,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/sally-devops/devopsbot/devops"
 	"github.com/sally-devops/devopsbot/teams"
 )
 
@@ -23,7 +24,7 @@ func FuzzMessagePayloadText(f *testing.F) {
 		if strings.Contains(s, "\n\n") || s != strings.TrimSpace(s) {
 			t.Fatalf("blank lines or edges kept: %q", s)
 		}
-		if title := messageTitle(s); utf8.RuneCountInString(title) > maxTitle || strings.Contains(title, "\n") {
+		if title := messageTitle(s); utf8.RuneCountInString(title) > devops.MaxTitleLen || strings.Contains(title, "\n") {
 			t.Fatalf("title %q", title)
 		}
 	})
