@@ -264,7 +264,7 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 		}
 		return b.dialogCard(ctx, title, b.errorCard(ctx, title, err, retryStep(ac, action)))
 	}
-	bctx, cancel := context.WithTimeout(ctx, b.cfg.ActionBudget)
+	bctx, cancel := context.WithTimeout(ctx, b.budget(ctx))
 	defer cancel()
 	if action == actionComment {
 		v := b.commentFormView(ac, keep, recent)
@@ -374,6 +374,9 @@ func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.
 		v.Title, v.Description = keep.Title, keep.Description
 	} else {
 		v.Title = shortTitle(ac.insight.Text)
+		if isMessageSummary(ac.sm) {
+			v.Title = messageTitle(ac.insight.Text)
+		}
 		v.Description = b.prefillDescription(ac)
 	}
 	return v, nil
@@ -413,6 +416,9 @@ func defaultType(k summary.Kind) string {
 }
 
 func (b *Bot) prefillDescription(ac *actionCtx) string {
+	if isMessageSummary(ac.sm) {
+		return messageDescription(ac.sm, ac.insight)
+	}
 	var sb strings.Builder
 	sb.WriteString(ac.insight.Text)
 	sb.WriteString("\n\n")
@@ -524,7 +530,7 @@ func (b *Bot) submitCreate(ctx context.Context, ac *actionCtx) teams.InvokeRespo
 		AssignedTo: d.AssignedTo, AreaPath: d.AreaPath, IterationPath: d.IterationPath,
 		Tags: []string{"Sally"}, Marker: link.Marker, // the first claim's marker, also after a takeover
 	}
-	return b.withinBudget(ctx, "Create work item", "Creating the work item in Azure DevOps… It will show on the meeting card when it is ready.",
+	return b.withinBudget(ctx, "Create work item", workingNote(ac, "Creating the work item in Azure DevOps…", "It will show on the meeting card when it is ready."),
 		func(wctx context.Context) teams.InvokeResponse { return b.doCreate(wctx, ac, client, conn, link, nw) })
 }
 
@@ -543,7 +549,7 @@ func (b *Bot) withinBudget(ctx context.Context, title, working string, write fun
 	select {
 	case resp := <-done:
 		return resp
-	case <-time.After(b.cfg.ActionBudget):
+	case <-time.After(b.budget(ctx)):
 		return b.dialogCard(ctx, title, b.workingCard(working))
 	}
 }
@@ -683,7 +689,7 @@ func (b *Bot) submitComment(ctx context.Context, ac *actionCtx) teams.InvokeResp
 	if !claimed {
 		return b.dialogCard(ctx, "Add comment", b.alreadyDoneCard(link, ac.user))
 	}
-	return b.withinBudget(ctx, "Add comment", "Adding the comment in Azure DevOps… It will show on the meeting card when it is done.",
+	return b.withinBudget(ctx, "Add comment", workingNote(ac, "Adding the comment in Azure DevOps…", "It will show on the meeting card when it is done."),
 		func(wctx context.Context) teams.InvokeResponse { return b.doComment(wctx, ac, client, conn, link, id) })
 }
 
@@ -746,6 +752,9 @@ func (b *Bot) audit(ctx context.Context, ac *actionCtx, conn *store.Connection, 
 // chat. The summary is read fresh for its posted cards (another replica may
 // have posted one since); its chat never changes, so the three reads run at once.
 func (b *Bot) refreshSummaryCards(ctx context.Context, clicked *store.Summary) {
+	if isMessageSummary(clicked) {
+		return // a message has no summary card; the dialog shows the result
+	}
 	summaryID := clicked.ID
 	var sm *store.Summary
 	var ref *store.ConversationRef

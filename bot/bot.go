@@ -137,6 +137,8 @@ func (b *Bot) Register(r *teams.Router) {
 	r.OnInvoke("task/fetch", b.onTaskFetch)
 	r.OnInvoke("task/submit", b.onTaskSubmit)
 	r.OnInvoke("application/search", b.onSearch)
+	r.OnInvoke(teams.InvokeExtensionFetchTask, b.onExtensionFetchTask)
+	r.OnInvoke(teams.InvokeExtensionSubmitAction, b.onExtensionSubmitAction)
 	r.OnEvent(teams.EventMeetingEnd, b.onMeetingEnd)
 }
 

@@ -302,6 +302,7 @@ type (
 		Icons              icons               `json:"icons"`
 		AccentColor        string              `json:"accentColor"`
 		Bots               []bot               `json:"bots"`
+		ComposeExtensions  []composeExtension  `json:"composeExtensions"`
 		ValidDomains       []string            `json:"validDomains"`
 		WebApplicationInfo *webApplicationInfo `json:"webApplicationInfo,omitempty"`
 		Authorization      *authorization      `json:"authorization,omitempty"`
@@ -335,6 +336,18 @@ type (
 		Title       string `json:"title"`
 		Description string `json:"description"`
 	}
+	composeExtension struct {
+		BotID    string             `json:"botId"`
+		Commands []extensionCommand `json:"commands"`
+	}
+	extensionCommand struct {
+		ID          string   `json:"id"`
+		Type        string   `json:"type"`
+		Title       string   `json:"title"`
+		Description string   `json:"description"`
+		Context     []string `json:"context"`
+		FetchTask   bool     `json:"fetchTask"`
+	}
 	webApplicationInfo struct {
 		ID       string `json:"id"`
 		Resource string `json:"resource"`
@@ -360,6 +373,15 @@ var commands = []command{
 	{"disconnect devops", "Forget your Azure DevOps sign-in."},
 	{"status", "Show whether you are connected and which organization and project I use."},
 	{"help", "Show what I can do and how to send me meeting insights."},
+}
+
+// messageActions are the message extension's action commands: "…" → More
+// actions on any message opens the create or comment form prefilled from that
+// message (bot package, composeExtension/fetchTask). Their ids are what Teams
+// sends back as commandId.
+var messageActions = []extensionCommand{
+	{ID: "createWorkItem", Type: "action", Title: "Create work item", Description: "Create an Azure DevOps work item from this message.", Context: []string{"message"}, FetchTask: true},
+	{ID: "addComment", Type: "action", Title: "Add to work item", Description: "Add this message as a comment to an Azure DevOps work item.", Context: []string{"message"}, FetchTask: true},
 }
 
 // meetingCommands control automatic meeting summaries in a chat (bot package).
@@ -413,7 +435,8 @@ func (n normalized) build() ([]byte, error) {
 			Scopes:       scopes,
 			CommandLists: lists,
 		}},
-		ValidDomains: domains,
+		ComposeExtensions: []composeExtension{{BotID: n.appID, Commands: messageActions}},
+		ValidDomains:      domains,
 	}
 	var rsc []rscPermission
 	if n.rsc {

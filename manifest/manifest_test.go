@@ -445,3 +445,31 @@ func BenchmarkBuild(b *testing.B) {
 		}
 	}
 }
+
+// The message extension puts "Create work item" and "Add to work item" in the
+// "…" menu of every message; the ids are what the bot routes on.
+func TestManifestOffersMessageActions(t *testing.T) {
+	b, err := Build(validConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := decode(t, b)
+	exts, _ := m["composeExtensions"].([]any)
+	if len(exts) != 1 {
+		t.Fatalf("composeExtensions = %v, want one", m["composeExtensions"])
+	}
+	if at(t, exts[0], "botId") != testAppID {
+		t.Errorf("composeExtensions botId = %v, want the bot's id", at(t, exts[0], "botId"))
+	}
+	cmds, _ := at(t, exts[0], "commands").([]any)
+	got := map[string]string{}
+	for _, c := range cmds {
+		if at(t, c, "type") != "action" || at(t, c, "fetchTask") != true || !reflect.DeepEqual(strs(at(t, c, "context")), []string{"message"}) {
+			t.Errorf("command %v must be an action on messages that fetches its dialog", c)
+		}
+		got[at(t, c, "id").(string)] = at(t, c, "title").(string)
+	}
+	if want := map[string]string{"createWorkItem": "Create work item", "addComment": "Add to work item"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("message actions = %v, want %v", got, want)
+	}
+}

@@ -85,8 +85,10 @@ type taskCard struct {
 }
 
 type taskContinue struct {
-	Title string   `json:"title,omitempty"`
-	Card  taskCard `json:"card"`
+	Title  string   `json:"title,omitempty"`
+	Height string   `json:"height,omitempty"`
+	Width  string   `json:"width,omitempty"`
+	Card   taskCard `json:"card"`
 }
 
 type taskBody struct {
