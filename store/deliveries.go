@@ -2,11 +2,9 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
@@ -97,14 +95,9 @@ func (s *Store) CreateDelivery(ctx context.Context, d *Delivery) (stored *Delive
 	if doc.ExpiresAt.IsZero() {
 		doc.ExpiresAt = now.Add(s.sumRet)
 	}
-	cctx, cancel := s.op(ctx)
-	_, err = s.c(collDeliveries).InsertOne(cctx, doc)
-	cancel()
-	if err == nil {
-		return doc.delivery(), true, nil
-	}
-	if !mongo.IsDuplicateKeyError(err) {
-		return nil, false, s.fail("create delivery", err)
+	created, err = s.insertOnce(ctx, collDeliveries, "delivery", doc)
+	if err != nil || created {
+		return doc.delivery(), created, err
 	}
 	existing, err := s.GetDelivery(ctx, d.SummaryID)
 	if err != nil {
@@ -115,18 +108,9 @@ func (s *Store) CreateDelivery(ctx context.Context, d *Delivery) (stored *Delive
 
 // GetDelivery returns the delivery of a summary.
 func (s *Store) GetDelivery(ctx context.Context, summaryID string) (*Delivery, error) {
-	if summaryID == "" || len(summaryID) > maxIDLen {
-		return nil, errNotFound("That delivery")
-	}
-	cctx, cancel := s.op(ctx)
-	defer cancel()
 	var d deliveryDoc
-	err := s.c(collDeliveries).FindOne(cctx, bson.D{{Key: "_id", Value: summaryID}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, errNotFound("That delivery")
-	}
-	if err != nil {
-		return nil, s.fail("get delivery", err)
+	if err := s.getByID(ctx, collDeliveries, "delivery", summaryID, &d); err != nil {
+		return nil, err
 	}
 	return d.delivery(), nil
 }
@@ -136,16 +120,7 @@ func (s *Store) GetDelivery(ctx context.Context, summaryID string) (*Delivery, e
 func (s *Store) SaveDelivery(ctx context.Context, d *Delivery) error {
 	doc := deliveryToDoc(d)
 	doc.UpdatedAt = s.nowUTC()
-	cctx, cancel := s.op(ctx)
-	defer cancel()
-	res, err := s.c(collDeliveries).ReplaceOne(cctx, bson.D{{Key: "_id", Value: doc.ID}}, doc)
-	if err != nil {
-		return s.fail("save delivery", err)
-	}
-	if res.MatchedCount == 0 {
-		return errNotFound("That delivery")
-	}
-	return nil
+	return s.replaceByID(ctx, collDeliveries, "delivery", doc.ID, doc)
 }
 
 // DeliveriesOf lists the deliveries of one sender summary id (all its chats).

@@ -132,14 +132,9 @@ func (s *Store) CreateMeetingJob(ctx context.Context, j *MeetingJob) (stored *Me
 	if doc.ExpiresAt.IsZero() {
 		doc.ExpiresAt = now.Add(s.sumRet)
 	}
-	cctx, cancel := s.op(ctx)
-	_, err = s.c(collMeetingJobs).InsertOne(cctx, doc)
-	cancel()
-	if err == nil {
-		return doc.job(), true, nil
-	}
-	if !mongo.IsDuplicateKeyError(err) {
-		return nil, false, s.fail("create meeting job", err)
+	created, err = s.insertOnce(ctx, collMeetingJobs, "meeting job", doc)
+	if err != nil || created {
+		return doc.job(), created, err
 	}
 	existing, err := s.GetMeetingJob(ctx, j.ID)
 	if err != nil {
@@ -150,18 +145,9 @@ func (s *Store) CreateMeetingJob(ctx context.Context, j *MeetingJob) (stored *Me
 
 // GetMeetingJob returns a meeting job.
 func (s *Store) GetMeetingJob(ctx context.Context, id string) (*MeetingJob, error) {
-	if id == "" || len(id) > maxIDLen {
-		return nil, errNotFound("That meeting job")
-	}
-	cctx, cancel := s.op(ctx)
-	defer cancel()
 	var d meetingJobDoc
-	err := s.c(collMeetingJobs).FindOne(cctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, errNotFound("That meeting job")
-	}
-	if err != nil {
-		return nil, s.fail("get meeting job", err)
+	if err := s.getByID(ctx, collMeetingJobs, "meeting job", id, &d); err != nil {
+		return nil, err
 	}
 	return d.job(), nil
 }
@@ -170,16 +156,7 @@ func (s *Store) GetMeetingJob(ctx context.Context, id string) (*MeetingJob, erro
 func (s *Store) SaveMeetingJob(ctx context.Context, j *MeetingJob) error {
 	doc := meetingJobToDoc(j)
 	doc.UpdatedAt = s.nowUTC()
-	cctx, cancel := s.op(ctx)
-	defer cancel()
-	res, err := s.c(collMeetingJobs).ReplaceOne(cctx, bson.D{{Key: "_id", Value: doc.ID}}, doc)
-	if err != nil {
-		return s.fail("save meeting job", err)
-	}
-	if res.MatchedCount == 0 {
-		return errNotFound("That meeting job")
-	}
-	return nil
+	return s.replaceByID(ctx, collMeetingJobs, "meeting job", doc.ID, doc)
 }
 
 // DueMeetingJobs lists pending jobs due at now (the caller's clock), oldest first.
