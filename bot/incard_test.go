@@ -115,6 +115,9 @@ func TestInCardFormsKeepTheSummary(t *testing.T) {
 
 	// Create: the result shows in place and the other insights stay.
 	form = h.execute(userAdele, chatID, create)
+	if _, ok := actionFor(form, "create", "t1"); ok {
+		t.Fatal("an open form's insight still shows its own Create button above the form's")
+	}
 	data := submitFrom(t, form, "create.submit", map[string]any{"title": "From the card"})
 	res := h.execute(userAdele, chatID, map[string]any{"verb": "create.submit", "data": data})
 	keepsOthers("after Create", res)
@@ -122,6 +125,9 @@ func TestInCardFormsKeepTheSummary(t *testing.T) {
 		t.Fatalf("no result in place: %.600s", js(res))
 	}
 
+	if _, ok := actionFor(res, "create", "t1"); !ok {
+		t.Fatal("after a result, the insight's own Create button should be one click away")
+	}
 	if closeBtn, ok := actionFor(res, cards.VerbCancel, "t1"); !ok || closeBtn["title"] != "Close" {
 		t.Fatalf("a result is closed, not cancelled: %v", closeBtn)
 	}

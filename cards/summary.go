@@ -56,7 +56,7 @@ var kindHeading = map[summary.Kind]string{
 // MaxCardBytes: insights grouped by kind, each with its owner, due date,
 // results and the two buttons that open the forms in a dialog.
 func Summary(v SummaryView) []Card {
-	l := layoutSummary(v, "")
+	l := layoutSummary(v, "", false)
 	cards := make([]Card, 0, len(l.parts))
 	for i := range l.parts {
 		cards = append(cards, l.card(v, i, nil))
@@ -71,7 +71,7 @@ func Summary(v SummaryView) []Card {
 // and Cancel brings the plain card back. The packing into parts ignores the
 // panel, so the part answered is the part that was posted.
 func SummaryInPlace(v SummaryView, insightID string, panel Card) (Card, bool) {
-	l := layoutSummary(v, insightID)
+	l := layoutSummary(v, insightID, hasInputs(panel))
 	for i, ids := range l.insightIDs {
 		for _, id := range ids {
 			if id == insightID {
@@ -100,7 +100,9 @@ type summaryBlock struct {
 	focus     bool
 }
 
-func layoutSummary(v SummaryView, focusID string) summaryLayout {
+// layoutSummary packs the summary into parts; focusID's insight stays visible,
+// and with formOpen its own buttons give way to the form under it.
+func layoutSummary(v SummaryView, focusID string, formOpen bool) summaryLayout {
 	l := summaryLayout{header: []any{heading(Escape(orDefault(v.Meeting.Title, "Meeting summary")))}}
 	if when := meetingWhen(v.Meeting); when != "" {
 		l.header = append(l.header, text(when, "isSubtle", "true", "spacing", "None"))
@@ -129,9 +131,10 @@ func layoutSummary(v SummaryView, focusID string) summaryLayout {
 				b = append(b, text(kindHeading[k], "weight", "Bolder", "spacing", "Large", "separator", "true"))
 			}
 			ib := insightBlock(v.SummaryID, in)
-			if in.ID == focusID {
-				// Its panel is open right below: a second "Create work item" above
-				// the form's own would read as two different buttons.
+			if in.ID == focusID && formOpen {
+				// Its form is open right below: a second "Create work item" above
+				// the form's own would read as two different buttons. A result
+				// or a message keeps them, so the next step is one click away.
 				dropFormButtons(ib)
 			}
 			if n >= maxShownPerKind && in.ID != focusID {
