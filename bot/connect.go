@@ -63,15 +63,24 @@ func (b *Bot) startConnect(ctx context.Context, a *teams.Activity, rawURL string
 		b.replyCard(ctx, a, b.connectPromptCard("", ""))
 		return
 	}
-	b.replyCard(ctx, a, b.orgChosenCard(rawURL))
+	b.replyCard(ctx, a, b.orgChosenCard(ctx, a, rawURL))
 }
 
 // orgChosenCard normalizes what the user pasted and shows the sign-in step, or the
 // prompt again with the reason and their input kept.
-func (b *Bot) orgChosenCard(rawURL string) any {
+func (b *Bot) orgChosenCard(ctx context.Context, a *teams.Activity, rawURL string) any {
 	org, err := devops.NormalizeOrgURL(rawURL)
 	if err != nil {
 		return b.connectPromptCard(rawURL, apperr.UserMessage(err))
+	}
+	if b.inCardFor(a.ServiceURL) {
+		// The Agents Playground cannot open Teams' sign-in pop-up: Sign in is
+		// a link to the page itself, made now (single use, 10 minutes).
+		link, err := b.prepareSignIn(ctx, a, org)
+		if err != nil {
+			return b.signInErrorCard(ctx, org, err)
+		}
+		return cards.ConnectSignIn(cards.SignInView{Demo: b.demo(), Org: org.Name, OrgURL: org.URL, SignInURL: link})
 	}
 	return b.signInCard(org)
 }
@@ -129,7 +138,7 @@ func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.Invoke
 			}
 			return teams.AdaptiveCardResponse(card), nil
 		}
-		return teams.AdaptiveCardResponse(b.orgChosenCard(data.OrgURL)), nil
+		return teams.AdaptiveCardResponse(b.orgChosenCard(ctx, a, data.OrgURL)), nil
 	case "connect.signin":
 		org, err := devops.NormalizeOrgURL(data.Org)
 		if err != nil {

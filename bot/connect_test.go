@@ -344,6 +344,11 @@ func TestSignInAcrossReplicas(t *testing.T) {
 func TestPlaygroundSignInIsALinkAndAWrongCodeKeepsTheOrg(t *testing.T) {
 	var idp *devopstest.IdentityProvider
 	h := newHarness(t, withOAuth(&idp), func(h *harness) option { return func(c *bot.Config) { c.Forms = "auto" } })
+	// Typed in the chat: the card's Sign in already opens the page (one click).
+	first := cardOf(t, h.say(userAdele, "a:personal-adele", "connect devops https://dev.azure.com/fabrikam")[0])
+	if !regexp.MustCompile(`"title":"Sign in","type":"Action.OpenUrl","url":"` + regexp.QuoteMeta(idp.URL)).MatchString(first) {
+		t.Fatalf("the connect card's Sign in is not a link to the sign-in page: %s", first)
+	}
 	resp := h.invoke(userAdele, "a:personal-adele", "adaptiveCard/action", map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": "connect.signin",
 		"data": map[string]any{"sally": "connect.signin", "org": "https://dev.azure.com/fabrikam"}}})
 	if resp["statusCode"] != float64(200) || resp["type"] != "application/vnd.microsoft.card.adaptive" {
