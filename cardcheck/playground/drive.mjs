@@ -281,45 +281,35 @@ async function realFlow() {
     await say(`connect devops ${orgURL}`);
     const text = await lastCard().innerText();
     check(/Sign in to Azure DevOps/.test(text), 'the sign-in card is shown', text.slice(0, 200));
-    check(await lastCard().getByRole('button', { name: 'Sign in', exact: true }).count() === 1, 'it has a Sign in button');
+    check(await signInButton().count() >= 1, 'it has a Sign in button');
   });
 
   await step('click Sign in', async () => {
+    // Toward the Playground the bot makes Sign in an Action.OpenUrl to
+    // Microsoft's sign-in page (the Playground ignores a loginRequest): the
+    // click must open or request that page, with or without an invoke.
     const n = report.traffic.length;
     const b = report.blocked.length;
     const p = report.popups.length;
-    await clickCard(lastCard().getByRole('button', { name: 'Sign in', exact: true }));
+    const popup = context.waitForEvent('page', { timeout: 5000 }).catch(() => null);
+    await clickCard(signInButton());
+    await popup;
+    await new Promise(r => setTimeout(r, 500));
     const inv = invokesSince(n);
     for (const t of inv) note('invoke: ' + describeInvoke(t));
-    const errs = await validationErrors(lastCard());
-    if (errs.length) note('the card shows: ' + errs.join(' | '));
-    check(inv.length === 1, 'clicking Sign in sends an invoke', inv.length ? '' : `no invoke; the card says "${errs.join(' | ')}"`);
     const signIn = signInURLs(b, p, inv);
-    check(signIn.length > 0, 'the Playground opens or requests the sign-in URL', inv.length ? `answer ${inv[0].response?.type}, no popup, no request` : 'nothing');
+    check(signIn.length > 0, 'the Playground opens or requests the sign-in URL', inv.length ? `answer ${inv[0].response?.type}, no popup, no request` : 'no popup, no request');
     for (const u of signIn) note('sign-in URL requested: ' + u);
-  });
-
-  if (report.traffic.some(t => t.path.endsWith('/invoke'))) return codeSteps();
-  await step('fill the code field, then click Sign in (what a user would try next)', async () => {
-    // Not what a user should have to do: it shows how the Playground reacts to
-    // the bot's answer once the invoke gets through.
-    const n = report.traffic.length;
-    const b = report.blocked.length;
-    const p = report.popups.length;
-    await lastCard().locator('input').first().fill('not-a-code');
-    await clickCard(lastCard().getByRole('button', { name: 'Sign in', exact: true }));
-    const inv = invokesSince(n);
-    for (const t of inv) note('invoke: ' + describeInvoke(t));
-    const login = inv.find(t => t.response?.type === 'application/vnd.microsoft.activity.loginRequest');
-    if (login) note('the bot answered a loginRequest with ' + login.response.value?.buttons?.[0]?.value);
-    const signIn = signInURLs(b, p, inv);
-    for (const u of signIn) note('sign-in URL requested: ' + u);
-    check(signIn.length > 0, 'the Playground opens or requests the sign-in URL', login ? 'the Playground ignored the loginRequest: no popup, no request, card unchanged' : 'no loginRequest');
-    const errs = report.consoleErrors.filter(e => e.at === stepNo);
-    for (const e of errs) note('page error: ' + e.text);
   });
 
   return codeSteps();
+}
+
+// signInButton is the card's Sign in action, a push button or (an
+// Action.OpenUrl) the text of one.
+function signInButton() {
+  const card = lastCard();
+  return card.getByRole('button', { name: 'Sign in', exact: true }).or(card.getByText(/^Sign in$/)).first();
 }
 
 async function codeSteps() {
