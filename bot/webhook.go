@@ -291,7 +291,9 @@ func (b *Bot) deliver(ctx context.Context, d *summary.Delivery) (int, *deliveryR
 		if err != nil {
 			return http.StatusServiceUnavailable, nil, errUnavailable
 		}
-		if !created && stored.SourceID == d.ID && !sameContent(stored, d) {
+		// A sender's retry (same content) gets the first answer; a changed
+		// summary under an old id is a conflict, never silently ignored.
+		if !created && stored.SourceID == d.ID && summary.ContentKey(stored.Meeting, stored.Insights) != key {
 			return http.StatusConflict, nil, &jsonError{Error: "conflict", Message: "Summary id " + strconv.Quote(d.ID) + " was delivered before with different content. Send changed content under a new id."}
 		}
 		res.SummaryID = stored.ID
@@ -346,24 +348,6 @@ func (b *Bot) insertDelivered(ctx context.Context, sm *store.Summary) (*store.Su
 		return nil, false, err
 	}
 	return b.cfg.Store.InsertSummary(ctx, sm)
-}
-
-// sameContent reports whether a stored summary holds what a repeated delivery
-// brings: a sender's retry (same content) gets the first answer, a changed
-// summary under an old id is a conflict, never silently ignored.
-func sameContent(stored *store.Summary, d *summary.Delivery) bool {
-	norm := func(m summary.Meeting, ins []summary.Insight) string {
-		m.Start, m.End = m.Start.UTC().Truncate(time.Millisecond), m.End.UTC().Truncate(time.Millisecond)
-		if ins == nil {
-			ins = []summary.Insight{}
-		}
-		raw, _ := json.Marshal(struct {
-			M summary.Meeting
-			I []summary.Insight
-		}{m, ins})
-		return string(raw)
-	}
-	return norm(stored.Meeting, stored.Insights) == norm(d.Meeting, d.Insights)
 }
 
 // serveSummaryStatus answers GET /api/summaries/{id}: each target chat's
