@@ -305,7 +305,7 @@ const eventBudget = 10 * time.Second
 // handler has recorded what it must, and 503 otherwise, which the Bot
 // Connector retries. Handlers must be idempotent and quick.
 func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request, log *slog.Logger, reqID string, h Handler, act *Activity) {
-	ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestIDKey{}, reqID), eventBudget)
+	ctx, cancel := context.WithTimeout(context.WithValue(context.WithoutCancel(r.Context()), requestIDKey{}, reqID), eventBudget)
 	defer cancel()
 	err := func() (err error) {
 		defer func() {
