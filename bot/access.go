@@ -7,9 +7,9 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/devops"
-	"github.com/sally-devops/devopsbot/store"
 )
 
 // errNeedsReconnect means the stored connection can no longer get tokens.
@@ -20,15 +20,15 @@ var errNotConnectedUser = apperr.Wrap(apperr.Unauthorized, "Connect your Azure D
 
 // clientFor returns an Azure DevOps client acting as the user, with tokens that
 // refresh and persist themselves.
-func (b *Bot) clientFor(ctx context.Context, u store.UserKey) (*devops.Client, *store.Connection, error) {
-	conn, err := b.cfg.Store.GetConnection(ctx, u)
+func (b *Bot) clientFor(ctx context.Context, u devopsbot.UserKey) (*devops.Client, *devopsbot.Connection, error) {
+	conn, err := b.conns.GetConnection(ctx, u)
 	if apperr.Is(err, apperr.NotFound) {
 		return nil, nil, errNotConnectedUser
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	if conn.Status == store.StatusNeedsReconnect {
+	if conn.Status == devopsbot.StatusNeedsReconnect {
 		return nil, conn, errNeedsReconnect
 	}
 	org := devops.Org{Name: conn.OrgName, URL: conn.OrgURL}
@@ -49,21 +49,21 @@ func (b *Bot) clientFor(ctx context.Context, u store.UserKey) (*devops.Client, *
 // have refreshed (and rotated) the token a moment ago, and its token is newer.
 type reconnectingSource struct {
 	b    *Bot
-	user store.UserKey
-	conn *store.Connection
+	user devopsbot.UserKey
+	conn *devopsbot.Connection
 
 	mu    sync.Mutex
 	inner oauth2.TokenSource
 }
 
-func (s *reconnectingSource) source(ctx context.Context, c *store.Connection) oauth2.TokenSource {
+func (s *reconnectingSource) source(ctx context.Context, c *devopsbot.Connection) oauth2.TokenSource {
 	cfg := s.b.cfg.OAuth.Config(c.EntraTenantID)
 	if s.b.cfg.DevOps.HTTPClient != nil {
 		ctx = context.WithValue(ctx, oauth2.HTTPClient, s.b.cfg.DevOps.HTTPClient)
 	}
 	tok := &oauth2.Token{AccessToken: c.AccessToken, RefreshToken: c.RefreshToken, Expiry: c.Expiry, TokenType: "Bearer"}
 	return devops.NewUserTokenSource(ctx, cfg, tok, func(nt *oauth2.Token) error {
-		return s.b.cfg.Store.UpdateTokens(context.WithoutCancel(ctx), s.user, nt.AccessToken, nt.RefreshToken, nt.Expiry)
+		return s.b.conns.UpdateTokens(context.WithoutCancel(ctx), s.user, nt.AccessToken, nt.RefreshToken, nt.Expiry)
 	})
 }
 
@@ -83,7 +83,7 @@ func (s *reconnectingSource) Token() (*oauth2.Token, error) {
 	if !errors.Is(err, devops.ErrNeedsReconnect) {
 		return nil, err
 	}
-	fresh, gerr := s.b.cfg.Store.GetConnection(ctx, s.user)
+	fresh, gerr := s.b.conns.GetConnection(ctx, s.user)
 	if gerr == nil && fresh.RefreshToken != s.conn.RefreshToken && fresh.Expiry.After(s.conn.Expiry) {
 		s.conn = fresh
 		s.inner = s.source(ctx, fresh)
@@ -94,7 +94,7 @@ func (s *reconnectingSource) Token() (*oauth2.Token, error) {
 			return nil, err
 		}
 	}
-	if merr := s.b.cfg.Store.MarkNeedsReconnect(ctx, s.user); merr != nil {
+	if merr := s.b.conns.MarkNeedsReconnect(ctx, s.user); merr != nil {
 		s.b.log.Warn("could not mark a connection as needing reconnect", "err", merr)
 	}
 	return nil, errNeedsReconnect

@@ -15,11 +15,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/devops"
 	"github.com/sally-devops/devopsbot/store"
-	"github.com/sally-devops/devopsbot/summary"
 	"github.com/sally-devops/devopsbot/teams"
 )
 
@@ -62,10 +62,10 @@ type actionData struct {
 // actionCtx is everything an action needs about who clicked what.
 type actionCtx struct {
 	a       *teams.Activity
-	user    store.UserKey
+	user    devopsbot.UserKey
 	data    actionData
-	sm      *store.Summary
-	insight summary.Insight
+	sm      *devopsbot.Summary
+	insight devopsbot.Insight
 }
 
 func (b *Bot) onTaskFetch(ctx context.Context, a *teams.Activity) (teams.InvokeResponse, error) {
@@ -157,7 +157,7 @@ func (b *Bot) loadAction(ctx context.Context, a *teams.Activity, raw json.RawMes
 		return nil, b.dialogMessage(ctx, "That action does not name a meeting insight."), false
 	}
 	// Cached: a summary's meeting and insights never change once stored.
-	sm, err := b.cfg.Store.GetSummaryCached(ctx, d.SummaryID)
+	sm, err := b.summaries.GetSummaryCached(ctx, d.SummaryID)
 	if apperr.Is(err, apperr.NotFound) {
 		return nil, b.dialogMessage(ctx, "This meeting summary is no longer available (summaries are kept for a limited time)."), false
 	}
@@ -167,14 +167,14 @@ func (b *Bot) loadAction(ctx context.Context, a *teams.Activity, raw json.RawMes
 	if err != nil {
 		return nil, b.dialogCard(ctx, "Something went wrong", b.errorCard(ctx, "Meeting summary", err)), false
 	}
-	hasInsight := func(sm *store.Summary) bool {
-		return slices.ContainsFunc(sm.Insights, func(in summary.Insight) bool { return in.ID == d.InsightID })
+	hasInsight := func(sm *devopsbot.Summary) bool {
+		return slices.ContainsFunc(sm.Insights, func(in devopsbot.Insight) bool { return in.ID == d.InsightID })
 	}
 	if !hasInsight(sm) {
 		// A meeting's summary may have been upgraded (Copilot's insights replace
 		// the transcript's) since this replica cached it: the card clicked may
 		// be newer than the cache, so look once more in the database.
-		if fresh, ferr := b.cfg.Store.GetSummary(ctx, d.SummaryID); ferr == nil {
+		if fresh, ferr := b.summaries.GetSummary(ctx, d.SummaryID); ferr == nil {
 			sm = fresh
 		}
 	}
@@ -182,7 +182,7 @@ func (b *Bot) loadAction(ctx context.Context, a *teams.Activity, raw json.RawMes
 		b.log.WarnContext(ctx, "refused a card action for a summary delivered to another conversation", "summary", sm.ID, "request_id", teams.RequestID(ctx))
 		return nil, b.dialogMessage(ctx, "This card belongs to another conversation."), false
 	}
-	i := slices.IndexFunc(sm.Insights, func(in summary.Insight) bool { return in.ID == d.InsightID })
+	i := slices.IndexFunc(sm.Insights, func(in devopsbot.Insight) bool { return in.ID == d.InsightID })
 	if i < 0 {
 		return nil, b.dialogMessage(ctx, "That insight is not part of this meeting summary."), false
 	}
@@ -236,21 +236,21 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 		}
 	}
 	var client *devops.Client
-	var conn *store.Connection
+	var conn *devopsbot.Connection
 	var err error
-	var recent []store.InsightLink
+	var recent []devopsbot.InsightLink
 	listRecent := func() {}
 	if action == actionComment {
 		// The comment form offers the work items already made: read them while
 		// the connection is read, not after.
-		listRecent = func() { recent, _ = b.cfg.Store.ListLinks(ctx, ac.sm.ID) }
+		listRecent = func() { recent, _ = b.links.ListLinks(ctx, ac.sm.ID) }
 	}
 	if f := inCardFrameOf(ctx); f != nil && keep == nil {
 		// In place, the answer is the summary card with the form in it, which
 		// needs the summary's results: read them while the connection is read.
 		// Only when nothing was written on this step, so they cannot be stale.
 		listRecent = func() {
-			recent, _ = b.cfg.Store.ListLinks(ctx, ac.sm.ID)
+			recent, _ = b.links.ListLinks(ctx, ac.sm.ID)
 			f.links, f.haveLinks = recent, true
 		}
 	}
@@ -297,11 +297,11 @@ func reconnectHint(err error) string {
 // made (it listed, made or met it lately): then the form is not worth opening.
 // It asks no database: when the work item was made elsewhere and is not known
 // here, the claim at submit finds it and says so, and nothing is created twice.
-func (b *Bot) existingCreate(summaryID, insightID string) *store.InsightLink {
-	links := b.cfg.Store.KnownDoneLinks(summaryID)
+func (b *Bot) existingCreate(summaryID, insightID string) *devopsbot.InsightLink {
+	links := b.links.KnownDoneLinks(summaryID)
 	for i := range links {
 		l := &links[i]
-		if l.Key.InsightID == insightID && l.Key.Action == actionCreate && l.State == store.LinkDone {
+		if l.Key.InsightID == insightID && l.Key.Action == actionCreate && l.State == devopsbot.LinkDone {
 			return l
 		}
 	}
@@ -327,7 +327,7 @@ type createForm struct {
 	Error, ErrorCode     string
 }
 
-func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.Client, conn *store.Connection, keep *actionData) (*createForm, error) {
+func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.Client, conn *devopsbot.Connection, keep *actionData) (*createForm, error) {
 	projects, err := b.cfg.Metadata.Projects(ctx, conn.OrgURL+"|"+ac.user.TenantID+"|"+ac.user.AADObjectID, client)
 	if err != nil {
 		return nil, err
@@ -335,9 +335,9 @@ func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.
 	if len(projects) == 0 {
 		return nil, apperr.New(apperr.Forbidden, "Your account can't see any project in "+conn.OrgName+".")
 	}
-	prefs, _ := b.cfg.Store.GetPrefsCached(ctx, ac.user)
+	prefs, _ := b.prefs.GetPrefsCached(ctx, ac.user)
 	if prefs == nil {
-		prefs = &store.Prefs{}
+		prefs = &devopsbot.Prefs{}
 	}
 	v := &createForm{SummaryID: ac.sm.ID, InsightID: ac.insight.ID, InsightText: ac.insight.Text}
 	for _, p := range projects {
@@ -407,9 +407,9 @@ func first(keep *actionData, f func(*actionData) string) string {
 	return f(keep)
 }
 
-func defaultType(k summary.Kind) string {
+func defaultType(k devopsbot.Kind) string {
 	switch k {
-	case summary.KindTask, summary.KindNextStep:
+	case devopsbot.KindTask, devopsbot.KindNextStep:
 		return "Task"
 	}
 	return ""
@@ -453,11 +453,11 @@ type commentForm struct {
 
 // commentFormView builds the comment form; links are the summary's results
 // (none when they could not be read: the search still works).
-func (b *Bot) commentFormView(ac *actionCtx, keep *actionData, links []store.InsightLink) *commentForm {
+func (b *Bot) commentFormView(ac *actionCtx, keep *actionData, links []devopsbot.InsightLink) *commentForm {
 	v := &commentForm{SummaryID: ac.sm.ID, InsightID: ac.insight.ID}
 	seen := map[int]bool{}
 	for _, l := range links {
-		if l.State == store.LinkDone && l.WorkItemID > 0 && !seen[l.WorkItemID] {
+		if l.State == devopsbot.LinkDone && l.WorkItemID > 0 && !seen[l.WorkItemID] {
 			seen[l.WorkItemID] = true
 			v.Recent = append(v.Recent, cards.Choice{Title: fmt.Sprintf("%s %d: %s", l.WorkItemType, l.WorkItemID, l.WorkItemTitle), Value: strconv.Itoa(l.WorkItemID)})
 		}
@@ -476,7 +476,7 @@ func (b *Bot) commentFormView(ac *actionCtx, keep *actionData, links []store.Ins
 // marker is the hidden reference put on a created work item so that after an
 // ambiguous failure (the request went out, the answer was lost) we can find the
 // item instead of creating a second one. Same insight, same marker.
-func marker(key store.ActionKey) string {
+func marker(key devopsbot.ActionKey) string {
 	h := sha256.Sum256([]byte(key.SummaryID + "\x00" + key.InsightID + "\x00" + key.Action))
 	return "sally-" + hex.EncodeToString(h[:10])
 }
@@ -516,9 +516,9 @@ func (b *Bot) submitCreate(ctx context.Context, ac *actionCtx) teams.InvokeRespo
 		}
 		return b.openForm(ctx, ac, actionCreate, &d, say(apperr.UserMessage(err)))
 	}
-	key := store.ActionKey{SummaryID: ac.sm.ID, InsightID: ac.insight.ID, Action: actionCreate}
+	key := devopsbot.ActionKey{SummaryID: ac.sm.ID, InsightID: ac.insight.ID, Action: actionCreate}
 	mk := marker(key)
-	link, claimed, err := b.cfg.Store.ClaimAction(ctx, key, ac.user, ac.a.From.Name, mk, claimTTL)
+	link, claimed, err := b.links.ClaimAction(ctx, key, ac.user, ac.a.From.Name, mk, claimTTL)
 	if err != nil {
 		return b.openForm(ctx, ac, actionCreate, &d, say(apperr.UserMessage(err)))
 	}
@@ -554,11 +554,11 @@ func (b *Bot) withinBudget(ctx context.Context, title, working string, write fun
 	}
 }
 
-func (b *Bot) doCreate(ctx context.Context, ac *actionCtx, client *devops.Client, conn *store.Connection, link *store.InsightLink, nw devops.NewWorkItem) teams.InvokeResponse {
+func (b *Bot) doCreate(ctx context.Context, ac *actionCtx, client *devops.Client, conn *devopsbot.Connection, link *devopsbot.InsightLink, nw devops.NewWorkItem) teams.InvokeResponse {
 	d := ac.data
 	wi, err := b.createOnce(ctx, client, nw, link)
 	if err != nil {
-		if rerr := b.cfg.Store.ReleaseAction(ctx, link.Key); rerr != nil {
+		if rerr := b.links.ReleaseAction(ctx, link.Key); rerr != nil {
 			b.log.WarnContext(ctx, "could not release a claim", "err", rerr)
 		}
 		b.audit(ctx, ac, conn, "create_work_item", d.Project, 0, 0, "failed", apperr.KindOf(err).String())
@@ -570,18 +570,18 @@ func (b *Bot) doCreate(ctx context.Context, ac *actionCtx, client *devops.Client
 		}
 		return b.openForm(ctx, ac, actionCreate, &d, problemOf(err))
 	}
-	link.State = store.LinkDone
+	link.State = devopsbot.LinkDone
 	link.OrgURL, link.Project = conn.OrgURL, d.Project
 	link.WorkItemID, link.WorkItemType, link.WorkItemTitle, link.WorkItemURL = wi.ID, wi.Type, wi.Title, wi.URL
 	link.CompletedAt = b.now()
-	if err := b.cfg.Store.CompleteAction(ctx, link); err != nil {
+	if err := b.links.CompleteAction(ctx, link); err != nil {
 		b.log.ErrorContext(ctx, "created a work item but could not record it", "work_item", wi.ID, "err", err)
 	}
 	// Three independent writes and reads: the person waits for the slowest, not the sum.
 	together(
 		func() { b.audit(ctx, ac, conn, "create_work_item", d.Project, wi.ID, 0, "ok", "") },
 		func() {
-			if err := b.cfg.Store.SavePrefs(ctx, ac.user, store.Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath, IterationPath: d.IterationPath, UpdatedAt: b.now()}); err != nil {
+			if err := b.prefs.SavePrefs(ctx, ac.user, devopsbot.Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath, IterationPath: d.IterationPath, UpdatedAt: b.now()}); err != nil {
 				b.log.WarnContext(ctx, "could not save the user's choices", "err", err)
 			}
 		},
@@ -594,7 +594,7 @@ func (b *Bot) doCreate(ctx context.Context, ac *actionCtx, client *devops.Client
 // a lost answer) already did: then it returns that item. The marker lookup before
 // the write costs one query and is what makes "one insight, one work item" hold
 // across replicas and retries.
-func (b *Bot) createOnce(ctx context.Context, client *devops.Client, nw devops.NewWorkItem, link *store.InsightLink) (*devops.WorkItem, error) {
+func (b *Bot) createOnce(ctx context.Context, client *devops.Client, nw devops.NewWorkItem, link *devopsbot.InsightLink) (*devops.WorkItem, error) {
 	if found, err := client.FindByMarker(ctx, nw.Project, nw.Marker); err == nil {
 		b.log.InfoContext(ctx, "an earlier attempt had created this work item", "work_item", found.ID)
 		return found, nil
@@ -681,8 +681,8 @@ func (b *Bot) submitComment(ctx context.Context, ac *actionCtx) teams.InvokeResp
 		}
 		return b.openForm(ctx, ac, actionComment, &d, say(apperr.UserMessage(err)))
 	}
-	key := store.ActionKey{SummaryID: ac.sm.ID, InsightID: ac.insight.ID, Action: actionComment, Target: strconv.Itoa(id)}
-	link, claimed, err := b.cfg.Store.ClaimAction(ctx, key, ac.user, ac.a.From.Name, marker(key), claimTTL)
+	key := devopsbot.ActionKey{SummaryID: ac.sm.ID, InsightID: ac.insight.ID, Action: actionComment, Target: strconv.Itoa(id)}
+	link, claimed, err := b.links.ClaimAction(ctx, key, ac.user, ac.a.From.Name, marker(key), claimTTL)
 	if err != nil {
 		return b.openForm(ctx, ac, actionComment, &d, say(apperr.UserMessage(err)))
 	}
@@ -693,11 +693,11 @@ func (b *Bot) submitComment(ctx context.Context, ac *actionCtx) teams.InvokeResp
 		func(wctx context.Context) teams.InvokeResponse { return b.doComment(wctx, ac, client, conn, link, id) })
 }
 
-func (b *Bot) doComment(ctx context.Context, ac *actionCtx, client *devops.Client, conn *store.Connection, link *store.InsightLink, id int) teams.InvokeResponse {
+func (b *Bot) doComment(ctx context.Context, ac *actionCtx, client *devops.Client, conn *devopsbot.Connection, link *devopsbot.InsightLink, id int) teams.InvokeResponse {
 	d := ac.data
 	wi, err := client.GetWorkItem(ctx, id)
 	if err != nil {
-		_ = b.cfg.Store.ReleaseAction(ctx, link.Key)
+		_ = b.links.ReleaseAction(ctx, link.Key)
 		if needsSignIn(err) {
 			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, actionComment, "", reconnectHint(err)))
 		}
@@ -716,19 +716,19 @@ func (b *Bot) doComment(ctx context.Context, ac *actionCtx, client *devops.Clien
 		}
 	}
 	if err != nil {
-		_ = b.cfg.Store.ReleaseAction(ctx, link.Key)
+		_ = b.links.ReleaseAction(ctx, link.Key)
 		b.audit(ctx, ac, conn, "add_comment", wi.Project, id, 0, "failed", apperr.KindOf(err).String())
 		if needsSignIn(err) {
 			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, actionComment, "", reconnectHint(err)))
 		}
 		return b.openForm(ctx, ac, actionComment, &d, problemOf(err))
 	}
-	link.State = store.LinkDone
+	link.State = devopsbot.LinkDone
 	link.OrgURL, link.Project = conn.OrgURL, wi.Project
 	link.WorkItemID, link.WorkItemType, link.WorkItemTitle, link.WorkItemURL = wi.ID, wi.Type, wi.Title, wi.URL
 	link.CommentID = c.ID
 	link.CompletedAt = b.now()
-	if err := b.cfg.Store.CompleteAction(ctx, link); err != nil {
+	if err := b.links.CompleteAction(ctx, link); err != nil {
 		b.log.ErrorContext(ctx, "added a comment but could not record it", "work_item", id, "err", err)
 	}
 	together(
@@ -738,12 +738,12 @@ func (b *Bot) doComment(ctx context.Context, ac *actionCtx, client *devops.Clien
 	return b.dialogCard(ctx, "Comment added", b.commentedCard(link))
 }
 
-func (b *Bot) audit(ctx context.Context, ac *actionCtx, conn *store.Connection, action, project string, wid, cid int, outcome, detail string) {
-	rec := store.AuditRecord{
+func (b *Bot) audit(ctx context.Context, ac *actionCtx, conn *devopsbot.Connection, action, project string, wid, cid int, outcome, detail string) {
+	rec := devopsbot.AuditRecord{
 		Time: b.now(), User: ac.user, UserName: ac.a.From.Name, Action: action, OrgURL: conn.OrgURL, Project: project,
 		WorkItemID: wid, CommentID: cid, SummaryID: ac.sm.ID, InsightID: ac.insight.ID, Outcome: outcome, Detail: detail,
 	}
-	if err := b.cfg.Store.AddAudit(context.WithoutCancel(ctx), rec); err != nil {
+	if err := b.auditLog.AddAudit(context.WithoutCancel(ctx), rec); err != nil {
 		b.log.ErrorContext(ctx, "could not write an audit record", "err", err, "action", action)
 	}
 }
@@ -751,19 +751,19 @@ func (b *Bot) audit(ctx context.Context, ac *actionCtx, conn *store.Connection, 
 // refreshSummaryCards updates the shared summary card(s) for everyone in the
 // chat. The summary is read fresh for its posted cards (another replica may
 // have posted one since); its chat never changes, so the three reads run at once.
-func (b *Bot) refreshSummaryCards(ctx context.Context, clicked *store.Summary) {
+func (b *Bot) refreshSummaryCards(ctx context.Context, clicked *devopsbot.Summary) {
 	if isMessageSummary(clicked) {
 		return // a message has no summary card; the dialog shows the result
 	}
 	summaryID := clicked.ID
-	var sm *store.Summary
-	var ref *store.ConversationRef
-	var links []store.InsightLink
+	var sm *devopsbot.Summary
+	var ref *devopsbot.ConversationRef
+	var links []devopsbot.InsightLink
 	var smErr, refErr, linksErr error
 	together(
-		func() { sm, smErr = b.cfg.Store.GetSummary(ctx, summaryID) },
-		func() { ref, refErr = b.cfg.Store.GetConversationRef(ctx, clicked.ConversationID) },
-		func() { links, linksErr = b.cfg.Store.ListLinks(ctx, summaryID) },
+		func() { sm, smErr = b.summaries.GetSummary(ctx, summaryID) },
+		func() { ref, refErr = b.convs.GetConversationRef(ctx, clicked.ConversationID) },
+		func() { links, linksErr = b.links.ListLinks(ctx, summaryID) },
 	)
 	if smErr != nil {
 		b.log.WarnContext(ctx, "could not reload a summary to update its card", "err", smErr)
@@ -792,11 +792,11 @@ func (b *Bot) refreshSummaryCards(ctx context.Context, clicked *store.Summary) {
 			b.log.WarnContext(ctx, "could not post a summary card", "err", err)
 			continue
 		}
-		posted = append(posted, store.PostedCard{ActivityID: id, InsightIDs: c.insightIDs})
+		posted = append(posted, devopsbot.PostedCard{ActivityID: id, InsightIDs: c.insightIDs})
 		changed = true
 	}
 	if changed {
-		_ = b.cfg.Store.SetSummaryCards(ctx, summaryID, posted)
+		_ = b.summaries.SetSummaryCards(ctx, summaryID, posted)
 	}
 }
 
@@ -848,7 +848,7 @@ func (b *Bot) onSearch(ctx context.Context, a *teams.Activity) (teams.InvokeResp
 	if len(q) < 1 || len(q) > 200 {
 		return teams.SearchResponse(nil), nil
 	}
-	prefs, _ := b.cfg.Store.GetPrefsCached(ctx, u)
+	prefs, _ := b.prefs.GetPrefsCached(ctx, u)
 	project := ""
 	if prefs != nil {
 		project = prefs.Project
@@ -875,11 +875,11 @@ type inCardKey struct{}
 // with the summary card the person clicked: loadAction fills it once it knows
 // the summary and the insight.
 type inCardFrame struct {
-	sm        *store.Summary
+	sm        *devopsbot.Summary
 	insightID string
 	// links are the summary's results when openForm read them beside the
 	// connection (haveLinks), for summaryInPlace not to read them again.
-	links     []store.InsightLink
+	links     []devopsbot.InsightLink
 	haveLinks bool
 }
 

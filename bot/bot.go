@@ -14,9 +14,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/devops"
-	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/teams"
 )
 
@@ -90,6 +90,22 @@ type Bot struct {
 	log *slog.Logger
 	now func() time.Time
 
+	// What the bot keeps, one part per concern (Config.Store split up), so each
+	// use case names only the part it needs.
+	conns       devopsbot.Connections
+	signIns     devopsbot.SignIns
+	convs       devopsbot.Conversations
+	summaries   devopsbot.Summaries
+	links       devopsbot.Links
+	prefs       devopsbot.Preferences
+	auditLog    devopsbot.Audit
+	replies     devopsbot.WebhookReplies
+	once        devopsbot.Once
+	deliveries  devopsbot.Deliveries
+	leases      devopsbot.Leases
+	meetingJobs devopsbot.MeetingJobs
+	chats       devopsbot.ChatSettings
+
 	// writes tracks Azure DevOps writes that outlive their invoke (slow answers),
 	// so a shutdown waits for them instead of losing their result.
 	writes sync.WaitGroup
@@ -125,7 +141,10 @@ func New(cfg Config) *Bot {
 		cfg.Metadata = devops.NewMetadataCache(10 * time.Minute)
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	return &Bot{cfg: cfg, log: cfg.Logger, now: cfg.Now}
+	st := cfg.Store
+	return &Bot{cfg: cfg, log: cfg.Logger, now: cfg.Now,
+		conns: st, signIns: st, convs: st, summaries: st, links: st, prefs: st, auditLog: st, replies: st, once: st,
+		deliveries: st, leases: st, meetingJobs: st, chats: st}
 }
 
 // Register routes Teams activities to the bot.
@@ -181,8 +200,8 @@ func (b *Bot) infoPage(p page) http.Handler {
 
 // userOf identifies the Teams user behind an activity. Teams always sends the AAD
 // object id; the Playground sends a fake one. Without it we cannot bind tokens.
-func userOf(a *teams.Activity) (store.UserKey, error) {
-	u := store.UserKey{TenantID: a.TenantID(), AADObjectID: a.From.AADObjectID}
+func userOf(a *teams.Activity) (devopsbot.UserKey, error) {
+	u := devopsbot.UserKey{TenantID: a.TenantID(), AADObjectID: a.From.AADObjectID}
 	if u.AADObjectID == "" {
 		return u, apperr.New(apperr.Invalid, "I can't tell who you are in this chat, so I can't use your Azure DevOps account here.")
 	}
@@ -196,7 +215,7 @@ func (b *Bot) rememberConversation(ctx context.Context, a *teams.Activity) error
 	if a.Conversation.ID == "" || a.ServiceURL == "" {
 		return nil
 	}
-	ref := &store.ConversationRef{
+	ref := &devopsbot.ConversationRef{
 		ConversationID:   a.Conversation.ID,
 		ServiceURL:       a.ServiceURL,
 		TenantID:         a.TenantID(),
@@ -208,7 +227,7 @@ func (b *Bot) rememberConversation(ctx context.Context, a *teams.Activity) error
 	if a.Conversation.ConversationType == "personal" || a.Conversation.ConversationType == "" {
 		ref.UserAADObjectID = a.From.AADObjectID
 	}
-	err := b.cfg.Store.SaveConversationRef(ctx, ref)
+	err := b.convs.SaveConversationRef(ctx, ref)
 	if err != nil {
 		b.log.WarnContext(ctx, "could not record the conversation", "conversation", a.Conversation.ID, "err", err, "request_id", teams.RequestID(ctx))
 	}

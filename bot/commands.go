@@ -7,9 +7,9 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/cards"
-	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/summary"
 	"github.com/sally-devops/devopsbot/teams"
 )
@@ -139,7 +139,7 @@ func (b *Bot) onInstallationUpdate(ctx context.Context, a *teams.Activity) error
 // Teams sends both an installationUpdate and a conversationUpdate for one install,
 // and may repeat them.
 func (b *Bot) welcomeOnce(ctx context.Context, a *teams.Activity) {
-	first, err := b.cfg.Store.FirstTime(ctx, "welcome:"+a.Conversation.ID)
+	first, err := b.once.FirstTime(ctx, "welcome:"+a.Conversation.ID)
 	if err != nil {
 		b.log.WarnContext(ctx, "could not check whether this chat was welcomed", "err", err, "request_id", teams.RequestID(ctx))
 		return
@@ -151,11 +151,11 @@ func (b *Bot) welcomeOnce(ctx context.Context, a *teams.Activity) {
 
 // forgetConversation purges what we keep about a chat the bot was removed from.
 func (b *Bot) forgetConversation(ctx context.Context, a *teams.Activity) error {
-	if err := b.cfg.Store.PurgeConversation(ctx, a.Conversation.ID); err != nil {
+	if err := b.convs.PurgeConversation(ctx, a.Conversation.ID); err != nil {
 		b.log.ErrorContext(ctx, "could not purge a conversation after uninstall", "conversation", a.Conversation.ID, "err", err, "request_id", teams.RequestID(ctx))
 		return err
 	}
-	if err := b.cfg.Store.ForgetOnce(ctx, "welcome:"+a.Conversation.ID); err != nil {
+	if err := b.once.ForgetOnce(ctx, "welcome:"+a.Conversation.ID); err != nil {
 		b.log.WarnContext(ctx, "could not reset the welcome of a conversation", "err", err)
 	}
 	b.log.InfoContext(ctx, "purged a conversation after uninstall", "conversation", a.Conversation.ID, "request_id", teams.RequestID(ctx))
@@ -176,11 +176,11 @@ func (b *Bot) sendStatus(ctx context.Context, a *teams.Activity) {
 		b.replyText(ctx, a, apperr.UserMessage(err))
 		return
 	}
-	conn, err := b.cfg.Store.GetConnection(ctx, u)
-	var prefs *store.Prefs
+	conn, err := b.conns.GetConnection(ctx, u)
+	var prefs *devopsbot.Prefs
 	if err == nil {
 		// A hint only: without it the card says the form will ask.
-		prefs, _ = b.cfg.Store.GetPrefsCached(ctx, u)
+		prefs, _ = b.prefs.GetPrefsCached(ctx, u)
 	}
 	switch {
 	case apperr.Is(err, apperr.NotFound):
@@ -189,7 +189,7 @@ func (b *Bot) sendStatus(ctx context.Context, a *teams.Activity) {
 		b.replyCard(ctx, a, b.errorCard(ctx, "Status", err))
 	case a.Conversation.ConversationType != "" && a.Conversation.ConversationType != "personal":
 		// Account details are personal: send them to the 1:1 chat, not to the group.
-		if ref, perr := b.cfg.Store.FindPersonalConversationByUser(ctx, u.AADObjectID); perr == nil {
+		if ref, perr := b.convs.FindPersonalConversationByUser(ctx, u.AADObjectID); perr == nil {
 			if _, serr := b.cfg.Connector.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, teams.NewCardMessage(b.statusCard(conn, prefs))); serr == nil {
 				b.replyText(ctx, a, "I sent your Azure DevOps status to our 1:1 chat.")
 				return
@@ -207,7 +207,7 @@ func (b *Bot) disconnect(ctx context.Context, a *teams.Activity) {
 		b.replyText(ctx, a, apperr.UserMessage(err))
 		return
 	}
-	deleted, err := b.cfg.Store.DeleteConnection(ctx, u)
+	deleted, err := b.conns.DeleteConnection(ctx, u)
 	if err != nil {
 		b.replyCard(ctx, a, b.errorCard(ctx, "Disconnect", err))
 		return

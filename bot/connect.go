@@ -11,10 +11,10 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/devops"
-	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/teams"
 )
 
@@ -198,7 +198,7 @@ func (b *Bot) prepareSignIn(ctx context.Context, a *teams.Activity, org devops.O
 			return "", err
 		}
 	}
-	st := &store.OAuthState{
+	st := &devopsbot.OAuthState{
 		ID:             randomID(32),
 		User:           u,
 		UserName:       a.From.Name,
@@ -211,7 +211,7 @@ func (b *Bot) prepareSignIn(ctx context.Context, a *teams.Activity, org devops.O
 		CreatedAt:      b.now(),
 		ExpiresAt:      b.now().Add(signInTTL),
 	}
-	if err := b.cfg.Store.CreateOAuthState(ctx, st); err != nil {
+	if err := b.signIns.CreateOAuthState(ctx, st); err != nil {
 		return "", err
 	}
 	cfg := b.cfg.OAuth.Config(tenant)
@@ -258,7 +258,7 @@ func (b *Bot) redeemCode(ctx context.Context, a *teams.Activity, code string) (c
 		const msg = "That sign-in code is not valid. Type **connect devops** to start again."
 		return b.connectPromptCard("", msg), msg
 	}
-	p, err := b.cfg.Store.ConsumePendingLogin(ctx, code)
+	p, err := b.signIns.ConsumePendingLogin(ctx, code)
 	if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Invalid) {
 		const msg = "That sign-in code is not valid, was already used or has expired. Sign in again to get a new one."
 		return b.connectPromptCard("", msg), msg
@@ -273,12 +273,12 @@ func (b *Bot) redeemCode(ctx context.Context, a *teams.Activity, code string) (c
 	}
 	conn := p.Conn
 	conn.User = u
-	conn.Status = store.StatusActive
+	conn.Status = devopsbot.StatusActive
 	conn.UpdatedAt = b.now()
 	if conn.CreatedAt.IsZero() {
 		conn.CreatedAt = b.now()
 	}
-	if err := b.cfg.Store.SaveConnection(ctx, &conn); err != nil {
+	if err := b.conns.SaveConnection(ctx, &conn); err != nil {
 		return b.errorCard(ctx, "Connect", err), ""
 	}
 	b.log.InfoContext(ctx, "user connected Azure DevOps", "org", conn.OrgName, "request_id", teams.RequestID(ctx))
@@ -292,7 +292,7 @@ func (b *Bot) connectDemo(ctx context.Context, a *teams.Activity) (any, error) {
 		return nil, err
 	}
 	d := b.cfg.Demo
-	conn := &store.Connection{
+	conn := &devopsbot.Connection{
 		User:        u,
 		OrgURL:      d.Org.URL,
 		OrgName:     d.Org.Name,
@@ -302,11 +302,11 @@ func (b *Bot) connectDemo(ctx context.Context, a *teams.Activity) (any, error) {
 		AccessToken: d.Token,
 		Expiry:      b.now().Add(365 * 24 * time.Hour),
 		Scopes:      devops.Scopes(false),
-		Status:      store.StatusActive,
+		Status:      devopsbot.StatusActive,
 		CreatedAt:   b.now(),
 		UpdatedAt:   b.now(),
 	}
-	if err := b.cfg.Store.SaveConnection(ctx, conn); err != nil {
+	if err := b.conns.SaveConnection(ctx, conn); err != nil {
 		return nil, err
 	}
 	return b.connectedCard(conn), nil
@@ -336,7 +336,7 @@ func (b *Bot) serveOAuthCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The state is single-use whatever happens next: consume it first.
-	st, err := b.cfg.Store.ConsumeOAuthState(ctx, stateID)
+	st, err := b.signIns.ConsumeOAuthState(ctx, stateID)
 	switch {
 	case apperr.Is(err, apperr.NotFound), apperr.Is(err, apperr.Invalid):
 		b.renderPage(w, http.StatusBadRequest, pageExpired)
@@ -397,10 +397,10 @@ func (b *Bot) serveOAuthCallback(w http.ResponseWriter, r *http.Request) {
 	// 16 characters (80 bits): the code may be typed, but it is also what a
 	// database dump would let someone brute-force from its hash.
 	handoff := randomID(16)
-	p := &store.PendingLogin{
+	p := &devopsbot.PendingLogin{
 		Code: handoff,
 		User: st.User,
-		Conn: store.Connection{
+		Conn: devopsbot.Connection{
 			User:          st.User,
 			OrgURL:        org.URL,
 			OrgName:       org.Name,
@@ -411,13 +411,13 @@ func (b *Bot) serveOAuthCallback(w http.ResponseWriter, r *http.Request) {
 			RefreshToken:  tok.RefreshToken,
 			Expiry:        tok.Expiry,
 			Scopes:        grantedScopes(tok),
-			Status:        store.StatusActive,
+			Status:        devopsbot.StatusActive,
 			CreatedAt:     b.now(),
 			UpdatedAt:     b.now(),
 		},
 		ExpiresAt: b.now().Add(pendingTTL),
 	}
-	if err := b.cfg.Store.CreatePendingLogin(ctx, p); err != nil {
+	if err := b.signIns.CreatePendingLogin(ctx, p); err != nil {
 		b.log.ErrorContext(ctx, "oauth callback: could not park the sign-in", "err", err)
 		b.renderPage(w, http.StatusServiceUnavailable, page{Title: "Try again in a moment", Message: "We could not save your sign-in. Go back to Teams and type connect devops to try again.", Failure: true})
 		return

@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/devops"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
-	"github.com/sally-devops/devopsbot/store"
 )
 
 const idpClientID, idpClientSecret = "devops-client", "devops-secret"
@@ -109,7 +109,7 @@ func TestConnectFlowEndToEnd(t *testing.T) {
 		t.Fatalf("status: %.400s", c)
 	}
 	// The tokens are encrypted at rest and usable.
-	conn, err := h.store.GetConnection(context.Background(), store.UserKey{TenantID: tenantID, AADObjectID: userAdele})
+	conn, err := h.store.GetConnection(context.Background(), devopsbot.UserKey{TenantID: tenantID, AADObjectID: userAdele})
 	if err != nil || conn.RefreshToken == "" || conn.EntraTenantID != devopstest.DefaultTenant {
 		t.Fatalf("stored connection: %+v %v", conn, err)
 	}
@@ -129,7 +129,7 @@ func TestConnectFlowEndToEnd(t *testing.T) {
 	if !strings.Contains(c, "Disconnected") {
 		t.Fatalf("disconnect: %.300s", c)
 	}
-	if _, err := h.store.GetConnection(context.Background(), store.UserKey{TenantID: tenantID, AADObjectID: userAdele}); err == nil {
+	if _, err := h.store.GetConnection(context.Background(), devopsbot.UserKey{TenantID: tenantID, AADObjectID: userAdele}); err == nil {
 		t.Fatal("tokens still stored after disconnect")
 	}
 }
@@ -159,7 +159,7 @@ func TestForwardedLinkConnectsNobody(t *testing.T) {
 		t.Fatalf("code from another Teams user: %.400s", c)
 	}
 	for _, u := range []string{userAdele, userAlex} {
-		if _, err := h.store.GetConnection(context.Background(), store.UserKey{TenantID: tenantID, AADObjectID: u}); err == nil {
+		if _, err := h.store.GetConnection(context.Background(), devopsbot.UserKey{TenantID: tenantID, AADObjectID: u}); err == nil {
 			t.Fatalf("user %s got connected by a forwarded link", u)
 		}
 	}
@@ -251,7 +251,7 @@ func TestRefreshAndReconnectAfterInvalidGrant(t *testing.T) {
 	h := newHarness(t, withOAuth(&idp))
 	sid, _ := deliveredSummary(t, h)
 	connectOAuth(t, h, userAdele, chatID)
-	key := store.UserKey{TenantID: tenantID, AADObjectID: userAdele}
+	key := devopsbot.UserKey{TenantID: tenantID, AADObjectID: userAdele}
 	ctx := context.Background()
 
 	// An expired access token is refreshed and the rotated tokens are stored.
@@ -280,7 +280,7 @@ func TestRefreshAndReconnectAfterInvalidGrant(t *testing.T) {
 		t.Fatalf("after invalid_grant: %.500s", js(resp))
 	}
 	conn, _ = h.store.GetConnection(ctx, key)
-	if conn.Status != store.StatusNeedsReconnect {
+	if conn.Status != devopsbot.StatusNeedsReconnect {
 		t.Fatalf("status = %q", conn.Status)
 	}
 	if c := cardOf(t, h.say(userAdele, "a:personal-adele", "status")[0]); !strings.Contains(c, "sign in again") {

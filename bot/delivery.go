@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
-	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/teams"
 )
 
@@ -51,33 +51,33 @@ func permanent(err error) bool {
 
 // attemptDelivery posts a pending delivery if this replica can take its lease,
 // and records the outcome. It returns the delivery as it now stands.
-func (b *Bot) attemptDelivery(ctx context.Context, summaryID string) (*store.Delivery, error) {
+func (b *Bot) attemptDelivery(ctx context.Context, summaryID string) (*devopsbot.Delivery, error) {
 	key := "delivery:" + summaryID
-	lease, ok, err := b.cfg.Store.AcquireLease(ctx, key, deliveryLease)
+	lease, ok, err := b.leases.AcquireLease(ctx, key, deliveryLease)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return b.cfg.Store.GetDelivery(ctx, summaryID) // another replica is posting it
+		return b.deliveries.GetDelivery(ctx, summaryID) // another replica is posting it
 	}
 	defer func() {
-		if err := b.cfg.Store.ReleaseLease(context.WithoutCancel(ctx), key, lease); err != nil {
+		if err := b.leases.ReleaseLease(context.WithoutCancel(ctx), key, lease); err != nil {
 			b.log.WarnContext(ctx, "could not release a delivery lease (it expires by itself)", "err", err)
 		}
 	}()
 	// Read under the lease: another replica may have posted it meanwhile.
-	d, err := b.cfg.Store.GetDelivery(ctx, summaryID)
-	if err != nil || d.State != store.DeliveryPending {
+	d, err := b.deliveries.GetDelivery(ctx, summaryID)
+	if err != nil || d.State != devopsbot.DeliveryPending {
 		return d, err
 	}
-	sm, err := b.cfg.Store.GetSummary(ctx, summaryID)
+	sm, err := b.summaries.GetSummary(ctx, summaryID)
 	if apperr.Is(err, apperr.NotFound) {
-		return b.finishDelivery(ctx, d, store.DeliveryFailed, "The summary was removed (the chat uninstalled the bot, or it expired) before it could be posted.")
+		return b.finishDelivery(ctx, d, devopsbot.DeliveryFailed, "The summary was removed (the chat uninstalled the bot, or it expired) before it could be posted.")
 	}
 	if err != nil {
 		return d, err
 	}
-	ref := store.ConversationRef{ConversationID: d.ConversationID, ServiceURL: d.ServiceURL}
+	ref := devopsbot.ConversationRef{ConversationID: d.ConversationID, ServiceURL: d.ServiceURL}
 	pctx, cancel := context.WithTimeout(ctx, deliveryPostBudget)
 	ids, perr := b.postMissingCards(pctx, ref, sm)
 	cancel()
@@ -85,11 +85,11 @@ func (b *Bot) attemptDelivery(ctx context.Context, summaryID string) (*store.Del
 	d.ActivityIDs = ids
 	switch {
 	case perr == nil:
-		return b.finishDelivery(ctx, d, store.DeliveryPosted, "")
+		return b.finishDelivery(ctx, d, devopsbot.DeliveryPosted, "")
 	case permanent(perr):
-		return b.finishDelivery(ctx, d, store.DeliveryFailed, apperr.UserMessage(perr))
+		return b.finishDelivery(ctx, d, devopsbot.DeliveryFailed, apperr.UserMessage(perr))
 	case !b.now().Before(d.GiveUpAt):
-		return b.finishDelivery(ctx, d, store.DeliveryFailed, "Gave up after "+deliveryGiveUp.String()+" of retries: "+apperr.UserMessage(perr))
+		return b.finishDelivery(ctx, d, devopsbot.DeliveryFailed, "Gave up after "+deliveryGiveUp.String()+" of retries: "+apperr.UserMessage(perr))
 	}
 	wait := deliveryBackoff(d.Attempts)
 	if ra := apperr.RetryAfterOf(perr); ra > wait {
@@ -97,7 +97,7 @@ func (b *Bot) attemptDelivery(ctx context.Context, summaryID string) (*store.Del
 	}
 	d.Reason = apperr.UserMessage(perr)
 	d.NextAttemptAt = b.now().Add(wait)
-	if err := b.cfg.Store.SaveDelivery(ctx, d); err != nil {
+	if err := b.deliveries.SaveDelivery(ctx, d); err != nil {
 		return d, err
 	}
 	b.log.WarnContext(ctx, "summary delivery failed; will retry", "summary", d.SummaryID, "attempt", d.Attempts, "retry_in", wait.Round(time.Second).String(), "err", perr)
@@ -105,12 +105,12 @@ func (b *Bot) attemptDelivery(ctx context.Context, summaryID string) (*store.Del
 	return d, nil
 }
 
-func (b *Bot) finishDelivery(ctx context.Context, d *store.Delivery, state store.DeliveryState, reason string) (*store.Delivery, error) {
+func (b *Bot) finishDelivery(ctx context.Context, d *devopsbot.Delivery, state devopsbot.DeliveryState, reason string) (*devopsbot.Delivery, error) {
 	d.State, d.Reason = state, reason
-	if err := b.cfg.Store.SaveDelivery(ctx, d); err != nil {
+	if err := b.deliveries.SaveDelivery(ctx, d); err != nil {
 		return d, err
 	}
-	if state == store.DeliveryFailed {
+	if state == devopsbot.DeliveryFailed {
 		b.log.ErrorContext(ctx, "summary delivery failed for good", "summary", d.SummaryID, "conversation", d.ConversationID, "attempts", d.Attempts, "reason", reason)
 	} else {
 		b.log.InfoContext(ctx, "summary delivered", "summary", d.SummaryID, "attempts", d.Attempts, "cards", len(d.ActivityIDs))
@@ -129,20 +129,20 @@ func (b *Bot) observeDelivery(event string) {
 // records each one as soon as Teams returns its id, so that a retry after a
 // partial failure or a crash never posts a part twice. It returns the ids of
 // all posted parts.
-func (b *Bot) postMissingCards(ctx context.Context, ref store.ConversationRef, sm *store.Summary) ([]string, error) {
-	links, err := b.cfg.Store.ListLinks(ctx, sm.ID)
+func (b *Bot) postMissingCards(ctx context.Context, ref devopsbot.ConversationRef, sm *devopsbot.Summary) ([]string, error) {
+	links, err := b.links.ListLinks(ctx, sm.ID)
 	if err != nil {
 		links = nil
 	}
 	out := b.summaryCards(sm, links, ref.ServiceURL)
-	posted := append([]store.PostedCard(nil), sm.Cards...)
+	posted := append([]devopsbot.PostedCard(nil), sm.Cards...)
 	for i := len(posted); i < len(out); i++ {
 		id, err := b.cfg.Connector.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, teams.NewCardMessage(out[i].card))
 		if err != nil {
 			return activityIDs(posted), err
 		}
-		posted = append(posted, store.PostedCard{ActivityID: id, InsightIDs: out[i].insightIDs})
-		if err := b.cfg.Store.SetSummaryCards(context.WithoutCancel(ctx), sm.ID, posted); err != nil {
+		posted = append(posted, devopsbot.PostedCard{ActivityID: id, InsightIDs: out[i].insightIDs})
+		if err := b.summaries.SetSummaryCards(context.WithoutCancel(ctx), sm.ID, posted); err != nil {
 			// The card is in the chat; not recording it risks a second copy on retry.
 			return activityIDs(posted), err
 		}
@@ -150,7 +150,7 @@ func (b *Bot) postMissingCards(ctx context.Context, ref store.ConversationRef, s
 	return activityIDs(posted), nil
 }
 
-func activityIDs(cards []store.PostedCard) []string {
+func activityIDs(cards []devopsbot.PostedCard) []string {
 	ids := make([]string, 0, len(cards))
 	for _, c := range cards {
 		ids = append(ids, c.ActivityID)
@@ -162,7 +162,7 @@ func activityIDs(cards []store.PostedCard) []string {
 // and reports how many it attempted. RunDeliveries calls it on a timer; tests
 // call it directly.
 func (b *Bot) RetryDueDeliveries(ctx context.Context) (int, error) {
-	due, err := b.cfg.Store.DueDeliveries(ctx, b.now(), 50)
+	due, err := b.deliveries.DueDeliveries(ctx, b.now(), 50)
 	if err != nil {
 		return 0, err
 	}

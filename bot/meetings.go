@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/graph"
-	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/summary"
 	"github.com/sally-devops/devopsbot/teams"
 )
@@ -97,7 +97,7 @@ func (b *Bot) onMeetingEnd(ctx context.Context, a *teams.Activity) error {
 		log.WarnContext(ctx, "ignored a meetingEnd event that names no user")
 		return nil
 	}
-	on, err := b.cfg.Store.MeetingSummariesOn(ctx, a.Conversation.ID)
+	on, err := b.chats.MeetingSummariesOn(ctx, a.Conversation.ID)
 	if err != nil {
 		log.ErrorContext(ctx, "could not read the chat's meeting summary setting; the meeting is not watched", "err", err)
 		return err
@@ -108,8 +108,8 @@ func (b *Bot) onMeetingEnd(ctx context.Context, a *teams.Activity) error {
 		return nil
 	}
 	now := b.now()
-	j := &store.MeetingJob{
-		ID: store.MeetingJobID(a.Conversation.ID, ev.ID), ConversationID: a.Conversation.ID, ServiceURL: a.ServiceURL,
+	j := &devopsbot.MeetingJob{
+		ID: devopsbot.MeetingJobID(a.Conversation.ID, ev.ID), ConversationID: a.Conversation.ID, ServiceURL: a.ServiceURL,
 		TenantID: a.TenantID(), MeetingID: ev.ID, JoinURL: ev.JoinURL, Title: clipRunes(summary.CleanText(ev.Title), 200),
 		Start: ev.Start(), End: ev.End(), UserID: a.From.AADObjectID,
 		NextAttemptAt: now.Add(meetingBackoff(1)), GiveUpAt: now.Add(meetingGiveUp),
@@ -118,7 +118,7 @@ func (b *Bot) onMeetingEnd(ctx context.Context, a *teams.Activity) error {
 		j.End = now
 	}
 	b.findOrganizer(ctx, a, ev, j)
-	stored, created, err := b.cfg.Store.CreateMeetingJob(ctx, j)
+	stored, created, err := b.meetingJobs.CreateMeetingJob(ctx, j)
 	if err != nil {
 		log.ErrorContext(ctx, "could not record the meeting job", "err", err)
 		return err
@@ -145,7 +145,7 @@ func (b *Bot) RetryDueMeetingJobs(ctx context.Context) (int, error) {
 	if b.cfg.Graph == nil {
 		return 0, nil
 	}
-	due, err := b.cfg.Store.DueMeetingJobs(ctx, b.now(), 20)
+	due, err := b.meetingJobs.DueMeetingJobs(ctx, b.now(), 20)
 	if err != nil {
 		return 0, err
 	}
@@ -177,7 +177,7 @@ func (b *Bot) RunMeetingJobs(ctx context.Context, interval time.Duration) {
 			// Retention applies to meeting jobs as to summaries.
 			if time.Since(lastSweep) > time.Hour {
 				lastSweep = time.Now()
-				if _, err := b.cfg.Store.SweepMeetingJobs(ctx); err != nil && ctx.Err() == nil {
+				if _, err := b.meetingJobs.SweepMeetingJobs(ctx); err != nil && ctx.Err() == nil {
 					b.log.WarnContext(ctx, "could not sweep expired meeting jobs", "err", err)
 				}
 			}
@@ -190,9 +190,9 @@ var errNothingYet = apperr.New(apperr.NotFound, "Neither Copilot's meeting insig
 
 // attemptMeetingJob looks once for a meeting's content if this replica can
 // take the job's lease, and records the outcome.
-func (b *Bot) attemptMeetingJob(ctx context.Context, id string) (*store.MeetingJob, error) {
+func (b *Bot) attemptMeetingJob(ctx context.Context, id string) (*devopsbot.MeetingJob, error) {
 	key := "meetingjob:" + id
-	lease, ok, err := b.cfg.Store.AcquireLease(ctx, key, meetingJobLease)
+	lease, ok, err := b.leases.AcquireLease(ctx, key, meetingJobLease)
 	if err != nil {
 		return nil, err
 	}
@@ -200,19 +200,19 @@ func (b *Bot) attemptMeetingJob(ctx context.Context, id string) (*store.MeetingJ
 		return nil, nil // another replica is on it
 	}
 	defer func() {
-		if err := b.cfg.Store.ReleaseLease(context.WithoutCancel(ctx), key, lease); err != nil {
+		if err := b.leases.ReleaseLease(context.WithoutCancel(ctx), key, lease); err != nil {
 			b.log.WarnContext(ctx, "could not release a meeting job lease (it expires by itself)", "err", err)
 		}
 	}()
-	j, err := b.cfg.Store.GetMeetingJob(ctx, id)
-	if err != nil || j.State != store.MeetingJobPending || j.NextAttemptAt.After(b.now()) {
+	j, err := b.meetingJobs.GetMeetingJob(ctx, id)
+	if err != nil || j.State != devopsbot.MeetingJobPending || j.NextAttemptAt.After(b.now()) {
 		return j, err // done meanwhile, or rescheduled by the replica before us
 	}
 	log := b.log.With("job", j.ID, "conversation", j.ConversationID)
-	if on, err := b.cfg.Store.MeetingSummariesOn(ctx, j.ConversationID); err != nil {
+	if on, err := b.chats.MeetingSummariesOn(ctx, j.ConversationID); err != nil {
 		return j, err
 	} else if !on {
-		return b.finishMeetingJob(ctx, j, store.MeetingJobGaveUp, "Meeting summaries were turned off in this chat.")
+		return b.finishMeetingJob(ctx, j, devopsbot.MeetingJobGaveUp, "Meeting summaries were turned off in this chat.")
 	}
 	lctx, cancel := context.WithTimeout(ctx, meetingLookBudget)
 	insights, source, lerr := b.lookForContent(lctx, j)
@@ -222,7 +222,7 @@ func (b *Bot) attemptMeetingJob(ctx context.Context, id string) (*store.MeetingJ
 	if lerr == nil {
 		var sm string
 		var err error
-		if j.SummaryID != "" && source == summary.SourceCopilot {
+		if j.SummaryID != "" && source == devopsbot.SourceCopilot {
 			sm, err = j.SummaryID, b.upgradeMeetingSummary(ctx, j, insights)
 		} else {
 			sm, err = b.deliverMeetingSummary(ctx, j, insights, source)
@@ -231,8 +231,8 @@ func (b *Bot) attemptMeetingJob(ctx context.Context, id string) (*store.MeetingJ
 		case err != nil:
 			lerr = err
 		case sm == "" && j.SummaryID == "":
-			return b.finishMeetingJob(ctx, j, store.MeetingJobDone, "The "+sourceName(source)+" held nothing to act on.")
-		case source == summary.SourceTranscript && j.InsightsDenied == "" && b.now().Before(j.GiveUpAt):
+			return b.finishMeetingJob(ctx, j, devopsbot.MeetingJobDone, "The "+sourceName(source)+" held nothing to act on.")
+		case source == devopsbot.SourceTranscript && j.InsightsDenied == "" && b.now().Before(j.GiveUpAt):
 			// Posted from the transcript; Copilot's insights may still come and
 			// then replace it on the same card.
 			j.SummaryID, j.Source, upgrade = sm, source, true
@@ -243,26 +243,26 @@ func (b *Bot) attemptMeetingJob(ctx context.Context, id string) (*store.MeetingJ
 				j.SummaryID = sm
 			}
 			j.Source = source
-			return b.finishMeetingJob(ctx, j, store.MeetingJobDone, "")
+			return b.finishMeetingJob(ctx, j, devopsbot.MeetingJobDone, "")
 		}
 	}
 	j.Reason = apperr.UserMessage(lerr)
 	if j.SummaryID != "" && !upgrade && (apperr.Is(lerr, apperr.Forbidden) || !b.now().Before(j.GiveUpAt)) {
 		// The transcript's summary is in the chat; Copilot's never came, or may not be read.
-		return b.finishMeetingJob(ctx, j, store.MeetingJobDone, "")
+		return b.finishMeetingJob(ctx, j, devopsbot.MeetingJobDone, "")
 	}
 	if apperr.Is(lerr, apperr.Forbidden) || apperr.Is(lerr, apperr.Invalid) {
-		return b.finishMeetingJob(ctx, j, store.MeetingJobGaveUp, j.Reason)
+		return b.finishMeetingJob(ctx, j, devopsbot.MeetingJobGaveUp, j.Reason)
 	}
 	if !b.now().Before(j.GiveUpAt) {
-		return b.finishMeetingJob(ctx, j, store.MeetingJobGaveUp, "Gave up after "+meetingGiveUp.String()+": "+j.Reason)
+		return b.finishMeetingJob(ctx, j, devopsbot.MeetingJobGaveUp, "Gave up after "+meetingGiveUp.String()+": "+j.Reason)
 	}
 	wait := meetingBackoff(j.Attempts)
 	if ra := apperr.RetryAfterOf(lerr); ra > wait {
 		wait = ra
 	}
 	j.NextAttemptAt = b.now().Add(wait)
-	if err := b.cfg.Store.SaveMeetingJob(ctx, j); err != nil {
+	if err := b.meetingJobs.SaveMeetingJob(ctx, j); err != nil {
 		return j, err
 	}
 	if apperr.Is(lerr, apperr.NotFound) {
@@ -274,12 +274,12 @@ func (b *Bot) attemptMeetingJob(ctx context.Context, id string) (*store.MeetingJ
 	return j, nil
 }
 
-func (b *Bot) finishMeetingJob(ctx context.Context, j *store.MeetingJob, state store.MeetingJobState, reason string) (*store.MeetingJob, error) {
+func (b *Bot) finishMeetingJob(ctx context.Context, j *devopsbot.MeetingJob, state devopsbot.MeetingJobState, reason string) (*devopsbot.MeetingJob, error) {
 	j.State, j.Reason = state, reason
-	if err := b.cfg.Store.SaveMeetingJob(ctx, j); err != nil {
+	if err := b.meetingJobs.SaveMeetingJob(ctx, j); err != nil {
 		return j, err
 	}
-	if state == store.MeetingJobGaveUp {
+	if state == devopsbot.MeetingJobGaveUp {
 		// Quietly: the chat sees nothing; the status command says why.
 		b.log.InfoContext(ctx, "meeting summary given up", "job", j.ID, "conversation", j.ConversationID, "attempts", j.Attempts, "reason", reason)
 		b.observeMeeting("gave_up")
@@ -291,7 +291,7 @@ func (b *Bot) finishMeetingJob(ctx context.Context, j *store.MeetingJob, state s
 }
 
 func sourceName(source string) string {
-	if source == summary.SourceCopilot {
+	if source == devopsbot.SourceCopilot {
 		return "Copilot meeting insights"
 	}
 	return "meeting transcript"
@@ -300,7 +300,7 @@ func sourceName(source string) string {
 // lookForContent reads Copilot's insights first and the transcript second.
 // A 403 on Copilot (no licence, no access policy) is remembered and the
 // transcript tried; 403 on both is final; NotFound means "not yet".
-func (b *Bot) lookForContent(ctx context.Context, j *store.MeetingJob) ([]summary.Insight, string, error) {
+func (b *Bot) lookForContent(ctx context.Context, j *devopsbot.MeetingJob) ([]devopsbot.Insight, string, error) {
 	g := b.cfg.Graph
 	if j.GraphMeetingID == "" {
 		m, err := g.FindMeetingByJoinURL(ctx, j.UserID, j.JoinURL)
@@ -322,7 +322,7 @@ func (b *Bot) lookForContent(ctx context.Context, j *store.MeetingJob) ([]summar
 		ins, err := b.copilotInsights(ctx, j)
 		switch {
 		case err == nil:
-			return ins, summary.SourceCopilot, nil
+			return ins, devopsbot.SourceCopilot, nil
 		case apperr.Is(err, apperr.Forbidden):
 			j.InsightsDenied = apperr.UserMessage(err)
 			b.log.InfoContext(ctx, "Copilot meeting insights may not be read; using the transcript", "job", j.ID, "reason", j.InsightsDenied)
@@ -340,7 +340,7 @@ func (b *Bot) lookForContent(ctx context.Context, j *store.MeetingJob) ([]summar
 	}
 	ins, err := b.transcriptInsights(ctx, j)
 	if err == nil {
-		return ins, summary.SourceTranscript, nil
+		return ins, devopsbot.SourceTranscript, nil
 	}
 	if apperr.Is(err, apperr.Forbidden) && j.InsightsDenied != "" {
 		return nil, "", apperr.Wrap(apperr.Forbidden, "Neither Copilot's meeting insights nor the transcript may be read. Copilot: "+j.InsightsDenied+" Transcript: "+apperr.UserMessage(err), err)
@@ -354,7 +354,7 @@ func (b *Bot) lookForContent(ctx context.Context, j *store.MeetingJob) ([]summar
 // copilotInsights reads the latest set of Copilot insights: action items
 // become tasks with their owners; notes become insights, or decisions and
 // next steps where their wording says so.
-func (b *Bot) copilotInsights(ctx context.Context, j *store.MeetingJob) ([]summary.Insight, error) {
+func (b *Bot) copilotInsights(ctx context.Context, j *devopsbot.MeetingJob) ([]devopsbot.Insight, error) {
 	list, err := b.cfg.Graph.ListAIInsights(ctx, j.UserID, j.GraphMeetingID)
 	if err != nil {
 		return nil, err
@@ -370,22 +370,22 @@ func (b *Bot) copilotInsights(ctx context.Context, j *store.MeetingJob) ([]summa
 	return copilotToInsights(in), nil
 }
 
-func copilotToInsights(in *graph.AIInsight) []summary.Insight {
-	var out []summary.Insight
-	add := func(kind summary.Kind, text, owner string) {
+func copilotToInsights(in *graph.AIInsight) []devopsbot.Insight {
+	var out []devopsbot.Insight
+	add := func(kind devopsbot.Kind, text, owner string) {
 		text = strings.Join(strings.Fields(summary.CleanText(text)), " ")
 		owner = clipRunes(strings.Join(strings.Fields(summary.CleanText(owner)), " "), 200)
 		if text == "" || len(out) >= summary.MaxInsights {
 			return
 		}
-		out = append(out, summary.Insight{ID: fmt.Sprintf("c%d", len(out)+1), Kind: kind, Text: clipRunes(text, summary.MaxInsightText), Owner: owner, Source: summary.SourceCopilot})
+		out = append(out, devopsbot.Insight{ID: fmt.Sprintf("c%d", len(out)+1), Kind: kind, Text: clipRunes(text, summary.MaxInsightText), Owner: owner, Source: devopsbot.SourceCopilot})
 	}
 	for _, a := range in.ActionItems {
 		text := a.Text
 		if text == "" {
 			text = a.Title
 		}
-		add(summary.KindTask, text, a.OwnerDisplayName)
+		add(devopsbot.KindTask, text, a.OwnerDisplayName)
 	}
 	for _, n := range in.MeetingNotes {
 		text := n.Text
@@ -398,7 +398,7 @@ func copilotToInsights(in *graph.AIInsight) []summary.Insight {
 			if s.Title != "" && !strings.HasPrefix(s.Text, s.Title) {
 				st = s.Title + ": " + s.Text
 			}
-			if k := noteKind(s.Title + " " + s.Text); k != summary.KindInsight {
+			if k := noteKind(s.Title + " " + s.Text); k != devopsbot.KindInsight {
 				add(k, st, "")
 			}
 		}
@@ -408,19 +408,19 @@ func copilotToInsights(in *graph.AIInsight) []summary.Insight {
 
 // noteKind reads a Copilot note's wording: "decided"/"agreed" make a decision,
 // "next step(s)"/"follow up" a next step; anything else stays an insight.
-func noteKind(s string) summary.Kind {
+func noteKind(s string) devopsbot.Kind {
 	l := strings.ToLower(s)
 	switch {
 	case strings.Contains(l, "decided") || strings.Contains(l, "agreed") || strings.Contains(l, "decision"):
-		return summary.KindDecision
+		return devopsbot.KindDecision
 	case strings.Contains(l, "next step") || strings.Contains(l, "follow up") || strings.Contains(l, "follow-up"):
-		return summary.KindNextStep
+		return devopsbot.KindNextStep
 	}
-	return summary.KindInsight
+	return devopsbot.KindInsight
 }
 
 // transcriptInsights reads the latest transcript and extracts its items.
-func (b *Bot) transcriptInsights(ctx context.Context, j *store.MeetingJob) ([]summary.Insight, error) {
+func (b *Bot) transcriptInsights(ctx context.Context, j *devopsbot.MeetingJob) ([]devopsbot.Insight, error) {
 	list, err := b.cfg.Graph.ListTranscripts(ctx, j.UserID, j.GraphMeetingID)
 	if err != nil {
 		return nil, err
@@ -445,7 +445,7 @@ func (b *Bot) transcriptInsights(ctx context.Context, j *store.MeetingJob) ([]su
 // and the source, so a look repeated after a crash finds the same summary and
 // delivery instead of posting twice. It returns the summary id, "" when there
 // was nothing to act on.
-func (b *Bot) deliverMeetingSummary(ctx context.Context, j *store.MeetingJob, insights []summary.Insight, source string) (string, error) {
+func (b *Bot) deliverMeetingSummary(ctx context.Context, j *devopsbot.MeetingJob, insights []devopsbot.Insight, source string) (string, error) {
 	if len(insights) == 0 {
 		return "", nil
 	}
@@ -453,22 +453,22 @@ func (b *Bot) deliverMeetingSummary(ctx context.Context, j *store.MeetingJob, in
 	if title == "" {
 		title = "Teams meeting"
 	}
-	m := summary.Meeting{Title: title, Start: j.Start, End: j.End, JoinURL: j.JoinURL}
+	m := devopsbot.Meeting{Title: title, Start: j.Start, End: j.End, JoinURL: j.JoinURL}
 	sourceID := j.ID + "-" + source
-	sm := &store.Summary{SourceID: sourceID, ContentKey: summary.ContentKey(m, insights), ConversationID: j.ConversationID,
+	sm := &devopsbot.Summary{SourceID: sourceID, ContentKey: summary.ContentKey(m, insights), ConversationID: j.ConversationID,
 		Meeting: m, Insights: insights, PostedBy: "meeting:" + source, CreatedAt: b.now()}
-	stored, _, err := b.cfg.Store.InsertSummary(ctx, sm)
+	stored, _, err := b.summaries.InsertSummary(ctx, sm)
 	if err != nil {
 		return "", err
 	}
-	dl, _, err := b.cfg.Store.CreateDelivery(ctx, &store.Delivery{
+	dl, _, err := b.deliveries.CreateDelivery(ctx, &devopsbot.Delivery{
 		SummaryID: stored.ID, SourceID: sourceID, ConversationID: j.ConversationID, ServiceURL: j.ServiceURL,
 		GiveUpAt: b.now().Add(deliveryGiveUp), NextAttemptAt: b.now(), ExpiresAt: stored.ExpiresAt,
 	})
 	if err != nil {
 		return "", err
 	}
-	if dl.State == store.DeliveryPending {
+	if dl.State == devopsbot.DeliveryPending {
 		// A failure here is the delivery worker's to retry; the job is done.
 		if _, err := b.attemptDelivery(ctx, dl.SummaryID); err != nil {
 			b.log.WarnContext(ctx, "first posting of a meeting summary failed; the delivery worker retries", "summary", dl.SummaryID, "err", err)
@@ -484,7 +484,7 @@ func (b *Bot) setMeetingSummaries(ctx context.Context, a *teams.Activity, arg st
 		return
 	}
 	on := arg == "on"
-	if err := b.cfg.Store.SetMeetingSummaries(ctx, a.Conversation.ID, on); err != nil {
+	if err := b.chats.SetMeetingSummaries(ctx, a.Conversation.ID, on); err != nil {
 		b.replyText(ctx, a, "I couldn't save that right now (reference "+b.reference(ctx, "save meeting summary setting", err)+"). Please try again.")
 		return
 	}
@@ -507,26 +507,26 @@ func (b *Bot) meetingStatusLine(ctx context.Context, a *teams.Activity) string {
 	if b.cfg.Graph == nil {
 		return "Meeting summaries: not set up on this deployment (Microsoft Graph access)."
 	}
-	on, err := b.cfg.Store.MeetingSummariesOn(ctx, a.Conversation.ID)
+	on, err := b.chats.MeetingSummariesOn(ctx, a.Conversation.ID)
 	if err != nil {
 		return "Meeting summaries: unknown right now (database unavailable)."
 	}
 	if !on {
 		return "Meeting summaries: off in this chat (type meeting summaries on)."
 	}
-	jobs, err := b.cfg.Store.MeetingJobsOf(ctx, a.Conversation.ID, 200)
+	jobs, err := b.meetingJobs.MeetingJobsOf(ctx, a.Conversation.ID, 200)
 	if err != nil || len(jobs) == 0 {
 		return "Meeting summaries: on; no meeting in this chat has ended since."
 	}
 	last := jobs[len(jobs)-1]
 	switch last.State {
-	case store.MeetingJobPending:
+	case devopsbot.MeetingJobPending:
 		s := "Meeting summaries: on; waiting for the last meeting's Copilot insights or transcript."
 		if last.InsightsDenied != "" {
 			s += " Copilot insights can't be read: " + last.InsightsDenied
 		}
 		return s
-	case store.MeetingJobDone:
+	case devopsbot.MeetingJobDone:
 		return "Meeting summaries: on; the last meeting's summary came from its " + sourceName(last.Source) + "."
 	}
 	return "Meeting summaries: on, but the last meeting's summary could not be read: " + last.Reason
@@ -535,12 +535,12 @@ func (b *Bot) meetingStatusLine(ctx context.Context, a *teams.Activity) string {
 // upgradeMeetingSummary replaces a posted transcript summary with Copilot's
 // insights and updates its card(s) in place. Transcript items someone already
 // turned into work stay, after Copilot's, so their results stay visible.
-func (b *Bot) upgradeMeetingSummary(ctx context.Context, j *store.MeetingJob, copilot []summary.Insight) error {
-	sm, err := b.cfg.Store.GetSummary(ctx, j.SummaryID)
+func (b *Bot) upgradeMeetingSummary(ctx context.Context, j *devopsbot.MeetingJob, copilot []devopsbot.Insight) error {
+	sm, err := b.summaries.GetSummary(ctx, j.SummaryID)
 	if err != nil {
 		return err
 	}
-	links, err := b.cfg.Store.ListLinks(ctx, sm.ID)
+	links, err := b.links.ListLinks(ctx, sm.ID)
 	if err != nil {
 		return err
 	}
@@ -548,18 +548,18 @@ func (b *Bot) upgradeMeetingSummary(ctx context.Context, j *store.MeetingJob, co
 	for _, l := range links {
 		used[l.Key.InsightID] = true
 	}
-	merged := append([]summary.Insight(nil), copilot...)
+	merged := append([]devopsbot.Insight(nil), copilot...)
 	for _, in := range sm.Insights {
 		if used[in.ID] && len(merged) < summary.MaxInsights {
 			merged = append(merged, in)
 		}
 	}
-	if err := b.cfg.Store.ReplaceSummaryContent(ctx, sm.ID, summary.ContentKey(sm.Meeting, merged), merged); err != nil {
+	if err := b.summaries.ReplaceSummaryContent(ctx, sm.ID, summary.ContentKey(sm.Meeting, merged), merged); err != nil {
 		return err
 	}
 	sm.Insights = merged
 	out := b.summaryCards(sm, links, j.ServiceURL)
-	posted := append([]store.PostedCard(nil), sm.Cards...)
+	posted := append([]devopsbot.PostedCard(nil), sm.Cards...)
 	for i, c := range out {
 		if i < len(posted) && posted[i].ActivityID != "" {
 			if err := b.cfg.Connector.UpdateActivity(ctx, j.ServiceURL, j.ConversationID, posted[i].ActivityID, teams.NewCardMessage(c.card)); err != nil {
@@ -572,15 +572,15 @@ func (b *Bot) upgradeMeetingSummary(ctx context.Context, j *store.MeetingJob, co
 		if err != nil {
 			return err
 		}
-		posted = append(posted, store.PostedCard{ActivityID: id, InsightIDs: c.insightIDs})
+		posted = append(posted, devopsbot.PostedCard{ActivityID: id, InsightIDs: c.insightIDs})
 	}
-	return b.cfg.Store.SetSummaryCards(context.WithoutCancel(ctx), sm.ID, posted)
+	return b.summaries.SetSummaryCards(context.WithoutCancel(ctx), sm.ID, posted)
 }
 
 // copilotDeadline is when a ready transcript stops waiting for Copilot:
 // copilotGrace after the bot heard the meeting end (its own clock, as
 // GiveUpAt; the event's EndTime is the sender's clock).
-func copilotDeadline(j *store.MeetingJob) time.Time {
+func copilotDeadline(j *devopsbot.MeetingJob) time.Time {
 	return j.GiveUpAt.Add(copilotGrace - meetingGiveUp)
 }
 
@@ -588,7 +588,7 @@ func copilotDeadline(j *store.MeetingJob) time.Time {
 // meeting's Graph id, since Graph serves a meeting in its organizer's name
 // and the event may come from anyone in it. Without an answer the job looks
 // the meeting up by its join URL as the event's user.
-func (b *Bot) findOrganizer(ctx context.Context, a *teams.Activity, ev *teams.MeetingEvent, j *store.MeetingJob) {
+func (b *Bot) findOrganizer(ctx context.Context, a *teams.Activity, ev *teams.MeetingEvent, j *devopsbot.MeetingJob) {
 	id := ev.ID
 	if cd, err := a.TeamsData(); err == nil && cd != nil && cd.Meeting != nil && cd.Meeting.ID != "" {
 		id = cd.Meeting.ID

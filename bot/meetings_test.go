@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/graph"
 	"github.com/sally-devops/devopsbot/graph/graphtest"
-	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/teams"
 )
 
@@ -72,11 +72,11 @@ func (h *harness) meetingEnd(conv string) string {
 	if code, body := h.post(a); code != http.StatusOK {
 		h.t.Fatalf("meetingEnd answered %d: %s", code, body)
 	}
-	return store.MeetingJobID(conv, teamsMeetingID)
+	return devopsbot.MeetingJobID(conv, teamsMeetingID)
 }
 
 // waitJob polls the store until the job exists (the event is handled after the 200).
-func (h *harness) waitJob(id string) *store.MeetingJob {
+func (h *harness) waitJob(id string) *devopsbot.MeetingJob {
 	h.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -137,7 +137,7 @@ func TestMeetingSummaryPostedOnceWhenInsightsBecomeReady(t *testing.T) {
 	if g.CallCount("/aiInsights") != 1 || len(h.meetingCards(chatID)) != 0 {
 		t.Fatalf("after a 404: calls %v, cards %d", g.Calls(), len(h.meetingCards(chatID)))
 	}
-	if j := h.waitJob(id); j.State != store.MeetingJobPending || j.GraphMeetingID != graphMeetingID {
+	if j := h.waitJob(id); j.State != devopsbot.MeetingJobPending || j.GraphMeetingID != graphMeetingID {
 		t.Fatalf("job after the first look: %+v", j)
 	}
 	g.SetInsights(graphMeetingID, copilotInsight())
@@ -213,7 +213,7 @@ func TestMeetingJobGivesUpQuietlyWhenNothingMayBeRead(t *testing.T) {
 	sent := len(h.conn.Sent())
 	clock.Advance(3 * time.Minute)
 	h.bot.RetryDueMeetingJobs(context.Background())
-	if j := h.waitJob(id); j.State != store.MeetingJobGaveUp || !strings.Contains(j.Reason, "disabled for this tenant") {
+	if j := h.waitJob(id); j.State != devopsbot.MeetingJobGaveUp || !strings.Contains(j.Reason, "disabled for this tenant") {
 		t.Fatalf("job: %+v", j)
 	}
 	if len(h.conn.Sent()) != sent || ev.count("gave_up") != 1 {
@@ -386,7 +386,7 @@ func TestLaterCopilotInsightsUpdateTheTranscriptCard(t *testing.T) {
 	if len(got) != 1 || !strings.Contains(got[0], "From the transcript") {
 		t.Fatalf("after the grace: %d cards %.300v", len(got), got)
 	}
-	if j := h.waitJob(id); j.State != store.MeetingJobPending || j.Source != "transcript" {
+	if j := h.waitJob(id); j.State != devopsbot.MeetingJobPending || j.Source != "transcript" {
 		t.Fatalf("job after the transcript: %+v", j)
 	}
 	g.SetInsights(graphMeetingID, copilotInsight())
@@ -404,7 +404,7 @@ func TestLaterCopilotInsightsUpdateTheTranscriptCard(t *testing.T) {
 	if !strings.Contains(updated, "Tag the release branch tonight.") || strings.Contains(updated, "From the transcript") {
 		t.Fatalf("updated card: %.600s", updated)
 	}
-	if j := h.waitJob(id); j.State != store.MeetingJobDone || j.Source != "copilot" {
+	if j := h.waitJob(id); j.State != devopsbot.MeetingJobDone || j.Source != "copilot" {
 		t.Fatalf("job after Copilot: %+v", j)
 	}
 	if ev.count("found_transcript") != 1 || ev.count("found_copilot") != 1 {
@@ -430,7 +430,7 @@ func TestMeetingJobReadsAsTheOrganizerFromTeamsMeetingDetails(t *testing.T) {
 	if code, body := h.post(a); code != http.StatusOK {
 		t.Fatalf("meetingEnd answered %d: %s", code, body)
 	}
-	j := h.waitJob(store.MeetingJobID(chatID, teamsMeetingID))
+	j := h.waitJob(devopsbot.MeetingJobID(chatID, teamsMeetingID))
 	if j.UserID != userAdele || j.GraphMeetingID != graphMeetingID {
 		t.Fatalf("job reads as %q meeting %q, want the organizer %q and %q", j.UserID, j.GraphMeetingID, userAdele, graphMeetingID)
 	}

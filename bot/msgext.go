@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/summary"
@@ -103,7 +104,7 @@ func (b *Bot) onExtensionSubmitAction(ctx context.Context, a *teams.Activity) (t
 
 // messageSummary stores (or finds) the one-insight summary of a message in the
 // chat it was sent in; on failure it returns nil and what to tell the user.
-func (b *Bot) messageSummary(ctx context.Context, a *teams.Activity, m *teams.MessagePayload) (*store.Summary, string) {
+func (b *Bot) messageSummary(ctx context.Context, a *teams.Activity, m *teams.MessagePayload) (*devopsbot.Summary, string) {
 	if m.ID == "" || len(m.ID) > 200 || a.Conversation.ID == "" {
 		return nil, "I can't read that message. Try again on another message."
 	}
@@ -115,22 +116,22 @@ func (b *Bot) messageSummary(ctx context.Context, a *teams.Activity, m *teams.Me
 	if sender == "" {
 		sender = "someone"
 	}
-	meeting := summary.Meeting{Title: "Message from " + sender, Organizer: sender}
+	meeting := devopsbot.Meeting{Title: "Message from " + sender, Organizer: sender}
 	if link := strings.TrimSpace(m.LinkToMessage); isTeamsLink(link) {
 		meeting.JoinURL = link
 	}
 	if t, err := time.Parse(time.RFC3339, m.CreatedDateTime); err == nil {
 		meeting.Start = t
 	}
-	sm := &store.Summary{
+	sm := &devopsbot.Summary{
 		SourceID:       messageSourceID(m.ID),
 		ConversationID: a.Conversation.ID,
 		Meeting:        meeting,
-		Insights:       []summary.Insight{{ID: messageInsightID, Kind: summary.KindTask, Text: text}},
+		Insights:       []devopsbot.Insight{{ID: messageInsightID, Kind: devopsbot.KindTask, Text: text}},
 		PostedBy:       a.From.Name,
 		CreatedAt:      b.now(),
 	}
-	stored, _, err := b.cfg.Store.InsertSummary(ctx, sm)
+	stored, _, err := b.summaries.InsertSummary(ctx, sm)
 	if err != nil {
 		if store.IsUnavailable(err) {
 			return nil, "The database is unavailable right now, so I can't open the form. Try again in a minute."
@@ -153,7 +154,7 @@ func messageSourceID(messageID string) string {
 	return messageSourcePrefix + hex.EncodeToString(h[:16])
 }
 
-func isMessageSummary(sm *store.Summary) bool {
+func isMessageSummary(sm *devopsbot.Summary) bool {
 	return sm != nil && strings.HasPrefix(sm.SourceID, messageSourcePrefix)
 }
 
@@ -198,7 +199,7 @@ func messageTitle(text string) string {
 }
 
 // messageDescription is the message text and where it came from.
-func messageDescription(sm *store.Summary, in summary.Insight) string {
+func messageDescription(sm *devopsbot.Summary, in devopsbot.Insight) string {
 	var sb strings.Builder
 	sb.WriteString(in.Text)
 	sb.WriteString("\n\nFrom a message by " + sm.Meeting.Organizer + " in Teams")

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
@@ -173,7 +174,7 @@ func TestFormsKeepTheInputWhileDatabaseDownAndCreateAfterwards(t *testing.T) {
 // in the middle of a click.
 type downConnections struct{ bot.Store }
 
-func (downConnections) GetConnection(context.Context, store.UserKey) (*store.Connection, error) {
+func (downConnections) GetConnection(context.Context, devopsbot.UserKey) (*devopsbot.Connection, error) {
 	return nil, apperr.Wrap(apperr.Unavailable, "The database is unavailable right now", store.ErrUnavailable)
 }
 

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/devops"
-	"github.com/sally-devops/devopsbot/store"
 )
 
 // responsible is what the create form offers for "Responsible user".
@@ -34,7 +34,7 @@ const maxAmbiguousOffered = 10
 // is preselected: the field is required, so the person creating the item must
 // choose, instead of work silently landing on the first member or on
 // themselves.
-func (b *Bot) responsibleFor(ctx context.Context, ac *actionCtx, client *devops.Client, conn *store.Connection, members []devops.Identity, kept string) responsible {
+func (b *Bot) responsibleFor(ctx context.Context, ac *actionCtx, client *devops.Client, conn *devopsbot.Connection, members []devops.Identity, kept string) responsible {
 	r := responsible{}
 	for _, m := range members {
 		if m.UniqueName != "" {
@@ -115,7 +115,7 @@ func (r *responsible) add(p devops.Identity) {
 // asks for only when the deployment enables it (DEVOPS_IDENTITY_SCOPE); a
 // connection made before that was enabled lacks the grant, and one made before
 // it was disabled keeps it, but the administrator's "off" is respected.
-func (b *Bot) canSearchPeople(conn *store.Connection) bool {
+func (b *Bot) canSearchPeople(conn *devopsbot.Connection) bool {
 	return b.cfg.OAuth != nil && b.cfg.OAuth.WithIdentity && devops.HasIdentityScope(conn.Scopes)
 }
 

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
-	"github.com/sally-devops/devopsbot/store"
 )
 
 // ownersSummary has one task per way of naming an owner, in a meeting of the
@@ -34,7 +34,7 @@ func ownersSummary(t *testing.T, h *harness) string {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("delivery answered %d: %s", resp.StatusCode, js(out))
 	}
-	if err := h.store.SavePrefs(context.Background(), store.UserKey{TenantID: tenantID, AADObjectID: userAdele}, store.Prefs{Project: "Web Portal"}); err != nil {
+	if err := h.store.SavePrefs(context.Background(), devopsbot.UserKey{TenantID: tenantID, AADObjectID: userAdele}, devopsbot.Prefs{Project: "Web Portal"}); err != nil {
 		t.Fatal(err)
 	}
 	return out["summaryId"].(string)
@@ -157,7 +157,7 @@ func TestOwnerFoundInTheOrganizationWithIdentityScope(t *testing.T) {
 	h := newHarness(t, withOAuth(&idp), withIdentityScope)
 	sid := ownersSummary(t, h)
 	connectOAuth(t, h, userAdele, chatID)
-	conn, err := h.store.GetConnection(context.Background(), store.UserKey{TenantID: tenantID, AADObjectID: userAdele})
+	conn, err := h.store.GetConnection(context.Background(), devopsbot.UserKey{TenantID: tenantID, AADObjectID: userAdele})
 	if err != nil || !strings.Contains(strings.Join(conn.Scopes, " "), "vso.identity") {
 		t.Fatalf("the connection was not granted vso.identity: %v, %v", conn, err)
 	}
@@ -197,8 +197,8 @@ func TestOrganizationSearchFailureStillOpensTheForm(t *testing.T) {
 		t.Fatalf("after a failed search: value %v, note %q, choices %v", field["value"], note, choiceValues(field))
 	}
 	// A refused search is not a lost connection: the user stays connected.
-	conn, err := h.store.GetConnection(context.Background(), store.UserKey{TenantID: tenantID, AADObjectID: userAdele})
-	if err != nil || conn.Status != store.StatusActive {
+	conn, err := h.store.GetConnection(context.Background(), devopsbot.UserKey{TenantID: tenantID, AADObjectID: userAdele})
+	if err != nil || conn.Status != devopsbot.StatusActive {
 		t.Fatalf("connection after a refused search: %+v, %v", conn, err)
 	}
 }

@@ -3,8 +3,8 @@ package bot
 import (
 	"context"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
-	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/summary"
 	"github.com/sally-devops/devopsbot/teams"
 )
@@ -23,7 +23,7 @@ func (b *Bot) acceptPastedSummary(ctx context.Context, a *teams.Activity, text s
 		b.replyText(ctx, a, apperr.UserMessage(err)+" Type **help** to see what I can do.")
 		return
 	}
-	sm := &store.Summary{
+	sm := &devopsbot.Summary{
 		ContentKey:     summary.ContentKey(p.Meeting, p.Insights),
 		ConversationID: a.Conversation.ID,
 		Meeting:        p.Meeting,
@@ -31,12 +31,12 @@ func (b *Bot) acceptPastedSummary(ctx context.Context, a *teams.Activity, text s
 		PostedBy:       a.From.Name,
 		CreatedAt:      b.now(),
 	}
-	stored, created, err := b.cfg.Store.InsertSummary(ctx, sm)
+	stored, created, err := b.summaries.InsertSummary(ctx, sm)
 	if err != nil {
 		b.replyCard(ctx, a, b.errorCard(ctx, "Summary", err))
 		return
 	}
-	ref := store.ConversationRef{ConversationID: a.Conversation.ID, ServiceURL: a.ServiceURL}
+	ref := devopsbot.ConversationRef{ConversationID: a.Conversation.ID, ServiceURL: a.ServiceURL}
 	if !created && len(stored.Cards) > 0 {
 		// The same summary again: a fresh copy of its cards, with what was done.
 		b.log.InfoContext(ctx, "summary pasted again; posting its cards again", "summary", stored.ID, "request_id", teams.RequestID(ctx))
@@ -48,7 +48,7 @@ func (b *Bot) acceptPastedSummary(ctx context.Context, a *teams.Activity, text s
 	}
 	// A first paste (or one whose cards never reached the chat) is delivered
 	// like a webhook's summary: recorded first, so a refused post is retried.
-	d, _, err := b.cfg.Store.CreateDelivery(ctx, &store.Delivery{
+	d, _, err := b.deliveries.CreateDelivery(ctx, &devopsbot.Delivery{
 		SummaryID: stored.ID, ConversationID: ref.ConversationID, ServiceURL: ref.ServiceURL,
 		GiveUpAt: b.now().Add(deliveryGiveUp), NextAttemptAt: b.now(), ExpiresAt: stored.ExpiresAt,
 	})
@@ -56,19 +56,19 @@ func (b *Bot) acceptPastedSummary(ctx context.Context, a *teams.Activity, text s
 		b.replyCard(ctx, a, b.errorCard(ctx, "Summary", err))
 		return
 	}
-	if d.State == store.DeliveryFailed {
+	if d.State == devopsbot.DeliveryFailed {
 		// Pasting again is the person's own retry: nobody works on a failed
 		// delivery, so it can be made pending again without its lease.
-		d.State, d.NextAttemptAt, d.GiveUpAt = store.DeliveryPending, b.now(), b.now().Add(deliveryGiveUp)
-		if err := b.cfg.Store.SaveDelivery(ctx, d); err != nil {
+		d.State, d.NextAttemptAt, d.GiveUpAt = devopsbot.DeliveryPending, b.now(), b.now().Add(deliveryGiveUp)
+		if err := b.deliveries.SaveDelivery(ctx, d); err != nil {
 			b.replyCard(ctx, a, b.errorCard(ctx, "Summary", err))
 			return
 		}
 	}
-	if d.State == store.DeliveryPending {
+	if d.State == devopsbot.DeliveryPending {
 		if d, err = b.attemptDelivery(ctx, stored.ID); err != nil {
 			b.log.ErrorContext(ctx, "could not post the summary cards", "err", err, "request_id", teams.RequestID(ctx))
-		} else if d.State == store.DeliveryPending {
+		} else if d.State == devopsbot.DeliveryPending {
 			b.log.WarnContext(ctx, "the pasted summary's cards will be posted on retry", "summary", stored.ID, "reason", d.Reason)
 		}
 	}

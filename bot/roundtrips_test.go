@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
-	"github.com/sally-devops/devopsbot/summary"
 )
 
 // dbCalls runs f and returns the database commands it made, by "command
@@ -162,7 +162,7 @@ func TestStaleCachedSummaryStillOpensANewInsight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	upgraded := append([]summary.Insight{{ID: "c9", Kind: summary.KindTask, Text: "Copilot: write the rollback runbook"}}, sm.Insights...)
+	upgraded := append([]devopsbot.Insight{{ID: "c9", Kind: devopsbot.KindTask, Text: "Copilot: write the rollback runbook"}}, sm.Insights...)
 	if err := h.store.ReplaceSummaryContent(context.Background(), sid, "copilot", upgraded); err != nil {
 		t.Fatal(err)
 	}

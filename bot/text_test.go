@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/summary"
 	"github.com/sally-devops/devopsbot/teams"
 )
@@ -17,7 +18,7 @@ func TestPlaygroundJoinedPasteIsRecovered(t *testing.T) {
 	if err != nil {
 		t.Fatalf("recovered text does not parse: %v\n%s", err, got)
 	}
-	if len(p.Insights) != 4 || p.Insights[0].Kind != summary.KindDecision || p.Insights[2].Owner != "Lynne Robbins" {
+	if len(p.Insights) != 4 || p.Insights[0].Kind != devopsbot.KindDecision || p.Insights[2].Owner != "Lynne Robbins" {
 		t.Fatalf("insights: %+v\n%s", p.Insights, got)
 	}
 }

@@ -10,10 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/devops"
-	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/teams"
 )
 
@@ -38,11 +38,11 @@ func (b *Bot) notConfiguredCard() any {
 	return b.mark(cards.NotConfigured("Connecting Azure DevOps accounts"))
 }
 
-func (b *Bot) statusCard(conn *store.Connection, prefs *store.Prefs) any {
+func (b *Bot) statusCard(conn *devopsbot.Connection, prefs *devopsbot.Prefs) any {
 	if conn == nil {
 		return cards.Status(cards.StatusView{Demo: b.demo()})
 	}
-	if conn.Status == store.StatusNeedsReconnect {
+	if conn.Status == devopsbot.StatusNeedsReconnect {
 		return b.mark(cards.Reconnect(conn.OrgURL))
 	}
 	return cards.Status(cards.StatusView{
@@ -89,7 +89,7 @@ func (b *Bot) signInCard(org devops.Org) any {
 	return cards.ConnectSignIn(cards.SignInView{Demo: b.demo(), Org: org.Name, OrgURL: org.URL})
 }
 
-func (b *Bot) connectedCard(conn *store.Connection) any {
+func (b *Bot) connectedCard(conn *devopsbot.Connection) any {
 	return b.mark(cards.Connected(conn.OrgName, conn.DisplayName, conn.UniqueName))
 }
 
@@ -103,7 +103,7 @@ func (b *Bot) dialogSignInCard(ac *actionCtx, next string, org devops.Org, link 
 
 func (b *Bot) workingCard(text string) any { return b.mark(cards.Working(text)) }
 
-func (b *Bot) resultView(l *store.InsightLink) cards.ResultView {
+func (b *Bot) resultView(l *devopsbot.InsightLink) cards.ResultView {
 	at := l.CompletedAt
 	if at.IsZero() {
 		at = l.CreatedAt
@@ -114,14 +114,14 @@ func (b *Bot) resultView(l *store.InsightLink) cards.ResultView {
 	}
 }
 
-func (b *Bot) createdCard(l *store.InsightLink) any   { return cards.Created(b.resultView(l)) }
-func (b *Bot) commentedCard(l *store.InsightLink) any { return cards.Commented(b.resultView(l)) }
+func (b *Bot) createdCard(l *devopsbot.InsightLink) any   { return cards.Created(b.resultView(l)) }
+func (b *Bot) commentedCard(l *devopsbot.InsightLink) any { return cards.Commented(b.resultView(l)) }
 
 // alreadyDoneCard answers a second click with the first click's result, or says
 // the first click is still at work; it tells the person whether it was them.
-func (b *Bot) alreadyDoneCard(l *store.InsightLink, clicker store.UserKey) any {
+func (b *Bot) alreadyDoneCard(l *devopsbot.InsightLink, clicker devopsbot.UserKey) any {
 	mine := l.User == clicker
-	if l.State != store.LinkDone {
+	if l.State != devopsbot.LinkDone {
 		who := l.UserName + " is"
 		switch {
 		case mine:
@@ -274,13 +274,13 @@ type postedCard struct {
 }
 
 // summaryView is the summary with what was already done for each insight.
-func (b *Bot) summaryView(sm *store.Summary, links []store.InsightLink) cards.SummaryView {
+func (b *Bot) summaryView(sm *devopsbot.Summary, links []devopsbot.InsightLink) cards.SummaryView {
 	v := cards.SummaryView{Demo: b.demo(), SummaryID: sm.ID, Meeting: sm.Meeting}
 	for _, in := range sm.Insights {
 		iv := cards.InsightView{Insight: in}
 		for i := range links {
 			l := &links[i]
-			if l.Key.InsightID == in.ID && l.State == store.LinkDone {
+			if l.Key.InsightID == in.ID && l.State == devopsbot.LinkDone {
 				iv.Results = append(iv.Results, b.resultView(l))
 			}
 		}
@@ -295,7 +295,7 @@ func (b *Bot) summaryInPlace(ctx context.Context, f *inCardFrame, panel cards.Ca
 	links := f.links
 	if !f.haveLinks {
 		var err error
-		if links, err = b.cfg.Store.ListLinks(ctx, f.sm.ID); err != nil {
+		if links, err = b.links.ListLinks(ctx, f.sm.ID); err != nil {
 			b.log.WarnContext(ctx, "could not list a summary's results for an in-card answer", "err", err)
 		}
 	}
@@ -317,7 +317,7 @@ func (b *Bot) summaryInPlace(ctx context.Context, f *inCardFrame, panel cards.Ca
 
 // summaryCards renders a summary with what was already done for each insight,
 // with in-card buttons for clients without dialogs (see Config.Forms).
-func (b *Bot) summaryCards(sm *store.Summary, links []store.InsightLink, serviceURL string) []postedCard {
+func (b *Bot) summaryCards(sm *devopsbot.Summary, links []devopsbot.InsightLink, serviceURL string) []postedCard {
 	out := cards.Summary(b.summaryView(sm, links))
 	res := make([]postedCard, 0, len(out))
 	inCard := b.inCardFor(serviceURL)
@@ -331,7 +331,7 @@ func (b *Bot) summaryCards(sm *store.Summary, links []store.InsightLink, service
 }
 
 // insightIDsOf lists the insights whose buttons a card carries.
-func insightIDsOf(c cards.Card, sm *store.Summary) []string {
+func insightIDsOf(c cards.Card, sm *devopsbot.Summary) []string {
 	raw, err := json.Marshal(c)
 	if err != nil {
 		return nil
@@ -375,7 +375,7 @@ var scopeWords = map[string]string{
 // formDefaults is what the next create form starts with: the choices of the
 // last work item this person created (the form falls back on the project's
 // defaults when one no longer exists).
-func formDefaults(p *store.Prefs) cards.FormDefaults {
+func formDefaults(p *devopsbot.Prefs) cards.FormDefaults {
 	if p == nil {
 		return cards.FormDefaults{}
 	}

@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
-	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/summary"
 	"github.com/sally-devops/devopsbot/teams"
 )
@@ -94,15 +94,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) []byte {
 
 // deliveryResult is the answer to a summary delivery.
 type deliveryResult struct {
-	Accepted    bool              `json:"accepted"`
-	SummaryID   string            `json:"summaryId,omitempty"`
-	DryRun      bool              `json:"dryRun,omitempty"`
-	Duplicate   bool              `json:"duplicate,omitempty"`
-	Insights    []summary.Insight `json:"insights"`
-	Delivered   []string          `json:"deliveredTo,omitempty"`
-	Targets     []targetState     `json:"targets,omitempty"`
-	Status      string            `json:"status,omitempty"` // where to GET the delivery state
-	Unreachable []unreachable     `json:"unreachable,omitempty"`
+	Accepted    bool                `json:"accepted"`
+	SummaryID   string              `json:"summaryId,omitempty"`
+	DryRun      bool                `json:"dryRun,omitempty"`
+	Duplicate   bool                `json:"duplicate,omitempty"`
+	Insights    []devopsbot.Insight `json:"insights"`
+	Delivered   []string            `json:"deliveredTo,omitempty"`
+	Targets     []targetState       `json:"targets,omitempty"`
+	Status      string              `json:"status,omitempty"` // where to GET the delivery state
+	Unreachable []unreachable       `json:"unreachable,omitempty"`
 }
 
 // targetState is where one chat's delivery stands.
@@ -116,10 +116,10 @@ type targetState struct {
 	Cards          int       `json:"cards"`
 }
 
-func stateOf(d *store.Delivery) targetState {
+func stateOf(d *devopsbot.Delivery) targetState {
 	t := targetState{ConversationID: d.ConversationID, SummaryID: d.SummaryID, State: string(d.State), Attempts: d.Attempts,
 		Reason: d.Reason, Cards: len(d.ActivityIDs)}
-	if d.State == store.DeliveryPending {
+	if d.State == devopsbot.DeliveryPending {
 		t.NextAttemptAt = d.NextAttemptAt
 	}
 	return t
@@ -205,7 +205,7 @@ func (b *Bot) serveSummaries(w http.ResponseWriter, r *http.Request) {
 	// Senders retry with the same webhook-id: a repeat gets the first answer when
 	// that answer cannot change (see replayable). Two copies racing are both
 	// safe: InsertSummary and CreateDelivery let one record through.
-	if status, saved, found, err := b.cfg.Store.LookupWebhook(ctx, hookID); err != nil {
+	if status, saved, found, err := b.replies.LookupWebhook(ctx, hookID); err != nil {
 		w.Header().Set("Retry-After", "30")
 		writeJSON(w, http.StatusServiceUnavailable, errUnavailable)
 		return
@@ -234,7 +234,7 @@ func (b *Bot) serveSummaries(w http.ResponseWriter, r *http.Request) {
 	if !replayable(status, code) {
 		return // computed again on a retry
 	}
-	if _, _, _, err := b.cfg.Store.RememberWebhook(context.WithoutCancel(ctx), hookID, status, out); err != nil {
+	if _, _, _, err := b.replies.RememberWebhook(context.WithoutCancel(ctx), hookID, status, out); err != nil {
 		b.log.WarnContext(ctx, "could not remember a webhook answer", "err", err)
 	}
 }
@@ -253,9 +253,9 @@ const deliveryAttemptBudget = 10 * time.Second
 // the rest.
 func (b *Bot) deliver(ctx context.Context, d *summary.Delivery) (int, *deliveryResult, *jsonError) {
 	res := &deliveryResult{Insights: d.Insights, Status: statusPath(d.ID)}
-	var targets []store.ConversationRef
+	var targets []devopsbot.ConversationRef
 	if id := d.DeliverTo.ConversationID; id != "" {
-		ref, err := b.cfg.Store.GetConversationRef(ctx, id)
+		ref, err := b.convs.GetConversationRef(ctx, id)
 		if apperr.Is(err, apperr.NotFound) {
 			return http.StatusUnprocessableEntity, nil, &jsonError{Error: "not_installed", Message: "Sally is not installed in conversation " + id + ", or has not been spoken to there yet."}
 		}
@@ -275,10 +275,10 @@ func (b *Bot) deliver(ctx context.Context, d *summary.Delivery) (int, *deliveryR
 	if len(targets) == 0 {
 		return http.StatusUnprocessableEntity, nil, &jsonError{Error: "unreachable", Message: "None of the users could be reached: each must install Sally for themselves first.", Problems: nil}
 	}
-	var pending []*store.Delivery
+	var pending []*devopsbot.Delivery
 	key := summary.ContentKey(d.Meeting, d.Insights)
 	for _, ref := range targets {
-		sm := &store.Summary{
+		sm := &devopsbot.Summary{
 			SourceID:       d.ID,
 			ContentKey:     key,
 			ConversationID: ref.ConversationID,
@@ -298,7 +298,7 @@ func (b *Bot) deliver(ctx context.Context, d *summary.Delivery) (int, *deliveryR
 		}
 		res.SummaryID = stored.ID
 		res.Duplicate = res.Duplicate || !created
-		dl, _, err := b.cfg.Store.CreateDelivery(ctx, &store.Delivery{
+		dl, _, err := b.deliveries.CreateDelivery(ctx, &devopsbot.Delivery{
 			SummaryID: stored.ID, SourceID: d.ID, ConversationID: ref.ConversationID, ServiceURL: ref.ServiceURL,
 			GiveUpAt: b.now().Add(deliveryGiveUp), NextAttemptAt: b.now(), ExpiresAt: stored.ExpiresAt,
 		})
@@ -313,16 +313,16 @@ func (b *Bot) deliver(ctx context.Context, d *summary.Delivery) (int, *deliveryR
 	defer cancel()
 	failed := 0
 	for _, dl := range pending {
-		if dl.State == store.DeliveryPending {
+		if dl.State == devopsbot.DeliveryPending {
 			if now, err := b.attemptDelivery(actx, dl.SummaryID); err == nil && now != nil {
 				dl = now
 			}
 		}
 		res.Targets = append(res.Targets, stateOf(dl))
 		switch dl.State {
-		case store.DeliveryPosted:
+		case devopsbot.DeliveryPosted:
 			res.Delivered = append(res.Delivered, dl.ConversationID)
-		case store.DeliveryFailed:
+		case devopsbot.DeliveryFailed:
 			failed++
 			res.Unreachable = append(res.Unreachable, unreachable{Target: dl.ConversationID, Reason: dl.Reason})
 		}
@@ -339,15 +339,15 @@ func (b *Bot) deliver(ctx context.Context, d *summary.Delivery) (int, *deliveryR
 // another id, or pasted), so the chat sees it once. Two deliveries of the same
 // content under two ids racing within the same instant can both be stored:
 // the check before the insert is not atomic, and is a courtesy, not a rule.
-func (b *Bot) insertDelivered(ctx context.Context, sm *store.Summary) (*store.Summary, bool, error) {
-	same, err := b.cfg.Store.FindSummaryByContent(ctx, sm.ConversationID, sm.ContentKey)
+func (b *Bot) insertDelivered(ctx context.Context, sm *devopsbot.Summary) (*devopsbot.Summary, bool, error) {
+	same, err := b.summaries.FindSummaryByContent(ctx, sm.ConversationID, sm.ContentKey)
 	switch {
 	case err == nil && same.SourceID != sm.SourceID:
 		return same, false, nil
 	case err != nil && !apperr.Is(err, apperr.NotFound):
 		return nil, false, err
 	}
-	return b.cfg.Store.InsertSummary(ctx, sm)
+	return b.summaries.InsertSummary(ctx, sm)
 }
 
 // serveSummaryStatus answers GET /api/summaries/{id}: each target chat's
@@ -366,7 +366,7 @@ func (b *Bot) serveSummaryStatus(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, jsonError{Error: "bad_request", Message: "The summary id in the path is not valid."})
 		return
 	}
-	ds, err := b.cfg.Store.DeliveriesOf(r.Context(), id)
+	ds, err := b.deliveries.DeliveriesOf(r.Context(), id)
 	if err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, errUnavailable)
 		return
@@ -386,12 +386,12 @@ func (b *Bot) serveSummaryStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 // personalChat finds or creates the 1:1 chat with a user who installed the bot.
-func (b *Bot) personalChat(ctx context.Context, oid string) (*store.ConversationRef, string) {
+func (b *Bot) personalChat(ctx context.Context, oid string) (*devopsbot.ConversationRef, string) {
 	if oid == "" {
 		return nil, "empty user id"
 	}
 	// The tenant comes from a previous contact; users we never met can't be reached.
-	ref, err := b.cfg.Store.FindPersonalConversationByUser(ctx, oid)
+	ref, err := b.convs.FindPersonalConversationByUser(ctx, oid)
 	if err == nil {
 		return ref, ""
 	}
@@ -402,13 +402,13 @@ func (b *Bot) personalChat(ctx context.Context, oid string) (*store.Conversation
 }
 
 // postSummary posts the summary cards and records where they went.
-func (b *Bot) postSummary(ctx context.Context, ref store.ConversationRef, sm *store.Summary) error {
-	links, err := b.cfg.Store.ListLinks(ctx, sm.ID)
+func (b *Bot) postSummary(ctx context.Context, ref devopsbot.ConversationRef, sm *devopsbot.Summary) error {
+	links, err := b.links.ListLinks(ctx, sm.ID)
 	if err != nil {
 		links = nil
 	}
 	cardsOut := b.summaryCards(sm, links, ref.ServiceURL)
-	var posted []store.PostedCard
+	var posted []devopsbot.PostedCard
 	var firstErr error
 	for _, c := range cardsOut {
 		id, err := b.cfg.Connector.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, teams.NewCardMessage(c.card))
@@ -418,10 +418,10 @@ func (b *Bot) postSummary(ctx context.Context, ref store.ConversationRef, sm *st
 			}
 			continue
 		}
-		posted = append(posted, store.PostedCard{ActivityID: id, InsightIDs: c.insightIDs})
+		posted = append(posted, devopsbot.PostedCard{ActivityID: id, InsightIDs: c.insightIDs})
 	}
 	if len(posted) > 0 {
-		if err := b.cfg.Store.SetSummaryCards(ctx, sm.ID, posted); err != nil {
+		if err := b.summaries.SetSummaryCards(ctx, sm.ID, posted); err != nil {
 			b.log.WarnContext(ctx, "could not record where the summary cards went", "err", err)
 		}
 	}

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
-	"github.com/sally-devops/devopsbot/store"
 )
 
 // deliveredSummary installs the bot in the chat, delivers a summary through the
@@ -149,7 +149,7 @@ func TestFormDefaultsFromLastChoicesAndOwner(t *testing.T) {
 	h := newHarness(t, withDemo)
 	sid, _ := deliveredSummary(t, h)
 	connectDemo(t, h, userAdele)
-	if err := h.store.SavePrefs(context.Background(), store.UserKey{TenantID: tenantID, AADObjectID: userAdele}, store.Prefs{Project: "Web Portal", WorkItemType: "Bug"}); err != nil {
+	if err := h.store.SavePrefs(context.Background(), devopsbot.UserKey{TenantID: tenantID, AADObjectID: userAdele}, devopsbot.Prefs{Project: "Web Portal", WorkItemType: "Bug"}); err != nil {
 		t.Fatal(err)
 	}
 	in := cards.Inputs(dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid))))
@@ -216,7 +216,7 @@ func TestTwoReplicasShareStateAndCreateOnce(t *testing.T) {
 	if act, _ := h.conn.Activity(chatID, cardID); !strings.Contains(js(act.Attachments), "Created Task 1") {
 		t.Fatal("shared card not updated")
 	}
-	audit, err := h.store.ListAudit(context.Background(), store.UserKey{TenantID: tenantID, AADObjectID: userAdele}, 10)
+	audit, err := h.store.ListAudit(context.Background(), devopsbot.UserKey{TenantID: tenantID, AADObjectID: userAdele}, 10)
 	if err != nil || len(audit) != 1 || audit[0].Action != "create_work_item" || audit[0].WorkItemID != 1 || audit[0].Outcome != "ok" {
 		t.Fatalf("audit: %+v %v", audit, err)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sally-devops/devopsbot/summary"
+	"github.com/sally-devops/devopsbot"
 )
 
 func TestSummaryActionContract(t *testing.T) {
@@ -291,10 +291,10 @@ func TestEscapingEdgeCases(t *testing.T) {
 }
 
 func TestSummarySplitsLargeSummaries(t *testing.T) {
-	v := SummaryView{SummaryID: "big", Meeting: summary.Meeting{Title: "Big meeting"}}
+	v := SummaryView{SummaryID: "big", Meeting: devopsbot.Meeting{Title: "Big meeting"}}
 	long := strings.Repeat("Ünïcödé *stars* and [brackets] make this insight long. ", 80) // ~4400 bytes, escaped more
 	for i := range 100 {
-		in := InsightView{Insight: summary.Insight{ID: fmt.Sprint("i", i), Kind: summary.Kinds[i%4], Text: long[:3900], Owner: "Megan Bowen", Due: "Friday"}}
+		in := InsightView{Insight: devopsbot.Insight{ID: fmt.Sprint("i", i), Kind: devopsbot.Kinds[i%4], Text: long[:3900], Owner: "Megan Bowen", Due: "Friday"}}
 		if i%10 == 0 {
 			in.Results = []ResultView{{WorkItemID: 1000 + i, WorkItemType: "Task", Title: long[:250], URL: "https://dev.azure.com/fabrikam/_workitems/edit/1", By: "Adele Vance"}}
 		}
@@ -382,9 +382,9 @@ func TestFindActionAcceptsJSON(t *testing.T) {
 }
 
 func BenchmarkSummary100(b *testing.B) {
-	v := SummaryView{SummaryID: "big", Meeting: summary.Meeting{Title: "Big"}}
+	v := SummaryView{SummaryID: "big", Meeting: devopsbot.Meeting{Title: "Big"}}
 	for i := range 100 {
-		v.Insights = append(v.Insights, InsightView{Insight: summary.Insight{ID: fmt.Sprint(i), Kind: summary.KindTask, Text: strings.Repeat("word ", 200)}})
+		v.Insights = append(v.Insights, InsightView{Insight: devopsbot.Insight{ID: fmt.Sprint(i), Kind: devopsbot.KindTask, Text: strings.Repeat("word ", 200)}})
 	}
 	for b.Loop() {
 		Summary(v)

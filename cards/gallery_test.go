@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sally-devops/devopsbot/summary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sally-devops/devopsbot"
 )
 
 // The renderer check: every card the bot can send, built by the real card
@@ -90,7 +91,7 @@ func gallery(t testing.TB) []galleryEntry {
 			v.Demo = d
 			v.Meeting.JoinURL = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_x%40thread.v2/0"
 			for i := range v.Insights {
-				v.Insights[i].Source = summary.SourceTranscript
+				v.Insights[i].Source = devopsbot.SourceTranscript
 			}
 			return Summary(v)
 		}},

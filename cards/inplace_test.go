@@ -5,15 +5,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sally-devops/devopsbot/summary"
+	"github.com/sally-devops/devopsbot"
 )
 
 func manyTasks(n int) SummaryView {
-	v := SummaryView{SummaryID: "s1", Meeting: summary.Meeting{Title: "Planning"}}
+	v := SummaryView{SummaryID: "s1", Meeting: devopsbot.Meeting{Title: "Planning"}}
 	for i := 1; i <= n; i++ {
-		v.Insights = append(v.Insights, InsightView{Insight: summary.Insight{ID: fmt.Sprintf("t%d", i), Kind: summary.KindTask, Text: fmt.Sprintf("Task number %d", i)}})
+		v.Insights = append(v.Insights, InsightView{Insight: devopsbot.Insight{ID: fmt.Sprintf("t%d", i), Kind: devopsbot.KindTask, Text: fmt.Sprintf("Task number %d", i)}})
 	}
-	v.Insights = append(v.Insights, InsightView{Insight: summary.Insight{ID: "d1", Kind: summary.KindDecision, Text: "A decision"}})
+	v.Insights = append(v.Insights, InsightView{Insight: devopsbot.Insight{ID: "d1", Kind: devopsbot.KindDecision, Text: "A decision"}})
 	return v
 }
 

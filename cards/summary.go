@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sally-devops/devopsbot/summary"
+	"github.com/sally-devops/devopsbot"
 )
 
 // MaxCardBytes keeps each summary card's JSON well under the ~28 KB Teams
@@ -22,13 +22,13 @@ const maxShownText = 1000
 type SummaryView struct {
 	Demo      bool
 	SummaryID string
-	Meeting   summary.Meeting
+	Meeting   devopsbot.Meeting
 	Insights  []InsightView
 }
 
 // InsightView is one insight and what people already did with it.
 type InsightView struct {
-	summary.Insight
+	devopsbot.Insight
 	Results []ResultView
 }
 
@@ -45,11 +45,11 @@ type ResultView struct {
 	At           time.Time
 }
 
-var kindHeading = map[summary.Kind]string{
-	summary.KindTask:     "Tasks",
-	summary.KindNextStep: "Next steps",
-	summary.KindDecision: "Decisions",
-	summary.KindInsight:  "Insights",
+var kindHeading = map[devopsbot.Kind]string{
+	devopsbot.KindTask:     "Tasks",
+	devopsbot.KindNextStep: "Next steps",
+	devopsbot.KindDecision: "Decisions",
+	devopsbot.KindInsight:  "Insights",
 }
 
 // Summary renders the shared summary as one or more cards, each under
@@ -116,11 +116,11 @@ func layoutSummary(v SummaryView, focusID string, formOpen bool) summaryLayout {
 	type block struct {
 		elems   []any
 		id      string
-		kind    summary.Kind
+		kind    devopsbot.Kind
 		ordinal int // position within its kind
 	}
 	var blocks []block
-	for _, k := range summary.Kinds {
+	for _, k := range devopsbot.Kinds {
 		n := 0
 		for i, in := range v.Insights {
 			if in.Kind != k {
@@ -286,7 +286,7 @@ func insightBlock(summaryID string, in InsightView) map[string]any {
 	if in.Due != "" {
 		facts = append(facts, "Due: "+Escape(in.Due))
 	}
-	if in.Source == summary.SourceTranscript {
+	if in.Source == devopsbot.SourceTranscript {
 		facts = append(facts, "From the transcript: check it before creating work")
 	}
 	if len(facts) > 0 {
@@ -355,7 +355,7 @@ func workItemName(r ResultView) string {
 
 // meetingWhen uses Teams' DATE and TIME functions so each reader sees the
 // meeting in their own time zone and locale.
-func meetingWhen(m summary.Meeting) string {
+func meetingWhen(m devopsbot.Meeting) string {
 	if m.Start.IsZero() {
 		return ""
 	}

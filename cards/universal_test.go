@@ -5,12 +5,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sally-devops/devopsbot/summary"
+	"github.com/sally-devops/devopsbot"
 )
 
 func TestAsUniversalActionsTurnsDialogButtonsIntoExecute(t *testing.T) {
-	in := Summary(SummaryView{SummaryID: "s1", Meeting: summary.Meeting{Title: "Sync"},
-		Insights: []InsightView{{Insight: summary.Insight{ID: "t1", Kind: summary.KindTask, Text: "Do it"}}}})[0]
+	in := Summary(SummaryView{SummaryID: "s1", Meeting: devopsbot.Meeting{Title: "Sync"},
+		Insights: []InsightView{{Insight: devopsbot.Insight{ID: "t1", Kind: devopsbot.KindTask, Text: "Do it"}}}})[0]
 	before, _ := json.Marshal(in)
 	out := AsUniversalActions(in)
 	validate(t, "universal summary", out)

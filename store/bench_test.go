@@ -3,7 +3,7 @@ package store_test
 import (
 	"testing"
 
-	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/store/storetest"
 )
 
@@ -43,7 +43,7 @@ func BenchmarkClaimAction(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		k := store.ActionKey{SummaryID: "s", InsightID: string(rune(i)), Action: store.ActionCreate}
+		k := devopsbot.ActionKey{SummaryID: "s", InsightID: string(rune(i)), Action: devopsbot.ActionCreate}
 		if _, _, err := s.ClaimAction(ctx, k, alice, "A", "m", 0); err != nil {
 			b.Fatal(err)
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/sally-devops/devopsbot"
 )
 
 // Caching: what a click reads that does not change, or is only a hint, is kept
@@ -31,9 +33,9 @@ const (
 )
 
 type caches struct {
-	summaries *ttlCache[string, *Summary]
-	done      *ttlCache[string, []InsightLink] // by summary id
-	prefs     *ttlCache[string, Prefs]         // by UserKey.id()
+	summaries *ttlCache[string, *devopsbot.Summary]
+	done      *ttlCache[string, []devopsbot.InsightLink] // by summary id
+	prefs     *ttlCache[string, devopsbot.Prefs]         // by userDocID
 }
 
 func newCaches(ttl time.Duration) caches {
@@ -46,9 +48,9 @@ func newCaches(ttl time.Duration) caches {
 		ttl = 0 // off
 	}
 	return caches{
-		summaries: newTTLCache[string, *Summary](ttl, maxCachedSummaries),
-		done:      newTTLCache[string, []InsightLink](ttl, maxCachedLinkSets),
-		prefs:     newTTLCache[string, Prefs](ttl, maxCachedPrefs),
+		summaries: newTTLCache[string, *devopsbot.Summary](ttl, maxCachedSummaries),
+		done:      newTTLCache[string, []devopsbot.InsightLink](ttl, maxCachedLinkSets),
+		prefs:     newTTLCache[string, devopsbot.Prefs](ttl, maxCachedPrefs),
 	}
 }
 
@@ -131,7 +133,7 @@ func (c *ttlCache[K, V]) del(k K) {
 // GetSummaryCached is GetSummary from this process's cache when it read or wrote
 // the summary less than CacheTTL ago: for clicks, which need the meeting and its
 // insights, never the posted-cards list (which may be that old here).
-func (s *Store) GetSummaryCached(ctx context.Context, id string) (*Summary, error) {
+func (s *Store) GetSummaryCached(ctx context.Context, id string) (*devopsbot.Summary, error) {
 	now := s.nowUTC()
 	if sm, ok := s.summaries.get(id, now); ok && sm.ExpiresAt.After(now) {
 		cp := *sm
@@ -140,7 +142,7 @@ func (s *Store) GetSummaryCached(ctx context.Context, id string) (*Summary, erro
 	return s.GetSummary(ctx, id)
 }
 
-func (s *Store) cacheSummary(sm *Summary) {
+func (s *Store) cacheSummary(sm *devopsbot.Summary) {
 	cp := *sm
 	s.summaries.put(sm.ID, &cp, s.nowUTC())
 }
@@ -157,30 +159,30 @@ func (s *Store) forgetSummaries(ids []string) {
 // seen in the last CacheTTL (listed, completed, or met when claiming), without
 // asking the database: enough for a form to say "already done" when it is known;
 // the claim at submit is what guards against a second work item.
-func (s *Store) KnownDoneLinks(summaryID string) []InsightLink {
+func (s *Store) KnownDoneLinks(summaryID string) []devopsbot.InsightLink {
 	links, _ := s.done.get(summaryID, s.nowUTC())
 	return links
 }
 
 // rememberDone records done links of one summary as the full set (listed) or
 // adds one (completed, or found when claiming).
-func (s *Store) rememberDoneList(summaryID string, all []InsightLink) {
-	var done []InsightLink
+func (s *Store) rememberDoneList(summaryID string, all []devopsbot.InsightLink) {
+	var done []devopsbot.InsightLink
 	for _, l := range all {
-		if l.State == LinkDone {
+		if l.State == devopsbot.LinkDone {
 			done = append(done, l)
 		}
 	}
 	s.done.put(summaryID, done, s.nowUTC())
 }
 
-func (s *Store) rememberDone(l InsightLink) {
-	if l.State != LinkDone {
+func (s *Store) rememberDone(l devopsbot.InsightLink) {
+	if l.State != devopsbot.LinkDone {
 		return
 	}
 	now := s.nowUTC()
 	known, _ := s.done.get(l.Key.SummaryID, now)
-	out := make([]InsightLink, 0, len(known)+1)
+	out := make([]devopsbot.InsightLink, 0, len(known)+1)
 	for _, k := range known {
 		if k.Key != l.Key {
 			out = append(out, k)
@@ -191,11 +193,11 @@ func (s *Store) rememberDone(l InsightLink) {
 
 // GetPrefsCached is GetPrefs from this process's write-through cache when it is
 // less than CacheTTL old: preferences only pre-fill a form.
-func (s *Store) GetPrefsCached(ctx context.Context, u UserKey) (*Prefs, error) {
-	if err := u.validate(); err != nil {
+func (s *Store) GetPrefsCached(ctx context.Context, u devopsbot.UserKey) (*devopsbot.Prefs, error) {
+	if err := validUser(u); err != nil {
 		return nil, err
 	}
-	if p, ok := s.prefs.get(u.id(), s.nowUTC()); ok {
+	if p, ok := s.prefs.get(userDocID(u), s.nowUTC()); ok {
 		return &p, nil
 	}
 	return s.GetPrefs(ctx, u)

@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/store/storetest"
-	"github.com/sally-devops/devopsbot/summary"
 )
 
 // calls runs f and returns how many database commands the store sent meanwhile.
@@ -68,13 +68,13 @@ func TestSummaryCacheAcrossReplicas(t *testing.T) {
 	if n := calls(b, func() { _, err = b.GetSummaryCached(ctx, sm.ID) }); n != 1 || err != nil {
 		t.Fatalf("first read on the other replica: %d calls (%v), want 1", n, err)
 	}
-	var got *store.Summary
+	var got *devopsbot.Summary
 	if n := calls(b, func() { got, err = b.GetSummaryCached(ctx, sm.ID) }); n != 0 || err != nil || got.Meeting.Title != "Weekly sync" || len(got.Insights) != 2 {
 		t.Fatalf("second read: %d calls, %+v, %v; want the summary from the cache", n, got, err)
 	}
 
 	// Posted cards may change; GetSummary reads them fresh, the writer's cache follows its own write.
-	posted := []store.PostedCard{{ActivityID: "act-1", InsightIDs: []string{"i1"}}}
+	posted := []devopsbot.PostedCard{{ActivityID: "act-1", InsightIDs: []string{"i1"}}}
 	if err := a.SetSummaryCards(ctx, sm.ID, posted); err != nil {
 		t.Fatal(err)
 	}
@@ -107,15 +107,15 @@ func TestPrefsAreCachedWriteThrough(t *testing.T) {
 	cfg.Now = clk.Now
 	a := storetest.Open(t, cfg)
 	b := storetest.Open(t, cfg)
-	var p *store.Prefs
+	var p *devopsbot.Prefs
 	var err error
-	if n := calls(a, func() { p, err = a.GetPrefsCached(ctx, alice) }); n != 1 || err != nil || *p != (store.Prefs{}) {
+	if n := calls(a, func() { p, err = a.GetPrefsCached(ctx, alice) }); n != 1 || err != nil || *p != (devopsbot.Prefs{}) {
 		t.Fatalf("first read: %d calls, %+v, %v", n, p, err)
 	}
 	if n := calls(a, func() { p, err = a.GetPrefsCached(ctx, alice) }); n != 0 || err != nil {
 		t.Fatalf("none saved is cached too: %d calls (%v)", n, err)
 	}
-	want := store.Prefs{Project: "Web", WorkItemType: "Bug", AreaPath: "Web", IterationPath: `Web\Sprint 1`}
+	want := devopsbot.Prefs{Project: "Web", WorkItemType: "Bug", AreaPath: "Web", IterationPath: `Web\Sprint 1`}
 	if err := a.SavePrefs(ctx, alice, want); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestPrefsAreCachedWriteThrough(t *testing.T) {
 	if _, err := b.GetPrefsCached(ctx, alice); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.SavePrefs(ctx, alice, store.Prefs{Project: "Mobile"}); err != nil {
+	if err := a.SavePrefs(ctx, alice, devopsbot.Prefs{Project: "Mobile"}); err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(store.DefaultCacheTTL)
@@ -145,7 +145,7 @@ func TestKnownDoneLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := store.ActionKey{SummaryID: sm.ID, InsightID: "i1", Action: store.ActionCreate}
+	key := devopsbot.ActionKey{SummaryID: sm.ID, InsightID: "i1", Action: devopsbot.ActionCreate}
 	link, claimed, err := a.ClaimAction(ctx, key, alice, "Alice", "m1", time.Minute)
 	if err != nil || !claimed {
 		t.Fatalf("claim: %v %v", claimed, err)
@@ -157,7 +157,7 @@ func TestKnownDoneLinks(t *testing.T) {
 	if err := a.CompleteAction(ctx, link); err != nil {
 		t.Fatal(err)
 	}
-	var got []store.InsightLink
+	var got []devopsbot.InsightLink
 	if n := calls(a, func() { got = a.KnownDoneLinks(sm.ID) }); n != 0 || len(got) != 1 || got[0].WorkItemID != 42 || got[0].Key != key {
 		t.Fatalf("after completing: %d calls, %+v", n, got)
 	}
@@ -165,7 +165,7 @@ func TestKnownDoneLinks(t *testing.T) {
 		t.Fatalf("a replica that never saw the result knows it: %+v", got)
 	}
 	// A claim still at work is no result.
-	if _, _, err := a.ClaimAction(ctx, store.ActionKey{SummaryID: sm.ID, InsightID: "i2", Action: store.ActionCreate}, bob, "Bob", "m2", time.Minute); err != nil {
+	if _, _, err := a.ClaimAction(ctx, devopsbot.ActionKey{SummaryID: sm.ID, InsightID: "i2", Action: devopsbot.ActionCreate}, bob, "Bob", "m2", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.ListLinks(ctx, sm.ID); err != nil {
@@ -212,7 +212,7 @@ func TestReplacedSummaryContentIsNotServedStale(t *testing.T) {
 	if _, err := s.GetSummaryCached(ctx, sm.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ReplaceSummaryContent(ctx, sm.ID, "k2", []summary.Insight{{ID: "c1", Kind: summary.KindTask, Text: "From Copilot"}}); err != nil {
+	if err := s.ReplaceSummaryContent(ctx, sm.ID, "k2", []devopsbot.Insight{{ID: "c1", Kind: devopsbot.KindTask, Text: "From Copilot"}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetSummaryCached(ctx, sm.ID)

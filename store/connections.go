@@ -9,51 +9,31 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
-// ConnStatus says whether a connection's tokens are believed to work.
-type ConnStatus string
-
-const (
-	StatusActive         ConnStatus = "active"
-	StatusNeedsReconnect ConnStatus = "needs_reconnect"
-)
-
-// Connection is a user's link to one Azure DevOps organization, with their own
-// delegated tokens: the bot acts as the user, never with a shared identity.
-type Connection struct {
-	User                                UserKey
-	OrgURL, OrgName, EntraTenantID      string
-	DisplayName, UniqueName, IdentityID string
-	AccessToken, RefreshToken           string // plain in memory, encrypted at rest
-	Expiry                              time.Time
-	Scopes                              []string
-	Status                              ConnStatus
-	CreatedAt, UpdatedAt                time.Time
-}
-
 type connDoc struct {
-	ID            string     `bson:"_id"`
-	TenantID      string     `bson:"tenantId"`
-	AADObjectID   string     `bson:"aadObjectId"`
-	OrgURL        string     `bson:"orgUrl"`
-	OrgName       string     `bson:"orgName"`
-	EntraTenantID string     `bson:"entraTenantId"`
-	DisplayName   string     `bson:"displayName"`
-	UniqueName    string     `bson:"uniqueName"`
-	IdentityID    string     `bson:"identityId"`
-	AccessToken   sealed     `bson:"accessToken"`
-	RefreshToken  sealed     `bson:"refreshToken"`
-	Expiry        time.Time  `bson:"expiry"`
-	Scopes        []string   `bson:"scopes"`
-	Status        ConnStatus `bson:"status"`
-	CreatedAt     time.Time  `bson:"createdAt"`
-	UpdatedAt     time.Time  `bson:"updatedAt"`
+	ID            string               `bson:"_id"`
+	TenantID      string               `bson:"tenantId"`
+	AADObjectID   string               `bson:"aadObjectId"`
+	OrgURL        string               `bson:"orgUrl"`
+	OrgName       string               `bson:"orgName"`
+	EntraTenantID string               `bson:"entraTenantId"`
+	DisplayName   string               `bson:"displayName"`
+	UniqueName    string               `bson:"uniqueName"`
+	IdentityID    string               `bson:"identityId"`
+	AccessToken   sealed               `bson:"accessToken"`
+	RefreshToken  sealed               `bson:"refreshToken"`
+	Expiry        time.Time            `bson:"expiry"`
+	Scopes        []string             `bson:"scopes"`
+	Status        devopsbot.ConnStatus `bson:"status"`
+	CreatedAt     time.Time            `bson:"createdAt"`
+	UpdatedAt     time.Time            `bson:"updatedAt"`
 }
 
 // sealConn encrypts c's tokens bound to aadPrefix (the record they belong to).
-func (s *Store) sealConn(c *Connection, id, aadPrefix string) (connDoc, error) {
+func (s *Store) sealConn(c *devopsbot.Connection, id, aadPrefix string) (connDoc, error) {
 	at, err := s.keys.seal(c.AccessToken, aadPrefix+"|access")
 	if err != nil {
 		return connDoc{}, err
@@ -75,7 +55,7 @@ func (s *Store) sealConn(c *Connection, id, aadPrefix string) (connDoc, error) {
 	}, nil
 }
 
-func (s *Store) openConn(d *connDoc, aadPrefix string) (*Connection, error) {
+func (s *Store) openConn(d *connDoc, aadPrefix string) (*devopsbot.Connection, error) {
 	at, err := s.keys.open(d.AccessToken, aadPrefix+"|access")
 	if err != nil {
 		return nil, err
@@ -84,8 +64,8 @@ func (s *Store) openConn(d *connDoc, aadPrefix string) (*Connection, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Connection{
-		User:   UserKey{TenantID: d.TenantID, AADObjectID: d.AADObjectID},
+	return &devopsbot.Connection{
+		User:   devopsbot.UserKey{TenantID: d.TenantID, AADObjectID: d.AADObjectID},
 		OrgURL: d.OrgURL, OrgName: d.OrgName, EntraTenantID: d.EntraTenantID,
 		DisplayName: d.DisplayName, UniqueName: d.UniqueName, IdentityID: d.IdentityID,
 		AccessToken: at, RefreshToken: rt, Expiry: d.Expiry.UTC(), Scopes: d.Scopes,
@@ -96,14 +76,14 @@ func (s *Store) openConn(d *connDoc, aadPrefix string) (*Connection, error) {
 func connAAD(id string) string { return "connection|" + id }
 
 // GetConnection returns the user's connection with its tokens decrypted.
-func (s *Store) GetConnection(ctx context.Context, u UserKey) (*Connection, error) {
-	if err := u.validate(); err != nil {
+func (s *Store) GetConnection(ctx context.Context, u devopsbot.UserKey) (*devopsbot.Connection, error) {
+	if err := validUser(u); err != nil {
 		return nil, err
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	var d connDoc
-	err := s.c(collConnections).FindOne(ctx, bson.D{{Key: "_id", Value: u.id()}}).Decode(&d)
+	err := s.c(collConnections).FindOne(ctx, bson.D{{Key: "_id", Value: userDocID(u)}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, errNotFound("Your Azure DevOps connection")
 	}
@@ -116,18 +96,18 @@ func (s *Store) GetConnection(ctx context.Context, u UserKey) (*Connection, erro
 // SaveConnection stores c as the user's only connection, replacing any other; the
 // original CreatedAt survives a reconnect. c.CreatedAt and c.UpdatedAt are set to
 // what was stored.
-func (s *Store) SaveConnection(ctx context.Context, c *Connection) error {
+func (s *Store) SaveConnection(ctx context.Context, c *devopsbot.Connection) error {
 	if c == nil {
 		return apperr.New(apperr.Invalid, "No connection to save.")
 	}
-	if err := c.User.validate(); err != nil {
+	if err := validUser(c.User); err != nil {
 		return err
 	}
 	now := s.nowUTC()
 	if c.Status == "" {
-		c.Status = StatusActive
+		c.Status = devopsbot.StatusActive
 	}
-	id := c.User.id()
+	id := userDocID(c.User)
 	d, err := s.sealConn(c, id, connAAD(id))
 	if err != nil {
 		return err
@@ -198,11 +178,11 @@ next:
 // replicas refresh at once, the newest token wins whichever writes last. It marks the
 // connection active. On MongoDB the conditional update is atomic; on FerretDB v1 two
 // exactly simultaneous writes may still both apply (updates are not atomic there).
-func (s *Store) UpdateTokens(ctx context.Context, u UserKey, access, refresh string, expiry time.Time) error {
-	if err := u.validate(); err != nil {
+func (s *Store) UpdateTokens(ctx context.Context, u devopsbot.UserKey, access, refresh string, expiry time.Time) error {
+	if err := validUser(u); err != nil {
 		return err
 	}
-	id := u.id()
+	id := userDocID(u)
 	at, err := s.keys.seal(access, connAAD(id)+"|access")
 	if err != nil {
 		return err
@@ -218,7 +198,7 @@ func (s *Store) UpdateTokens(ctx context.Context, u UserKey, access, refresh str
 		bson.D{{Key: "_id", Value: id}, {Key: "expiry", Value: bson.D{{Key: "$lt", Value: expiry}}}},
 		bson.D{{Key: "$set", Value: bson.D{
 			{Key: "accessToken", Value: at}, {Key: "refreshToken", Value: rt}, {Key: "expiry", Value: expiry},
-			{Key: "status", Value: StatusActive}, {Key: "updatedAt", Value: s.nowUTC()},
+			{Key: "status", Value: devopsbot.StatusActive}, {Key: "updatedAt", Value: s.nowUTC()},
 		}}})
 	if err != nil {
 		return s.fail("update tokens", err)
@@ -246,14 +226,14 @@ func (s *Store) existsOr(ctx context.Context, coll, id, what string) error {
 
 // MarkNeedsReconnect records that the user's tokens were refused, so the bot asks
 // them to connect again instead of failing every action.
-func (s *Store) MarkNeedsReconnect(ctx context.Context, u UserKey) error {
-	if err := u.validate(); err != nil {
+func (s *Store) MarkNeedsReconnect(ctx context.Context, u devopsbot.UserKey) error {
+	if err := validUser(u); err != nil {
 		return err
 	}
 	cctx, cancel := s.op(ctx)
 	defer cancel()
-	res, err := s.c(collConnections).UpdateOne(cctx, bson.D{{Key: "_id", Value: u.id()}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: StatusNeedsReconnect}, {Key: "updatedAt", Value: s.nowUTC()}}}})
+	res, err := s.c(collConnections).UpdateOne(cctx, bson.D{{Key: "_id", Value: userDocID(u)}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: devopsbot.StatusNeedsReconnect}, {Key: "updatedAt", Value: s.nowUTC()}}}})
 	if err != nil {
 		return s.fail("mark needs reconnect", err)
 	}
@@ -264,13 +244,13 @@ func (s *Store) MarkNeedsReconnect(ctx context.Context, u UserKey) error {
 }
 
 // DeleteConnection forgets the user's tokens (disconnect).
-func (s *Store) DeleteConnection(ctx context.Context, u UserKey) (deleted bool, err error) {
-	if err := u.validate(); err != nil {
+func (s *Store) DeleteConnection(ctx context.Context, u devopsbot.UserKey) (deleted bool, err error) {
+	if err := validUser(u); err != nil {
 		return false, err
 	}
 	cctx, cancel := s.op(ctx)
 	defer cancel()
-	res, err := s.c(collConnections).DeleteOne(cctx, bson.D{{Key: "_id", Value: u.id()}})
+	res, err := s.c(collConnections).DeleteOne(cctx, bson.D{{Key: "_id", Value: userDocID(u)}})
 	if err != nil {
 		return false, s.fail("delete connection", err)
 	}

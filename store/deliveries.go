@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -12,32 +13,6 @@ import (
 // promise behind a webhook's 202. It is written before the 202 and changes
 // state only in the hands of the replica holding its lease.
 const collDeliveries = "deliveries"
-
-// DeliveryState is where a delivery stands.
-type DeliveryState string
-
-const (
-	DeliveryPending DeliveryState = "pending" // not posted yet; NextAttemptAt says when to try
-	DeliveryPosted  DeliveryState = "posted"  // the cards are in the chat (ActivityIDs)
-	DeliveryFailed  DeliveryState = "failed"  // given up: Reason says why
-)
-
-// Delivery is the posting of one summary's cards to one chat.
-type Delivery struct {
-	SummaryID      string // also the record's id: a summary belongs to one chat
-	SourceID       string // the sender's summary id, for the status URL
-	ConversationID string
-	ServiceURL     string
-	State          DeliveryState
-	Attempts       int
-	NextAttemptAt  time.Time
-	GiveUpAt       time.Time // after this a failing delivery is failed for good
-	Reason         string    // the last failure, safe to show the sender
-	ActivityIDs    []string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	ExpiresAt      time.Time
-}
 
 type deliveryDoc struct {
 	ID             string    `bson:"_id"`
@@ -55,13 +30,13 @@ type deliveryDoc struct {
 	ExpiresAt      time.Time `bson:"expiresAt"`
 }
 
-func (d *deliveryDoc) delivery() *Delivery {
-	return &Delivery{SummaryID: d.ID, SourceID: d.SourceID, ConversationID: d.ConversationID, ServiceURL: d.ServiceURL,
-		State: DeliveryState(d.State), Attempts: d.Attempts, NextAttemptAt: utcOrZero(d.NextAttemptAt), GiveUpAt: utcOrZero(d.GiveUpAt),
+func (d *deliveryDoc) delivery() *devopsbot.Delivery {
+	return &devopsbot.Delivery{SummaryID: d.ID, SourceID: d.SourceID, ConversationID: d.ConversationID, ServiceURL: d.ServiceURL,
+		State: devopsbot.DeliveryState(d.State), Attempts: d.Attempts, NextAttemptAt: utcOrZero(d.NextAttemptAt), GiveUpAt: utcOrZero(d.GiveUpAt),
 		Reason: d.Reason, ActivityIDs: d.ActivityIDs, CreatedAt: utcOrZero(d.CreatedAt), UpdatedAt: utcOrZero(d.UpdatedAt), ExpiresAt: utcOrZero(d.ExpiresAt)}
 }
 
-func deliveryToDoc(d *Delivery) deliveryDoc {
+func deliveryToDoc(d *devopsbot.Delivery) deliveryDoc {
 	ids := d.ActivityIDs
 	if ids == nil {
 		ids = []string{}
@@ -73,7 +48,7 @@ func deliveryToDoc(d *Delivery) deliveryDoc {
 
 // CreateDelivery records a pending delivery once; a repeat (a sender's retry)
 // returns the first record with created=false.
-func (s *Store) CreateDelivery(ctx context.Context, d *Delivery) (stored *Delivery, created bool, err error) {
+func (s *Store) CreateDelivery(ctx context.Context, d *devopsbot.Delivery) (stored *devopsbot.Delivery, created bool, err error) {
 	if err := checkID("summary id", d.SummaryID); err != nil {
 		return nil, false, err
 	}
@@ -83,7 +58,7 @@ func (s *Store) CreateDelivery(ctx context.Context, d *Delivery) (stored *Delive
 	now := s.nowUTC()
 	doc := deliveryToDoc(d)
 	if doc.State == "" {
-		doc.State = string(DeliveryPending)
+		doc.State = string(devopsbot.DeliveryPending)
 	}
 	if doc.CreatedAt.IsZero() {
 		doc.CreatedAt = now
@@ -107,7 +82,7 @@ func (s *Store) CreateDelivery(ctx context.Context, d *Delivery) (stored *Delive
 }
 
 // GetDelivery returns the delivery of a summary.
-func (s *Store) GetDelivery(ctx context.Context, summaryID string) (*Delivery, error) {
+func (s *Store) GetDelivery(ctx context.Context, summaryID string) (*devopsbot.Delivery, error) {
 	var d deliveryDoc
 	if err := s.getByID(ctx, collDeliveries, "delivery", summaryID, &d); err != nil {
 		return nil, err
@@ -117,14 +92,14 @@ func (s *Store) GetDelivery(ctx context.Context, summaryID string) (*Delivery, e
 
 // SaveDelivery writes a delivery's new state. Only the holder of the
 // delivery's lease calls it, so a whole-document replace is safe on FerretDB.
-func (s *Store) SaveDelivery(ctx context.Context, d *Delivery) error {
+func (s *Store) SaveDelivery(ctx context.Context, d *devopsbot.Delivery) error {
 	doc := deliveryToDoc(d)
 	doc.UpdatedAt = s.nowUTC()
 	return s.replaceByID(ctx, collDeliveries, "delivery", doc.ID, doc)
 }
 
 // DeliveriesOf lists the deliveries of one sender summary id (all its chats).
-func (s *Store) DeliveriesOf(ctx context.Context, sourceID string) ([]Delivery, error) {
+func (s *Store) DeliveriesOf(ctx context.Context, sourceID string) ([]devopsbot.Delivery, error) {
 	if sourceID == "" || len(sourceID) > maxIDLen {
 		return nil, nil
 	}
@@ -133,15 +108,15 @@ func (s *Store) DeliveriesOf(ctx context.Context, sourceID string) ([]Delivery, 
 
 // DueDeliveries lists pending deliveries whose next attempt is due at now
 // (the caller's clock, the one that scheduled them), oldest first.
-func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
-	return s.findDeliveries(ctx, bson.D{{Key: "state", Value: string(DeliveryPending)},
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]devopsbot.Delivery, error) {
+	return s.findDeliveries(ctx, bson.D{{Key: "state", Value: string(devopsbot.DeliveryPending)},
 		{Key: "nextAttemptAt", Value: bson.D{{Key: "$lte", Value: bsonTime(now)}}}}, limit)
 }
 
 // CountDeliveries counts deliveries by state, for `devopsbot check` and metrics.
-func (s *Store) CountDeliveries(ctx context.Context) (map[DeliveryState]int64, error) {
-	out := map[DeliveryState]int64{}
-	for _, st := range []DeliveryState{DeliveryPending, DeliveryPosted, DeliveryFailed} {
+func (s *Store) CountDeliveries(ctx context.Context) (map[devopsbot.DeliveryState]int64, error) {
+	out := map[devopsbot.DeliveryState]int64{}
+	for _, st := range []devopsbot.DeliveryState{devopsbot.DeliveryPending, devopsbot.DeliveryPosted, devopsbot.DeliveryFailed} {
 		cctx, cancel := s.op(ctx)
 		n, err := s.c(collDeliveries).CountDocuments(cctx, bson.D{{Key: "state", Value: string(st)}})
 		cancel()
@@ -153,7 +128,7 @@ func (s *Store) CountDeliveries(ctx context.Context) (map[DeliveryState]int64, e
 	return out, nil
 }
 
-func (s *Store) findDeliveries(ctx context.Context, filter bson.D, limit int) ([]Delivery, error) {
+func (s *Store) findDeliveries(ctx context.Context, filter bson.D, limit int) ([]devopsbot.Delivery, error) {
 	cctx, cancel := s.op(ctx)
 	defer cancel()
 	cur, err := s.c(collDeliveries).Find(cctx, filter, options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}}).SetLimit(int64(limit)))
@@ -164,7 +139,7 @@ func (s *Store) findDeliveries(ctx context.Context, filter bson.D, limit int) ([
 	if err := cur.All(cctx, &docs); err != nil {
 		return nil, s.fail("find deliveries", err)
 	}
-	out := make([]Delivery, 0, len(docs))
+	out := make([]devopsbot.Delivery, 0, len(docs))
 	for i := range docs {
 		out = append(out, *docs[i].delivery())
 	}

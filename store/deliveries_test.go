@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/store/storetest"
 )
 
@@ -73,20 +73,20 @@ func TestDeliveryRecords(t *testing.T) {
 	s, _, _ := openWithClock(t)
 	ctx := context.Background()
 	now := time.Now()
-	d := &store.Delivery{SummaryID: "s1", SourceID: "src", ConversationID: "19:c@thread.v2", ServiceURL: "https://x", NextAttemptAt: now.Add(time.Minute)}
+	d := &devopsbot.Delivery{SummaryID: "s1", SourceID: "src", ConversationID: "19:c@thread.v2", ServiceURL: "https://x", NextAttemptAt: now.Add(time.Minute)}
 	if _, created, err := s.CreateDelivery(ctx, d); err != nil || !created {
 		t.Fatalf("create: %v %v", created, err)
 	}
-	if got, created, err := s.CreateDelivery(ctx, &store.Delivery{SummaryID: "s1", ConversationID: "19:c@thread.v2"}); err != nil || created || got.SourceID != "src" {
+	if got, created, err := s.CreateDelivery(ctx, &devopsbot.Delivery{SummaryID: "s1", ConversationID: "19:c@thread.v2"}); err != nil || created || got.SourceID != "src" {
 		t.Fatalf("repeat: %+v %v %v", got, created, err)
 	}
 	if due, _ := s.DueDeliveries(ctx, now, 10); len(due) != 0 {
 		t.Fatalf("due before its time: %v", due)
 	}
-	if due, _ := s.DueDeliveries(ctx, now.Add(2*time.Minute), 10); len(due) != 1 || due[0].State != store.DeliveryPending {
+	if due, _ := s.DueDeliveries(ctx, now.Add(2*time.Minute), 10); len(due) != 1 || due[0].State != devopsbot.DeliveryPending {
 		t.Fatalf("due: %+v", due)
 	}
-	d.State, d.ActivityIDs = store.DeliveryPosted, []string{"a1"}
+	d.State, d.ActivityIDs = devopsbot.DeliveryPosted, []string{"a1"}
 	if err := s.SaveDelivery(ctx, d); err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestDeliveryRecords(t *testing.T) {
 	if ds, _ := s.DeliveriesOf(ctx, "src"); len(ds) != 1 || ds[0].ActivityIDs[0] != "a1" {
 		t.Fatalf("deliveries of src: %+v", ds)
 	}
-	if n, err := s.CountDeliveries(ctx); err != nil || n[store.DeliveryPosted] != 1 || n[store.DeliveryPending] != 0 {
+	if n, err := s.CountDeliveries(ctx); err != nil || n[devopsbot.DeliveryPosted] != 1 || n[devopsbot.DeliveryPending] != 0 {
 		t.Fatalf("counts %v %v", n, err)
 	}
 }

@@ -9,95 +9,53 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
 // DefaultClaimTTL applies when ClaimAction gets no positive ttl.
 const DefaultClaimTTL = 2 * time.Minute
 
-// Actions on an insight.
-const (
-	ActionCreate  = "create"
-	ActionComment = "comment"
-)
-
-// ActionKey names one thing done to one insight: creating its work item, or adding
-// it as a comment to a given work item. At most one of each may happen.
-type ActionKey struct {
-	SummaryID, InsightID string
-	Action               string // "create" | "comment"
-	Target               string // work item id for comments, "" for create
-}
-
-func (k ActionKey) validate() error {
+func validAction(k devopsbot.ActionKey) error {
 	if k.SummaryID == "" || len(k.SummaryID) > maxIDLen || k.InsightID == "" || len(k.InsightID) > maxIDLen ||
 		len(k.Target) > maxIDLen {
 		return apperr.New(apperr.Invalid, "That action is not valid.")
 	}
 	switch {
-	case k.Action == ActionCreate && k.Target == "":
-	case k.Action == ActionComment && k.Target != "":
+	case k.Action == devopsbot.ActionCreate && k.Target == "":
+	case k.Action == devopsbot.ActionComment && k.Target != "":
 	default:
 		return apperr.New(apperr.Invalid, "That action is not valid.")
 	}
 	return nil
 }
 
-func (k ActionKey) id() string { return hashID("link", k.SummaryID, k.InsightID, k.Action, k.Target) }
-
-// LinkState is where an action is: claimed and running, or finished.
-type LinkState string
-
-const (
-	LinkPending LinkState = "pending"
-	LinkDone    LinkState = "done"
-)
-
-// InsightLink is the record that an insight was (or is being) turned into a work
-// item or a comment, and by whom. It is what stops two clicks, two people or two
-// replicas from creating the same work item twice.
-type InsightLink struct {
-	Key           ActionKey
-	State         LinkState
-	User          UserKey
-	UserName      string
-	OrgURL        string
-	Project       string
-	WorkItemID    int
-	WorkItemType  string
-	WorkItemTitle string
-	WorkItemURL   string
-	CommentID     int
-	// Marker is written into the work item (or comment) the action creates, so that
-	// after a crash a retry can search for it instead of creating a duplicate.
-	Marker         string
-	CreatedAt      time.Time
-	CompletedAt    time.Time
-	ClaimExpiresAt time.Time
+func actionDocID(k devopsbot.ActionKey) string {
+	return hashID("link", k.SummaryID, k.InsightID, k.Action, k.Target)
 }
 
 type linkDoc struct {
-	ID             string    `bson:"_id"`
-	SummaryID      string    `bson:"summaryId"`
-	InsightID      string    `bson:"insightId"`
-	Action         string    `bson:"action"`
-	Target         string    `bson:"target"`
-	State          LinkState `bson:"state"`
-	TenantID       string    `bson:"tenantId"`
-	AADObjectID    string    `bson:"aadObjectId"`
-	UserName       string    `bson:"userName"`
-	OrgURL         string    `bson:"orgUrl"`
-	Project        string    `bson:"project"`
-	WorkItemID     int       `bson:"workItemId"`
-	WorkItemType   string    `bson:"workItemType"`
-	WorkItemTitle  string    `bson:"workItemTitle"`
-	WorkItemURL    string    `bson:"workItemUrl"`
-	CommentID      int       `bson:"commentId"`
-	Marker         string    `bson:"marker"`
-	CreatedAt      time.Time `bson:"createdAt"`
-	CompletedAt    time.Time `bson:"completedAt"`
-	ClaimExpiresAt time.Time `bson:"claimExpiresAt"`
-	ClaimID        string    `bson:"claimId"` // random per claim: names one generation for takeover
+	ID             string              `bson:"_id"`
+	SummaryID      string              `bson:"summaryId"`
+	InsightID      string              `bson:"insightId"`
+	Action         string              `bson:"action"`
+	Target         string              `bson:"target"`
+	State          devopsbot.LinkState `bson:"state"`
+	TenantID       string              `bson:"tenantId"`
+	AADObjectID    string              `bson:"aadObjectId"`
+	UserName       string              `bson:"userName"`
+	OrgURL         string              `bson:"orgUrl"`
+	Project        string              `bson:"project"`
+	WorkItemID     int                 `bson:"workItemId"`
+	WorkItemType   string              `bson:"workItemType"`
+	WorkItemTitle  string              `bson:"workItemTitle"`
+	WorkItemURL    string              `bson:"workItemUrl"`
+	CommentID      int                 `bson:"commentId"`
+	Marker         string              `bson:"marker"`
+	CreatedAt      time.Time           `bson:"createdAt"`
+	CompletedAt    time.Time           `bson:"completedAt"`
+	ClaimExpiresAt time.Time           `bson:"claimExpiresAt"`
+	ClaimID        string              `bson:"claimId"` // random per claim: names one generation for takeover
 }
 
 // takeoverDoc is the exclusive right to replace one abandoned claim generation.
@@ -108,10 +66,10 @@ type takeoverDoc struct {
 	CreatedAt time.Time `bson:"createdAt"`
 }
 
-func (d *linkDoc) link() *InsightLink {
-	return &InsightLink{
-		Key:   ActionKey{SummaryID: d.SummaryID, InsightID: d.InsightID, Action: d.Action, Target: d.Target},
-		State: d.State, User: UserKey{TenantID: d.TenantID, AADObjectID: d.AADObjectID}, UserName: d.UserName,
+func (d *linkDoc) link() *devopsbot.InsightLink {
+	return &devopsbot.InsightLink{
+		Key:   devopsbot.ActionKey{SummaryID: d.SummaryID, InsightID: d.InsightID, Action: d.Action, Target: d.Target},
+		State: d.State, User: devopsbot.UserKey{TenantID: d.TenantID, AADObjectID: d.AADObjectID}, UserName: d.UserName,
 		OrgURL: d.OrgURL, Project: d.Project, WorkItemID: d.WorkItemID, WorkItemType: d.WorkItemType,
 		WorkItemTitle: d.WorkItemTitle, WorkItemURL: d.WorkItemURL, CommentID: d.CommentID, Marker: d.Marker,
 		CreatedAt: d.CreatedAt.UTC(), CompletedAt: utcOrZero(d.CompletedAt), ClaimExpiresAt: d.ClaimExpiresAt.UTC(),
@@ -126,17 +84,17 @@ func (d *linkDoc) link() *InsightLink {
 // its first claim: every later claim carries that one, so the caller must use
 // link.Marker (not its own) and, after a takeover, look for a work item with it that
 // the abandoned attempt may have created.
-func (s *Store) ClaimAction(ctx context.Context, key ActionKey, by UserKey, byName string, marker string, ttl time.Duration) (link *InsightLink, claimed bool, err error) {
-	if err := key.validate(); err != nil {
+func (s *Store) ClaimAction(ctx context.Context, key devopsbot.ActionKey, by devopsbot.UserKey, byName string, marker string, ttl time.Duration) (link *devopsbot.InsightLink, claimed bool, err error) {
+	if err := validAction(key); err != nil {
 		return nil, false, err
 	}
-	if err := by.validate(); err != nil {
+	if err := validUser(by); err != nil {
 		return nil, false, err
 	}
 	if ttl <= 0 {
 		ttl = DefaultClaimTTL
 	}
-	id := key.id()
+	id := actionDocID(key)
 	marker, err = s.actionMarker(ctx, key, id, marker)
 	if err != nil {
 		return nil, false, err
@@ -152,7 +110,7 @@ func (s *Store) ClaimAction(ctx context.Context, key ActionKey, by UserKey, byNa
 		}
 		now := s.nowUTC()
 		d := linkDoc{ID: id, SummaryID: key.SummaryID, InsightID: key.InsightID, Action: key.Action, Target: key.Target,
-			State: LinkPending, TenantID: by.TenantID, AADObjectID: by.AADObjectID, UserName: byName, Marker: marker,
+			State: devopsbot.LinkPending, TenantID: by.TenantID, AADObjectID: by.AADObjectID, UserName: byName, Marker: marker,
 			CreatedAt: now, ClaimExpiresAt: now.Add(ttl), ClaimID: randomID()}
 		cctx, cancel := s.op(ctx)
 		_, err := s.c(collLinks).InsertOne(cctx, d)
@@ -170,7 +128,7 @@ func (s *Store) ClaimAction(ctx context.Context, key ActionKey, by UserKey, byNa
 		if err != nil {
 			return nil, false, err
 		}
-		if existing.State != LinkPending || existing.ClaimExpiresAt.After(now) {
+		if existing.State != devopsbot.LinkPending || existing.ClaimExpiresAt.After(now) {
 			l := existing.link()
 			s.rememberDone(*l)
 			return l, false, nil
@@ -213,7 +171,7 @@ type markerDoc struct {
 	CreatedAt time.Time `bson:"createdAt"`
 }
 
-func (s *Store) actionMarker(ctx context.Context, key ActionKey, id, marker string) (string, error) {
+func (s *Store) actionMarker(ctx context.Context, key devopsbot.ActionKey, id, marker string) (string, error) {
 	d := markerDoc{ID: id + "~marker", Kind: "marker", SummaryID: key.SummaryID, Marker: marker, CreatedAt: s.nowUTC()}
 	cctx, cancel := s.op(ctx)
 	defer cancel()
@@ -248,24 +206,24 @@ func (s *Store) getLink(ctx context.Context, id string) (*linkDoc, error) {
 // CompleteAction records the result of a claimed action (link as returned by
 // ClaimAction, with OrgURL, Project, WorkItem* and CommentID filled in). It fails with
 // Conflict when the action is already done and NotFound when the claim is gone.
-func (s *Store) CompleteAction(ctx context.Context, link *InsightLink) error {
+func (s *Store) CompleteAction(ctx context.Context, link *devopsbot.InsightLink) error {
 	if link == nil {
 		return apperr.New(apperr.Invalid, "No action to complete.")
 	}
-	if err := link.Key.validate(); err != nil {
+	if err := validAction(link.Key); err != nil {
 		return err
 	}
-	id := link.Key.id()
-	link.State = LinkDone
+	id := actionDocID(link.Key)
+	link.State = devopsbot.LinkDone
 	link.CompletedAt = bsonTime(link.CompletedAt)
 	if link.CompletedAt.IsZero() {
 		link.CompletedAt = s.nowUTC()
 	}
 	cctx, cancel := s.op(ctx)
 	defer cancel()
-	res, err := s.c(collLinks).UpdateOne(cctx, bson.D{{Key: "_id", Value: id}, {Key: "state", Value: LinkPending}},
+	res, err := s.c(collLinks).UpdateOne(cctx, bson.D{{Key: "_id", Value: id}, {Key: "state", Value: devopsbot.LinkPending}},
 		bson.D{{Key: "$set", Value: bson.D{
-			{Key: "state", Value: LinkDone}, {Key: "orgUrl", Value: link.OrgURL}, {Key: "project", Value: link.Project},
+			{Key: "state", Value: devopsbot.LinkDone}, {Key: "orgUrl", Value: link.OrgURL}, {Key: "project", Value: link.Project},
 			{Key: "workItemId", Value: link.WorkItemID}, {Key: "workItemType", Value: link.WorkItemType},
 			{Key: "workItemTitle", Value: link.WorkItemTitle}, {Key: "workItemUrl", Value: link.WorkItemURL},
 			{Key: "commentId", Value: link.CommentID}, {Key: "completedAt", Value: link.CompletedAt},
@@ -285,13 +243,13 @@ func (s *Store) CompleteAction(ctx context.Context, link *InsightLink) error {
 
 // ReleaseAction drops a pending claim after a definite failure so the user can try
 // again. A finished action is never released; releasing twice is harmless.
-func (s *Store) ReleaseAction(ctx context.Context, key ActionKey) error {
-	if err := key.validate(); err != nil {
+func (s *Store) ReleaseAction(ctx context.Context, key devopsbot.ActionKey) error {
+	if err := validAction(key); err != nil {
 		return err
 	}
 	cctx, cancel := s.op(ctx)
 	defer cancel()
-	_, err := s.c(collLinks).DeleteOne(cctx, bson.D{{Key: "_id", Value: key.id()}, {Key: "state", Value: LinkPending}})
+	_, err := s.c(collLinks).DeleteOne(cctx, bson.D{{Key: "_id", Value: actionDocID(key)}, {Key: "state", Value: devopsbot.LinkPending}})
 	return s.fail("release action", err)
 }
 
@@ -299,14 +257,14 @@ func (s *Store) ReleaseAction(ctx context.Context, key ActionKey) error {
 const maxLinksPerSummary = 5000
 
 // ListLinks returns all links of a summary, oldest first, pending ones included.
-func (s *Store) ListLinks(ctx context.Context, summaryID string) ([]InsightLink, error) {
+func (s *Store) ListLinks(ctx context.Context, summaryID string) ([]devopsbot.InsightLink, error) {
 	if summaryID == "" || len(summaryID) > maxIDLen {
 		return nil, nil
 	}
 	cctx, cancel := s.op(ctx)
 	defer cancel()
 	cur, err := s.c(collLinks).Find(cctx, bson.D{{Key: "summaryId", Value: summaryID},
-		{Key: "state", Value: bson.D{{Key: "$in", Value: bson.A{LinkPending, LinkDone}}}}},
+		{Key: "state", Value: bson.D{{Key: "$in", Value: bson.A{devopsbot.LinkPending, devopsbot.LinkDone}}}}},
 		options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(maxLinksPerSummary))
 	if err != nil {
 		return nil, s.fail("list links", err)
@@ -315,7 +273,7 @@ func (s *Store) ListLinks(ctx context.Context, summaryID string) ([]InsightLink,
 	if err := cur.All(cctx, &docs); err != nil {
 		return nil, s.fail("list links", err)
 	}
-	out := make([]InsightLink, len(docs))
+	out := make([]devopsbot.InsightLink, len(docs))
 	for i := range docs {
 		out[i] = *docs[i].link()
 	}

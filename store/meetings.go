@@ -2,16 +2,13 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
-	"github.com/sally-devops/devopsbot/summary"
 )
 
 // collMeetingJobs holds one job per meeting that ended in a chat where the bot
@@ -23,47 +20,6 @@ const collMeetingJobs = "meetingjobs"
 
 // collChatSettings holds per-chat switches (meeting summaries off).
 const collChatSettings = "chatsettings"
-
-// MeetingJobState is where a meeting job stands.
-type MeetingJobState string
-
-const (
-	MeetingJobPending MeetingJobState = "pending" // looking; NextAttemptAt says when next
-	MeetingJobDone    MeetingJobState = "done"    // a summary was handed to delivery (SummaryID)
-	MeetingJobGaveUp  MeetingJobState = "gaveup"  // nothing came in time, or nothing may be read: Reason
-)
-
-// MeetingJob is the watch over one ended meeting's content.
-type MeetingJob struct {
-	ID             string // MeetingJobID(conversation, meeting)
-	ConversationID string
-	ServiceURL     string
-	TenantID       string
-	MeetingID      string // Teams' meeting id from the meetingEnd event
-	JoinURL        string
-	Title          string
-	Start, End     time.Time
-	UserID         string // whose Graph view reads the meeting: the organizer once known
-	GraphMeetingID string // Graph's onlineMeeting id, once found by the join URL
-	State          MeetingJobState
-	Attempts       int
-	NextAttemptAt  time.Time
-	GiveUpAt       time.Time
-	Reason         string // the last reason content was not read, safe to show
-	InsightsDenied string // Graph's 403 for Copilot insights (then only transcripts are tried)
-	Source         string // what the summary was built from (summary.SourceCopilot/SourceTranscript)
-	SummaryID      string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	ExpiresAt      time.Time
-}
-
-// MeetingJobID names the job of a meeting in a chat: the same meeting ending
-// twice (Teams repeats events; a meeting restarted) is one job.
-func MeetingJobID(conversationID, meetingID string) string {
-	h := sha256.Sum256([]byte(conversationID + "\x00" + meetingID))
-	return "mtg-" + hex.EncodeToString(h[:16])
-}
 
 type meetingJobDoc struct {
 	ID             string    `bson:"_id"`
@@ -90,16 +46,16 @@ type meetingJobDoc struct {
 	ExpiresAt      time.Time `bson:"expiresAt"`
 }
 
-func (d *meetingJobDoc) job() *MeetingJob {
-	return &MeetingJob{ID: d.ID, ConversationID: d.ConversationID, ServiceURL: d.ServiceURL, TenantID: d.TenantID,
+func (d *meetingJobDoc) job() *devopsbot.MeetingJob {
+	return &devopsbot.MeetingJob{ID: d.ID, ConversationID: d.ConversationID, ServiceURL: d.ServiceURL, TenantID: d.TenantID,
 		MeetingID: d.MeetingID, JoinURL: d.JoinURL, Title: d.Title, Start: utcOrZero(d.Start), End: utcOrZero(d.End),
-		UserID: d.UserID, GraphMeetingID: d.GraphMeetingID, State: MeetingJobState(d.State), Attempts: d.Attempts,
+		UserID: d.UserID, GraphMeetingID: d.GraphMeetingID, State: devopsbot.MeetingJobState(d.State), Attempts: d.Attempts,
 		NextAttemptAt: utcOrZero(d.NextAttemptAt), GiveUpAt: utcOrZero(d.GiveUpAt), Reason: d.Reason,
 		InsightsDenied: d.InsightsDenied, Source: d.Source, SummaryID: d.SummaryID,
 		CreatedAt: utcOrZero(d.CreatedAt), UpdatedAt: utcOrZero(d.UpdatedAt), ExpiresAt: utcOrZero(d.ExpiresAt)}
 }
 
-func meetingJobToDoc(j *MeetingJob) meetingJobDoc {
+func meetingJobToDoc(j *devopsbot.MeetingJob) meetingJobDoc {
 	return meetingJobDoc{ID: j.ID, ConversationID: j.ConversationID, ServiceURL: j.ServiceURL, TenantID: j.TenantID,
 		MeetingID: j.MeetingID, JoinURL: j.JoinURL, Title: j.Title, Start: bsonTime(j.Start), End: bsonTime(j.End),
 		UserID: j.UserID, GraphMeetingID: j.GraphMeetingID, State: string(j.State), Attempts: j.Attempts,
@@ -110,7 +66,7 @@ func meetingJobToDoc(j *MeetingJob) meetingJobDoc {
 
 // CreateMeetingJob records a pending job once; a repeat (Teams sends the
 // event again, two replicas receive it) returns the first with created=false.
-func (s *Store) CreateMeetingJob(ctx context.Context, j *MeetingJob) (stored *MeetingJob, created bool, err error) {
+func (s *Store) CreateMeetingJob(ctx context.Context, j *devopsbot.MeetingJob) (stored *devopsbot.MeetingJob, created bool, err error) {
 	if err := checkID("meeting job id", j.ID); err != nil {
 		return nil, false, err
 	}
@@ -120,7 +76,7 @@ func (s *Store) CreateMeetingJob(ctx context.Context, j *MeetingJob) (stored *Me
 	now := s.nowUTC()
 	doc := meetingJobToDoc(j)
 	if doc.State == "" {
-		doc.State = string(MeetingJobPending)
+		doc.State = string(devopsbot.MeetingJobPending)
 	}
 	if doc.CreatedAt.IsZero() {
 		doc.CreatedAt = now
@@ -144,7 +100,7 @@ func (s *Store) CreateMeetingJob(ctx context.Context, j *MeetingJob) (stored *Me
 }
 
 // GetMeetingJob returns a meeting job.
-func (s *Store) GetMeetingJob(ctx context.Context, id string) (*MeetingJob, error) {
+func (s *Store) GetMeetingJob(ctx context.Context, id string) (*devopsbot.MeetingJob, error) {
 	var d meetingJobDoc
 	if err := s.getByID(ctx, collMeetingJobs, "meeting job", id, &d); err != nil {
 		return nil, err
@@ -153,27 +109,27 @@ func (s *Store) GetMeetingJob(ctx context.Context, id string) (*MeetingJob, erro
 }
 
 // SaveMeetingJob writes a job's new state; only its lease holder calls it.
-func (s *Store) SaveMeetingJob(ctx context.Context, j *MeetingJob) error {
+func (s *Store) SaveMeetingJob(ctx context.Context, j *devopsbot.MeetingJob) error {
 	doc := meetingJobToDoc(j)
 	doc.UpdatedAt = s.nowUTC()
 	return s.replaceByID(ctx, collMeetingJobs, "meeting job", doc.ID, doc)
 }
 
 // DueMeetingJobs lists pending jobs due at now (the caller's clock), oldest first.
-func (s *Store) DueMeetingJobs(ctx context.Context, now time.Time, limit int) ([]MeetingJob, error) {
-	return s.findMeetingJobs(ctx, bson.D{{Key: "state", Value: string(MeetingJobPending)},
+func (s *Store) DueMeetingJobs(ctx context.Context, now time.Time, limit int) ([]devopsbot.MeetingJob, error) {
+	return s.findMeetingJobs(ctx, bson.D{{Key: "state", Value: string(devopsbot.MeetingJobPending)},
 		{Key: "nextAttemptAt", Value: bson.D{{Key: "$lte", Value: bsonTime(now)}}}}, limit)
 }
 
 // MeetingJobsOf lists a chat's meeting jobs, oldest first (for status).
-func (s *Store) MeetingJobsOf(ctx context.Context, conversationID string, limit int) ([]MeetingJob, error) {
+func (s *Store) MeetingJobsOf(ctx context.Context, conversationID string, limit int) ([]devopsbot.MeetingJob, error) {
 	if checkConvID(conversationID) != nil {
 		return nil, nil
 	}
 	return s.findMeetingJobs(ctx, bson.D{{Key: "conversationId", Value: conversationID}}, limit)
 }
 
-func (s *Store) findMeetingJobs(ctx context.Context, filter bson.D, limit int) ([]MeetingJob, error) {
+func (s *Store) findMeetingJobs(ctx context.Context, filter bson.D, limit int) ([]devopsbot.MeetingJob, error) {
 	cctx, cancel := s.op(ctx)
 	defer cancel()
 	cur, err := s.c(collMeetingJobs).Find(cctx, filter, options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}}).SetLimit(int64(limit)))
@@ -184,7 +140,7 @@ func (s *Store) findMeetingJobs(ctx context.Context, filter bson.D, limit int) (
 	if err := cur.All(cctx, &docs); err != nil {
 		return nil, s.fail("find meeting jobs", err)
 	}
-	out := make([]MeetingJob, 0, len(docs))
+	out := make([]devopsbot.MeetingJob, 0, len(docs))
 	for i := range docs {
 		out = append(out, *docs[i].job())
 	}
@@ -245,17 +201,14 @@ func (s *Store) SweepMeetingJobs(ctx context.Context) (int64, error) {
 // is already in a chat (a meeting's transcript summary once Copilot's
 // insights arrive), so that its card is updated instead of a second one
 // posted. Only the meeting job holding its lease calls it.
-func (s *Store) ReplaceSummaryContent(ctx context.Context, id, contentKey string, insights []summary.Insight) error {
+func (s *Store) ReplaceSummaryContent(ctx context.Context, id, contentKey string, insights []devopsbot.Insight) error {
 	if id == "" || len(id) > maxIDLen {
 		return errNotFound("That summary")
-	}
-	if insights == nil {
-		insights = []summary.Insight{}
 	}
 	cctx, cancel := s.op(ctx)
 	defer cancel()
 	res, err := s.c(collSummaries).UpdateOne(cctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "insights", Value: insights}, {Key: "contentKey", Value: contentKey}}}})
+		bson.D{{Key: "$set", Value: bson.D{{Key: "insights", Value: insightDocs(insights)}, {Key: "contentKey", Value: contentKey}}}})
 	if err != nil {
 		return s.fail("replace summary content", err)
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/store/storetest"
 )
 
@@ -14,8 +14,8 @@ import (
 func TestMeetingJobCreatedOnceAndDue(t *testing.T) {
 	s, clk, cfg := openWithClock(t)
 	other := storetest.Open(t, cfg)
-	id := store.MeetingJobID("19:chat@thread.v2", "meeting-1")
-	if id == store.MeetingJobID("19:other@thread.v2", "meeting-1") {
+	id := devopsbot.MeetingJobID("19:chat@thread.v2", "meeting-1")
+	if id == devopsbot.MeetingJobID("19:other@thread.v2", "meeting-1") {
 		t.Fatal("the same meeting in two chats shares a job")
 	}
 	var created atomic.Int32
@@ -28,7 +28,7 @@ func TestMeetingJobCreatedOnceAndDue(t *testing.T) {
 			if i%2 == 1 {
 				st = other
 			}
-			_, ok, err := st.CreateMeetingJob(ctx, &store.MeetingJob{ID: id, ConversationID: "19:chat@thread.v2", JoinURL: "https://teams.microsoft.com/l/meetup-join/x",
+			_, ok, err := st.CreateMeetingJob(ctx, &devopsbot.MeetingJob{ID: id, ConversationID: "19:chat@thread.v2", JoinURL: "https://teams.microsoft.com/l/meetup-join/x",
 				NextAttemptAt: clk.Now().Add(2 * time.Minute)})
 			if err != nil {
 				t.Error(err)
@@ -45,11 +45,11 @@ func TestMeetingJobCreatedOnceAndDue(t *testing.T) {
 		t.Fatalf("due before its time: %+v", due)
 	}
 	due, err := s.DueMeetingJobs(ctx, clk.Now().Add(3*time.Minute), 10)
-	if err != nil || len(due) != 1 || due[0].State != store.MeetingJobPending || due[0].JoinURL == "" {
+	if err != nil || len(due) != 1 || due[0].State != devopsbot.MeetingJobPending || due[0].JoinURL == "" {
 		t.Fatalf("due: %v %+v", err, due)
 	}
 	j := due[0]
-	j.State = store.MeetingJobDone
+	j.State = devopsbot.MeetingJobDone
 	if err := s.SaveMeetingJob(ctx, &j); err != nil {
 		t.Fatal(err)
 	}
@@ -84,8 +84,8 @@ func TestMeetingSummariesOnByDefaultAndSwitchable(t *testing.T) {
 // Meeting jobs name meetings: they go when summaries' retention ends.
 func TestMeetingJobsSweptAfterRetention(t *testing.T) {
 	s, clk, _ := openWithClock(t)
-	id := store.MeetingJobID("19:chat@thread.v2", "m")
-	if _, _, err := s.CreateMeetingJob(ctx, &store.MeetingJob{ID: id, ConversationID: "19:chat@thread.v2"}); err != nil {
+	id := devopsbot.MeetingJobID("19:chat@thread.v2", "m")
+	if _, _, err := s.CreateMeetingJob(ctx, &devopsbot.MeetingJob{ID: id, ConversationID: "19:chat@thread.v2"}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := s.SweepMeetingJobs(ctx); err != nil || n != 0 {

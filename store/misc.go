@@ -9,14 +9,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 )
-
-// Prefs are a user's defaults for new work items, so the form comes pre-filled.
-type Prefs struct {
-	Project, WorkItemType, AreaPath, IterationPath string
-	UpdatedAt                                      time.Time
-}
 
 type prefsDoc struct {
 	ID            string    `bson:"_id"`
@@ -30,33 +25,33 @@ type prefsDoc struct {
 }
 
 // GetPrefs returns the user's preferences; none saved yet is the zero Prefs.
-func (s *Store) GetPrefs(ctx context.Context, u UserKey) (*Prefs, error) {
-	if err := u.validate(); err != nil {
+func (s *Store) GetPrefs(ctx context.Context, u devopsbot.UserKey) (*devopsbot.Prefs, error) {
+	if err := validUser(u); err != nil {
 		return nil, err
 	}
 	cctx, cancel := s.op(ctx)
 	defer cancel()
 	var d prefsDoc
-	err := s.c(collPrefs).FindOne(cctx, bson.D{{Key: "_id", Value: u.id()}}).Decode(&d)
+	err := s.c(collPrefs).FindOne(cctx, bson.D{{Key: "_id", Value: userDocID(u)}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		s.prefs.put(u.id(), Prefs{}, s.nowUTC())
-		return &Prefs{}, nil
+		s.prefs.put(userDocID(u), devopsbot.Prefs{}, s.nowUTC())
+		return &devopsbot.Prefs{}, nil
 	}
 	if err != nil {
 		return nil, s.fail("get prefs", err)
 	}
-	p := Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath,
+	p := devopsbot.Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath,
 		IterationPath: d.IterationPath, UpdatedAt: d.UpdatedAt.UTC()}
-	s.prefs.put(u.id(), p, s.nowUTC())
+	s.prefs.put(userDocID(u), p, s.nowUTC())
 	return &p, nil
 }
 
 // SavePrefs replaces the user's preferences.
-func (s *Store) SavePrefs(ctx context.Context, u UserKey, p Prefs) error {
-	if err := u.validate(); err != nil {
+func (s *Store) SavePrefs(ctx context.Context, u devopsbot.UserKey, p devopsbot.Prefs) error {
+	if err := validUser(u); err != nil {
 		return err
 	}
-	d := prefsDoc{ID: u.id(), TenantID: u.TenantID, AADObjectID: u.AADObjectID, Project: p.Project,
+	d := prefsDoc{ID: userDocID(u), TenantID: u.TenantID, AADObjectID: u.AADObjectID, Project: p.Project,
 		WorkItemType: p.WorkItemType, AreaPath: p.AreaPath, IterationPath: p.IterationPath, UpdatedAt: s.nowUTC()}
 	set, err := toDocWithout(d, "_id")
 	if err != nil {
@@ -66,21 +61,9 @@ func (s *Store) SavePrefs(ctx context.Context, u UserKey, p Prefs) error {
 		s.prefs.del(d.ID) // the write may or may not have landed
 		return s.fail("save prefs", err)
 	}
-	s.prefs.put(d.ID, Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath,
+	s.prefs.put(d.ID, devopsbot.Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath,
 		IterationPath: d.IterationPath, UpdatedAt: d.UpdatedAt}, s.nowUTC())
 	return nil
-}
-
-// AuditRecord is one thing the bot did on a user's behalf in Azure DevOps (or
-// failed to do), kept for AuditRetention so admins and users can see who did what.
-type AuditRecord struct {
-	Time                  time.Time
-	User                  UserKey
-	UserName, Action      string
-	OrgURL, Project       string
-	WorkItemID, CommentID int
-	SummaryID, InsightID  string
-	Outcome, Detail       string
 }
 
 type auditDoc struct {
@@ -105,8 +88,8 @@ type auditDoc struct {
 const maxAuditDetail = 4096
 
 // AddAudit appends a record; Time defaults to now.
-func (s *Store) AddAudit(ctx context.Context, r AuditRecord) error {
-	if err := r.User.validate(); err != nil {
+func (s *Store) AddAudit(ctx context.Context, r devopsbot.AuditRecord) error {
+	if err := validUser(r.User); err != nil {
 		return err
 	}
 	t := bsonTime(r.Time)
@@ -131,8 +114,8 @@ func (s *Store) AddAudit(ctx context.Context, r AuditRecord) error {
 const MaxAuditList = 1000
 
 // ListAudit returns the user's newest records first; limit <= 0 means 50.
-func (s *Store) ListAudit(ctx context.Context, u UserKey, limit int) ([]AuditRecord, error) {
-	if err := u.validate(); err != nil {
+func (s *Store) ListAudit(ctx context.Context, u devopsbot.UserKey, limit int) ([]devopsbot.AuditRecord, error) {
+	if err := validUser(u); err != nil {
 		return nil, err
 	}
 	if limit <= 0 {
@@ -151,9 +134,9 @@ func (s *Store) ListAudit(ctx context.Context, u UserKey, limit int) ([]AuditRec
 	if err := cur.All(cctx, &docs); err != nil {
 		return nil, s.fail("list audit", err)
 	}
-	out := make([]AuditRecord, len(docs))
+	out := make([]devopsbot.AuditRecord, len(docs))
 	for i, d := range docs {
-		out[i] = AuditRecord{Time: d.Time.UTC(), User: UserKey{TenantID: d.TenantID, AADObjectID: d.AADObjectID},
+		out[i] = devopsbot.AuditRecord{Time: d.Time.UTC(), User: devopsbot.UserKey{TenantID: d.TenantID, AADObjectID: d.AADObjectID},
 			UserName: d.UserName, Action: d.Action, OrgURL: d.OrgURL, Project: d.Project, WorkItemID: d.WorkItemID,
 			CommentID: d.CommentID, SummaryID: d.SummaryID, InsightID: d.InsightID, Outcome: d.Outcome, Detail: d.Detail}
 	}
@@ -248,7 +231,7 @@ func (s *Store) Sweep(ctx context.Context) (removed int64, err error) {
 	}
 	cctx, cancel := s.op(ctx)
 	defer cancel()
-	res, err := s.c(collLinks).DeleteMany(cctx, bson.D{{Key: "state", Value: LinkPending},
+	res, err := s.c(collLinks).DeleteMany(cctx, bson.D{{Key: "state", Value: devopsbot.LinkPending},
 		{Key: "claimExpiresAt", Value: bson.D{{Key: "$lte", Value: now.Add(-staleClaimGrace)}}}})
 	if err != nil {
 		return removed, s.fail("sweep stale claims", err)

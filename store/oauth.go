@@ -10,23 +10,12 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
 // DefaultStateLifetime applies when an OAuthState or PendingLogin has no ExpiresAt.
 const DefaultStateLifetime = 10 * time.Minute
-
-// OAuthState is what the connect flow remembers between sending the user to sign in
-// and the callback: who asked, where to answer, and the PKCE verifier.
-type OAuthState struct {
-	ID                                   string // the OAuth state parameter; generated when empty
-	User                                 UserKey
-	UserName, ConversationID, ServiceURL string
-	OrgURL, EntraTenantID                string
-	CodeVerifier                         string // encrypted at rest
-	Nonce                                string
-	CreatedAt, ExpiresAt                 time.Time
-}
 
 type stateDoc struct {
 	ID             string    `bson:"_id"`
@@ -46,7 +35,7 @@ type stateDoc struct {
 func stateAAD(id string) string { return "oauth_state|" + id }
 
 // CreateOAuthState stores st; st.ID, CreatedAt and ExpiresAt are filled in when zero.
-func (s *Store) CreateOAuthState(ctx context.Context, st *OAuthState) error {
+func (s *Store) CreateOAuthState(ctx context.Context, st *devopsbot.OAuthState) error {
 	if st == nil {
 		return apperr.New(apperr.Invalid, "No sign-in state to save.")
 	}
@@ -56,7 +45,7 @@ func (s *Store) CreateOAuthState(ctx context.Context, st *OAuthState) error {
 	if err := checkID("sign-in state", st.ID); err != nil {
 		return err
 	}
-	if err := st.User.validate(); err != nil {
+	if err := validUser(st.User); err != nil {
 		return err
 	}
 	st.CreatedAt, st.ExpiresAt = s.lifetime(st.CreatedAt, st.ExpiresAt)
@@ -99,7 +88,7 @@ var errExpiredSignIn = apperr.New(apperr.Invalid, "This sign-in link has expired
 // replicas: of any number of concurrent callers only the one whose DeleteOne removed
 // the document gets it; the others get NotFound. An expired state is deleted and
 // refused as Invalid.
-func (s *Store) ConsumeOAuthState(ctx context.Context, id string) (*OAuthState, error) {
+func (s *Store) ConsumeOAuthState(ctx context.Context, id string) (*devopsbot.OAuthState, error) {
 	if err := checkID("sign-in state", id); err != nil {
 		return nil, apperr.New(apperr.NotFound, "This sign-in link is not valid or was already used.")
 	}
@@ -117,8 +106,8 @@ func (s *Store) ConsumeOAuthState(ctx context.Context, id string) (*OAuthState, 
 	if err != nil {
 		return nil, err
 	}
-	return &OAuthState{
-		ID: d.ID, User: UserKey{TenantID: d.TenantID, AADObjectID: d.AADObjectID}, UserName: d.UserName,
+	return &devopsbot.OAuthState{
+		ID: d.ID, User: devopsbot.UserKey{TenantID: d.TenantID, AADObjectID: d.AADObjectID}, UserName: d.UserName,
 		ConversationID: d.ConversationID, ServiceURL: d.ServiceURL, OrgURL: d.OrgURL,
 		EntraTenantID: d.EntraTenantID, CodeVerifier: cv, Nonce: d.Nonce,
 		CreatedAt: d.CreatedAt.UTC(), ExpiresAt: d.ExpiresAt.UTC(),
@@ -151,16 +140,6 @@ func (s *Store) consume(ctx context.Context, coll, id string, into any) error {
 	return nil
 }
 
-// PendingLogin bridges the sign-in pop-up and the card: the callback stores the new
-// connection under a one-time code that Teams hands back to the bot in the next
-// invoke, so tokens never travel through Teams. Only a hash of the code is stored.
-type PendingLogin struct {
-	Code      string // stored only as its SHA-256 hash (the _id)
-	User      UserKey
-	Conn      Connection // tokens encrypted at rest
-	ExpiresAt time.Time
-}
-
 type pendingDoc struct {
 	ID          string    `bson:"_id"`
 	TenantID    string    `bson:"tenantId"`
@@ -181,14 +160,14 @@ func pendingAAD(hash string) string { return "pending_login|" + hash }
 const maxCodeLen = 1024
 
 // CreatePendingLogin stores p under the hash of p.Code; ExpiresAt defaults to 10 minutes.
-func (s *Store) CreatePendingLogin(ctx context.Context, p *PendingLogin) error {
+func (s *Store) CreatePendingLogin(ctx context.Context, p *devopsbot.PendingLogin) error {
 	if p == nil {
 		return apperr.New(apperr.Invalid, "No pending sign-in to save.")
 	}
 	if len(p.Code) < 16 || len(p.Code) > maxCodeLen {
 		return apperr.New(apperr.Invalid, "The sign-in code must be at least 16 characters.")
 	}
-	if err := p.User.validate(); err != nil {
+	if err := validUser(p.User); err != nil {
 		return err
 	}
 	created, expires := s.lifetime(time.Time{}, p.ExpiresAt)
@@ -214,7 +193,7 @@ func (s *Store) CreatePendingLogin(ctx context.Context, p *PendingLogin) error {
 // ConsumePendingLogin returns the pending login for code and deletes it, exactly
 // once (see ConsumeOAuthState). The caller must still check that p.User is the user
 // who sent the code.
-func (s *Store) ConsumePendingLogin(ctx context.Context, code string) (*PendingLogin, error) {
+func (s *Store) ConsumePendingLogin(ctx context.Context, code string) (*devopsbot.PendingLogin, error) {
 	notFound := apperr.New(apperr.NotFound, "This sign-in code is not valid or was already used.")
 	if code == "" || len(code) > maxCodeLen {
 		return nil, notFound
@@ -234,6 +213,6 @@ func (s *Store) ConsumePendingLogin(ctx context.Context, code string) (*PendingL
 	if err != nil {
 		return nil, err
 	}
-	return &PendingLogin{Code: code, User: UserKey{TenantID: d.TenantID, AADObjectID: d.AADObjectID},
+	return &devopsbot.PendingLogin{Code: code, User: devopsbot.UserKey{TenantID: d.TenantID, AADObjectID: d.AADObjectID},
 		Conn: *c, ExpiresAt: d.ExpiresAt.UTC()}, nil
 }

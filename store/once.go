@@ -8,6 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
@@ -67,7 +68,7 @@ func (s *Store) LookupWebhook(ctx context.Context, id string) (status int, body 
 // FindPersonalConversationByUser finds the newest 1:1 chat with a user by AAD
 // object id alone (object ids are globally unique GUIDs), for senders that
 // don't know the tenant.
-func (s *Store) FindPersonalConversationByUser(ctx context.Context, aadObjectID string) (*ConversationRef, error) {
+func (s *Store) FindPersonalConversationByUser(ctx context.Context, aadObjectID string) (*devopsbot.ConversationRef, error) {
 	if err := checkID("user", aadObjectID); err != nil {
 		return nil, errNotFound("Your personal chat with the bot")
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/store/storetest"
 )
 
@@ -62,7 +62,7 @@ func TestLookupWebhookAndPersonalChatByUser(t *testing.T) {
 	}
 	oid := "00000000-0000-0000-0000-0000000000a1"
 	for _, id := range []string{"a:old", "a:new"} {
-		ref := &store.ConversationRef{ConversationID: id, ServiceURL: "https://smba.example/", TenantID: "t1", ConversationType: "personal", UserAADObjectID: oid}
+		ref := &devopsbot.ConversationRef{ConversationID: id, ServiceURL: "https://smba.example/", TenantID: "t1", ConversationType: "personal", UserAADObjectID: oid}
 		if err := s.SaveConversationRef(ctx, ref); err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/store/storetest"
@@ -29,7 +30,7 @@ func TestDatabaseOutageFailsFastAndRecoversWithoutRestart(t *testing.T) {
 	back := make(chan struct{}, 1)
 	cfg.Logger = slog.New(onMessage{"store: the database answers again", back})
 	s := storetest.Open(t, cfg)
-	before := store.Prefs{Project: "Web", WorkItemType: "Bug", AreaPath: "Web", IterationPath: `Web\Sprint 1`}
+	before := devopsbot.Prefs{Project: "Web", WorkItemType: "Bug", AreaPath: "Web", IterationPath: `Web\Sprint 1`}
 	if err := s.SavePrefs(ctx, alice, before); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +42,7 @@ func TestDatabaseOutageFailsFastAndRecoversWithoutRestart(t *testing.T) {
 		call func(ctx context.Context) error
 	}{
 		{"get prefs", func(ctx context.Context) error { _, err := s.GetPrefs(ctx, alice); return err }},
-		{"save prefs", func(ctx context.Context) error { return s.SavePrefs(ctx, alice, store.Prefs{Project: "Lost"}) }},
+		{"save prefs", func(ctx context.Context) error { return s.SavePrefs(ctx, alice, devopsbot.Prefs{Project: "Lost"}) }},
 		{"get summary", func(ctx context.Context) error { _, err := s.GetSummary(ctx, "s1"); return err }},
 		{"lookup webhook", func(ctx context.Context) error { _, _, _, err := s.LookupWebhook(ctx, "msg_1"); return err }},
 		{"ping", s.Ping},
@@ -73,7 +74,7 @@ func TestDatabaseOutageFailsFastAndRecoversWithoutRestart(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the store did not notice that the database is back")
 	}
-	if err := s.SavePrefs(ctx, bob, store.Prefs{Project: "Mobile", WorkItemType: "Task", AreaPath: "Mobile", IterationPath: `Mobile\Sprint 2`}); err != nil {
+	if err := s.SavePrefs(ctx, bob, devopsbot.Prefs{Project: "Mobile", WorkItemType: "Task", AreaPath: "Mobile", IterationPath: `Mobile\Sprint 2`}); err != nil {
 		t.Fatalf("first save after the database returned: %v", err)
 	}
 	// Nothing from before is lost, nothing refused during the outage was written,

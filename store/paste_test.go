@@ -4,12 +4,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/store/storetest"
 	"github.com/sally-devops/devopsbot/summary"
 )
 
-func pastedSummary(conv string) *store.Summary {
+func pastedSummary(conv string) *devopsbot.Summary {
 	sm := sampleSummary(conv, "")
 	sm.PostedBy = "Adele Vance"
 	sm.ContentKey = summary.ContentKey(sm.Meeting, sm.Insights)

@@ -28,6 +28,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
@@ -350,10 +351,7 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 	return nil
 }
 
-// UserKey identifies a Teams user across replicas: their Entra tenant and object id.
-type UserKey struct{ TenantID, AADObjectID string }
-
-func (u UserKey) validate() error {
+func validUser(u devopsbot.UserKey) error {
 	if err := checkID("tenant id", u.TenantID); err != nil {
 		return err
 	}
@@ -361,7 +359,7 @@ func (u UserKey) validate() error {
 }
 
 // id is the user's _id; '|' is refused in both parts, so it is unambiguous.
-func (u UserKey) id() string { return u.TenantID + "|" + u.AADObjectID }
+func userDocID(u devopsbot.UserKey) string { return u.TenantID + "|" + u.AADObjectID }
 
 const maxIDLen = 512
 

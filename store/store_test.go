@@ -16,10 +16,10 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/store/storetest"
-	"github.com/sally-devops/devopsbot/summary"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }
@@ -44,8 +44,8 @@ func openWithClock(t *testing.T) (*store.Store, *clock, store.Config) {
 
 var (
 	ctx   = context.Background()
-	alice = store.UserKey{TenantID: "tenant-1", AADObjectID: "alice-oid"}
-	bob   = store.UserKey{TenantID: "tenant-1", AADObjectID: "bob-oid"}
+	alice = devopsbot.UserKey{TenantID: "tenant-1", AADObjectID: "alice-oid"}
+	bob   = devopsbot.UserKey{TenantID: "tenant-1", AADObjectID: "bob-oid"}
 )
 
 const (
@@ -62,8 +62,8 @@ func wantKind(t *testing.T, err error, k apperr.Kind) {
 	}
 }
 
-func sampleConn(u store.UserKey) *store.Connection {
-	return &store.Connection{
+func sampleConn(u devopsbot.UserKey) *devopsbot.Connection {
+	return &devopsbot.Connection{
 		User: u, OrgURL: "https://dev.azure.com/contoso", OrgName: "contoso", EntraTenantID: "entra-1",
 		DisplayName: "Alice", UniqueName: "alice@contoso.com", IdentityID: "id-1",
 		AccessToken: accessTok, RefreshToken: refreshTok, Expiry: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC),
@@ -86,7 +86,7 @@ func TestConnectionRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := *sampleConn(alice)
-	want.Status, want.CreatedAt, want.UpdatedAt = store.StatusActive, clk.Now(), clk.Now()
+	want.Status, want.CreatedAt, want.UpdatedAt = devopsbot.StatusActive, clk.Now(), clk.Now()
 	if fmt.Sprint(*got) != fmt.Sprint(want) {
 		t.Fatalf("round trip:\n got %+v\nwant %+v", *got, want)
 	}
@@ -112,7 +112,7 @@ func TestConnectionRoundTrip(t *testing.T) {
 	if err := s.MarkNeedsReconnect(ctx, alice); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.GetConnection(ctx, alice); got.Status != store.StatusNeedsReconnect {
+	if got, _ := s.GetConnection(ctx, alice); got.Status != devopsbot.StatusNeedsReconnect {
 		t.Fatalf("status = %q, want needs_reconnect", got.Status)
 	}
 	wantKind(t, s.MarkNeedsReconnect(ctx, bob), apperr.NotFound)
@@ -129,7 +129,7 @@ func TestConnectionRoundTrip(t *testing.T) {
 
 func TestHostileUserKeysAreRefused(t *testing.T) {
 	s := storetest.New(t)
-	for _, u := range []store.UserKey{{}, {TenantID: "t"}, {TenantID: "a|b", AADObjectID: "c"},
+	for _, u := range []devopsbot.UserKey{{}, {TenantID: "t"}, {TenantID: "a|b", AADObjectID: "c"},
 		{TenantID: "t", AADObjectID: "x\x00y"}, {TenantID: "t", AADObjectID: strings.Repeat("a", 10000)}} {
 		_, err := s.GetConnection(ctx, u)
 		wantKind(t, err, apperr.Invalid)
@@ -160,14 +160,14 @@ func TestUpdateTokensKeepsTheNewest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.AccessToken != "access-2" || got.RefreshToken != "refresh-2" || !got.Expiry.Equal(newer) || got.Status != store.StatusActive {
+	if got.AccessToken != "access-2" || got.RefreshToken != "refresh-2" || !got.Expiry.Equal(newer) || got.Status != devopsbot.StatusActive {
 		t.Fatalf("after updates: access %q refresh %q expiry %v status %q", got.AccessToken, got.RefreshToken, got.Expiry, got.Status)
 	}
 }
 
 func TestOAuthStateIsConsumedOnce(t *testing.T) {
 	s, clk, _ := openWithClock(t)
-	st := &store.OAuthState{User: alice, UserName: "Alice", ConversationID: "a:1", ServiceURL: "https://smba.trafficmanager.net/emea/",
+	st := &devopsbot.OAuthState{User: alice, UserName: "Alice", ConversationID: "a:1", ServiceURL: "https://smba.trafficmanager.net/emea/",
 		OrgURL: "https://dev.azure.com/contoso", EntraTenantID: "entra-1", CodeVerifier: verifier, Nonce: "n-1"}
 	if err := s.CreateOAuthState(ctx, st); err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func TestOAuthStateIsConsumedOnce(t *testing.T) {
 	if len(st.ID) < 32 || !st.ExpiresAt.Equal(clk.Now().Add(store.DefaultStateLifetime)) {
 		t.Fatalf("defaults not filled: id %q expires %v", st.ID, st.ExpiresAt)
 	}
-	wantKind(t, s.CreateOAuthState(ctx, &store.OAuthState{ID: st.ID, User: alice}), apperr.Conflict)
+	wantKind(t, s.CreateOAuthState(ctx, &devopsbot.OAuthState{ID: st.ID, User: alice}), apperr.Conflict)
 	got, err := s.ConsumeOAuthState(ctx, st.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +191,7 @@ func TestOAuthStateIsConsumedOnce(t *testing.T) {
 
 func TestOAuthStateConcurrentConsumeExactlyOnce(t *testing.T) {
 	s := storetest.New(t)
-	st := &store.OAuthState{User: alice, CodeVerifier: verifier}
+	st := &devopsbot.OAuthState{User: alice, CodeVerifier: verifier}
 	if err := s.CreateOAuthState(ctx, st); err != nil {
 		t.Fatal(err)
 	}
@@ -232,15 +232,15 @@ func race(t *testing.T, n int, f func() error) (ok, lost int) {
 
 func TestExpiryWorksWithoutTTL(t *testing.T) {
 	s, clk, _ := openWithClock(t)
-	st := &store.OAuthState{User: alice, CodeVerifier: verifier}
+	st := &devopsbot.OAuthState{User: alice, CodeVerifier: verifier}
 	if err := s.CreateOAuthState(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	live := &store.OAuthState{User: alice, CodeVerifier: verifier, ExpiresAt: clk.Now().Add(time.Hour)}
+	live := &devopsbot.OAuthState{User: alice, CodeVerifier: verifier, ExpiresAt: clk.Now().Add(time.Hour)}
 	if err := s.CreateOAuthState(ctx, live); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreatePendingLogin(ctx, &store.PendingLogin{Code: loginCode, User: alice, Conn: *sampleConn(alice)}); err != nil {
+	if err := s.CreatePendingLogin(ctx, &devopsbot.PendingLogin{Code: loginCode, User: alice, Conn: *sampleConn(alice)}); err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(store.DefaultStateLifetime)
@@ -257,7 +257,7 @@ func TestExpiryWorksWithoutTTL(t *testing.T) {
 	wantKind(t, err, apperr.NotFound)
 
 	// Sweep removes what expired without anyone asking for it.
-	expiredUnasked := &store.OAuthState{User: alice, CodeVerifier: verifier}
+	expiredUnasked := &devopsbot.OAuthState{User: alice, CodeVerifier: verifier}
 	if err := s.CreateOAuthState(ctx, expiredUnasked); err != nil {
 		t.Fatal(err)
 	}
@@ -275,8 +275,8 @@ func TestExpiryWorksWithoutTTL(t *testing.T) {
 
 func TestPendingLoginRoundTripAndExactlyOnce(t *testing.T) {
 	s, clk, _ := openWithClock(t)
-	wantKind(t, s.CreatePendingLogin(ctx, &store.PendingLogin{Code: "short", User: alice}), apperr.Invalid)
-	p := &store.PendingLogin{Code: loginCode, User: alice, Conn: *sampleConn(alice)}
+	wantKind(t, s.CreatePendingLogin(ctx, &devopsbot.PendingLogin{Code: "short", User: alice}), apperr.Invalid)
+	p := &devopsbot.PendingLogin{Code: loginCode, User: alice, Conn: *sampleConn(alice)}
 	if err := s.CreatePendingLogin(ctx, p); err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +293,7 @@ func TestPendingLoginRoundTripAndExactlyOnce(t *testing.T) {
 		t.Fatalf("round trip:\n got %+v\nwant %+v", *got, *p)
 	}
 
-	p2 := &store.PendingLogin{Code: loginCode + "-2", User: alice, Conn: *sampleConn(alice)}
+	p2 := &devopsbot.PendingLogin{Code: loginCode + "-2", User: alice, Conn: *sampleConn(alice)}
 	if err := s.CreatePendingLogin(ctx, p2); err != nil {
 		t.Fatal(err)
 	}
@@ -309,10 +309,10 @@ func TestSecretsAreNotStoredInPlainText(t *testing.T) {
 	if err := s.SaveConnection(ctx, sampleConn(alice)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateOAuthState(ctx, &store.OAuthState{User: alice, CodeVerifier: verifier}); err != nil {
+	if err := s.CreateOAuthState(ctx, &devopsbot.OAuthState{User: alice, CodeVerifier: verifier}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreatePendingLogin(ctx, &store.PendingLogin{Code: loginCode, User: alice, Conn: *sampleConn(alice)}); err != nil {
+	if err := s.CreatePendingLogin(ctx, &devopsbot.PendingLogin{Code: loginCode, User: alice, Conn: *sampleConn(alice)}); err != nil {
 		t.Fatal(err)
 	}
 	dump := rawDump(t, cfg, "connections", "oauth_states", "pending_logins")
@@ -440,11 +440,11 @@ func TestConversationRefs(t *testing.T) {
 	s, clk, _ := openWithClock(t)
 	_, err := s.GetConversationRef(ctx, "19:none")
 	wantKind(t, err, apperr.NotFound)
-	group := &store.ConversationRef{ConversationID: "19:meeting_abc@thread.v2", ServiceURL: "https://smba/emea/", TenantID: "tenant-1",
+	group := &devopsbot.ConversationRef{ConversationID: "19:meeting_abc@thread.v2", ServiceURL: "https://smba/emea/", TenantID: "tenant-1",
 		BotID: "28:bot", BotName: "Sally", ConversationType: "groupChat"}
-	personalOld := &store.ConversationRef{ConversationID: "a:old", ServiceURL: "https://smba/emea/", TenantID: "tenant-1",
+	personalOld := &devopsbot.ConversationRef{ConversationID: "a:old", ServiceURL: "https://smba/emea/", TenantID: "tenant-1",
 		BotID: "28:bot", ConversationType: "personal", UserAADObjectID: "alice-oid"}
-	for _, r := range []*store.ConversationRef{group, personalOld} {
+	for _, r := range []*devopsbot.ConversationRef{group, personalOld} {
 		if err := s.SaveConversationRef(ctx, r); err != nil {
 			t.Fatal(err)
 		}
@@ -476,13 +476,13 @@ func TestConversationRefs(t *testing.T) {
 	}
 }
 
-func sampleSummary(conv, source string) *store.Summary {
-	return &store.Summary{
+func sampleSummary(conv, source string) *devopsbot.Summary {
+	return &devopsbot.Summary{
 		SourceID: source, ConversationID: conv, PostedBy: "notes-service",
-		Meeting: summary.Meeting{Title: "Weekly sync", Start: time.Date(2026, 2, 27, 15, 0, 0, 0, time.UTC), Participants: []string{"Alice", "Bob"}},
-		Insights: []summary.Insight{
-			{ID: "i1", Kind: summary.KindTask, Text: "Ship the <release>", Owner: "Bob", Due: "2026-03-05"},
-			{ID: "i2", Kind: summary.KindDecision, Text: "Use MongoDB"},
+		Meeting: devopsbot.Meeting{Title: "Weekly sync", Start: time.Date(2026, 2, 27, 15, 0, 0, 0, time.UTC), Participants: []string{"Alice", "Bob"}},
+		Insights: []devopsbot.Insight{
+			{ID: "i1", Kind: devopsbot.KindTask, Text: "Ship the <release>", Owner: "Bob", Due: "2026-03-05"},
+			{ID: "i2", Kind: devopsbot.KindDecision, Text: "Use MongoDB"},
 		},
 	}
 }
@@ -523,7 +523,7 @@ func TestSummaries(t *testing.T) {
 		t.Fatalf("pasted: %v %v %v %v", c1, c2, err1, err2)
 	}
 
-	cards := []store.PostedCard{{ActivityID: "act-1", InsightIDs: []string{"i1", "i2"}}}
+	cards := []devopsbot.PostedCard{{ActivityID: "act-1", InsightIDs: []string{"i1", "i2"}}}
 	if err := s.SetSummaryCards(ctx, got.ID, cards); err != nil {
 		t.Fatal(err)
 	}
@@ -566,23 +566,23 @@ func TestInsertSummaryConcurrentlyStoresOne(t *testing.T) {
 	}
 }
 
-func key(insight string) store.ActionKey {
-	return store.ActionKey{SummaryID: "sum-1", InsightID: insight, Action: store.ActionCreate}
+func key(insight string) devopsbot.ActionKey {
+	return devopsbot.ActionKey{SummaryID: "sum-1", InsightID: insight, Action: devopsbot.ActionCreate}
 }
 
 func TestClaimCompleteRelease(t *testing.T) {
 	s, clk, _ := openWithClock(t)
-	_, _, err := s.ClaimAction(ctx, store.ActionKey{SummaryID: "s", InsightID: "i", Action: "delete"}, alice, "Alice", "m", time.Minute)
+	_, _, err := s.ClaimAction(ctx, devopsbot.ActionKey{SummaryID: "s", InsightID: "i", Action: "delete"}, alice, "Alice", "m", time.Minute)
 	wantKind(t, err, apperr.Invalid)
-	_, _, err = s.ClaimAction(ctx, store.ActionKey{SummaryID: "s", InsightID: "i", Action: store.ActionComment}, alice, "Alice", "m", time.Minute)
+	_, _, err = s.ClaimAction(ctx, devopsbot.ActionKey{SummaryID: "s", InsightID: "i", Action: devopsbot.ActionComment}, alice, "Alice", "m", time.Minute)
 	wantKind(t, err, apperr.Invalid)
 
 	l, claimed, err := s.ClaimAction(ctx, key("i1"), alice, "Alice", "marker-a", time.Minute)
-	if err != nil || !claimed || l.State != store.LinkPending || l.Marker != "marker-a" {
+	if err != nil || !claimed || l.State != devopsbot.LinkPending || l.Marker != "marker-a" {
 		t.Fatalf("first claim = %+v, %v, %v", l, claimed, err)
 	}
 	other, claimed, err := s.ClaimAction(ctx, key("i1"), bob, "Bob", "marker-b", time.Minute)
-	if err != nil || claimed || other.User != alice || other.State != store.LinkPending {
+	if err != nil || claimed || other.User != alice || other.State != devopsbot.LinkPending {
 		t.Fatalf("second claim = %+v, %v, %v; want alice's pending link", other, claimed, err)
 	}
 
@@ -592,7 +592,7 @@ func TestClaimCompleteRelease(t *testing.T) {
 	}
 	wantKind(t, s.CompleteAction(ctx, l), apperr.Conflict)
 	done, claimed, err := s.ClaimAction(ctx, key("i1"), bob, "Bob", "m", time.Minute)
-	if err != nil || claimed || done.State != store.LinkDone || done.WorkItemID != 42 || done.WorkItemURL != l.WorkItemURL {
+	if err != nil || claimed || done.State != devopsbot.LinkDone || done.WorkItemID != 42 || done.WorkItemURL != l.WorkItemURL {
 		t.Fatalf("claim after done = %+v, %v, %v", done, claimed, err)
 	}
 	// A finished action cannot be released.
@@ -625,10 +625,10 @@ func TestClaimCompleteRelease(t *testing.T) {
 	}
 
 	// Comments on different work items are different actions.
-	c1 := store.ActionKey{SummaryID: "sum-1", InsightID: "i1", Action: store.ActionComment, Target: "42"}
+	c1 := devopsbot.ActionKey{SummaryID: "sum-1", InsightID: "i1", Action: devopsbot.ActionComment, Target: "42"}
 	c2 := c1
 	c2.Target = "43"
-	for _, k := range []store.ActionKey{c1, c2} {
+	for _, k := range []devopsbot.ActionKey{c1, c2} {
 		if _, claimed, err := s.ClaimAction(ctx, k, alice, "Alice", "m", time.Minute); err != nil || !claimed {
 			t.Fatalf("comment claim %v = %v, %v", k, claimed, err)
 		}
@@ -641,7 +641,7 @@ func TestClaimCompleteRelease(t *testing.T) {
 	if len(links) != 5 {
 		t.Fatalf("ListLinks returned %d links, want 5: %+v", len(links), links)
 	}
-	if links[0].Key != key("i1") || links[0].State != store.LinkDone || links[0].WorkItemID != 42 {
+	if links[0].Key != key("i1") || links[0].State != devopsbot.LinkDone || links[0].WorkItemID != 42 {
 		t.Fatalf("first link = %+v", links[0])
 	}
 }
@@ -685,10 +685,10 @@ func TestClaimTakeoverConcurrentExactlyOne(t *testing.T) {
 
 func TestPurgeConversation(t *testing.T) {
 	s := storetest.New(t)
-	if err := s.SaveConversationRef(ctx, &store.ConversationRef{ConversationID: "19:gone", ConversationType: "groupChat"}); err != nil {
+	if err := s.SaveConversationRef(ctx, &devopsbot.ConversationRef{ConversationID: "19:gone", ConversationType: "groupChat"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveConversationRef(ctx, &store.ConversationRef{ConversationID: "19:kept", ConversationType: "groupChat"}); err != nil {
+	if err := s.SaveConversationRef(ctx, &devopsbot.ConversationRef{ConversationID: "19:kept", ConversationType: "groupChat"}); err != nil {
 		t.Fatal(err)
 	}
 	gone, _, err := s.InsertSummary(ctx, sampleSummary("19:gone", "d1"))
@@ -700,11 +700,11 @@ func TestPurgeConversation(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{gone.ID, kept.ID} {
-		if _, _, err := s.ClaimAction(ctx, store.ActionKey{SummaryID: id, InsightID: "i1", Action: store.ActionCreate}, alice, "A", "m", time.Minute); err != nil {
+		if _, _, err := s.ClaimAction(ctx, devopsbot.ActionKey{SummaryID: id, InsightID: "i1", Action: devopsbot.ActionCreate}, alice, "A", "m", time.Minute); err != nil {
 			t.Fatal(err)
 		}
 	}
-	job, _, err := s.CreateMeetingJob(ctx, &store.MeetingJob{ID: store.MeetingJobID("19:gone", "m1"), ConversationID: "19:gone", MeetingID: "m1", JoinURL: "https://teams.microsoft.com/l/meetup-join/x", NextAttemptAt: time.Now()})
+	job, _, err := s.CreateMeetingJob(ctx, &devopsbot.MeetingJob{ID: devopsbot.MeetingJobID("19:gone", "m1"), ConversationID: "19:gone", MeetingID: "m1", JoinURL: "https://teams.microsoft.com/l/meetup-join/x", NextAttemptAt: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -742,10 +742,10 @@ func TestPurgeConversation(t *testing.T) {
 func TestPrefs(t *testing.T) {
 	s, clk, _ := openWithClock(t)
 	p, err := s.GetPrefs(ctx, alice)
-	if err != nil || *p != (store.Prefs{}) {
+	if err != nil || *p != (devopsbot.Prefs{}) {
 		t.Fatalf("GetPrefs before save = %+v, %v; want zero", p, err)
 	}
-	want := store.Prefs{Project: "Web", WorkItemType: "User Story", AreaPath: `Web\Team A`, IterationPath: `Web\Sprint 9`}
+	want := devopsbot.Prefs{Project: "Web", WorkItemType: "User Story", AreaPath: `Web\Team A`, IterationPath: `Web\Sprint 9`}
 	if err := s.SavePrefs(ctx, alice, want); err != nil {
 		t.Fatal(err)
 	}
@@ -753,7 +753,7 @@ func TestPrefs(t *testing.T) {
 	if p, err := s.GetPrefs(ctx, alice); err != nil || *p != want {
 		t.Fatalf("GetPrefs = %+v, %v; want %+v", p, err, want)
 	}
-	if p, _ := s.GetPrefs(ctx, bob); *p != (store.Prefs{}) {
+	if p, _ := s.GetPrefs(ctx, bob); *p != (devopsbot.Prefs{}) {
 		t.Fatalf("bob sees alice's prefs: %+v", p)
 	}
 }
@@ -761,12 +761,12 @@ func TestPrefs(t *testing.T) {
 func TestAudit(t *testing.T) {
 	s, clk, _ := openWithClock(t)
 	for i := range 3 {
-		if err := s.AddAudit(ctx, store.AuditRecord{User: alice, UserName: "Alice", Action: "create", WorkItemID: 100 + i, Outcome: "ok"}); err != nil {
+		if err := s.AddAudit(ctx, devopsbot.AuditRecord{User: alice, UserName: "Alice", Action: "create", WorkItemID: 100 + i, Outcome: "ok"}); err != nil {
 			t.Fatal(err)
 		}
 		clk.Advance(time.Second)
 	}
-	if err := s.AddAudit(ctx, store.AuditRecord{User: bob, Action: "comment", Outcome: "ok"}); err != nil {
+	if err := s.AddAudit(ctx, devopsbot.AuditRecord{User: bob, Action: "comment", Outcome: "ok"}); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := s.ListAudit(ctx, alice, 2)
@@ -821,7 +821,7 @@ func TestSweepRemovesExpiredSummariesWithLinksAndStaleClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, _, err := s.ClaimAction(ctx, store.ActionKey{SummaryID: sm.ID, InsightID: "i1", Action: store.ActionCreate}, alice, "A", "m", time.Minute)
+	l, _, err := s.ClaimAction(ctx, devopsbot.ActionKey{SummaryID: sm.ID, InsightID: "i1", Action: devopsbot.ActionCreate}, alice, "A", "m", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -829,7 +829,7 @@ func TestSweepRemovesExpiredSummariesWithLinksAndStaleClaims(t *testing.T) {
 	if err := s.CompleteAction(ctx, l); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.ClaimAction(ctx, store.ActionKey{SummaryID: "other", InsightID: "i1", Action: store.ActionCreate}, alice, "A", "m", time.Minute); err != nil {
+	if _, _, err := s.ClaimAction(ctx, devopsbot.ActionKey{SummaryID: "other", InsightID: "i1", Action: devopsbot.ActionCreate}, alice, "A", "m", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := s.Sweep(ctx); err != nil || n != 0 {
@@ -861,7 +861,7 @@ func TestTwoStoresShareTheDatabase(t *testing.T) {
 	if got, err := b.GetConnection(ctx, alice); err != nil || got.AccessToken != accessTok {
 		t.Fatalf("replica b: %v, %v", got, err)
 	}
-	st := &store.OAuthState{User: alice, CodeVerifier: verifier}
+	st := &devopsbot.OAuthState{User: alice, CodeVerifier: verifier}
 	if err := b.CreateOAuthState(ctx, st); err != nil {
 		t.Fatal(err)
 	}

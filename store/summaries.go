@@ -9,17 +9,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
-	"github.com/sally-devops/devopsbot/summary"
 )
-
-// ConversationRef is what the bot needs to write into a chat later (proactively):
-// the Bot Framework's conversation reference, reduced to our fields.
-type ConversationRef struct {
-	ConversationID, ServiceURL, TenantID, BotID, BotName, ConversationType string
-	UserAADObjectID                                                        string // personal chats: the user
-	UpdatedAt                                                              time.Time
-}
 
 type convDoc struct {
 	ID               string    `bson:"_id"`
@@ -32,15 +24,15 @@ type convDoc struct {
 	UpdatedAt        time.Time `bson:"updatedAt"`
 }
 
-func (d *convDoc) ref() *ConversationRef {
-	return &ConversationRef{ConversationID: d.ID, ServiceURL: d.ServiceURL, TenantID: d.TenantID, BotID: d.BotID,
+func (d *convDoc) ref() *devopsbot.ConversationRef {
+	return &devopsbot.ConversationRef{ConversationID: d.ID, ServiceURL: d.ServiceURL, TenantID: d.TenantID, BotID: d.BotID,
 		BotName: d.BotName, ConversationType: d.ConversationType, UserAADObjectID: d.UserAADObjectID,
 		UpdatedAt: d.UpdatedAt.UTC()}
 }
 
 // SaveConversationRef stores or refreshes r; Teams may move a conversation to
 // another service URL, so the latest activity wins.
-func (s *Store) SaveConversationRef(ctx context.Context, r *ConversationRef) error {
+func (s *Store) SaveConversationRef(ctx context.Context, r *devopsbot.ConversationRef) error {
 	if r == nil {
 		return apperr.New(apperr.Invalid, "No conversation to save.")
 	}
@@ -74,7 +66,7 @@ func checkConvID(id string) error {
 }
 
 // GetConversationRef returns the stored reference of a conversation.
-func (s *Store) GetConversationRef(ctx context.Context, conversationID string) (*ConversationRef, error) {
+func (s *Store) GetConversationRef(ctx context.Context, conversationID string) (*devopsbot.ConversationRef, error) {
 	if checkConvID(conversationID) != nil {
 		return nil, errNotFound("The conversation")
 	}
@@ -83,8 +75,8 @@ func (s *Store) GetConversationRef(ctx context.Context, conversationID string) (
 
 // FindPersonalConversation returns the user's 1:1 chat with the bot (the newest, if
 // Teams gave them several), for messages that must not go to a group.
-func (s *Store) FindPersonalConversation(ctx context.Context, tenantID, aadObjectID string) (*ConversationRef, error) {
-	if (UserKey{TenantID: tenantID, AADObjectID: aadObjectID}).validate() != nil {
+func (s *Store) FindPersonalConversation(ctx context.Context, tenantID, aadObjectID string) (*devopsbot.ConversationRef, error) {
+	if validUser(devopsbot.UserKey{TenantID: tenantID, AADObjectID: aadObjectID}) != nil {
 		return nil, errNotFound("Your personal chat with the bot")
 	}
 	return s.findConv(ctx, bson.D{{Key: "tenantId", Value: tenantID}, {Key: "userAadObjectId", Value: aadObjectID},
@@ -92,7 +84,7 @@ func (s *Store) FindPersonalConversation(ctx context.Context, tenantID, aadObjec
 		options.FindOne().SetSort(bson.D{{Key: "updatedAt", Value: -1}}))
 }
 
-func (s *Store) findConv(ctx context.Context, filter bson.D, opts *options.FindOneOptionsBuilder) (*ConversationRef, error) {
+func (s *Store) findConv(ctx context.Context, filter bson.D, opts *options.FindOneOptionsBuilder) (*devopsbot.ConversationRef, error) {
 	cctx, cancel := s.op(ctx)
 	defer cancel()
 	var d convDoc
@@ -204,45 +196,24 @@ func (s *Store) deleteSummaries(ctx context.Context, ids []string) (int64, error
 	return removed, nil
 }
 
-// PostedCard records a card the bot posted for a summary, so it can be updated when
-// an insight is acted on.
-type PostedCard struct {
-	ActivityID string   `bson:"activityId"`
-	InsightIDs []string `bson:"insightIds"`
-}
-
-// Summary is a meeting summary as delivered to one chat.
-type Summary struct {
-	ID             string // ours: derived from SourceID+ConversationID when SourceID is set
-	SourceID       string // the sender's id, or "" for pasted text
-	ContentKey     string // summary.ContentKey of what it says; a paste's ID is derived from it
-	ConversationID string
-	Meeting        summary.Meeting
-	Insights       []summary.Insight
-	Cards          []PostedCard
-	PostedBy       string
-	CreatedAt      time.Time
-	ExpiresAt      time.Time
-}
-
 type summaryDoc struct {
-	ID             string            `bson:"_id"`
-	SourceID       string            `bson:"sourceId"`
-	ContentKey     string            `bson:"contentKey,omitempty"`
-	ConversationID string            `bson:"conversationId"`
-	Meeting        summary.Meeting   `bson:"meeting"`
-	Insights       []summary.Insight `bson:"insights"`
-	Cards          []PostedCard      `bson:"cards"`
-	PostedBy       string            `bson:"postedBy"`
-	CreatedAt      time.Time         `bson:"createdAt"`
-	ExpiresAt      time.Time         `bson:"expiresAt"`
+	ID             string          `bson:"_id"`
+	SourceID       string          `bson:"sourceId"`
+	ContentKey     string          `bson:"contentKey,omitempty"`
+	ConversationID string          `bson:"conversationId"`
+	Meeting        meetingDoc      `bson:"meeting"`
+	Insights       []insightDoc    `bson:"insights"`
+	Cards          []postedCardDoc `bson:"cards"`
+	PostedBy       string          `bson:"postedBy"`
+	CreatedAt      time.Time       `bson:"createdAt"`
+	ExpiresAt      time.Time       `bson:"expiresAt"`
 }
 
-func (d *summaryDoc) summary() *Summary {
-	m := d.Meeting
+func (d *summaryDoc) summary() *devopsbot.Summary {
+	m := devopsbot.Meeting(d.Meeting)
 	m.Start, m.End = utcOrZero(m.Start), utcOrZero(m.End)
-	return &Summary{ID: d.ID, SourceID: d.SourceID, ContentKey: d.ContentKey, ConversationID: d.ConversationID, Meeting: m,
-		Insights: d.Insights, Cards: d.Cards, PostedBy: d.PostedBy, CreatedAt: d.CreatedAt.UTC(), ExpiresAt: d.ExpiresAt.UTC()}
+	return &devopsbot.Summary{ID: d.ID, SourceID: d.SourceID, ContentKey: d.ContentKey, ConversationID: d.ConversationID, Meeting: m,
+		Insights: insightsOf(d.Insights), Cards: postedCardsOf(d.Cards), PostedBy: d.PostedBy, CreatedAt: d.CreatedAt.UTC(), ExpiresAt: d.ExpiresAt.UTC()}
 }
 
 func utcOrZero(t time.Time) time.Time {
@@ -274,7 +245,7 @@ func ContentSummaryID(contentKey, conversationID string) string {
 // read-modify-write under concurrency while a unique _id holds everywhere. Otherwise
 // the summary gets a random id unless sm.ID is set. ExpiresAt defaults to CreatedAt
 // plus the summary retention.
-func (s *Store) InsertSummary(ctx context.Context, sm *Summary) (stored *Summary, created bool, err error) {
+func (s *Store) InsertSummary(ctx context.Context, sm *devopsbot.Summary) (stored *devopsbot.Summary, created bool, err error) {
 	if sm == nil {
 		return nil, false, apperr.New(apperr.Invalid, "No summary to save.")
 	}
@@ -309,15 +280,9 @@ func (s *Store) InsertSummary(ctx context.Context, sm *Summary) (stored *Summary
 	if expires.IsZero() {
 		expires = created0.Add(s.sumRet)
 	}
-	d := summaryDoc{ID: id, SourceID: sm.SourceID, ContentKey: sm.ContentKey, ConversationID: sm.ConversationID, Meeting: sm.Meeting,
-		Insights: sm.Insights, Cards: sm.Cards, PostedBy: sm.PostedBy, CreatedAt: created0, ExpiresAt: expires}
+	d := summaryDoc{ID: id, SourceID: sm.SourceID, ContentKey: sm.ContentKey, ConversationID: sm.ConversationID,
+		Meeting: meetingDoc(sm.Meeting), Insights: insightDocs(sm.Insights), Cards: postedCardDocs(sm.Cards), PostedBy: sm.PostedBy, CreatedAt: created0, ExpiresAt: expires}
 	d.Meeting.Start, d.Meeting.End = bsonTime(d.Meeting.Start), bsonTime(d.Meeting.End)
-	if d.Insights == nil {
-		d.Insights = []summary.Insight{}
-	}
-	if d.Cards == nil {
-		d.Cards = []PostedCard{}
-	}
 	for range 3 {
 		cctx, cancel := s.op(ctx)
 		_, err := s.c(collSummaries).InsertOne(cctx, d)
@@ -347,7 +312,7 @@ func (s *Store) InsertSummary(ctx context.Context, sm *Summary) (stored *Summary
 }
 
 // GetSummary returns a summary that has not expired.
-func (s *Store) GetSummary(ctx context.Context, id string) (*Summary, error) {
+func (s *Store) GetSummary(ctx context.Context, id string) (*devopsbot.Summary, error) {
 	if id == "" || len(id) > maxIDLen {
 		return nil, errNotFound("That summary")
 	}
@@ -368,17 +333,14 @@ func (s *Store) GetSummary(ctx context.Context, id string) (*Summary, error) {
 }
 
 // SetSummaryCards replaces the list of cards posted for a summary.
-func (s *Store) SetSummaryCards(ctx context.Context, id string, cards []PostedCard) error {
+func (s *Store) SetSummaryCards(ctx context.Context, id string, cards []devopsbot.PostedCard) error {
 	if id == "" || len(id) > maxIDLen {
 		return errNotFound("That summary")
-	}
-	if cards == nil {
-		cards = []PostedCard{}
 	}
 	cctx, cancel := s.op(ctx)
 	defer cancel()
 	res, err := s.c(collSummaries).UpdateOne(cctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "cards", Value: cards}}}})
+		bson.D{{Key: "$set", Value: bson.D{{Key: "cards", Value: postedCardDocs(cards)}}}})
 	if err != nil {
 		return s.fail("set summary cards", err)
 	}
@@ -386,7 +348,7 @@ func (s *Store) SetSummaryCards(ctx context.Context, id string, cards []PostedCa
 		s.forgetSummaries([]string{id})
 		return errNotFound("That summary")
 	}
-	s.summaries.update(id, func(sm *Summary) *Summary {
+	s.summaries.update(id, func(sm *devopsbot.Summary) *devopsbot.Summary {
 		cp := *sm
 		cp.Cards = cards
 		return &cp
@@ -396,7 +358,7 @@ func (s *Store) SetSummaryCards(ctx context.Context, id string, cards []PostedCa
 
 // FindSummaryByContent returns the newest live summary in a chat whose content
 // key is key: the same content delivered under another id is shown once.
-func (s *Store) FindSummaryByContent(ctx context.Context, conversationID, key string) (*Summary, error) {
+func (s *Store) FindSummaryByContent(ctx context.Context, conversationID, key string) (*devopsbot.Summary, error) {
 	if key == "" || len(key) > maxIDLen {
 		return nil, errNotFound("That summary")
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/sally-devops/devopsbot"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -24,7 +25,7 @@ import (
 //
 // The key is what makes "the same summary in the same chat" one summary: a
 // re-paste, and a delivery of the same content under another id.
-func ContentKey(m Meeting, insights []Insight) string {
+func ContentKey(m devopsbot.Meeting, insights []devopsbot.Insight) string {
 	h := sha256.New()
 	field := func(s string) { writeField(h, normContent(s)) }
 	writeField(h, "content-v1")

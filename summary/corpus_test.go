@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/sally-devops/devopsbot"
 )
 
 // The corpus under testdata/corpus holds notes written the way the common
@@ -26,9 +28,9 @@ import (
 // measure: add them here and keep them out of tuning.
 
 type corpusWant struct {
-	Tool     string    `json:"tool"`
-	Lang     string    `json:"lang"`
-	Insights []Insight `json:"insights"`
+	Tool     string              `json:"tool"`
+	Lang     string              `json:"lang"`
+	Insights []devopsbot.Insight `json:"insights"`
 }
 
 // score counts, for one field, what the parser claimed, what the corpus
@@ -90,7 +92,7 @@ func similar(a, b string) bool {
 
 // scoreSample matches expected to found items (in order, each used once)
 // and counts every field.
-func scoreSample(got, want []Insight) (corpusScore, []string) {
+func scoreSample(got, want []devopsbot.Insight) (corpusScore, []string) {
 	sc := newCorpusScore()
 	var misses []string
 	used := make([]bool, len(got))

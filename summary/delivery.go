@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
@@ -38,19 +39,19 @@ const (
 // Target says where a summary goes: a conversation the bot is in, or the
 // personal chats of some users (by Entra ID object id). Exactly one is set.
 type Target struct {
-	ConversationID   string   `json:"conversationId,omitempty" bson:"conversationId,omitempty"`
-	UserAADObjectIDs []string `json:"userAadObjectIds,omitempty" bson:"userAadObjectIds,omitempty"`
+	ConversationID   string   `json:"conversationId,omitempty"`
+	UserAADObjectIDs []string `json:"userAadObjectIds,omitempty"`
 }
 
 // Delivery is a summary as the meeting-notes service posts it. Either Insights
 // or Text arrives; after DecodeDelivery, Insights is always filled (from Text
 // when that is what came) and every Kind is one of the four.
 type Delivery struct {
-	ID        string    `json:"id"`
-	Meeting   Meeting   `json:"meeting"`
-	DeliverTo Target    `json:"deliverTo"`
-	Insights  []Insight `json:"insights,omitempty"`
-	Text      string    `json:"text,omitempty"`
+	ID        string              `json:"id"`
+	Meeting   devopsbot.Meeting   `json:"meeting"`
+	DeliverTo Target              `json:"deliverTo"`
+	Insights  []devopsbot.Insight `json:"insights,omitempty"`
+	Text      string              `json:"text,omitempty"`
 }
 
 // Problem is one thing wrong with a delivery, named by its JSON path so the
@@ -242,7 +243,7 @@ func DecodeDelivery(data []byte) (*Delivery, error) {
 		ids := map[string]int{}
 		for i, wi := range w.Insights {
 			f := func(s string) string { return fmt.Sprintf("insights[%d].%s", i, s) }
-			in := Insight{ID: strings.TrimSpace(wi.ID), Text: strings.TrimSpace(CleanText(wi.Text)), Owner: strings.TrimSpace(CleanText(wi.Owner)), Due: strings.TrimSpace(CleanText(wi.Due))}
+			in := devopsbot.Insight{ID: strings.TrimSpace(wi.ID), Text: strings.TrimSpace(CleanText(wi.Text)), Owner: strings.TrimSpace(CleanText(wi.Owner)), Due: strings.TrimSpace(CleanText(wi.Due))}
 			if checkID(add, f("id"), in.ID) {
 				if j, dup := ids[in.ID]; dup {
 					add(f("id"), fmt.Sprintf("duplicates insights[%d].id", j))
@@ -280,19 +281,19 @@ func DecodeDelivery(data []byte) (*Delivery, error) {
 // the canonical names it accepts, case-insensitively, "next step", "nextStep",
 // "next-step", "action item", "action_item", "actionItem", "todo" and "to-do"
 // (the last five are tasks), and plurals, because note takers disagree.
-func ParseKind(s string) (Kind, bool) {
+func ParseKind(s string) (devopsbot.Kind, bool) {
 	k := strings.ToLower(strings.TrimSpace(s))
 	k = strings.NewReplacer(" ", "", "_", "", "-", "").Replace(k)
 	k = strings.TrimSuffix(k, "s")
 	switch k {
 	case "insight", "highlight", "keyinsight":
-		return KindInsight, true
+		return devopsbot.KindInsight, true
 	case "decision":
-		return KindDecision, true
+		return devopsbot.KindDecision, true
 	case "nextstep", "followup":
-		return KindNextStep, true
+		return devopsbot.KindNextStep, true
 	case "task", "actionitem", "todo", "action":
-		return KindTask, true
+		return devopsbot.KindTask, true
 	}
 	return "", false
 }

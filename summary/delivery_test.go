@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
@@ -23,13 +24,13 @@ func TestDecodeDeliveryWeeklySync(t *testing.T) {
 	if !d.Meeting.Start.Equal(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)) || d.Meeting.End.Sub(d.Meeting.Start) != 45*time.Minute {
 		t.Errorf("times %v %v", d.Meeting.Start, d.Meeting.End)
 	}
-	assertInsights(t, d.Insights, []Insight{
-		{ID: "i1", Kind: KindInsight, Text: "Checkout latency doubled after the November release; most of it is the new address-validation call."},
-		{ID: "d1", Kind: KindDecision, Text: "Roll back address validation to the synchronous v1 endpoint until the vendor fixes the timeout."},
-		{ID: "d2", Kind: KindDecision, Text: "Freeze new features on the payment page until the 1 December release."},
-		{ID: "n1", Kind: KindNextStep, Text: "Alex to share the latency dashboard with the vendor", Owner: "Alex Wilber"},
-		{ID: "t1", Kind: KindTask, Text: "Add a timeout and circuit breaker around the address-validation client", Owner: "Adele Vance", Due: "2026-11-28"},
-		{ID: "t2", Kind: KindTask, Text: "Write the rollback runbook for the payment page", Owner: "Lee Gu", Due: "2026-11-26"},
+	assertInsights(t, d.Insights, []devopsbot.Insight{
+		{ID: "i1", Kind: devopsbot.KindInsight, Text: "Checkout latency doubled after the November release; most of it is the new address-validation call."},
+		{ID: "d1", Kind: devopsbot.KindDecision, Text: "Roll back address validation to the synchronous v1 endpoint until the vendor fixes the timeout."},
+		{ID: "d2", Kind: devopsbot.KindDecision, Text: "Freeze new features on the payment page until the 1 December release."},
+		{ID: "n1", Kind: devopsbot.KindNextStep, Text: "Alex to share the latency dashboard with the vendor", Owner: "Alex Wilber"},
+		{ID: "t1", Kind: devopsbot.KindTask, Text: "Add a timeout and circuit breaker around the address-validation client", Owner: "Adele Vance", Due: "2026-11-28"},
+		{ID: "t2", Kind: devopsbot.KindTask, Text: "Write the rollback runbook for the payment page", Owner: "Lee Gu", Due: "2026-11-26"},
 	})
 }
 
@@ -41,7 +42,7 @@ func TestDecodeDeliveryEdgeCases(t *testing.T) {
 	if d.Meeting.Title != "Edge <cases> & \"quotes\" — ünïcödé 会议" {
 		t.Errorf("title %q", d.Meeting.Title)
 	}
-	kinds := []Kind{KindTask, KindTask, KindTask, KindDecision, KindInsight, KindNextStep}
+	kinds := []devopsbot.Kind{devopsbot.KindTask, devopsbot.KindTask, devopsbot.KindTask, devopsbot.KindDecision, devopsbot.KindInsight, devopsbot.KindNextStep}
 	if len(d.Insights) != len(kinds) {
 		t.Fatalf("%d insights", len(d.Insights))
 	}
@@ -152,8 +153,8 @@ func TestDecodeDeliveryProblems(t *testing.T) {
 }
 
 func TestParseKindAliases(t *testing.T) {
-	for in, want := range map[string]Kind{"insight": KindInsight, "Decision": KindDecision, "next step": KindNextStep,
-		"nextStep": KindNextStep, "next_step": KindNextStep, "action_item": KindTask, "TODO": KindTask, "tasks": KindTask} {
+	for in, want := range map[string]devopsbot.Kind{"insight": devopsbot.KindInsight, "Decision": devopsbot.KindDecision, "next step": devopsbot.KindNextStep,
+		"nextStep": devopsbot.KindNextStep, "next_step": devopsbot.KindNextStep, "action_item": devopsbot.KindTask, "TODO": devopsbot.KindTask, "tasks": devopsbot.KindTask} {
 		if got, ok := ParseKind(in); !ok || got != want {
 			t.Errorf("ParseKind(%q) = %q, %v", in, got, ok)
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/sally-devops/devopsbot"
 )
 
 func TestCleanText(t *testing.T) {
@@ -82,9 +84,9 @@ func TestPastedSummaryIsCleaned(t *testing.T) {
 	if p.Title != "Weekly sync" {
 		t.Errorf("title %+q", p.Title)
 	}
-	assertInsights(t, p.Insights, []Insight{
-		{ID: "k1", Kind: KindTask, Text: "Pay invoice 0001 now", Owner: "Adele Vance"},
-		{ID: "k2", Kind: KindTask, Text: "Fix the build", Owner: "Lee Gu"},
+	assertInsights(t, p.Insights, []devopsbot.Insight{
+		{ID: "k1", Kind: devopsbot.KindTask, Text: "Pay invoice 0001 now", Owner: "Adele Vance"},
+		{ID: "k2", Kind: devopsbot.KindTask, Text: "Fix the build", Owner: "Lee Gu"},
 	})
 }
 
@@ -111,7 +113,7 @@ func TestDeliveredSummaryIsCleaned(t *testing.T) {
 	if d.Meeting.Title != "Weekly sync" || d.Meeting.Organizer != "Megan Bowen" || d.Meeting.Participants[0] != "Lee Gu" {
 		t.Errorf("meeting %+v", d.Meeting)
 	}
-	assertInsights(t, d.Insights, []Insight{{ID: "t1", Kind: KindTask, Text: "Pay invoice 0001 now", Owner: "Adele Vance", Due: "2026-11-28"}})
+	assertInsights(t, d.Insights, []devopsbot.Insight{{ID: "t1", Kind: devopsbot.KindTask, Text: "Pay invoice 0001 now", Owner: "Adele Vance", Due: "2026-11-28"}})
 
 	text, _ := json.Marshal(map[string]any{"id": "s2", "meeting": map[string]any{"title": "m"}, "deliverTo": map[string]any{"conversationId": "c"},
 		"text": "Action items\n- Fix the \u2066build\u2069\x00"})

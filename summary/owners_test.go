@@ -3,6 +3,8 @@ package summary
 import (
 	"strings"
 	"testing"
+
+	"github.com/sally-devops/devopsbot"
 )
 
 // Each place a notes tool or a person puts the owner of an item: the owner
@@ -11,30 +13,30 @@ func TestOwnerPlacements(t *testing.T) {
 	tests := []struct {
 		name, text           string
 		wantText, owner, due string
-		kind                 Kind
+		kind                 devopsbot.Kind
 	}{
-		{"bracket (Gemini)", "Next steps\n- [ ] [Ana Lima] Send the deck.", "Send the deck.", "Ana Lima", "", KindNextStep},
-		{"at and words (Otter, Notion)", "Action items\n- [ ] @Marcus Lee check the renewal dates", "Check the renewal dates", "Marcus Lee", "", KindTask},
-		{"at with colon", "Action items\n- @Ana Lima: send the deck", "Send the deck", "Ana Lima", "", KindTask},
-		{"trailing at (Notion)", "Action items\n- Publish the status page @Ethan Clark", "Publish the status page", "Ethan Clark", "", KindTask},
-		{"name colon", "Action items\n- Ana Lima: send the deck", "Send the deck", "Ana Lima", "", KindTask},
-		{"bold name colon (Copilot)", "Action items\n- **Ana Lima**: send the deck", "Send the deck", "Ana Lima", "", KindTask},
-		{"name dash with due", "Action items\n- Ana Lima - share the price list by Friday", "Share the price list", "Ana Lima", "Friday", KindTask},
-		{"text dash name (Otter, Fathom)", "Action items\n- Send the revised quote - Daniel Park (12:04)", "Send the revised quote", "Daniel Park", "", KindTask},
-		{"text then name in parentheses", "Action items\n- Add Fabrikam to the newsletter (Laura Chen)", "Add Fabrikam to the newsletter", "Laura Chen", "", KindTask},
-		{"owner parenthesis", "Action items\n- Fix the build (Owner: Adele Vance)", "Fix the build", "Adele Vance", "", KindTask},
-		{"assigned and due parenthesis", "Action items\n- Add a health check (Assigned: Omar Haddad, Due: 2026-12-08)", "Add a health check", "Omar Haddad", "2026-12-08", KindTask},
-		{"assignee on its own line", "Action items\n- Clean up the flags\n  Assignee: Mateo Alvarez", "Clean up the flags", "Mateo Alvarez", "", KindTask},
-		{"owner tail", "To-dos\n[ ] Run the upgrade test — owner: Ben Carter", "Run the upgrade test", "Ben Carter", "", KindTask},
-		{"name will", "Tom will write the plan by next Monday.", "Tom will write the plan", "Tom", "next Monday", KindNextStep},
-		{"name to", "Diego to book a design review.", "Diego to book a design review.", "Diego", "", KindNextStep},
-		{"action for", "Action items\n- Action for Ingrid Olsen: book the planning room", "Book the planning room", "Ingrid Olsen", "", KindTask},
-		{"German verb last", "Aufgaben\n- Lena Fischer soll die Preisliste bis Freitag aktualisieren.", "Lena Fischer soll die Preisliste aktualisieren.", "Lena Fischer", "Freitag", KindTask},
-		{"French label", "Actions\n- Rédiger la note (Responsable : Manon Girard ; échéance : 12 février)", "Rédiger la note", "Manon Girard", "12 février", KindTask},
-		{"Italian future", "Prossimi passi\n- Giulia preparerà un piano entro venerdì.", "Giulia preparerà un piano", "Giulia", "venerdì", KindNextStep},
-		{"Spanish future, bare weekday", "Tareas\n- Óscar Prieto enviará la documentación el lunes.", "Óscar Prieto enviará la documentación", "Óscar Prieto", "lunes", KindTask},
-		{"Dutch particle name", "Actiepunten\n- Lotte van der Berg: release notes schrijven", "Release notes schrijven", "Lotte van der Berg", "", KindTask},
-		{"timestamp kept out", "Notes\n[02:14] Participants struggled to find export. (05:12)", "Participants struggled to find export.", "", "", KindInsight},
+		{"bracket (Gemini)", "Next steps\n- [ ] [Ana Lima] Send the deck.", "Send the deck.", "Ana Lima", "", devopsbot.KindNextStep},
+		{"at and words (Otter, Notion)", "Action items\n- [ ] @Marcus Lee check the renewal dates", "Check the renewal dates", "Marcus Lee", "", devopsbot.KindTask},
+		{"at with colon", "Action items\n- @Ana Lima: send the deck", "Send the deck", "Ana Lima", "", devopsbot.KindTask},
+		{"trailing at (Notion)", "Action items\n- Publish the status page @Ethan Clark", "Publish the status page", "Ethan Clark", "", devopsbot.KindTask},
+		{"name colon", "Action items\n- Ana Lima: send the deck", "Send the deck", "Ana Lima", "", devopsbot.KindTask},
+		{"bold name colon (Copilot)", "Action items\n- **Ana Lima**: send the deck", "Send the deck", "Ana Lima", "", devopsbot.KindTask},
+		{"name dash with due", "Action items\n- Ana Lima - share the price list by Friday", "Share the price list", "Ana Lima", "Friday", devopsbot.KindTask},
+		{"text dash name (Otter, Fathom)", "Action items\n- Send the revised quote - Daniel Park (12:04)", "Send the revised quote", "Daniel Park", "", devopsbot.KindTask},
+		{"text then name in parentheses", "Action items\n- Add Fabrikam to the newsletter (Laura Chen)", "Add Fabrikam to the newsletter", "Laura Chen", "", devopsbot.KindTask},
+		{"owner parenthesis", "Action items\n- Fix the build (Owner: Adele Vance)", "Fix the build", "Adele Vance", "", devopsbot.KindTask},
+		{"assigned and due parenthesis", "Action items\n- Add a health check (Assigned: Omar Haddad, Due: 2026-12-08)", "Add a health check", "Omar Haddad", "2026-12-08", devopsbot.KindTask},
+		{"assignee on its own line", "Action items\n- Clean up the flags\n  Assignee: Mateo Alvarez", "Clean up the flags", "Mateo Alvarez", "", devopsbot.KindTask},
+		{"owner tail", "To-dos\n[ ] Run the upgrade test — owner: Ben Carter", "Run the upgrade test", "Ben Carter", "", devopsbot.KindTask},
+		{"name will", "Tom will write the plan by next Monday.", "Tom will write the plan", "Tom", "next Monday", devopsbot.KindNextStep},
+		{"name to", "Diego to book a design review.", "Diego to book a design review.", "Diego", "", devopsbot.KindNextStep},
+		{"action for", "Action items\n- Action for Ingrid Olsen: book the planning room", "Book the planning room", "Ingrid Olsen", "", devopsbot.KindTask},
+		{"German verb last", "Aufgaben\n- Lena Fischer soll die Preisliste bis Freitag aktualisieren.", "Lena Fischer soll die Preisliste aktualisieren.", "Lena Fischer", "Freitag", devopsbot.KindTask},
+		{"French label", "Actions\n- Rédiger la note (Responsable : Manon Girard ; échéance : 12 février)", "Rédiger la note", "Manon Girard", "12 février", devopsbot.KindTask},
+		{"Italian future", "Prossimi passi\n- Giulia preparerà un piano entro venerdì.", "Giulia preparerà un piano", "Giulia", "venerdì", devopsbot.KindNextStep},
+		{"Spanish future, bare weekday", "Tareas\n- Óscar Prieto enviará la documentación el lunes.", "Óscar Prieto enviará la documentación", "Óscar Prieto", "lunes", devopsbot.KindTask},
+		{"Dutch particle name", "Actiepunten\n- Lotte van der Berg: release notes schrijven", "Release notes schrijven", "Lotte van der Berg", "", devopsbot.KindTask},
+		{"timestamp kept out", "Notes\n[02:14] Participants struggled to find export. (05:12)", "Participants struggled to find export.", "", "", devopsbot.KindInsight},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

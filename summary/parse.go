@@ -7,13 +7,14 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
 // Parsed is what ParseText found in a pasted summary.
 type Parsed struct {
 	Title    string
-	Insights []Insight
+	Insights []devopsbot.Insight
 }
 
 // section is what the heading above a line says its items are. neutral means
@@ -28,16 +29,16 @@ const (
 	secTask
 )
 
-func (s section) kind() Kind {
+func (s section) kind() devopsbot.Kind {
 	switch s {
 	case secDecision:
-		return KindDecision
+		return devopsbot.KindDecision
 	case secNextStep:
-		return KindNextStep
+		return devopsbot.KindNextStep
 	case secTask:
-		return KindTask
+		return devopsbot.KindTask
 	}
-	return KindInsight
+	return devopsbot.KindInsight
 }
 
 var (
@@ -255,7 +256,7 @@ func (ps *parser) flushTopic() {
 	ps.add(parseItem(t, neutral, ""))
 }
 
-func (ps *parser) add(in Insight, ok bool) {
+func (ps *parser) add(in devopsbot.Insight, ok bool) {
 	if !ok || ps.err != nil {
 		return
 	}
@@ -331,11 +332,11 @@ func topicLike(line string) bool {
 	return true
 }
 
-func parseItem(body string, sec section, groupOwner string) (Insight, bool) {
+func parseItem(body string, sec section, groupOwner string) (devopsbot.Insight, bool) {
 	in, ok := parseItemDue(body, sec, groupOwner, true)
 	// "before January", "am 3. März", "per il 9 gennaio" in a decision or an
 	// insight say when something happens, not when work is due.
-	if ok && in.Due != "" && (in.Kind == KindDecision || in.Kind == KindInsight) {
+	if ok && in.Due != "" && (in.Kind == devopsbot.KindDecision || in.Kind == devopsbot.KindInsight) {
 		if again, ok2 := parseItemDue(body, sec, groupOwner, false); ok2 {
 			return again, true
 		}
@@ -343,8 +344,8 @@ func parseItem(body string, sec section, groupOwner string) (Insight, bool) {
 	return in, ok
 }
 
-func parseItemDue(body string, sec section, groupOwner string, implicitDue bool) (Insight, bool) {
-	var in Insight
+func parseItemDue(body string, sec section, groupOwner string, implicitDue bool) (devopsbot.Insight, bool) {
+	var in devopsbot.Insight
 	owner, due, text := extractOwnerDue(cleanInline(body), implicitDue, sec == secTask || sec == secNextStep)
 	text = cleanInline(text)
 	if text == "" {
@@ -365,13 +366,13 @@ func parseItemDue(body string, sec section, groupOwner string, implicitDue bool)
 	case sec != neutral:
 		in.Kind = sec.kind()
 	case decisionRe.MatchString(text):
-		in.Kind = KindDecision
+		in.Kind = devopsbot.KindDecision
 	case in.Owner != "":
-		in.Kind = KindNextStep
+		in.Kind = devopsbot.KindNextStep
 	case isInstruction(text):
-		in.Kind = KindTask
+		in.Kind = devopsbot.KindTask
 	default:
-		in.Kind = KindInsight
+		in.Kind = devopsbot.KindInsight
 	}
 	in.Text = truncateRunes(text, MaxInsightText)
 	in.Owner = truncateRunes(in.Owner, MaxOwnerLen)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
@@ -25,26 +26,26 @@ func TestParseTextFixtures(t *testing.T) {
 	tests := []struct {
 		file  string
 		title string
-		want  []Insight
+		want  []devopsbot.Insight
 	}{
-		{"copilot-recap.txt", "Quarterly planning: Platform team", []Insight{
-			{ID: "k1", Kind: KindDecision, Text: "The team agreed that two engineers move to the data-migration project for the whole quarter. Nestor noted that on-call coverage drops to four people."},
-			{ID: "k2", Kind: KindDecision, Text: "Decided to postpone the Kubernetes upgrade to February so it does not collide with the migration."},
-			{ID: "k3", Kind: KindInsight, Text: "Grady said log volume grew 40% since October; most of it is debug logging left on in the billing service."},
-			{ID: "k4", Kind: KindTask, Owner: "Nestor Wilke", Text: "Nestor Wilke will draft the new on-call rotation for Q1."},
-			{ID: "k5", Kind: KindTask, Owner: "Grady Archie", Text: "Grady Archie will turn off debug logging in the billing service and report the cost change."},
-			{ID: "k6", Kind: KindTask, Owner: "Patti Fernandez", Text: "Patti Fernandez will write the migration plan and share it before the next planning meeting."},
+		{"copilot-recap.txt", "Quarterly planning: Platform team", []devopsbot.Insight{
+			{ID: "k1", Kind: devopsbot.KindDecision, Text: "The team agreed that two engineers move to the data-migration project for the whole quarter. Nestor noted that on-call coverage drops to four people."},
+			{ID: "k2", Kind: devopsbot.KindDecision, Text: "Decided to postpone the Kubernetes upgrade to February so it does not collide with the migration."},
+			{ID: "k3", Kind: devopsbot.KindInsight, Text: "Grady said log volume grew 40% since October; most of it is debug logging left on in the billing service."},
+			{ID: "k4", Kind: devopsbot.KindTask, Owner: "Nestor Wilke", Text: "Nestor Wilke will draft the new on-call rotation for Q1."},
+			{ID: "k5", Kind: devopsbot.KindTask, Owner: "Grady Archie", Text: "Grady Archie will turn off debug logging in the billing service and report the cost change."},
+			{ID: "k6", Kind: devopsbot.KindTask, Owner: "Patti Fernandez", Text: "Patti Fernandez will write the migration plan and share it before the next planning meeting."},
 		}},
-		{"sprint-review.md", "Sprint 42 review — Mobile app", []Insight{
-			{ID: "k1", Kind: KindInsight, Text: "Crash-free sessions rose to 99.6% after the image-cache fix."},
-			{ID: "k2", Kind: KindInsight, Text: "Android users on version 13 still see the login loop (about 2% of logins)."},
-			{ID: "k3", Kind: KindDecision, Text: "Ship 4.2 to 20% of users on Monday, full rollout Thursday if crash-free stays above 99.5%."},
-			{ID: "k4", Kind: KindDecision, Text: "Drop the in-app survey from this release."},
-			{ID: "k5", Kind: KindNextStep, Owner: "Johanna", Text: "Johanna will ask Support for the affected Android device models."},
-			{ID: "k6", Kind: KindNextStep, Owner: "Diego", Text: "Diego to book a design review for the new onboarding flow."},
-			{ID: "k7", Kind: KindTask, Owner: "Isaiah Langer", Due: "Friday", Text: "Reproduce the Android 13 login loop and open a bug with logs"},
-			{ID: "k8", Kind: KindTask, Owner: "Lynne Robbins", Text: "Update the release notes for 4.2"},
-			{ID: "k9", Kind: KindTask, Owner: "Diego Siciliani", Text: "Remove the survey SDK from the build"},
+		{"sprint-review.md", "Sprint 42 review — Mobile app", []devopsbot.Insight{
+			{ID: "k1", Kind: devopsbot.KindInsight, Text: "Crash-free sessions rose to 99.6% after the image-cache fix."},
+			{ID: "k2", Kind: devopsbot.KindInsight, Text: "Android users on version 13 still see the login loop (about 2% of logins)."},
+			{ID: "k3", Kind: devopsbot.KindDecision, Text: "Ship 4.2 to 20% of users on Monday, full rollout Thursday if crash-free stays above 99.5%."},
+			{ID: "k4", Kind: devopsbot.KindDecision, Text: "Drop the in-app survey from this release."},
+			{ID: "k5", Kind: devopsbot.KindNextStep, Owner: "Johanna", Text: "Johanna will ask Support for the affected Android device models."},
+			{ID: "k6", Kind: devopsbot.KindNextStep, Owner: "Diego", Text: "Diego to book a design review for the new onboarding flow."},
+			{ID: "k7", Kind: devopsbot.KindTask, Owner: "Isaiah Langer", Due: "Friday", Text: "Reproduce the Android 13 login loop and open a bug with logs"},
+			{ID: "k8", Kind: devopsbot.KindTask, Owner: "Lynne Robbins", Text: "Update the release notes for 4.2"},
+			{ID: "k9", Kind: devopsbot.KindTask, Owner: "Diego Siciliani", Text: "Remove the survey SDK from the build"},
 		}},
 	}
 	for _, tt := range tests {
@@ -68,7 +69,7 @@ func TestParseTextFixtures(t *testing.T) {
 	}
 }
 
-func assertInsights(t *testing.T, got, want []Insight) {
+func assertInsights(t *testing.T, got, want []devopsbot.Insight) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("got %d items, want %d: %+v", len(got), len(want), got)
@@ -83,33 +84,33 @@ func assertInsights(t *testing.T, got, want []Insight) {
 func TestParseTextForms(t *testing.T) {
 	tests := []struct {
 		name, text string
-		want       []Insight
+		want       []devopsbot.Insight
 	}{
-		{"plain heading with colon and numbers", "Action items:\n1. Update the docs\n2) **Fix** the _build_ (owner: Adele Vance) — due 2026-11-28", []Insight{
-			{ID: "k1", Kind: KindTask, Text: "Update the docs"},
-			{ID: "k2", Kind: KindTask, Text: "Fix the build", Owner: "Adele Vance", Due: "2026-11-28"},
+		{"plain heading with colon and numbers", "Action items:\n1. Update the docs\n2) **Fix** the _build_ (owner: Adele Vance) — due 2026-11-28", []devopsbot.Insight{
+			{ID: "k1", Kind: devopsbot.KindTask, Text: "Update the docs"},
+			{ID: "k2", Kind: devopsbot.KindTask, Text: "Fix the build", Owner: "Adele Vance", Due: "2026-11-28"},
 		}},
-		{"bold heading, bullets and check boxes", "**Next steps**\n• [x] @Megan Bowen: send the deck\n* [ ] We will revisit in January", []Insight{
-			{ID: "k1", Kind: KindNextStep, Text: "Send the deck", Owner: "Megan Bowen"},
-			{ID: "k2", Kind: KindNextStep, Text: "We will revisit in January"},
+		{"bold heading, bullets and check boxes", "**Next steps**\n• [x] @Megan Bowen: send the deck\n* [ ] We will revisit in January", []devopsbot.Insight{
+			{ID: "k1", Kind: devopsbot.KindNextStep, Text: "Send the deck", Owner: "Megan Bowen"},
+			{ID: "k2", Kind: devopsbot.KindNextStep, Text: "We will revisit in January"},
 		}},
-		{"no heading: sentence decides", "We will keep the old API until March.\nLatency is fine.\nAlex to ping the vendor.", []Insight{
-			{ID: "k1", Kind: KindDecision, Text: "We will keep the old API until March."},
-			{ID: "k2", Kind: KindInsight, Text: "Latency is fine."},
-			{ID: "k3", Kind: KindNextStep, Text: "Alex to ping the vendor.", Owner: "Alex"},
+		{"no heading: sentence decides", "We will keep the old API until March.\nLatency is fine.\nAlex to ping the vendor.", []devopsbot.Insight{
+			{ID: "k1", Kind: devopsbot.KindDecision, Text: "We will keep the old API until March."},
+			{ID: "k2", Kind: devopsbot.KindInsight, Text: "Latency is fine."},
+			{ID: "k3", Kind: devopsbot.KindNextStep, Text: "Alex to ping the vendor.", Owner: "Alex"},
 		}},
-		{"inline bold section label", "**Decisions:** Ship on Monday", []Insight{
-			{ID: "k1", Kind: KindDecision, Text: "Ship on Monday"},
+		{"inline bold section label", "**Decisions:** Ship on Monday", []devopsbot.Insight{
+			{ID: "k1", Kind: devopsbot.KindDecision, Text: "Ship on Monday"},
 		}},
-		{"links and code stripped to text", "## Highlights\n- See [the dashboard](https://example.com/d) for `p95`", []Insight{
-			{ID: "k1", Kind: KindInsight, Text: "See the dashboard (https://example.com/d) for p95"},
+		{"links and code stripped to text", "## Highlights\n- See [the dashboard](https://example.com/d) for `p95`", []devopsbot.Insight{
+			{ID: "k1", Kind: devopsbot.KindInsight, Text: "See the dashboard (https://example.com/d) for p95"},
 		}},
-		{"sentence starters are no owners", "Tasks\n- The team to review budgets\n- Need to fix CI", []Insight{
-			{ID: "k1", Kind: KindTask, Text: "The team to review budgets"},
-			{ID: "k2", Kind: KindTask, Text: "Need to fix CI"},
+		{"sentence starters are no owners", "Tasks\n- The team to review budgets\n- Need to fix CI", []devopsbot.Insight{
+			{ID: "k1", Kind: devopsbot.KindTask, Text: "The team to review budgets"},
+			{ID: "k2", Kind: devopsbot.KindTask, Text: "Need to fix CI"},
 		}},
-		{"markup stays text", "Tasks\n- <script>alert('x')</script> stays literal", []Insight{
-			{ID: "k1", Kind: KindTask, Text: "<script>alert('x')</script> stays literal"},
+		{"markup stays text", "Tasks\n- <script>alert('x')</script> stays literal", []devopsbot.Insight{
+			{ID: "k1", Kind: devopsbot.KindTask, Text: "<script>alert('x')</script> stays literal"},
 		}},
 	}
 	for _, tt := range tests {

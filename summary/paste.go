@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
@@ -17,8 +18,8 @@ const DefaultPasteTitle = "Pasted meeting summary"
 
 // Pasted is a summary a person pasted into a chat, as text or as JSON.
 type Pasted struct {
-	Meeting  Meeting
-	Insights []Insight
+	Meeting  devopsbot.Meeting
+	Insights []devopsbot.Insight
 	FromJSON bool // the paste was the webhook's JSON shape
 }
 
@@ -42,7 +43,7 @@ func ParsePaste(text string) (Pasted, error) {
 	if title == "" {
 		title = DefaultPasteTitle
 	}
-	return Pasted{Meeting: Meeting{Title: title}, Insights: p.Insights}, nil
+	return Pasted{Meeting: devopsbot.Meeting{Title: title}, Insights: p.Insights}, nil
 }
 
 // LooksLikeJSON reports whether text would be read as a summary in JSON, so a

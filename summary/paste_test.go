@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
@@ -57,10 +58,10 @@ func TestPastedJSONShapesGiveTheSameSummary(t *testing.T) {
 			if len(p.Insights) != 6 {
 				t.Fatalf("want the 6 insights of the JSON, got %d: %+v", len(p.Insights), p.Insights)
 			}
-			if in := p.Insights[0]; in.ID != "i1" || in.Kind != KindInsight || in.Text != wantText {
+			if in := p.Insights[0]; in.ID != "i1" || in.Kind != devopsbot.KindInsight || in.Text != wantText {
 				t.Errorf("first insight = %+v", in)
 			}
-			if in := p.Insights[4]; in.ID != "t1" || in.Kind != KindTask || in.Owner != "Adele Vance" || in.Due != "2026-11-28" {
+			if in := p.Insights[4]; in.ID != "t1" || in.Kind != devopsbot.KindTask || in.Owner != "Adele Vance" || in.Due != "2026-11-28" {
 				t.Errorf("task = %+v", in)
 			}
 		})
@@ -84,7 +85,7 @@ func TestPastedJSONIgnoresTargetAndID(t *testing.T) {
 	}
 	// The text variant is parsed like notes.
 	p, err := ParsePaste(`{"meeting":{"title":"Standup"},"text":"## Decisions\n- Ship it"}`)
-	if err != nil || p.Meeting.Title != "Standup" || len(p.Insights) != 1 || p.Insights[0].Kind != KindDecision {
+	if err != nil || p.Meeting.Title != "Standup" || len(p.Insights) != 1 || p.Insights[0].Kind != devopsbot.KindDecision {
 		t.Fatalf("text variant: %+v, %v", p, err)
 	}
 }
@@ -174,15 +175,15 @@ func TestContentKeyIgnoresHowTheTextWasTyped(t *testing.T) {
 }
 
 func TestContentKeyKeepsFieldsApart(t *testing.T) {
-	a := ContentKey(Meeting{Title: "T"}, []Insight{{Kind: KindTask, Text: "ab", Owner: "c"}})
-	b := ContentKey(Meeting{Title: "T"}, []Insight{{Kind: KindTask, Text: "a", Owner: "bc"}})
-	c := ContentKey(Meeting{Title: "T"}, []Insight{{Kind: KindTask, Text: "ab c"}})
+	a := ContentKey(devopsbot.Meeting{Title: "T"}, []devopsbot.Insight{{Kind: devopsbot.KindTask, Text: "ab", Owner: "c"}})
+	b := ContentKey(devopsbot.Meeting{Title: "T"}, []devopsbot.Insight{{Kind: devopsbot.KindTask, Text: "a", Owner: "bc"}})
+	c := ContentKey(devopsbot.Meeting{Title: "T"}, []devopsbot.Insight{{Kind: devopsbot.KindTask, Text: "ab c"}})
 	if a == b || a == c || b == c {
 		t.Fatal("moving text between fields kept the key")
 	}
 	// Ids do not count: the same content under other ids is the same summary.
-	if ContentKey(Meeting{Title: "T"}, []Insight{{ID: "k1", Kind: KindTask, Text: "x"}}) !=
-		ContentKey(Meeting{Title: "T"}, []Insight{{ID: "t9", Kind: KindTask, Text: "x"}}) {
+	if ContentKey(devopsbot.Meeting{Title: "T"}, []devopsbot.Insight{{ID: "k1", Kind: devopsbot.KindTask, Text: "x"}}) !=
+		ContentKey(devopsbot.Meeting{Title: "T"}, []devopsbot.Insight{{ID: "t9", Kind: devopsbot.KindTask, Text: "x"}}) {
 		t.Fatal("insight ids changed the key")
 	}
 }
@@ -244,19 +245,19 @@ func FuzzContentKey(f *testing.F) {
 	f.Add("", "decision", "café\u0301 “x”", "", "")
 	f.Add("\u200b", "insight", " a  b ", "\ufeff", "\r\n")
 	f.Fuzz(func(t *testing.T, title, kind, text, owner, due string) {
-		in := []Insight{{Kind: Kind(kind), Text: text, Owner: owner, Due: due}}
-		k := ContentKey(Meeting{Title: title}, in)
+		in := []devopsbot.Insight{{Kind: devopsbot.Kind(kind), Text: text, Owner: owner, Due: due}}
+		k := ContentKey(devopsbot.Meeting{Title: title}, in)
 		if len(k) != 64 {
 			t.Fatalf("key %q", k)
 		}
 		// More white space, anywhere white space is, is the same content.
 		spaced := func(s string) string { return " \t" + strings.ReplaceAll(s, " ", " \n ") + "\r\n" }
-		in2 := []Insight{{Kind: Kind(kind), Text: spaced(text), Owner: spaced(owner), Due: spaced(due)}}
-		if ContentKey(Meeting{Title: spaced(title)}, in2) != k {
+		in2 := []devopsbot.Insight{{Kind: devopsbot.Kind(kind), Text: spaced(text), Owner: spaced(owner), Due: spaced(due)}}
+		if ContentKey(devopsbot.Meeting{Title: spaced(title)}, in2) != k {
 			t.Fatal("extra white space changed the key")
 		}
 		// Moving the insight into the title is other content.
-		if normContent(text) != "" && ContentKey(Meeting{Title: title + text}, []Insight{{Kind: Kind(kind), Owner: owner, Due: due}}) == k {
+		if normContent(text) != "" && ContentKey(devopsbot.Meeting{Title: title + text}, []devopsbot.Insight{{Kind: devopsbot.Kind(kind), Owner: owner, Due: due}}) == k {
 			t.Fatal("moving text between fields kept the key")
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
@@ -227,11 +228,11 @@ var askAnyRe = regexp.MustCompile(`(?i)^(?:(?:and|so|okay|ok),?\s+)?(?:can|could
 // "sure" by Ben one for Ben; "we agreed to ship Friday" a decision. Every
 // insight is marked Source=SourceTranscript: it is what the bot heard, for
 // people to check. Deterministic and local; English phrasing only.
-func ExtractTranscript(cues []Cue) []Insight {
+func ExtractTranscript(cues []Cue) []devopsbot.Insight {
 	us := utterances(cues)
-	var out []Insight
+	var out []devopsbot.Insight
 	seen := map[string]bool{}
-	add := func(kind Kind, text, owner, due string) {
+	add := func(kind devopsbot.Kind, text, owner, due string) {
 		text = tidyWork(text)
 		if wordCount(text) < 2 || len(out) >= MaxInsights {
 			return
@@ -241,8 +242,8 @@ func ExtractTranscript(cues []Cue) []Insight {
 			return
 		}
 		seen[key] = true
-		out = append(out, Insight{ID: fmt.Sprintf("tr%d", len(out)+1), Kind: kind, Text: truncateRunes(capitalise(text), MaxInsightText),
-			Owner: owner, Due: due, Source: SourceTranscript})
+		out = append(out, devopsbot.Insight{ID: fmt.Sprintf("tr%d", len(out)+1), Kind: kind, Text: truncateRunes(capitalise(text), MaxInsightText),
+			Owner: owner, Due: due, Source: devopsbot.SourceTranscript})
 	}
 	speakers := map[string]string{} // first name -> full name as the transcript spells it
 	for _, u := range us {
@@ -268,9 +269,9 @@ func ExtractTranscript(cues []Cue) []Insight {
 		for _, s := range sentences(u.text) {
 			s = strings.TrimSpace(s)
 			if m := labelRe.FindStringSubmatch(s); m != nil {
-				kind := KindTask
+				kind := devopsbot.KindTask
 				if strings.HasPrefix(strings.ToLower(m[1]), "next") {
-					kind = KindNextStep
+					kind = devopsbot.KindNextStep
 				}
 				work, due := cutSpokenDue(m[2])
 				owner := ""
@@ -283,20 +284,20 @@ func ExtractTranscript(cues []Cue) []Insight {
 				continue
 			}
 			if m := agreedRe.FindStringSubmatch(s); m != nil && !strings.HasSuffix(s, "?") && !negated(s) {
-				add(KindDecision, m[1], "", "")
+				add(devopsbot.KindDecision, m[1], "", "")
 				continue
 			}
 			if m := askNamedRe.FindStringSubmatch(s); m != nil {
 				if owner, ok := person(m[1]); ok && owner != u.speaker {
 					work, due := cutSpokenDue(m[2])
-					add(KindTask, work, owner, due)
+					add(devopsbot.KindTask, work, owner, due)
 					continue
 				}
 			}
 			if m := askTrailRe.FindStringSubmatch(s); m != nil {
 				if owner, ok := person(m[2]); ok && owner != u.speaker {
 					work, due := cutSpokenDue(m[1])
-					add(KindTask, work, owner, due)
+					add(devopsbot.KindTask, work, owner, due)
 					continue
 				}
 			}
@@ -304,19 +305,19 @@ func ExtractTranscript(cues []Cue) []Insight {
 				next := us[ui+1]
 				if next.speaker != "" && next.speaker != u.speaker && okReply.MatchString(next.text) {
 					work, due := cutSpokenDue(m[1])
-					add(KindTask, work, next.speaker, due)
+					add(devopsbot.KindTask, work, next.speaker, due)
 					continue
 				}
 			}
 			if m := selfRe.FindStringSubmatch(s); m != nil && u.speaker != "" && !strings.HasSuffix(s, "?") && !notWork.MatchString(m[1]) && !hedged(s) {
 				work, due := cutSpokenDue(m[1])
-				add(KindTask, work, u.speaker, due)
+				add(devopsbot.KindTask, work, u.speaker, due)
 				continue
 			}
 			if m := thirdRe.FindStringSubmatch(s); m != nil && !strings.HasSuffix(s, "?") {
 				if owner, ok := person(m[1]); ok && isSpeaker(speakers, owner) && !notWork.MatchString(m[2]) {
 					work, due := cutSpokenDue(m[2])
-					add(KindTask, work, owner, due)
+					add(devopsbot.KindTask, work, owner, due)
 				}
 			}
 		}

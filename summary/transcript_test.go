@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/sally-devops/devopsbot"
 )
 
 func TestParseVTTSpeakersTagsAndNoise(t *testing.T) {
@@ -52,10 +54,10 @@ func TestExtractTranscriptSpeakerAware(t *testing.T) {
 		{Speaker: "Priya Patel", Text: "Sure. We agreed to freeze deployments on Fridays."},
 	}
 	got := ExtractTranscript(cues)
-	want := []Insight{
-		{ID: "tr1", Kind: KindTask, Text: "Send the budget", Owner: "Lisa Taylor", Source: SourceTranscript},
-		{ID: "tr2", Kind: KindTask, Text: "Check the alerts", Owner: "Priya Patel", Source: SourceTranscript},
-		{ID: "tr3", Kind: KindDecision, Text: "Freeze deployments on Fridays", Source: SourceTranscript},
+	want := []devopsbot.Insight{
+		{ID: "tr1", Kind: devopsbot.KindTask, Text: "Send the budget", Owner: "Lisa Taylor", Source: devopsbot.SourceTranscript},
+		{ID: "tr2", Kind: devopsbot.KindTask, Text: "Check the alerts", Owner: "Priya Patel", Source: devopsbot.SourceTranscript},
+		{ID: "tr3", Kind: devopsbot.KindDecision, Text: "Freeze deployments on Fridays", Source: devopsbot.SourceTranscript},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %+v", got)
@@ -111,7 +113,7 @@ func TestTranscriptCorpus(t *testing.T) {
 				fp++
 				t.Logf("%s: extra %s/%q %q due %q", filepath.Base(f), g.Kind, g.Owner, g.Text, g.Due)
 			}
-			if g.Source != SourceTranscript {
+			if g.Source != devopsbot.SourceTranscript {
 				t.Errorf("%s: %q not marked as from the transcript", f, g.Text)
 			}
 		}
@@ -162,7 +164,7 @@ func FuzzParseVTT(f *testing.F) {
 			}
 		}
 		for _, in := range ExtractTranscript(cues) {
-			if in.Source != SourceTranscript || in.Text == "" || in.ID == "" {
+			if in.Source != devopsbot.SourceTranscript || in.Text == "" || in.ID == "" {
 				t.Fatalf("insight %+v", in)
 			}
 		}

@@ -25,9 +25,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/store/embedded"
-	"github.com/sally-devops/devopsbot/summary"
 	"github.com/sally-devops/devopsbot/teams"
 	"github.com/sally-devops/devopsbot/teams/teamstest"
 )
@@ -163,13 +163,13 @@ func newFormOpenFixture(b *testing.B, mongoURI string) *formOpenFixture {
 
 	// A delivered summary, and a user connected to the demo organization.
 	const tenant, user, chat = "00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-0000000000a1", "19:bench@thread.v2"
-	sm, _, err := a.store.InsertSummary(ctx, &store.Summary{SourceID: "bench-1", ConversationID: chat,
-		Meeting:  summary.Meeting{Title: "Web Portal weekly sync", Start: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)},
-		Insights: []summary.Insight{{ID: "t1", Kind: summary.KindTask, Text: "Add a timeout and circuit breaker around the address-validation client", Owner: "Adele Vance"}}})
+	sm, _, err := a.store.InsertSummary(ctx, &devopsbot.Summary{SourceID: "bench-1", ConversationID: chat,
+		Meeting:  devopsbot.Meeting{Title: "Web Portal weekly sync", Start: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)},
+		Insights: []devopsbot.Insight{{ID: "t1", Kind: devopsbot.KindTask, Text: "Add a timeout and circuit breaker around the address-validation client", Owner: "Adele Vance"}}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := a.store.SaveConnection(ctx, &store.Connection{User: store.UserKey{TenantID: tenant, AADObjectID: user},
+	if err := a.store.SaveConnection(ctx, &devopsbot.Connection{User: devopsbot.UserKey{TenantID: tenant, AADObjectID: user},
 		OrgURL: a.demo.Org.URL, OrgName: a.demo.Org.Name, DisplayName: "Adele Vance", UniqueName: "adele@contoso.com",
 		AccessToken: "demo", RefreshToken: "demo", Expiry: time.Now().Add(time.Hour)}); err != nil {
 		b.Fatal(err)

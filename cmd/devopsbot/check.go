@@ -3,11 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/sally-devops/devopsbot/store"
 	"io"
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/sally-devops/devopsbot"
 )
 
 // check prints each setting (secrets masked), what is missing for which feature,
@@ -70,7 +71,7 @@ func check(getenv func(string) string, w io.Writer) int {
 	fmt.Fprintln(w, "database:       reachable, indexes in place")
 	if n, err := st.CountDeliveries(ctx); err == nil {
 		fmt.Fprintf(w, "deliveries:     %d pending, %d failed, %d posted (summary cards; failed ones are logged as errors)\n",
-			n[store.DeliveryPending], n[store.DeliveryFailed], n[store.DeliveryPosted])
+			n[devopsbot.DeliveryPending], n[devopsbot.DeliveryFailed], n[devopsbot.DeliveryPosted])
 	}
 	fmt.Fprintln(w, "\nREADY")
 	return 0

@@ -1,0 +1,93 @@
+package devopsbot
+
+import "time"
+
+// Kind is what an insight is. The four kinds are the ones the product promises.
+type Kind string
+
+const (
+	KindInsight  Kind = "insight"
+	KindDecision Kind = "decision"
+	KindNextStep Kind = "next_step"
+	KindTask     Kind = "task"
+)
+
+// Kinds lists the kinds in the order cards show them.
+var Kinds = []Kind{KindTask, KindNextStep, KindDecision, KindInsight}
+
+// Meeting describes the meeting an insight came from. Everything but Title is optional.
+type Meeting struct {
+	Title        string    `json:"title"`
+	Start        time.Time `json:"start,omitzero"`
+	End          time.Time `json:"end,omitzero"`
+	Organizer    string    `json:"organizer,omitempty"`
+	Participants []string  `json:"participants,omitempty"`
+	JoinURL      string    `json:"joinUrl,omitempty"`
+}
+
+// Insight is one thing worth acting on. ID is unique within its summary.
+type Insight struct {
+	ID    string `json:"id"`
+	Kind  Kind   `json:"kind"`
+	Text  string `json:"text"`
+	Owner string `json:"owner,omitempty"`
+	Due   string `json:"due,omitempty"` // as given (often YYYY-MM-DD); shown, never parsed for logic
+	// Source says where an insight came from when it was not written by a
+	// person: SourceTranscript (the bot read it out of what was said, so people
+	// should check it before creating work) or SourceCopilot. Empty for pasted
+	// and delivered summaries.
+	Source string `json:"source,omitempty"`
+}
+
+// Sources of insights that no person wrote.
+const (
+	SourceTranscript = "transcript"
+	SourceCopilot    = "copilot"
+)
+
+// Prefs are a user's defaults for new work items, so the form comes pre-filled.
+type Prefs struct {
+	Project, WorkItemType, AreaPath, IterationPath string
+	UpdatedAt                                      time.Time
+}
+
+// AuditRecord is one thing the bot did on a user's behalf in Azure DevOps (or
+// failed to do), kept for AuditRetention so admins and users can see who did what.
+type AuditRecord struct {
+	Time                  time.Time
+	User                  UserKey
+	UserName, Action      string
+	OrgURL, Project       string
+	WorkItemID, CommentID int
+	SummaryID, InsightID  string
+	Outcome, Detail       string
+}
+
+// ConversationRef is what the bot needs to write into a chat later (proactively):
+// the Bot Framework's conversation reference, reduced to our fields.
+type ConversationRef struct {
+	ConversationID, ServiceURL, TenantID, BotID, BotName, ConversationType string
+	UserAADObjectID                                                        string // personal chats: the user
+	UpdatedAt                                                              time.Time
+}
+
+// PostedCard records a card the bot posted for a summary, so it can be updated when
+// an insight is acted on.
+type PostedCard struct {
+	ActivityID string
+	InsightIDs []string
+}
+
+// Summary is a meeting summary as delivered to one chat.
+type Summary struct {
+	ID             string // ours: derived from SourceID+ConversationID when SourceID is set
+	SourceID       string // the sender's id, or "" for pasted text
+	ContentKey     string // summary.ContentKey of what it says; a paste's ID is derived from it
+	ConversationID string
+	Meeting        Meeting
+	Insights       []Insight
+	Cards          []PostedCard
+	PostedBy       string
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+}
