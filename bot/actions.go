@@ -777,26 +777,8 @@ func (b *Bot) refreshSummaryCards(ctx context.Context, clicked *devopsbot.Summar
 		b.log.WarnContext(ctx, "could not list a summary's results", "err", linksErr)
 		return
 	}
-	out := b.summaryCards(sm, links, ref.ServiceURL)
-	posted := sm.Cards
-	changed := false
-	for i, c := range out {
-		if i < len(posted) && posted[i].ActivityID != "" {
-			if err := b.cfg.Connector.UpdateActivity(ctx, ref.ServiceURL, ref.ConversationID, posted[i].ActivityID, teams.NewCardMessage(c.card)); err != nil {
-				b.log.WarnContext(ctx, "could not update a summary card", "err", err)
-			}
-			continue
-		}
-		id, err := b.cfg.Connector.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, teams.NewCardMessage(c.card))
-		if err != nil {
-			b.log.WarnContext(ctx, "could not post a summary card", "err", err)
-			continue
-		}
-		posted = append(posted, devopsbot.PostedCard{ActivityID: id, InsightIDs: c.insightIDs})
-		changed = true
-	}
-	if changed {
-		_ = b.summaries.SetSummaryCards(ctx, summaryID, posted)
+	if _, err := b.putSummaryCards(ctx, *ref, sm, links, sm.Cards, true); err != nil {
+		b.log.WarnContext(ctx, "could not post a summary card", "summary", summaryID, "err", err)
 	}
 }
 

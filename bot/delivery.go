@@ -79,10 +79,10 @@ func (b *Bot) attemptDelivery(ctx context.Context, summaryID string) (*devopsbot
 	}
 	ref := devopsbot.ConversationRef{ConversationID: d.ConversationID, ServiceURL: d.ServiceURL}
 	pctx, cancel := context.WithTimeout(ctx, deliveryPostBudget)
-	ids, perr := b.postMissingCards(pctx, ref, sm)
+	posted, perr := b.putSummaryCards(pctx, ref, sm, b.summaryLinks(pctx, sm.ID), sm.Cards, false)
 	cancel()
 	d.Attempts++
-	d.ActivityIDs = ids
+	d.ActivityIDs = activityIDs(posted)
 	switch {
 	case perr == nil:
 		return b.finishDelivery(ctx, d, devopsbot.DeliveryPosted, "")
@@ -125,29 +125,51 @@ func (b *Bot) observeDelivery(event string) {
 	}
 }
 
-// postMissingCards posts the summary's cards that are not in the chat yet and
-// records each one as soon as Teams returns its id, so that a retry after a
-// partial failure or a crash never posts a part twice. It returns the ids of
-// all posted parts.
-func (b *Bot) postMissingCards(ctx context.Context, ref devopsbot.ConversationRef, sm *devopsbot.Summary) ([]string, error) {
-	links, err := b.links.ListLinks(ctx, sm.ID)
-	if err != nil {
-		links = nil
-	}
-	out := b.summaryCards(sm, links, ref.ServiceURL)
-	posted := append([]devopsbot.PostedCard(nil), sm.Cards...)
-	for i := len(posted); i < len(out); i++ {
-		id, err := b.cfg.Connector.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, teams.NewCardMessage(out[i].card))
-		if err != nil {
-			return activityIDs(posted), err
+// putSummaryCards makes the chat show sm's cards as they are now. Parts in
+// posted are updated in place when update is set (an update that fails is
+// logged: the part is still there); parts missing from posted are posted and
+// recorded one by one as soon as Teams returns each id, so a retry after a
+// partial failure or a crash never posts a part twice. It stops at the first
+// part it cannot post and returns what is in the chat.
+func (b *Bot) putSummaryCards(ctx context.Context, ref devopsbot.ConversationRef, sm *devopsbot.Summary, links []devopsbot.InsightLink, posted []devopsbot.PostedCard, update bool) ([]devopsbot.PostedCard, error) {
+	posted = append([]devopsbot.PostedCard(nil), posted...)
+	for i, c := range b.summaryCards(sm, links, ref.ServiceURL) {
+		if i < len(posted) && posted[i].ActivityID != "" {
+			if !update {
+				continue
+			}
+			if err := b.cfg.Connector.UpdateActivity(ctx, ref.ServiceURL, ref.ConversationID, posted[i].ActivityID, teams.NewCardMessage(c.card)); err != nil {
+				b.log.WarnContext(ctx, "could not update a summary card", "summary", sm.ID, "err", err)
+			}
+			continue
 		}
-		posted = append(posted, devopsbot.PostedCard{ActivityID: id, InsightIDs: out[i].insightIDs})
+		id, err := b.cfg.Connector.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, teams.NewCardMessage(c.card))
+		if err != nil {
+			return posted, err
+		}
+		card := devopsbot.PostedCard{ActivityID: id, InsightIDs: c.insightIDs}
+		if i < len(posted) {
+			posted[i] = card
+		} else {
+			posted = append(posted, card)
+		}
 		if err := b.summaries.SetSummaryCards(context.WithoutCancel(ctx), sm.ID, posted); err != nil {
 			// The card is in the chat; not recording it risks a second copy on retry.
-			return activityIDs(posted), err
+			return posted, err
 		}
 	}
-	return activityIDs(posted), nil
+	return posted, nil
+}
+
+// summaryLinks lists what was done to a summary's insights, for its cards; a
+// card without them is still worth posting (a click finds the truth).
+func (b *Bot) summaryLinks(ctx context.Context, summaryID string) []devopsbot.InsightLink {
+	links, err := b.links.ListLinks(ctx, summaryID)
+	if err != nil {
+		b.log.WarnContext(ctx, "could not list a summary's results for its cards", "summary", summaryID, "err", err)
+		return nil
+	}
+	return links
 }
 
 func activityIDs(cards []devopsbot.PostedCard) []string {

@@ -457,23 +457,15 @@ func (b *Bot) deliverMeetingSummary(ctx context.Context, j *devopsbot.MeetingJob
 	sourceID := j.ID + "-" + source
 	sm := &devopsbot.Summary{SourceID: sourceID, ContentKey: summary.ContentKey(m, insights), ConversationID: j.ConversationID,
 		Meeting: m, Insights: insights, PostedBy: "meeting:" + source, CreatedAt: b.now()}
-	stored, _, err := b.summaries.InsertSummary(ctx, sm)
+	stored, _, err := b.storeSummary(ctx, sm, false)
 	if err != nil {
 		return "", err
 	}
-	dl, _, err := b.deliveries.CreateDelivery(ctx, &devopsbot.Delivery{
-		SummaryID: stored.ID, SourceID: sourceID, ConversationID: j.ConversationID, ServiceURL: j.ServiceURL,
-		GiveUpAt: b.now().Add(deliveryGiveUp), NextAttemptAt: b.now(), ExpiresAt: stored.ExpiresAt,
-	})
+	dl, err := b.recordDelivery(ctx, stored, devopsbot.ConversationRef{ConversationID: j.ConversationID, ServiceURL: j.ServiceURL}, sm.SourceID, false)
 	if err != nil {
 		return "", err
 	}
-	if dl.State == devopsbot.DeliveryPending {
-		// A failure here is the delivery worker's to retry; the job is done.
-		if _, err := b.attemptDelivery(ctx, dl.SummaryID); err != nil {
-			b.log.WarnContext(ctx, "first posting of a meeting summary failed; the delivery worker retries", "summary", dl.SummaryID, "err", err)
-		}
-	}
+	b.firstAttempt(ctx, dl) // a failure is the delivery worker's to retry; the job is done
 	return stored.ID, nil
 }
 

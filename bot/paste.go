@@ -31,7 +31,7 @@ func (b *Bot) acceptPastedSummary(ctx context.Context, a *teams.Activity, text s
 		PostedBy:       a.From.Name,
 		CreatedAt:      b.now(),
 	}
-	stored, created, err := b.summaries.InsertSummary(ctx, sm)
+	stored, created, err := b.storeSummary(ctx, sm, false)
 	if err != nil {
 		b.replyCard(ctx, a, b.errorCard(ctx, "Summary", err))
 		return
@@ -41,35 +41,17 @@ func (b *Bot) acceptPastedSummary(ctx context.Context, a *teams.Activity, text s
 		// The same summary again: a fresh copy of its cards, with what was done.
 		b.log.InfoContext(ctx, "summary pasted again; posting its cards again", "summary", stored.ID, "request_id", teams.RequestID(ctx))
 		b.replyText(ctx, a, repasteNote)
-		if err := b.postSummary(ctx, ref, stored); err != nil {
+		if _, err := b.putSummaryCards(ctx, ref, stored, b.summaryLinks(ctx, stored.ID), nil, false); err != nil {
 			b.log.ErrorContext(ctx, "could not post the summary cards again", "err", err, "request_id", teams.RequestID(ctx))
 		}
 		return
 	}
 	// A first paste (or one whose cards never reached the chat) is delivered
 	// like a webhook's summary: recorded first, so a refused post is retried.
-	d, _, err := b.deliveries.CreateDelivery(ctx, &devopsbot.Delivery{
-		SummaryID: stored.ID, ConversationID: ref.ConversationID, ServiceURL: ref.ServiceURL,
-		GiveUpAt: b.now().Add(deliveryGiveUp), NextAttemptAt: b.now(), ExpiresAt: stored.ExpiresAt,
-	})
+	d, err := b.recordDelivery(ctx, stored, ref, "", true)
 	if err != nil {
 		b.replyCard(ctx, a, b.errorCard(ctx, "Summary", err))
 		return
 	}
-	if d.State == devopsbot.DeliveryFailed {
-		// Pasting again is the person's own retry: nobody works on a failed
-		// delivery, so it can be made pending again without its lease.
-		d.State, d.NextAttemptAt, d.GiveUpAt = devopsbot.DeliveryPending, b.now(), b.now().Add(deliveryGiveUp)
-		if err := b.deliveries.SaveDelivery(ctx, d); err != nil {
-			b.replyCard(ctx, a, b.errorCard(ctx, "Summary", err))
-			return
-		}
-	}
-	if d.State == devopsbot.DeliveryPending {
-		if d, err = b.attemptDelivery(ctx, stored.ID); err != nil {
-			b.log.ErrorContext(ctx, "could not post the summary cards", "err", err, "request_id", teams.RequestID(ctx))
-		} else if d.State == devopsbot.DeliveryPending {
-			b.log.WarnContext(ctx, "the pasted summary's cards will be posted on retry", "summary", stored.ID, "reason", d.Reason)
-		}
-	}
+	b.firstAttempt(ctx, d)
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/summary"
-	"github.com/sally-devops/devopsbot/teams"
 )
 
 const webhookTolerance = 5 * time.Minute
@@ -218,19 +217,14 @@ func (b *Bot) serveSummaries(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(saved)
 		return
 	}
-	status, res, jerr := b.deliver(ctx, d)
-	var out []byte
-	code := ""
-	if jerr != nil {
-		code = jerr.Error
-		if status == http.StatusServiceUnavailable {
-			w.Header().Set("Retry-After", "30") // the database is back within seconds to minutes
-		}
-		out = writeJSON(w, status, jerr)
-	} else {
-		w.Header().Set("Location", res.Status)
-		out = writeJSON(w, status, res)
+	status, answer, code := b.answerDelivery(ctx, d)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "30") // the database is back within seconds to minutes
 	}
+	if res, ok := answer.(*deliveryResult); ok {
+		w.Header().Set("Location", res.Status)
+	}
+	out := writeJSON(w, status, answer)
 	if !replayable(status, code) {
 		return // computed again on a retry
 	}
@@ -239,116 +233,46 @@ func (b *Bot) serveSummaries(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// refusalStatus is the HTTP status of each intake refusal: the payload is fine
+// but cannot be delivered as it is (422), was delivered before with other
+// content (409), or the bot cannot take it now (503).
+var refusalStatus = map[string]int{
+	refusedNotInstalled: http.StatusUnprocessableEntity,
+	refusedUnreachable:  http.StatusUnprocessableEntity,
+	refusedNotDelivered: http.StatusUnprocessableEntity,
+	refusedConflict:     http.StatusConflict,
+	refusedUnavailable:  http.StatusServiceUnavailable,
+}
+
+// answerDelivery takes a decoded summary in and says how the webhook answers:
+// the status, the JSON body and, for a refusal, its error code.
+func (b *Bot) answerDelivery(ctx context.Context, d *summary.Delivery) (int, any, string) {
+	out, err := b.takeInDelivery(ctx, d)
+	if err != nil {
+		var r *intakeRefusal
+		if !errors.As(err, &r) {
+			r = errIntakeUnavailable
+		}
+		status, ok := refusalStatus[r.Code]
+		if !ok {
+			status = http.StatusServiceUnavailable
+		}
+		return status, jsonError{Error: r.Code, Message: r.Message}, r.Code
+	}
+	res := &deliveryResult{Accepted: true, SummaryID: out.SummaryID, Duplicate: out.Duplicate, Insights: d.Insights,
+		Status: statusPath(d.ID), Unreachable: out.Unreachable}
+	for _, dl := range out.Targets {
+		res.Targets = append(res.Targets, stateOf(dl))
+		if dl.State == devopsbot.DeliveryPosted {
+			res.Delivered = append(res.Delivered, dl.ConversationID)
+		}
+	}
+	return http.StatusAccepted, res, ""
+}
+
 func statusPath(sourceID string) string { return "/api/summaries/" + url.PathEscape(sourceID) }
 
-var errUnavailable = &jsonError{Error: "unavailable", Message: "The bot's database is unavailable; retry later."}
-
-// deliveryAttemptBudget bounds the first posting inside the webhook request;
-// what does not make it is retried by the delivery worker.
-const deliveryAttemptBudget = 10 * time.Second
-
-// deliver stores the summary and a pending delivery for every target chat,
-// which makes the summary durable, then makes a first attempt at posting each.
-// The answer says "accepted" and each target's state; the status URL tells
-// the rest.
-func (b *Bot) deliver(ctx context.Context, d *summary.Delivery) (int, *deliveryResult, *jsonError) {
-	res := &deliveryResult{Insights: d.Insights, Status: statusPath(d.ID)}
-	var targets []devopsbot.ConversationRef
-	if id := d.DeliverTo.ConversationID; id != "" {
-		ref, err := b.convs.GetConversationRef(ctx, id)
-		if apperr.Is(err, apperr.NotFound) {
-			return http.StatusUnprocessableEntity, nil, &jsonError{Error: "not_installed", Message: "Sally is not installed in conversation " + id + ", or has not been spoken to there yet."}
-		}
-		if err != nil {
-			return http.StatusServiceUnavailable, nil, errUnavailable
-		}
-		targets = append(targets, *ref)
-	}
-	for _, oid := range d.DeliverTo.UserAADObjectIDs {
-		ref, reason := b.personalChat(ctx, oid)
-		if ref == nil {
-			res.Unreachable = append(res.Unreachable, unreachable{Target: oid, Reason: reason})
-			continue
-		}
-		targets = append(targets, *ref)
-	}
-	if len(targets) == 0 {
-		return http.StatusUnprocessableEntity, nil, &jsonError{Error: "unreachable", Message: "None of the users could be reached: each must install Sally for themselves first.", Problems: nil}
-	}
-	var pending []*devopsbot.Delivery
-	key := summary.ContentKey(d.Meeting, d.Insights)
-	for _, ref := range targets {
-		sm := &devopsbot.Summary{
-			SourceID:       d.ID,
-			ContentKey:     key,
-			ConversationID: ref.ConversationID,
-			Meeting:        d.Meeting,
-			Insights:       d.Insights,
-			PostedBy:       "webhook",
-			CreatedAt:      b.now(),
-		}
-		stored, created, err := b.insertDelivered(ctx, sm)
-		if err != nil {
-			return http.StatusServiceUnavailable, nil, errUnavailable
-		}
-		// A sender's retry (same content) gets the first answer; a changed
-		// summary under an old id is a conflict, never silently ignored.
-		if !created && stored.SourceID == d.ID && summary.ContentKey(stored.Meeting, stored.Insights) != key {
-			return http.StatusConflict, nil, &jsonError{Error: "conflict", Message: "Summary id " + strconv.Quote(d.ID) + " was delivered before with different content. Send changed content under a new id."}
-		}
-		res.SummaryID = stored.ID
-		res.Duplicate = res.Duplicate || !created
-		dl, _, err := b.deliveries.CreateDelivery(ctx, &devopsbot.Delivery{
-			SummaryID: stored.ID, SourceID: d.ID, ConversationID: ref.ConversationID, ServiceURL: ref.ServiceURL,
-			GiveUpAt: b.now().Add(deliveryGiveUp), NextAttemptAt: b.now(), ExpiresAt: stored.ExpiresAt,
-		})
-		if err != nil {
-			// The sender retries; the summary is found again and its delivery created then.
-			return http.StatusServiceUnavailable, nil, errUnavailable
-		}
-		pending = append(pending, dl)
-	}
-	// Everything is durable: from here on nothing is lost, whatever Teams does.
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deliveryAttemptBudget)
-	defer cancel()
-	failed := 0
-	for _, dl := range pending {
-		if dl.State == devopsbot.DeliveryPending {
-			if now, err := b.attemptDelivery(actx, dl.SummaryID); err == nil && now != nil {
-				dl = now
-			}
-		}
-		res.Targets = append(res.Targets, stateOf(dl))
-		switch dl.State {
-		case devopsbot.DeliveryPosted:
-			res.Delivered = append(res.Delivered, dl.ConversationID)
-		case devopsbot.DeliveryFailed:
-			failed++
-			res.Unreachable = append(res.Unreachable, unreachable{Target: dl.ConversationID, Reason: dl.Reason})
-		}
-	}
-	if failed == len(pending) {
-		return http.StatusUnprocessableEntity, nil, &jsonError{Error: "not_delivered", Message: "Teams refused the summary cards: " + res.Unreachable[len(res.Unreachable)-1].Reason}
-	}
-	res.Accepted = true
-	return http.StatusAccepted, res, nil
-}
-
-// insertDelivered stores a delivered summary once per sender id and chat, and
-// reuses a summary of the same content already in that chat (delivered under
-// another id, or pasted), so the chat sees it once. Two deliveries of the same
-// content under two ids racing within the same instant can both be stored:
-// the check before the insert is not atomic, and is a courtesy, not a rule.
-func (b *Bot) insertDelivered(ctx context.Context, sm *devopsbot.Summary) (*devopsbot.Summary, bool, error) {
-	same, err := b.summaries.FindSummaryByContent(ctx, sm.ConversationID, sm.ContentKey)
-	switch {
-	case err == nil && same.SourceID != sm.SourceID:
-		return same, false, nil
-	case err != nil && !apperr.Is(err, apperr.NotFound):
-		return nil, false, err
-	}
-	return b.summaries.InsertSummary(ctx, sm)
-}
+var errUnavailable = &jsonError{Error: refusedUnavailable, Message: errIntakeUnavailable.Message}
 
 // serveSummaryStatus answers GET /api/summaries/{id}: each target chat's
 // delivery state. It is signed like the webhook (Standard Webhooks headers
@@ -385,8 +309,10 @@ func (b *Bot) serveSummaryStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// personalChat finds or creates the 1:1 chat with a user who installed the bot.
-func (b *Bot) personalChat(ctx context.Context, oid string) (*devopsbot.ConversationRef, string) {
+// findPersonalChat finds the 1:1 chat with a user who installed the bot; the
+// bot cannot open one with a user it never met (it would not know the tenant),
+// so the reason says what the user must do.
+func (b *Bot) findPersonalChat(ctx context.Context, oid string) (*devopsbot.ConversationRef, string) {
 	if oid == "" {
 		return nil, "empty user id"
 	}
@@ -399,34 +325,4 @@ func (b *Bot) personalChat(ctx context.Context, oid string) (*devopsbot.Conversa
 		return nil, "database unavailable"
 	}
 	return nil, "this user has not installed Sally for themselves"
-}
-
-// postSummary posts the summary cards and records where they went.
-func (b *Bot) postSummary(ctx context.Context, ref devopsbot.ConversationRef, sm *devopsbot.Summary) error {
-	links, err := b.links.ListLinks(ctx, sm.ID)
-	if err != nil {
-		links = nil
-	}
-	cardsOut := b.summaryCards(sm, links, ref.ServiceURL)
-	var posted []devopsbot.PostedCard
-	var firstErr error
-	for _, c := range cardsOut {
-		id, err := b.cfg.Connector.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, teams.NewCardMessage(c.card))
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
-		}
-		posted = append(posted, devopsbot.PostedCard{ActivityID: id, InsightIDs: c.insightIDs})
-	}
-	if len(posted) > 0 {
-		if err := b.summaries.SetSummaryCards(ctx, sm.ID, posted); err != nil {
-			b.log.WarnContext(ctx, "could not record where the summary cards went", "err", err)
-		}
-	}
-	if len(posted) == 0 && firstErr != nil {
-		return firstErr
-	}
-	return nil
 }
