@@ -84,27 +84,28 @@ func (e *ValidationError) Unwrap() error {
 // The wire shape keeps times as strings so a bad date is reported as a
 // problem of its field rather than aborting the whole decode.
 type wireDelivery struct {
-	ID      string `json:"id"`
-	Meeting struct {
-		Title        string   `json:"title"`
-		Start        string   `json:"start"`
-		End          string   `json:"end"`
-		Organizer    string   `json:"organizer"`
-		Participants []string `json:"participants"`
-		JoinURL      string   `json:"joinUrl"`
-	} `json:"meeting"`
-	DeliverTo struct {
-		ConversationID   string   `json:"conversationId"`
-		UserAADObjectIDs []string `json:"userAadObjectIds"`
-	} `json:"deliverTo"`
-	Insights []struct {
-		ID    string `json:"id"`
-		Kind  string `json:"kind"`
-		Text  string `json:"text"`
-		Owner string `json:"owner"`
-		Due   string `json:"due"`
-	} `json:"insights"`
-	Text *string `json:"text"`
+	ID        string        `json:"id"`
+	Meeting   wireMeeting   `json:"meeting"`
+	DeliverTo Target        `json:"deliverTo"`
+	Insights  []wireInsight `json:"insights"`
+	Text      *string       `json:"text"`
+}
+
+type wireMeeting struct {
+	Title        string   `json:"title"`
+	Start        string   `json:"start"`
+	End          string   `json:"end"`
+	Organizer    string   `json:"organizer"`
+	Participants []string `json:"participants"`
+	JoinURL      string   `json:"joinUrl"`
+}
+
+type wireInsight struct {
+	ID    string `json:"id"`
+	Kind  string `json:"kind"`
+	Text  string `json:"text"`
+	Owner string `json:"owner"`
+	Due   string `json:"due"`
 }
 
 var guidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -116,42 +117,65 @@ var guidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 // Text fields go through CleanText before they are checked. The caller bounds
 // data by MaxDeliveryBytes.
 func DecodeDelivery(data []byte) (*Delivery, error) {
+	var problems problemList
+	w, err := decodeWire(data, &problems)
+	if err != nil {
+		return nil, err
+	}
+	d := &Delivery{ID: strings.TrimSpace(w.ID)}
+	checkID(problems.add, "id", d.ID)
+	d.Meeting = checkMeeting(&w.Meeting, &problems)
+	d.DeliverTo = checkTarget(&w.DeliverTo, &problems)
+	d.Text, d.Insights = checkContent(w, &problems)
+	if len(problems) > 0 {
+		return nil, &ValidationError{Problems: problems}
+	}
+	return d, nil
+}
+
+// problemList collects what is wrong with a delivery, one problem per field:
+// a wrong type already says what an "is required" would.
+type problemList []Problem
+
+func (l *problemList) add(field, msg string) {
+	for _, p := range *l {
+		if p.Field == field {
+			return
+		}
+	}
+	*l = append(*l, Problem{Field: field, Message: msg})
+}
+
+// decodeWire parses the JSON. Broken JSON is an error; a field of the wrong
+// type is a problem reported with the rest, since encoding/json keeps
+// decoding after a type mismatch.
+func decodeWire(data []byte, problems *problemList) (*wireDelivery, error) {
 	if !utf8.Valid(data) {
 		return nil, apperr.New(apperr.Invalid, "malformed JSON: not valid UTF-8")
 	}
 	var w wireDelivery
-	var problems []Problem
-	reported := map[string]bool{}
-	// One problem per field: a wrong type already says what an "is required" would.
-	add := func(field, msg string) {
-		if !reported[field] {
-			reported[field] = true
-			problems = append(problems, Problem{Field: field, Message: msg})
-		}
-	}
-
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&w); err != nil {
 		var te *json.UnmarshalTypeError
 		if !errors.As(err, &te) {
 			return nil, apperr.Wrap(apperr.Invalid, "malformed JSON: "+jsonSyntaxMessage(err), err)
 		}
-		// encoding/json keeps decoding after a type mismatch; report it with the rest.
 		field := te.Field
 		if field == "" {
 			field = "(root)"
 		}
-		add(field, "must be "+jsonTypeName(te.Type.Kind().String()))
+		problems.add(field, "must be "+jsonTypeName(te.Type.Kind().String()))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, apperr.New(apperr.Invalid, "malformed JSON: unexpected data after the summary object")
 	}
+	return &w, nil
+}
 
-	d := &Delivery{ID: strings.TrimSpace(w.ID)}
-	checkID(add, "id", d.ID)
-
-	m := &d.Meeting
-	m.Title = strings.TrimSpace(CleanText(w.Meeting.Title))
+func checkMeeting(w *wireMeeting, problems *problemList) devopsbot.Meeting {
+	add := problems.add
+	var m devopsbot.Meeting
+	m.Title = strings.TrimSpace(CleanText(w.Title))
 	switch {
 	case m.Title == "":
 		add("meeting.title", "is required")
@@ -160,19 +184,19 @@ func DecodeDelivery(data []byte) (*Delivery, error) {
 	case hasControl(m.Title):
 		add("meeting.title", "must not contain control characters")
 	}
-	m.Start = parseTime(add, "meeting.start", w.Meeting.Start)
-	m.End = parseTime(add, "meeting.end", w.Meeting.End)
+	m.Start = parseTime(add, "meeting.start", w.Start)
+	m.End = parseTime(add, "meeting.end", w.End)
 	if !m.Start.IsZero() && !m.End.IsZero() && m.End.Before(m.Start) {
 		add("meeting.end", "must not be before meeting.start")
 	}
-	m.Organizer = strings.TrimSpace(CleanText(w.Meeting.Organizer))
+	m.Organizer = strings.TrimSpace(CleanText(w.Organizer))
 	if utf8.RuneCountInString(m.Organizer) > MaxOwnerLen || hasControl(m.Organizer) {
 		add("meeting.organizer", fmt.Sprintf("must be at most %d printable characters", MaxOwnerLen))
 	}
-	if len(w.Meeting.Participants) > 1000 {
+	if len(w.Participants) > 1000 {
 		add("meeting.participants", "must list at most 1000 people")
 	} else {
-		for i, p := range w.Meeting.Participants {
+		for i, p := range w.Participants {
 			p = strings.TrimSpace(CleanText(p))
 			if p == "" || utf8.RuneCountInString(p) > MaxOwnerLen || hasControl(p) {
 				add(fmt.Sprintf("meeting.participants[%d]", i), fmt.Sprintf("must be a name of 1 to %d printable characters", MaxOwnerLen))
@@ -181,7 +205,7 @@ func DecodeDelivery(data []byte) (*Delivery, error) {
 			m.Participants = append(m.Participants, p)
 		}
 	}
-	if j := strings.TrimSpace(w.Meeting.JoinURL); j != "" {
+	if j := strings.TrimSpace(w.JoinURL); j != "" {
 		u, err := url.Parse(j)
 		if err != nil || u.Scheme != "https" || u.Host == "" || len(j) > 2000 {
 			add("meeting.joinUrl", "must be an https URL")
@@ -189,9 +213,15 @@ func DecodeDelivery(data []byte) (*Delivery, error) {
 			m.JoinURL = j
 		}
 	}
+	return m
+}
 
-	conv := strings.TrimSpace(w.DeliverTo.ConversationID)
-	users := w.DeliverTo.UserAADObjectIDs
+// checkTarget accepts exactly one target: a chat, or users' personal chats.
+func checkTarget(w *Target, problems *problemList) Target {
+	add := problems.add
+	var t Target
+	conv := strings.TrimSpace(w.ConversationID)
+	users := w.UserAADObjectIDs
 	switch {
 	case conv != "" && len(users) > 0:
 		add("deliverTo", "must have exactly one target: conversationId or userAadObjectIds, not both")
@@ -201,12 +231,10 @@ func DecodeDelivery(data []byte) (*Delivery, error) {
 		if len(conv) > 1000 || hasControl(conv) {
 			add("deliverTo.conversationId", "must be at most 1000 printable characters")
 		}
-		d.DeliverTo.ConversationID = conv
+		t.ConversationID = conv
+	case len(users) > MaxRecipients:
+		add("deliverTo.userAadObjectIds", fmt.Sprintf("must list at most %d users", MaxRecipients))
 	default:
-		if len(users) > MaxRecipients {
-			add("deliverTo.userAadObjectIds", fmt.Sprintf("must list at most %d users", MaxRecipients))
-			break
-		}
 		seen := map[string]bool{}
 		for i, u := range users {
 			u = strings.ToLower(strings.TrimSpace(u))
@@ -216,65 +244,73 @@ func DecodeDelivery(data []byte) (*Delivery, error) {
 			}
 			if !seen[u] {
 				seen[u] = true
-				d.DeliverTo.UserAADObjectIDs = append(d.DeliverTo.UserAADObjectIDs, u)
+				t.UserAADObjectIDs = append(t.UserAADObjectIDs, u)
 			}
 		}
 	}
+	return t
+}
 
+// checkContent accepts either structured insights or notes as text (parsed
+// like a paste), never both.
+func checkContent(w *wireDelivery, problems *problemList) (string, []devopsbot.Insight) {
 	hasText := w.Text != nil && strings.TrimSpace(*w.Text) != ""
 	switch {
 	case hasText && len(w.Insights) > 0:
-		add("insights", "give either insights or text, not both")
+		problems.add("insights", "give either insights or text, not both")
 	case !hasText && len(w.Insights) == 0:
-		add("insights", "give either insights or text")
+		problems.add("insights", "give either insights or text")
 	case hasText:
-		d.Text = CleanText(*w.Text)
-		p, err := ParseText(d.Text)
+		text := CleanText(*w.Text)
+		p, err := ParseText(text)
 		if err != nil {
-			add("text", apperr.UserMessage(err))
-		} else {
-			d.Insights = p.Insights
+			problems.add("text", apperr.UserMessage(err))
+			return text, nil
 		}
+		return text, p.Insights
+	case len(w.Insights) > MaxInsights:
+		problems.add("insights", fmt.Sprintf("must hold at most %d insights", MaxInsights))
 	default:
-		if len(w.Insights) > MaxInsights {
-			add("insights", fmt.Sprintf("must hold at most %d insights", MaxInsights))
-			break
-		}
-		ids := map[string]int{}
-		for i, wi := range w.Insights {
-			f := func(s string) string { return fmt.Sprintf("insights[%d].%s", i, s) }
-			in := devopsbot.Insight{ID: strings.TrimSpace(wi.ID), Text: strings.TrimSpace(CleanText(wi.Text)), Owner: strings.TrimSpace(CleanText(wi.Owner)), Due: strings.TrimSpace(CleanText(wi.Due))}
-			if checkID(add, f("id"), in.ID) {
-				if j, dup := ids[in.ID]; dup {
-					add(f("id"), fmt.Sprintf("duplicates insights[%d].id", j))
-				} else {
-					ids[in.ID] = i
-				}
-			}
-			k, ok := ParseKind(wi.Kind)
-			if !ok {
-				add(f("kind"), `must be one of "insight", "decision", "next_step", "task"`)
-			}
-			in.Kind = k
-			switch {
-			case in.Text == "":
-				add(f("text"), "is required")
-			case utf8.RuneCountInString(in.Text) > MaxInsightText:
-				add(f("text"), fmt.Sprintf("must be at most %d characters", MaxInsightText))
-			}
-			if utf8.RuneCountInString(in.Owner) > MaxOwnerLen || hasControl(in.Owner) {
-				add(f("owner"), fmt.Sprintf("must be at most %d printable characters", MaxOwnerLen))
-			}
-			if utf8.RuneCountInString(in.Due) > MaxDueLen || hasControl(in.Due) {
-				add(f("due"), fmt.Sprintf("must be at most %d printable characters", MaxDueLen))
-			}
-			d.Insights = append(d.Insights, in)
-		}
+		return "", checkInsights(w.Insights, problems)
 	}
-	if len(problems) > 0 {
-		return nil, &ValidationError{Problems: problems}
+	return "", nil
+}
+
+func checkInsights(wire []wireInsight, problems *problemList) []devopsbot.Insight {
+	add := problems.add
+	var out []devopsbot.Insight
+	ids := map[string]int{}
+	for i, wi := range wire {
+		f := func(s string) string { return fmt.Sprintf("insights[%d].%s", i, s) }
+		in := devopsbot.Insight{ID: strings.TrimSpace(wi.ID), Text: strings.TrimSpace(CleanText(wi.Text)),
+			Owner: strings.TrimSpace(CleanText(wi.Owner)), Due: strings.TrimSpace(CleanText(wi.Due))}
+		if checkID(add, f("id"), in.ID) {
+			if j, dup := ids[in.ID]; dup {
+				add(f("id"), fmt.Sprintf("duplicates insights[%d].id", j))
+			} else {
+				ids[in.ID] = i
+			}
+		}
+		k, ok := ParseKind(wi.Kind)
+		if !ok {
+			add(f("kind"), `must be one of "insight", "decision", "next_step", "task"`)
+		}
+		in.Kind = k
+		switch {
+		case in.Text == "":
+			add(f("text"), "is required")
+		case utf8.RuneCountInString(in.Text) > MaxInsightText:
+			add(f("text"), fmt.Sprintf("must be at most %d characters", MaxInsightText))
+		}
+		if utf8.RuneCountInString(in.Owner) > MaxOwnerLen || hasControl(in.Owner) {
+			add(f("owner"), fmt.Sprintf("must be at most %d printable characters", MaxOwnerLen))
+		}
+		if utf8.RuneCountInString(in.Due) > MaxDueLen || hasControl(in.Due) {
+			add(f("due"), fmt.Sprintf("must be at most %d printable characters", MaxDueLen))
+		}
+		out = append(out, in)
 	}
-	return d, nil
+	return out
 }
 
 // ParseKind maps the spellings senders use to one of the four kinds. Besides

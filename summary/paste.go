@@ -167,7 +167,7 @@ func parsePastedJSON(body string) (Pasted, error) {
 	if err != nil {
 		var ve *ValidationError
 		if errors.As(err, &ve) {
-			return Pasted{}, apperr.New(apperr.Invalid, "That looks like a summary in JSON, but "+problemList(ve.Problems)+".")
+			return Pasted{}, apperr.New(apperr.Invalid, "That looks like a summary in JSON, but "+describeProblems(ve.Problems)+".")
 		}
 		return Pasted{}, apperr.Wrap(apperr.Invalid, "That looks like a summary in JSON, but "+apperr.UserMessage(err), err)
 	}
@@ -209,8 +209,8 @@ func defaultTitle(top map[string]json.RawMessage) {
 	}
 }
 
-// problemList names at most three problems, so the chat message stays short.
-func problemList(ps []Problem) string {
+// describeProblems names at most three problems, so the chat message stays short.
+func describeProblems(ps []Problem) string {
 	const show = 3
 	parts := make([]string, 0, show)
 	for i, p := range ps {
