@@ -2,8 +2,18 @@ package devopsbot
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrStoreUnavailable is in the chain of every error a store returns because
+// its database cannot be reached (beside the error's apperr.Unavailable kind),
+// so the bot can tell its own outage from another service's: it then keeps the
+// person's input and says the bot, not Azure DevOps, is having trouble.
+var ErrStoreUnavailable = errors.New("the database cannot be reached")
+
+// IsStoreUnavailable reports whether err says the store's database could not be reached.
+func IsStoreUnavailable(err error) bool { return errors.Is(err, ErrStoreUnavailable) }
 
 // The interfaces below are how the bot keeps the domain. Each is one concern, so a
 // use case depends only on what it touches and a test can stand in for one part.

@@ -19,7 +19,6 @@ import (
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/devops"
-	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/teams"
 )
 
@@ -161,7 +160,7 @@ func (b *Bot) loadAction(ctx context.Context, a *teams.Activity, raw json.RawMes
 	if apperr.Is(err, apperr.NotFound) {
 		return nil, b.dialogMessage(ctx, "This meeting summary is no longer available (summaries are kept for a limited time)."), false
 	}
-	if store.IsUnavailable(err) {
+	if devopsbot.IsStoreUnavailable(err) {
 		return nil, b.outageStep(ctx, &d), false // outage.go: the form comes back from the click's data
 	}
 	if err != nil {
@@ -256,7 +255,7 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 	}
 	together(func() { client, conn, err = b.clientFor(ctx, ac.user) }, listRecent)
 	if err != nil {
-		if store.IsUnavailable(err) {
+		if devopsbot.IsStoreUnavailable(err) {
 			return b.outageForm(ctx, ac, action, keep) // outage.go: keeps the input
 		}
 		if needsSignIn(err) {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
-	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/summary"
 	"github.com/sally-devops/devopsbot/teams"
 )
@@ -133,7 +132,7 @@ func (b *Bot) messageSummary(ctx context.Context, a *teams.Activity, m *teams.Me
 	}
 	stored, _, err := b.summaries.InsertSummary(ctx, sm)
 	if err != nil {
-		if store.IsUnavailable(err) {
+		if devopsbot.IsStoreUnavailable(err) {
 			return nil, "The database is unavailable right now, so I can't open the form. Try again in a minute."
 		}
 		if apperr.Is(err, apperr.Invalid) {

@@ -4,13 +4,13 @@ import (
 	"context"
 	"strings"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/devops"
-	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/teams"
 )
 
 // What the bot does while its database is down. The store refuses calls at once
-// then (store.IsUnavailable), so these answers come in a moment, not after a
+// then (devopsbot.IsStoreUnavailable), so these answers come in a moment, not after a
 // timeout; and nothing a person typed is thrown away: a form comes back with its
 // input, rebuilt from what the click sent when the summary itself can't be read.
 
@@ -28,7 +28,7 @@ const outageBanner = "Could not save right now; nothing was created; try again."
 // database gets the short outage answer instead of an error card later.
 // Commands that need nothing stored (help, the hint) are answered as usual.
 func (b *Bot) answerOutage(ctx context.Context, a *teams.Activity, cmd command, saveErr error) bool {
-	if !store.IsUnavailable(saveErr) {
+	if !devopsbot.IsStoreUnavailable(saveErr) {
 		return false
 	}
 	switch cmd.name {

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
@@ -23,13 +24,12 @@ const DefaultOutageTimeout = time.Second
 // it is back: the longest a user waits after the database returns.
 const probeEvery = 500 * time.Millisecond
 
-// ErrUnavailable is in the chain of every error the store returns because the
-// database cannot be reached (beside its apperr.Unavailable kind), so callers can
-// tell our outage from another service's.
-var ErrUnavailable = errors.New("the database cannot be reached")
+// ErrUnavailable is the domain's devopsbot.ErrStoreUnavailable: in the chain of
+// every error the store returns because the database cannot be reached.
+var ErrUnavailable = devopsbot.ErrStoreUnavailable
 
 // IsUnavailable reports whether err says the database could not be reached.
-func IsUnavailable(err error) bool { return errors.Is(err, ErrUnavailable) }
+func IsUnavailable(err error) bool { return devopsbot.IsStoreUnavailable(err) }
 
 // health is what the store knows about reaching the database. The driver's own
 // server monitoring feeds it (the topology loses or regains a writable server),
