@@ -26,14 +26,17 @@ type Connector struct {
 
 	srv *httptest.Server
 
-	mu        sync.Mutex
-	sent      []Sent
-	acts      map[string]map[string]teams.Activity // conversation -> activity id -> state
-	forgotten map[string]bool
-	refused   map[string]bool
-	fail      []failure
-	nextID    int
-	meetings  map[string]teams.MeetingDetails
+	mu          sync.Mutex
+	sent        []Sent
+	acts        map[string]map[string]teams.Activity // conversation -> activity id -> state
+	forgotten   map[string]bool
+	refused     map[string]bool
+	fail        []failure
+	nextID      int
+	meetings    map[string]teams.MeetingDetails
+	members     map[string][]teams.Member // conversation -> roster (members.go)
+	memberGets  int
+	failMembers int
 }
 
 // SetMeeting makes GET /v1/meetings/{id} answer d, as Teams' meeting details
@@ -154,6 +157,9 @@ func writeID(w http.ResponseWriter, status int, id string) {
 }
 
 func (c *Connector) serve(w http.ResponseWriter, r *http.Request) {
+	if c.servePagedMembers(w, r) {
+		return
+	}
 	if id, ok := strings.CutPrefix(r.URL.EscapedPath(), "/_connector/v1/meetings/"); ok && r.Method == http.MethodGet {
 		id, _ = url.PathUnescape(id)
 		c.mu.Lock()
