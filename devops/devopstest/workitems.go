@@ -240,9 +240,13 @@ func (o *Org) batch(w http.ResponseWriter, r *http.Request, rt *route) {
 		IDs         []int    `json:"ids"`
 		Fields      []string `json:"fields"`
 		ErrorPolicy string   `json:"errorPolicy"`
+		Expand      string   `json:"$expand"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil || len(req.IDs) == 0 || len(req.IDs) > 200 {
 		vssError(w, 400, "VssPropertyValidationException", "The ids list must hold 1 to 200 work item ids.", 0)
+		return
+	}
+	if !batchRequestValid(w, req.ErrorPolicy, req.Expand, len(req.Fields) > 0) {
 		return
 	}
 	o.mu.Lock()

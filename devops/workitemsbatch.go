@@ -1,0 +1,184 @@
+package devops
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/sally-devops/devopsbot/apperr"
+)
+
+// WorkItemNow is a work item as it stands now, for a card that shows live
+// status: what can change after the bot created it.
+type WorkItemNow struct {
+	ID         int
+	Type       string
+	Title      string
+	State      string
+	AssignedTo string // display name; "" when unassigned
+}
+
+// MaxBatchIDs is how many ids one workitemsbatch call accepts.
+const MaxBatchIDs = 200
+
+var nowFields = []string{"System.Id", "System.WorkItemType", "System.Title", "System.State", "System.AssignedTo"}
+
+// WorkItemsNow reads the given work items in one organization-wide
+// workitemsbatch call (POST {org}/_apis/wit/workitemsbatch, no project: the
+// items may live in several). With errorPolicy "omit" the service answers
+// null in place of an item that does not exist or that the user cannot read,
+// instead of failing the whole call: such items are simply absent from the
+// result, by id. Duplicate and invalid ids are dropped; at most MaxBatchIDs.
+func (c *Client) WorkItemsNow(ctx context.Context, ids []int) (map[int]WorkItemNow, error) {
+	ids = cleanIDs(ids)
+	out := map[int]WorkItemNow{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	if len(ids) > MaxBatchIDs {
+		return nil, apperr.New(apperr.Invalid, "Too many work items to read at once.")
+	}
+	var resp struct {
+		Value []*workItemJSON `json:"value"`
+	}
+	err := c.do(ctx, request{
+		method: http.MethodPost, url: c.url("_apis", "wit", "workitemsbatch"), apiVersion: apiVersion,
+		body: map[string]any{"ids": ids, "fields": nowFields, "errorPolicy": "omit"}, idempotent: true,
+	}, &resp)
+	if err != nil {
+		return nil, err
+	}
+	asked := map[int]bool{}
+	for _, id := range ids {
+		asked[id] = true
+	}
+	for _, v := range resp.Value {
+		if v == nil || !asked[v.ID] {
+			continue // omitted (deleted, no access), or not what we asked for
+		}
+		str := func(k string) string { s, _ := v.Fields[k].(string); return s }
+		out[v.ID] = WorkItemNow{
+			ID: v.ID, Type: str("System.WorkItemType"), Title: str("System.Title"), State: str("System.State"),
+			AssignedTo: identityName(v.Fields["System.AssignedTo"]),
+		}
+	}
+	return out, nil
+}
+
+// identityName reads an IdentityRef field (an object with displayName and
+// uniqueName; older answers gave "Name <mail>" as a string).
+func identityName(v any) string {
+	switch t := v.(type) {
+	case map[string]any:
+		if s, _ := t["displayName"].(string); s != "" {
+			return s
+		}
+		s, _ := t["uniqueName"].(string)
+		return s
+	case string:
+		if i := strings.LastIndexByte(t, '<'); i > 0 && strings.HasSuffix(t, ">") {
+			return strings.TrimSpace(t[:i])
+		}
+		return t
+	}
+	return ""
+}
+
+func cleanIDs(ids []int) []int {
+	out := make([]int, 0, len(ids))
+	for _, id := range ids {
+		if id > 0 && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// StatusCache keeps work items' live status for a short while per
+// organization and set of ids. Many people open a chat at once after a
+// meeting, and Teams asks the bot for each one's view: they share one read,
+// within the user's Azure DevOps request budget, and a change in Azure DevOps
+// shows within the TTL. Concurrent misses for one key share one call. Errors
+// are never cached.
+//
+// An entry read with one person's token is served to another person connected
+// to the same organization: the card it feeds shows the same items to the
+// whole chat anyway.
+type StatusCache struct {
+	ttl time.Duration
+	max int
+	now func() time.Time
+	sf  singleflight.Group
+	mu  sync.Mutex
+	m   map[string]statusEntry
+}
+
+type statusEntry struct {
+	items   map[int]WorkItemNow
+	expires time.Time
+}
+
+// NewStatusCache returns a cache whose entries live for ttl (default 30 s).
+func NewStatusCache(ttl time.Duration) *StatusCache {
+	if ttl <= 0 {
+		ttl = 30 * time.Second
+	}
+	return &StatusCache{ttl: ttl, max: 2048, now: time.Now, m: map[string]statusEntry{}}
+}
+
+// WorkItemsNow is c.WorkItemsNow through the cache; hit says no call was made.
+func (s *StatusCache) WorkItemsNow(ctx context.Context, c *Client, ids []int) (items map[int]WorkItemNow, hit bool, err error) {
+	ids = cleanIDs(ids)
+	var b strings.Builder
+	b.WriteString(orgKey(c))
+	for _, id := range ids {
+		b.WriteByte(',')
+		b.WriteString(strconv.Itoa(id))
+	}
+	key := b.String()
+	s.mu.Lock()
+	e, ok := s.m[key]
+	s.mu.Unlock()
+	if ok && s.now().Before(e.expires) {
+		return e.items, true, nil
+	}
+	v, err, _ := s.sf.Do(key, func() (any, error) {
+		got, err := c.WorkItemsNow(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		s.put(key, got)
+		return got, nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return v.(map[int]WorkItemNow), false, nil
+}
+
+func (s *StatusCache) put(key string, items map[int]WorkItemNow) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.m) >= s.max {
+		for k, e := range s.m {
+			if !now.Before(e.expires) {
+				delete(s.m, k)
+			}
+		}
+		for k := range s.m {
+			if len(s.m) < s.max {
+				break
+			}
+			delete(s.m, k)
+		}
+	}
+	s.m[key] = statusEntry{items: items, expires: now.Add(s.ttl)}
+}
