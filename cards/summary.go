@@ -43,6 +43,8 @@ type ResultView struct {
 	URL          string // the work item's page for people (https)
 	By           string // who did it
 	At           time.Time
+	// Now, when set, is the work item as it stands now (a live view, status.go).
+	Now *ItemNow
 }
 
 var kindHeading = map[devopsbot.Kind]string{
@@ -330,6 +332,9 @@ func dropFormButtons(block map[string]any) {
 
 // resultLine reads "Created Task 1234: title (by Megan Bowen)".
 func resultLine(r ResultView) string {
+	if r.Now != nil && !r.Comment {
+		return liveResultLine(r)
+	}
 	var s string
 	if r.Comment {
 		s = "Commented on " + workItemName(r)
