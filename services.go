@@ -33,6 +33,9 @@ type Connections interface {
 	UpdateTokens(ctx context.Context, u UserKey, access, refresh string, expiry time.Time) error
 	MarkNeedsReconnect(ctx context.Context, u UserKey) error
 	DeleteConnection(ctx context.Context, u UserKey) (bool, error)
+	// ConnectedUsers says which of the users have an active connection, in one
+	// query whatever their number, reading no tokens (a chat's live card).
+	ConnectedUsers(ctx context.Context, users []UserKey) (map[UserKey]bool, error)
 }
 
 // SignIns holds the short-lived state of the connect flow: the OAuth state (with

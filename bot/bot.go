@@ -109,6 +109,9 @@ type Bot struct {
 	// writes tracks Azure DevOps writes that outlive their invoke (slow answers),
 	// so a shutdown waits for them instead of losing their result.
 	writes sync.WaitGroup
+
+	// status caches work items' live status for summary card refreshes.
+	status *devops.StatusCache
 }
 
 // Wait blocks until writes still running finish, or ctx ends.
@@ -144,7 +147,7 @@ func New(cfg Config) *Bot {
 	st := cfg.Store
 	return &Bot{cfg: cfg, log: cfg.Logger, now: cfg.Now,
 		conns: st, signIns: st, convs: st, summaries: st, links: st, prefs: st, auditLog: st, replies: st, once: st,
-		deliveries: st, leases: st, meetingJobs: st, chats: st}
+		deliveries: st, leases: st, meetingJobs: st, chats: st, status: devops.NewStatusCache(statusTTL)}
 }
 
 // Register routes Teams activities to the bot.

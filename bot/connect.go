@@ -103,6 +103,9 @@ func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.Invoke
 	if verb == "" {
 		verb = data.Sally
 	}
+	if verb == cards.VerbRefresh {
+		return b.onLiveRefresh(ctx, a, av.Action.Data), nil // refresh.go
+	}
 	if formVerbs[verb] && av.State == "" && namesInsight(av.Action.Data) {
 		// A form button in a client without dialogs: same steps, answered in place.
 		return b.formStep(withInCardForms(ctx), a, av.Action.Data), nil

@@ -133,7 +133,7 @@ func (b *Bot) observeDelivery(event string) {
 // part it cannot post and returns what is in the chat.
 func (b *Bot) putSummaryCards(ctx context.Context, ref devopsbot.ConversationRef, sm *devopsbot.Summary, links []devopsbot.InsightLink, posted []devopsbot.PostedCard, update bool) ([]devopsbot.PostedCard, error) {
 	posted = append([]devopsbot.PostedCard(nil), posted...)
-	for i, c := range b.summaryCards(sm, links, ref.ServiceURL) {
+	for i, c := range b.summaryCards(ctx, sm, links, ref.ServiceURL) {
 		if i < len(posted) && posted[i].ActivityID != "" {
 			if !update {
 				continue

@@ -33,4 +33,6 @@ type Connector interface {
 	UpdateActivity(ctx context.Context, serviceURL, conversationID, activityID string, act *teams.Activity) error
 	CreateConversation(ctx context.Context, serviceURL string, p teams.ConversationParameters) (string, error)
 	GetMeetingDetails(ctx context.Context, serviceURL, meetingID string) (*teams.MeetingDetails, error)
+	// ConversationMembers lists a chat's members (who may get a live card).
+	ConversationMembers(ctx context.Context, serviceURL, conversationID string, max int) ([]teams.Member, bool, error)
 }

@@ -550,7 +550,7 @@ func (b *Bot) upgradeMeetingSummary(ctx context.Context, j *devopsbot.MeetingJob
 		return err
 	}
 	sm.Insights = merged
-	out := b.summaryCards(sm, links, j.ServiceURL)
+	out := b.summaryCards(ctx, sm, links, j.ServiceURL)
 	posted := append([]devopsbot.PostedCard(nil), sm.Cards...)
 	for i, c := range out {
 		if i < len(posted) && posted[i].ActivityID != "" {

@@ -317,17 +317,9 @@ func (b *Bot) summaryInPlace(ctx context.Context, f *inCardFrame, panel cards.Ca
 
 // summaryCards renders a summary with what was already done for each insight,
 // with in-card buttons for clients without dialogs (see Config.Forms).
-func (b *Bot) summaryCards(sm *devopsbot.Summary, links []devopsbot.InsightLink, serviceURL string) []postedCard {
-	out := cards.Summary(b.summaryView(sm, links))
-	res := make([]postedCard, 0, len(out))
-	inCard := b.inCardFor(serviceURL)
-	for _, c := range out {
-		if inCard {
-			c = cards.AsUniversalActions(c)
-		}
-		res = append(res, postedCard{card: c, insightIDs: insightIDsOf(c, sm)})
-	}
-	return res
+// Its chat's connected members get a live view (refresh.go).
+func (b *Bot) summaryCards(ctx context.Context, sm *devopsbot.Summary, links []devopsbot.InsightLink, serviceURL string) []postedCard {
+	return b.renderSummaryCards(b.summaryView(sm, links), sm, serviceURL, b.liveViewers(ctx, serviceURL, sm.ConversationID))
 }
 
 // insightIDsOf lists the insights whose buttons a card carries.

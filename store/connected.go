@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 
+	"github.com/sally-devops/devopsbot"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -16,27 +17,27 @@ const maxConnectedLookup = 1000
 // users, and reads no tokens: it runs for a chat's members each time a
 // summary card is posted or updated. Malformed keys (from the network) match
 // nobody; at most maxConnectedLookup keys are looked at.
-func (s *Store) ConnectedUsers(ctx context.Context, users []UserKey) (map[UserKey]bool, error) {
+func (s *Store) ConnectedUsers(ctx context.Context, users []devopsbot.UserKey) (map[devopsbot.UserKey]bool, error) {
 	ids := make([]string, 0, min(len(users), maxConnectedLookup))
-	seen := map[UserKey]bool{}
+	seen := map[devopsbot.UserKey]bool{}
 	for _, u := range users {
-		if u.validate() != nil || seen[u] {
+		if validUser(u) != nil || seen[u] {
 			continue
 		}
 		seen[u] = true
-		ids = append(ids, u.id())
+		ids = append(ids, userDocID(u))
 		if len(ids) == maxConnectedLookup {
 			break
 		}
 	}
-	out := map[UserKey]bool{}
+	out := map[devopsbot.UserKey]bool{}
 	if len(ids) == 0 {
 		return out, nil
 	}
 	cctx, cancel := s.op(ctx)
 	defer cancel()
 	cur, err := s.c(collConnections).Find(cctx,
-		bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "status", Value: StatusActive}},
+		bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "status", Value: devopsbot.StatusActive}},
 		// One batch holds every match, so no getMore round trip follows.
 		options.Find().SetProjection(bson.D{{Key: "tenantId", Value: 1}, {Key: "aadObjectId", Value: 1}}).SetBatchSize(int32(len(ids))))
 	if err != nil {
@@ -50,7 +51,7 @@ func (s *Store) ConnectedUsers(ctx context.Context, users []UserKey) (map[UserKe
 		return nil, s.fail("find connected users", err)
 	}
 	for _, d := range docs {
-		out[UserKey{TenantID: d.TenantID, AADObjectID: d.AADObjectID}] = true
+		out[devopsbot.UserKey{TenantID: d.TenantID, AADObjectID: d.AADObjectID}] = true
 	}
 	return out, nil
 }

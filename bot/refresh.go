@@ -1,0 +1,226 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/sally-devops/devopsbot"
+	"github.com/sally-devops/devopsbot/apperr"
+	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/devops"
+	"github.com/sally-devops/devopsbot/teams"
+)
+
+// Live status on summary cards (Universal Actions refresh).
+//
+// Who gets a live view is decided when the shared card is posted or updated
+// (delivery, and after every create or comment): the chat's members, read from
+// the Bot Connector, who have a working connection, in one store query. Those
+// are the moments the card changes anyway, and a refresh then stays cheap: it
+// reads no roster and asks no one else's connection. Someone who connects
+// later joins the list at the card's next update (usually their first create).
+//
+// A refresh reads only (no token rotation, no "needs reconnect" mark, no card
+// update): the summary, its results and the viewer's connection at once, then
+// one workitemsbatch call shared for a short while by everyone in the
+// organization who looks at the same items.
+
+const (
+	// statusTTL: a burst of viewers (a chat opened after a meeting) shares one
+	// read, and a change in Azure DevOps shows within half a minute (Teams
+	// itself refreshes a given view at most once a minute).
+	statusTTL = 30 * time.Second
+	// rosterBudget bounds the roster read so a slow connector cannot hold a
+	// delivery; without the roster the card simply has no live view.
+	rosterBudget = 5 * time.Second
+	// maxRoster bounds how many members are read (pages of 100).
+	maxRoster = 1000
+	// refreshBudget bounds the Azure DevOps read of a refresh.
+	refreshBudget = 5 * time.Second
+)
+
+// liveViewers returns the Teams user ids of the conversation's members who
+// have a working Azure DevOps connection, at most cards.MaxRefreshUsers, in
+// roster order. Any failure leaves the card without a live view (logged).
+func (b *Bot) liveViewers(ctx context.Context, serviceURL, conversationID string) []string {
+	rctx, cancel := context.WithTimeout(ctx, rosterBudget)
+	defer cancel()
+	members, truncated, err := b.cfg.Connector.ConversationMembers(rctx, serviceURL, conversationID, maxRoster)
+	if err != nil {
+		b.log.InfoContext(ctx, "could not read the chat's members; the summary card gets no live status", "conversation", conversationID, "err", err)
+		return nil
+	}
+	if truncated {
+		b.log.InfoContext(ctx, "a large chat: only the first members are considered for live status", "conversation", conversationID, "members", len(members))
+	}
+	keys := make([]devopsbot.UserKey, 0, len(members))
+	for _, m := range members {
+		if m.AADID() != "" && m.TenantID != "" {
+			keys = append(keys, devopsbot.UserKey{TenantID: m.TenantID, AADObjectID: m.AADID()})
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	connected, err := b.cfg.Store.ConnectedUsers(ctx, keys)
+	if err != nil {
+		b.log.WarnContext(ctx, "could not look up who is connected; the summary card gets no live status", "err", err)
+		return nil
+	}
+	var ids []string
+	for _, m := range members {
+		if len(ids) == cards.MaxRefreshUsers {
+			break
+		}
+		if connected[devopsbot.UserKey{TenantID: m.TenantID, AADObjectID: m.AADID()}] && !slices.Contains(ids, m.ID) {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
+}
+
+// renderSummaryCards renders a summary's cards from its view, with in-card
+// buttons for clients without dialogs (see Config.Forms) and a refresh for the
+// given viewers.
+func (b *Bot) renderSummaryCards(v cards.SummaryView, sm *devopsbot.Summary, serviceURL string, viewers []string) []postedCard {
+	out := cards.Summary(v)
+	res := make([]postedCard, 0, len(out))
+	inCard := b.inCardFor(serviceURL)
+	for i, c := range out {
+		if inCard {
+			c = cards.AsUniversalActions(c)
+		}
+		ids := insightIDsOf(c, sm)
+		res = append(res, postedCard{card: cards.WithRefresh(c, sm.ID, i, viewers), insightIDs: ids})
+	}
+	return res
+}
+
+// onLiveRefresh answers a summary card's refresh for the person viewing it:
+// the card with each created work item as it stands now. Whatever goes wrong
+// for this person (not connected, broken token, items gone), the answer is
+// the card as it is: a refresh never shows an error. Only a refresh that
+// cannot name a card of this chat gets an error answer, and Teams then keeps
+// showing the card it has.
+func (b *Bot) onLiveRefresh(ctx context.Context, a *teams.Activity, raw json.RawMessage) teams.InvokeResponse {
+	var d cards.RefreshData
+	if len(raw) == 0 || json.Unmarshal(raw, &d) != nil || d.SummaryID == "" || len(d.SummaryID) > 100 || d.Part < 0 || d.Part > 1000 {
+		b.log.InfoContext(ctx, "refused a card refresh that could not be read", "request_id", teams.RequestID(ctx))
+		return teams.ErrorResponse(http.StatusBadRequest, "BadRequest", "That card refresh could not be read.")
+	}
+	u, uerr := userOf(a)
+	var sm *devopsbot.Summary
+	var links []devopsbot.InsightLink
+	var conn *devopsbot.Connection
+	var smErr, linksErr, connErr error
+	together(
+		func() { sm, smErr = b.summaries.GetSummaryCached(ctx, d.SummaryID) },
+		func() { links, linksErr = b.links.ListLinks(ctx, d.SummaryID) },
+		func() {
+			if uerr == nil {
+				conn, connErr = b.conns.GetConnection(ctx, u)
+			}
+		},
+	)
+	if smErr != nil || linksErr != nil {
+		err := smErr
+		if err == nil {
+			err = linksErr
+		}
+		b.log.InfoContext(ctx, "a card refresh found no summary to show", "summary", d.SummaryID, "err", err)
+		return teams.ErrorResponse(http.StatusNotFound, "NotFound", "This meeting summary is no longer available.")
+	}
+	if sm.ConversationID != a.Conversation.ID {
+		b.log.WarnContext(ctx, "refused a card refresh for a summary delivered to another conversation", "summary", sm.ID, "request_id", teams.RequestID(ctx))
+		return teams.ErrorResponse(http.StatusForbidden, "Forbidden", "This card belongs to another conversation.")
+	}
+	v := b.summaryView(sm, links)
+	parts := b.renderSummaryCards(v, sm, a.ServiceURL, nil)
+	if d.Part >= len(parts) {
+		b.log.InfoContext(ctx, "a card refresh names a part the summary does not have", "summary", sm.ID, "part", d.Part)
+		return teams.ErrorResponse(http.StatusNotFound, "NotFound", "This card is not part of the meeting summary.")
+	}
+
+	// The viewer keeps a live view while their connection is active; the
+	// shared card, which names everyone, comes back with its next update.
+	var viewers []string
+	live := uerr == nil && connErr == nil && conn != nil && conn.Status == devopsbot.StatusActive && a.From.ID != ""
+	if live {
+		viewers = []string{a.From.ID}
+	}
+	asIs := func(why string, attrs ...any) teams.InvokeResponse {
+		b.log.InfoContext(ctx, "card refresh shows the card as it is: "+why, append([]any{"summary", sm.ID, "part", d.Part}, attrs...)...)
+		return teams.AdaptiveCardResponse(b.renderSummaryCards(v, sm, a.ServiceURL, viewers)[d.Part].card)
+	}
+	if !live {
+		if connErr != nil && !apperr.Is(connErr, apperr.NotFound) {
+			return asIs("the connection could not be read", "err", connErr)
+		}
+		return asIs("the viewer is not connected")
+	}
+	ids := createdIn(links, parts[d.Part].insightIDs, conn.OrgURL)
+	if len(ids) == 0 {
+		return asIs("no work item of the viewer's organization on this card")
+	}
+	client := b.readOnlyClient(conn)
+	if client == nil {
+		return asIs("the viewer's access token has expired (renewing it would write)")
+	}
+	fctx, cancel := context.WithTimeout(ctx, min(refreshBudget, b.budget(ctx)))
+	defer cancel()
+	items, hit, err := b.status.WorkItemsNow(fctx, client, ids)
+	if err != nil {
+		return asIs("Azure DevOps did not answer", "kind", apperr.KindOf(err).String(), "err", err)
+	}
+	for i := range v.Insights {
+		for j := range v.Insights[i].Results {
+			r := &v.Insights[i].Results[j]
+			if now, ok := items[r.WorkItemID]; ok && !r.Comment && r.WorkItemID > 0 && slices.Contains(ids, r.WorkItemID) {
+				r.Now = &cards.ItemNow{Type: now.Type, Title: now.Title, State: now.State, AssignedTo: now.AssignedTo}
+			}
+		}
+	}
+	if missing := len(ids) - len(items); missing > 0 {
+		b.log.InfoContext(ctx, "some work items on a card were deleted or are hidden from the viewer; they show as created", "summary", sm.ID, "missing", missing)
+	}
+	b.log.DebugContext(ctx, "card refreshed with live status", "summary", sm.ID, "part", d.Part, "items", len(items), "cached", hit)
+	return teams.AdaptiveCardResponse(b.renderSummaryCards(v, sm, a.ServiceURL, viewers)[d.Part].card)
+}
+
+// createdIn lists the work items created (done) for the given insights in the
+// given organization.
+func createdIn(links []devopsbot.InsightLink, insightIDs []string, orgURL string) []int {
+	var ids []int
+	for _, l := range links {
+		if l.Key.Action == actionCreate && l.State == devopsbot.LinkDone && l.WorkItemID > 0 &&
+			slices.Contains(insightIDs, l.Key.InsightID) && strings.EqualFold(strings.TrimRight(l.OrgURL, "/"), strings.TrimRight(orgURL, "/")) &&
+			!slices.Contains(ids, l.WorkItemID) && len(ids) < devops.MaxBatchIDs {
+			ids = append(ids, l.WorkItemID)
+		}
+	}
+	return ids
+}
+
+// readOnlyClient is a client with the viewer's current access token and no
+// retries (one call per refresh), or nil when that token has expired:
+// renewing it rotates the stored tokens, a write a refresh must not make.
+func (b *Bot) readOnlyClient(conn *devopsbot.Connection) *devops.Client {
+	var tok string
+	switch {
+	case b.cfg.Demo != nil && conn.OrgURL == b.cfg.Demo.Org.URL:
+		tok = b.cfg.Demo.Token
+	case b.cfg.OAuth == nil || conn.AccessToken == "" || !b.now().Add(time.Minute).Before(conn.Expiry):
+		return nil
+	default:
+		tok = conn.AccessToken
+	}
+	opt := b.cfg.DevOps
+	opt.MaxRetries = -1
+	return devops.NewClient(devops.Org{Name: conn.OrgName, URL: conn.OrgURL}, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok, TokenType: "Bearer"}), opt)
+}
