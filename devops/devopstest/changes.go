@@ -63,3 +63,12 @@ func (o *Org) DeleteWorkItem(id int) bool {
 	delete(o.items, id)
 	return true
 }
+
+// RevokeToken makes the fake refuse token from now on (203 and a sign-in
+// page, as the service answers a token it no longer accepts).
+func (o *Org) RevokeToken(token string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.tokens, token)
+	delete(o.scopes, token)
+}
