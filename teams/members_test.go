@@ -101,3 +101,14 @@ func FuzzConversationMembers(f *testing.F) {
 		}
 	})
 }
+
+// Older answers spell the Entra id "objectId"; the person is the same.
+func TestMemberEntraIDEitherSpelling(t *testing.T) {
+	fake := teamstest.NewConnector(t)
+	fake.SetMembers("19:a@thread.v2", teams.Member{ID: "29:old", ObjectID: "o-1"}, teams.Member{ID: "29:new", AADObjectID: "a-2", ObjectID: "ignored"})
+	c, _ := newTestConnector(teams.ConnectorConfig{})
+	got, _, err := c.ConversationMembers(context.Background(), fake.URL, "19:a@thread.v2", 0)
+	if err != nil || len(got) != 2 || got[0].AADID() != "o-1" || got[1].AADID() != "a-2" {
+		t.Fatalf("members %+v, err %v", got, err)
+	}
+}
