@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -130,4 +131,31 @@ func TestFakeWorkItemsBatchIsStrict(t *testing.T) {
 
 func staticToken(tok string) oauth2.TokenSource {
 	return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok})
+}
+
+// FuzzWorkItemsNow answers the batch call with the fuzzed body: no panic, and
+// only items that were asked for come back, under their own id.
+func FuzzWorkItemsNow(f *testing.F) {
+	f.Add(`{"count":2,"value":[null,{"id":7,"fields":{"System.State":"Active","System.AssignedTo":{"displayName":"Lee Gu"}}}]}`)
+	f.Add(`{"value":[{"id":8,"fields":{"System.AssignedTo":"Lee Gu <lee@contoso.com>","System.Title":5}}]}`)
+	f.Add(`{"value":[{"id":7,"fields":null},{"id":-1}]}`)
+	f.Add(`{"value":{}}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			_, _ = w.Write([]byte(body))
+		}))
+		defer srv.Close()
+		c := devops.NewClient(devops.Org{Name: "fabrikam", URL: "https://dev.azure.com/fabrikam"}, staticToken("t"),
+			devops.Options{Hosts: devops.Hosts{Dev: srv.URL, VSSPS: srv.URL}, MaxRetries: -1})
+		got, err := c.WorkItemsNow(context.Background(), []int{7, 8})
+		if err != nil {
+			return
+		}
+		for id, w := range got {
+			if (id != 7 && id != 8) || w.ID != id {
+				t.Fatalf("got item %d as %+v, asked for 7 and 8", id, w)
+			}
+		}
+	})
 }
