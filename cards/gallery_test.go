@@ -96,6 +96,19 @@ func gallery(t testing.TB) []galleryEntry {
 			return Summary(v)
 		}},
 		{"Summary empty", func(d bool) []Card { return Summary(SummaryView{Demo: d, SummaryID: "s1"}) }},
+		// Live status: the card as posted names who gets a live view; the
+		// refreshed one shows each created item as it stands now.
+		{"Summary posted with a live view", func(d bool) []Card { return withLiveRefresh(Summary(liveSync(t, d, false))) }},
+		{"Summary refreshed with live status", func(d bool) []Card { return withLiveRefresh(Summary(liveSync(t, d, true))) }},
+		{"Summary long refreshed with live status", func(d bool) []Card {
+			v := longSummary(t, d)
+			for i := range v.Insights {
+				for j := range v.Insights[i].Results {
+					v.Insights[i].Results[j].Now = &ItemNow{Type: "Bug", State: "Resolved", AssignedTo: "Megan Bowen", Title: "Renamed in Azure DevOps"}
+				}
+			}
+			return withLiveRefresh(Summary(v))
+		}},
 		{"Summary long", func(d bool) []Card { return Summary(longSummary(t, d)) }},
 		card("CreateForm", func(d bool) Card { return CreateForm(createView(d)) }),
 		card("CreateForm error", func(d bool) Card {
@@ -171,7 +184,8 @@ func gallery(t testing.TB) []galleryEntry {
 	// summary answered in place with each kind of panel under one insight.
 	for _, e := range entries {
 		switch {
-		case e.name == "Summary", strings.HasPrefix(e.name, "CreateForm"), strings.HasPrefix(e.name, "CommentForm"):
+		case e.name == "Summary", strings.HasPrefix(e.name, "CreateForm"), strings.HasPrefix(e.name, "CommentForm"),
+			strings.HasSuffix(e.name, "live status"):
 			entries = append(entries, inCard(e))
 		}
 	}
@@ -260,6 +274,42 @@ var clickContracts = map[string]clickContract{
 	VerbCancel:       {Data: formIDs, AsIs: true},
 	VerbHelp:         {AsIs: true},
 	VerbConnect:      {AsIs: true},
+	// The card's refresh: Teams sends it when a listed person views the card.
+	VerbRefresh: {Data: []string{"summaryId"}, AsIs: true},
+}
+
+// liveSync is the weekly sync with three created items (one live, one
+// unassigned, one deleted since, which keeps its line as created) and a
+// comment; live says whether it is the refreshed view.
+func liveSync(t testing.TB, demo, live bool) SummaryView {
+	v := weeklySync(t)
+	v.Demo = demo
+	v.Insights[4].Results = append(v.Insights[4].Results,
+		ResultView{WorkItemID: 1240, WorkItemType: "Bug", Title: "Checkout times out", URL: galleryOrg + "/_workitems/edit/1240", By: "Megan Bowen"},
+		ResultView{WorkItemID: 1250, WorkItemType: "Task", Title: "Write the runbook", URL: galleryOrg + "/_workitems/edit/1250", By: "Lee Gu"},
+		ResultView{Comment: true, WorkItemID: 1240, WorkItemType: "Bug", Title: "Checkout times out", URL: galleryOrg + "/_workitems/edit/1240", By: "Adele Vance"})
+	if live {
+		rs := v.Insights[4].Results
+		rs[0].Now = &ItemNow{Type: "Task", State: "Active", AssignedTo: "Lee Gu", Title: "Add a 2 s timeout to the address client"}
+		rs[1].Now = &ItemNow{Type: "Bug", State: "New", Title: "Checkout times out on slow networks"}
+	}
+	return v
+}
+
+// withRefreshJSON is a small card with the given refresh, as written.
+func withRefreshJSON(refresh map[string]any) Card {
+	c := newCard(Version, false, []any{text("Task 1")})
+	c["refresh"] = refresh
+	return c
+}
+
+// withLiveRefresh gives each part the refresh the bot adds when posting.
+func withLiveRefresh(parts []Card) []Card {
+	out := make([]Card, len(parts))
+	for i, c := range parts {
+		out[i] = WithRefresh(c, "s1", i, []string{"29:1GcS4EyB_oSI8A88XmWBN7NJFyMqe3QGnJdgLfFGkJnV", "29:1bSnHZ7Js2STWrgk6ScEErLk1Lp2zQuD5H2qQ960r"})
+	}
+	return out
 }
 
 type galleryManifest struct {
@@ -356,9 +406,11 @@ func TestRendererCheckCatchesUnclickableCards(t *testing.T) {
 		"empty choices": {newCard(Version, false, []any{map[string]any{"type": "Input.ChoiceSet", "id": "pick", "label": "Pick", "choices": []any{}}})},
 		"yellow on orange": {newCard(Version, false, []any{map[string]any{"type": "Container", "style": "warning",
 			"items": []any{text("Careful", "color", "Warning")}}})},
-		"unknown verb":      {newCard(Version, false, nil, submit("Frobnicate", map[string]any{"sally": "frobnicate"}))},
-		"no ids":            {newCard(Version, false, nil, submit("Create work item", map[string]any{"sally": "create"}))},
-		"toggle to nowhere": {newCard(Version, false, []any{actionSet(map[string]any{"type": "Action.ToggleVisibility", "title": "Show 3 more", "targetElements": []any{"ghost"}})})},
+		"unknown verb":       {newCard(Version, false, nil, submit("Frobnicate", map[string]any{"sally": "frobnicate"}))},
+		"no ids":             {newCard(Version, false, nil, submit("Create work item", map[string]any{"sally": "create"}))},
+		"toggle to nowhere":  {newCard(Version, false, []any{actionSet(map[string]any{"type": "Action.ToggleVisibility", "title": "Show 3 more", "targetElements": []any{"ghost"}})})},
+		"refresh of nothing": {withRefreshJSON(map[string]any{"action": execute("Refresh", VerbRefresh, map[string]any{"sally": VerbRefresh}), "userIds": []any{"29:a"}})},
+		"refresh for a mail": {withRefreshJSON(map[string]any{"action": execute("Refresh", VerbRefresh, map[string]any{"sally": VerbRefresh, "summaryId": "s1"}), "userIds": []any{"adele@contoso.com"}})},
 	}
 	var order []string
 	for k := range named {
@@ -378,6 +430,8 @@ func TestRendererCheckCatchesUnclickableCards(t *testing.T) {
 		"unknown verb":           `"frobnicate", which has no click contract`,
 		"no ids":                 `sends no "summaryId"`,
 		"toggle to nowhere":      `toggles "ghost", which is not on the card`,
+		"refresh of nothing":     `[refresh] clicked as is: sends no "summaryId"`,
+		"refresh for a mail":     `refresh names "adele@contoso.com", not a Teams user id`,
 	} {
 		if !strings.Contains(out, name+": ") || !strings.Contains(out, want) {
 			t.Errorf("the checker did not report %q for card %q:\n%s", want, name, out)
