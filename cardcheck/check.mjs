@@ -119,6 +119,21 @@ function checkCard(name, json, verbs, report) {
   // each click can run on a fresh rendering of the same card.
   const actions = [];
   walk(loaded.card, { onAction: (a, path) => actions.push({ path, action: a }) });
+  // The card's refresh (Universal Actions): Teams sends it, with no input,
+  // when a person it names views the card, so it is clicked like a button.
+  if (json.refresh !== undefined) {
+    const r = loaded.card.refresh;
+    if (!r || !r.action) fail("has a refresh the renderer cannot read (it needs an Action.Execute)");
+    else actions.push({ path: ["refresh"], action: r.action });
+    const ids = (json.refresh && json.refresh.userIds) || [];
+    if (!Array.isArray(ids)) fail("refresh.userIds is not a list");
+    else {
+      if (ids.length > 60) fail(`refresh names ${ids.length} users; Teams keeps at most 60 user-specific views`);
+      for (const id of ids) {
+        if (typeof id !== "string" || !id.startsWith("29:")) fail(`refresh names ${JSON.stringify(id)}, not a Teams user id (29:...)`);
+      }
+    }
+  }
   for (const { path, action } of actions) {
     checkAction(name, json, path, action, verbs, report, loaded);
   }
@@ -156,6 +171,13 @@ function walk(el, visit, path = []) {
 }
 
 function at(card, path) {
+  if (path[0] === "refresh") {
+    // The renderer parses the refresh action without a parent, so it would
+    // raise its event to no card: attach it, as Teams sends it for this card.
+    const a = card.refresh && card.refresh.action;
+    if (a && !a.parent) a.setParent(card);
+    return a;
+  }
   let cur = card;
   for (let i = 0; i < path.length; i += 2) {
     const [kind, index] = [path[i], path[i + 1]];

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sally-devops/devopsbot/summary"
+	"github.com/sally-devops/devopsbot"
 )
 
 func TestWithRefreshNamesAtMost60AndKeepsTheCardWithinItsSize(t *testing.T) {
@@ -25,7 +25,7 @@ func TestWithRefreshNamesAtMost60AndKeepsTheCardWithinItsSize(t *testing.T) {
 	// A long summary's parts are already near the limit: fewer people, never a bigger card.
 	full := SummaryView{SummaryID: "s1"}
 	for i := range 40 {
-		full.Insights = append(full.Insights, InsightView{Insight: summary.Insight{ID: fmt.Sprint("t", i), Kind: summary.KindTask, Text: strings.Repeat("word ", 200)}})
+		full.Insights = append(full.Insights, InsightView{Insight: devopsbot.Insight{ID: fmt.Sprint("t", i), Kind: devopsbot.KindTask, Text: strings.Repeat("word ", 200)}})
 	}
 	for i, p := range Summary(full) {
 		c := WithRefresh(p, "s1", i, ids)

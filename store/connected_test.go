@@ -5,14 +5,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sally-devops/devopsbot/store"
+	"github.com/sally-devops/devopsbot"
 )
 
 func TestConnectedUsersIsOneQueryForTheWholeChat(t *testing.T) {
 	s, _, _ := openWithClock(t)
-	carol := store.UserKey{TenantID: alice.TenantID, AADObjectID: "carol"}
-	otherTenant := store.UserKey{TenantID: "another-tenant", AADObjectID: alice.AADObjectID}
-	for _, u := range []store.UserKey{alice, carol} {
+	carol := devopsbot.UserKey{TenantID: alice.TenantID, AADObjectID: "carol"}
+	otherTenant := devopsbot.UserKey{TenantID: "another-tenant", AADObjectID: alice.AADObjectID}
+	for _, u := range []devopsbot.UserKey{alice, carol} {
 		if err := s.SaveConnection(ctx, sampleConn(u)); err != nil {
 			t.Fatal(err)
 		}
@@ -20,14 +20,14 @@ func TestConnectedUsersIsOneQueryForTheWholeChat(t *testing.T) {
 	if err := s.MarkNeedsReconnect(ctx, carol); err != nil {
 		t.Fatal(err)
 	}
-	ask := []store.UserKey{alice, carol, otherTenant, {TenantID: alice.TenantID, AADObjectID: "never-connected"},
+	ask := []devopsbot.UserKey{alice, carol, otherTenant, {TenantID: alice.TenantID, AADObjectID: "never-connected"},
 		{TenantID: alice.TenantID, AADObjectID: "bad|id"}, {}, alice}
 	before := s.CommandCount()
 	got, err := s.ConnectedUsers(ctx, ask)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := map[store.UserKey]bool{alice: true}; !maps.Equal(got, want) {
+	if want := map[devopsbot.UserKey]bool{alice: true}; !maps.Equal(got, want) {
 		t.Fatalf("ConnectedUsers = %v, want only the active connection of that tenant", got)
 	}
 	if n := s.CommandCount() - before; n != 1 {
@@ -35,7 +35,7 @@ func TestConnectedUsersIsOneQueryForTheWholeChat(t *testing.T) {
 	}
 	// Nobody valid to ask about: no query at all.
 	before = s.CommandCount()
-	if got, err := s.ConnectedUsers(ctx, []store.UserKey{{}, {TenantID: "t", AADObjectID: strings.Repeat("x", 600)}}); err != nil || len(got) != 0 || s.CommandCount() != before {
+	if got, err := s.ConnectedUsers(ctx, []devopsbot.UserKey{{}, {TenantID: "t", AADObjectID: strings.Repeat("x", 600)}}); err != nil || len(got) != 0 || s.CommandCount() != before {
 		t.Fatalf("malformed keys: %v, %v, %d commands", got, err, s.CommandCount()-before)
 	}
 }
