@@ -168,9 +168,9 @@ func (b *Bot) onLiveRefresh(ctx context.Context, a *teams.Activity, raw json.Raw
 	if len(ids) == 0 {
 		return asIs("no work item of the viewer's organization on this card")
 	}
-	client := b.readOnlyClient(conn)
+	client := b.statusClient(conn)
 	if client == nil {
-		return asIs("the viewer's access token has expired (renewing it would write)")
+		return asIs("Azure DevOps sign-in is not set up")
 	}
 	fctx, cancel := context.WithTimeout(ctx, min(refreshBudget, b.budget(ctx)))
 	defer cancel()
@@ -207,20 +207,23 @@ func createdIn(links []devopsbot.InsightLink, insightIDs []string, orgURL string
 	return ids
 }
 
-// readOnlyClient is a client with the viewer's current access token and no
-// retries (one call per refresh), or nil when that token has expired:
-// renewing it rotates the stored tokens, a write a refresh must not make.
-func (b *Bot) readOnlyClient(conn *devopsbot.Connection) *devops.Client {
-	var tok string
+// statusClient is a client acting as the viewer without retries (one call per
+// refresh). An expired access token is renewed and the rotated tokens stored,
+// as on any other click: most viewers have not used the bot within the hour an
+// access token lasts, and a refresh that gave up on them would show live
+// status to almost nobody. That write is the bot's own bookkeeping; nothing
+// is written to Azure DevOps. It is nil when sign-in is not configured.
+func (b *Bot) statusClient(conn *devopsbot.Connection) *devops.Client {
+	var ts oauth2.TokenSource
 	switch {
 	case b.cfg.Demo != nil && conn.OrgURL == b.cfg.Demo.Org.URL:
-		tok = b.cfg.Demo.Token
-	case b.cfg.OAuth == nil || conn.AccessToken == "" || !b.now().Add(time.Minute).Before(conn.Expiry):
+		ts = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: b.cfg.Demo.Token, TokenType: "Bearer"})
+	case b.cfg.OAuth == nil:
 		return nil
 	default:
-		tok = conn.AccessToken
+		ts = &reconnectingSource{b: b, user: conn.User, conn: conn}
 	}
 	opt := b.cfg.DevOps
 	opt.MaxRetries = -1
-	return devops.NewClient(devops.Org{Name: conn.OrgName, URL: conn.OrgURL}, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok, TokenType: "Bearer"}), opt)
+	return devops.NewClient(devops.Org{Name: conn.OrgName, URL: conn.OrgURL}, ts, opt)
 }

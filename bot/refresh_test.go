@@ -1,11 +1,14 @@
 package bot_test
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
@@ -196,5 +199,43 @@ func TestRefreshOfACardFromAnotherChatShowsNothing(t *testing.T) {
 		if resp["type"] == cards.ContentType {
 			t.Errorf("refresh %v answered a card: %.300s", bad, js(resp))
 		}
+	}
+}
+
+// Access tokens last about an hour, and most people view a card long after
+// they last used the bot: the refresh renews the token (storing the rotated
+// pair, as any click does) rather than show them nothing live.
+func TestRefreshRenewsAnExpiredAccessToken(t *testing.T) {
+	var idp *devopstest.IdentityProvider
+	h := newHarness(t, withOAuth(&idp))
+	h.conn.SetMembers(chatID, member(userAdele))
+	connectOAuth(t, h, userAdele, chatID)
+	sid, cardID := deliveredSummary(t, h)
+	form := openWebPortalForm(t, h, sid)
+	res := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.submit", map[string]any{"title": "Circuit breaker for address validation"})))
+	if !strings.Contains(js(res), "Created Task 1") {
+		t.Fatalf("create: %.300s", js(res))
+	}
+	act, _ := h.conn.Activity(chatID, cardID)
+	_, d, ok := cards.RefreshOf(act.Attachments[0].Content)
+	if !ok {
+		t.Fatalf("no refresh on the shared card: %.300s", js(act.Attachments[0].Content))
+	}
+	data := map[string]any{"sally": d.Sally, "summaryId": d.SummaryID, "part": d.Part}
+
+	ctx := context.Background()
+	key := devopsbot.UserKey{TenantID: tenantID, AADObjectID: userAdele}
+	conn, _ := h.store.GetConnection(ctx, key)
+	old := conn.RefreshToken
+	conn.Expiry = time.Now().Add(-time.Hour)
+	if err := h.store.SaveConnection(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	h.org.ChangeWorkItem(1, map[string]any{"System.State": "Active"})
+	if body := js(h.refresh(userAdele, data)); !strings.Contains(body, "Task 1 · Active") {
+		t.Fatalf("a viewer with an expired access token sees no live status: %.1200s", body)
+	}
+	if conn, _ = h.store.GetConnection(ctx, key); conn.RefreshToken == old || !conn.Expiry.After(time.Now()) {
+		t.Error("the renewed tokens were not stored")
 	}
 }
