@@ -102,11 +102,20 @@ func (m *MetadataCache) Invalidate(orgURL, project string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if project != "" {
-		delete(m.data, "form\x00"+org+"\x00"+strings.ToLower(project))
+		p := strings.ToLower(project)
+		delete(m.data, "form\x00"+org+"\x00"+p)
+		delete(m.data, "parenttypes\x00"+org+"\x00"+p)
+		for k := range m.data {
+			// A type's fields and the recent parents (per user) of this project.
+			if strings.HasPrefix(k, "fields\x00"+org+"\x00"+p+"\x00") || (strings.HasPrefix(k, "parents\x00"+org+"\x00") && strings.HasSuffix(k, "\x00"+p)) {
+				delete(m.data, k)
+			}
+		}
 		return
 	}
 	for k := range m.data {
-		if strings.HasPrefix(k, "form\x00"+org+"\x00") || strings.HasPrefix(k, "projects\x00"+org+"\x00") || strings.HasPrefix(k, "people\x00"+org+"\x00") {
+		if strings.HasPrefix(k, "form\x00"+org+"\x00") || strings.HasPrefix(k, "projects\x00"+org+"\x00") || strings.HasPrefix(k, "people\x00"+org+"\x00") ||
+			strings.HasPrefix(k, "fields\x00"+org+"\x00") || strings.HasPrefix(k, "parenttypes\x00"+org+"\x00") || strings.HasPrefix(k, "parents\x00"+org+"\x00") {
 			delete(m.data, k)
 		}
 	}

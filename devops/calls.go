@@ -62,6 +62,13 @@ type NewWorkItem struct {
 	AssignedTo, AreaPath, IterationPath string
 	Tags                                []string
 	Marker                              string
+	// Fields are more fields by reference name, as text: a due date, the
+	// required fields of the type's process (see relations.go).
+	Fields map[string]string
+	// ParentID, when set, links the new item under that work item.
+	ParentID int
+	// Hyperlink, when set, is an https link (to the meeting) added as a relation.
+	Hyperlink, HyperlinkComment string
 }
 
 // MarkerTagPrefix prefixes the tag that carries a NewWorkItem's Marker. A tag is
@@ -525,8 +532,13 @@ func (c *Client) CreateWorkItem(ctx context.Context, w NewWorkItem) (*WorkItem, 
 	if len(tags) > 0 {
 		ops = append(ops, patchOp{Op: "add", Path: "/fields/System.Tags", Value: strings.Join(tags, "; ")})
 	}
+	extra, err := c.extraOps(w)
+	if err != nil {
+		return nil, err
+	}
+	ops = append(ops, extra...)
 	var resp workItemJSON
-	err := c.do(ctx, request{
+	err = c.do(ctx, request{
 		method: http.MethodPost, url: c.url(url.PathEscape(w.Project), "_apis", "wit", "workitems", "$"+url.PathEscape(w.Type)),
 		apiVersion: apiVersion, body: ops, contentType: "application/json-patch+json",
 	}, &resp)

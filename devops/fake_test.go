@@ -40,7 +40,7 @@ func TestFakeFormMetadata(t *testing.T) {
 	for _, ty := range types {
 		names = append(names, ty.Name)
 	}
-	if got := strings.Join(names, ","); got != "Bug,Task,User Story,Feature,Epic" {
+	if got := strings.Join(names, ","); got != "Bug,Task,User Story,Feature,Epic,"+devopstest.CustomType {
 		t.Errorf("types = %s; disabled Issue and hidden Test Case must be left out", got)
 	}
 	areas, err := c.ListAreas(ctx, "Web Portal")
@@ -324,7 +324,7 @@ func TestMetadataCacheColdWarmAndSingleFlight(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			fd, err := m.FormData(ctx, c, "Web Portal")
-			if err == nil && (len(fd.Types) != 5 || len(fd.Members) != 8 || fd.Defaults.CurrentIteration == nil) {
+			if err == nil && (len(fd.Types) != 6 || len(fd.Members) != 8 || fd.Defaults.CurrentIteration == nil) {
 				err = errors.New("incomplete form data")
 			}
 			errs <- err

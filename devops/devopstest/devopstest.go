@@ -27,6 +27,8 @@ type FakeWorkItem struct {
 	Project string
 	Type    string
 	Fields  map[string]any // as sent; System.AssignedTo holds the resolved uniqueName
+	// Relations are the links sent with the create (parent, hyperlinks).
+	Relations []FakeRelation
 }
 
 type project struct {
@@ -171,6 +173,7 @@ func (o *Org) seed() {
 		{Name: "User Story", Description: "Tracks an activity the user will be able to perform.", Color: "009CCC"},
 		{Name: "Feature", Description: "Tracks a feature that will be released with the product.", Color: "773B93"},
 		{Name: "Epic", Description: "Epics help teams manage their backlog.", Color: "FF7B00"},
+		{Name: CustomType, Description: "A request from a customer (this organization's own type).", Color: "339947"},
 		{Name: "Issue", Description: "Tracks an obstacle to progress.", Color: "B4009E", Disabled: true},
 		{Name: "Test Case", Description: "Server-side data for a set of steps to be tested.", Color: "004B50", Hidden: true},
 	}
@@ -210,6 +213,7 @@ func (o *Org) WorkItem(id int) (FakeWorkItem, bool) {
 	for k, v := range w.Fields {
 		cp.Fields[k] = v
 	}
+	cp.Relations = append([]FakeRelation(nil), w.Relations...)
 	return cp, true
 }
 
@@ -228,6 +232,7 @@ const (
 	RouteMembers         = "members"
 	RouteTypes           = "workitemtypes"
 	RouteTypeCategories  = "workitemtypecategories"
+	RouteTypeFields      = "workitemtypefields"
 	RouteAreas           = "areas"
 	RouteIterations      = "iterations"
 	RouteTeamFieldValues = "teamfieldvalues"
@@ -432,6 +437,8 @@ func (o *Org) match(method string, rt *route, scope int) string {
 		return RouteTypes
 	case scope == 1 && get && p == "wit/workitemtypecategories":
 		return RouteTypeCategories
+	case scope == 1 && get && len(rt.rest) == 4 && rt.rest[0] == "wit" && rt.rest[1] == "workitemtypes" && rt.rest[3] == "fields":
+		return RouteTypeFields
 	case scope == 1 && get && p == "wit/classificationnodes/areas":
 		return RouteAreas
 	case scope >= 1 && get && p == "work/teamsettings/iterations":
@@ -528,6 +535,8 @@ func (o *Org) handle(w http.ResponseWriter, r *http.Request, rt *route) {
 		o.listTypes(w)
 	case RouteTypeCategories:
 		o.listCategories(w)
+	case RouteTypeFields:
+		o.typeFieldsRoute(w, r, rt)
 	case RouteAreas:
 		o.areas(w, r, rt)
 	case RouteIterations:
@@ -640,7 +649,7 @@ func (o *Org) listCategories(w http.ResponseWriter) {
 	v := []map[string]any{
 		cat("Bug Category", "Microsoft.BugCategory", "Bug"),
 		cat("Task Category", "Microsoft.TaskCategory", "Task"),
-		cat("Requirement Category", "Microsoft.RequirementCategory", "User Story"),
+		cat("Requirement Category", "Microsoft.RequirementCategory", "User Story", CustomType),
 		cat("Feature Category", "Microsoft.FeatureCategory", "Feature"),
 		cat("Epic Category", "Microsoft.EpicCategory", "Epic"),
 		cat("Hidden Types Category", "Microsoft.HiddenCategory", "Test Case"),

@@ -51,12 +51,12 @@ func lexWIQL(s string) ([]tok, error) {
 				i++
 			}
 			out = append(out, tok{"string", b.String()})
-		case c == '=':
-			out = append(out, tok{"op", "="})
+		case c == '=' || c == '(' || c == ')' || c == ',':
+			out = append(out, tok{"op", string(c)})
 			i++
 		default:
 			j := i
-			for j < len(s) && strings.IndexByte(" \t\r\n[]'=", s[j]) < 0 {
+			for j < len(s) && strings.IndexByte(" \t\r\n[]'=(),", s[j]) < 0 {
 				j++
 			}
 			w := s[i:j]
@@ -73,6 +73,7 @@ func lexWIQL(s string) ([]tok, error) {
 
 type cond struct {
 	field, op, value string
+	values           []string // IN ('a', 'b')
 }
 
 type query struct {
@@ -129,6 +130,31 @@ func parseWIQL(s string, project string) (*query, error) {
 				return nil, errors.New("expected a field")
 			}
 			op := next()
+			if op.kind == "word" && op.text == "IN" {
+				if err := expect("op", "("); err != nil {
+					return nil, err
+				}
+				c := cond{field: f.text, op: "IN"}
+				for {
+					v := next()
+					if v.kind != "string" {
+						return nil, errors.New("expected a string in IN")
+					}
+					c.values = append(c.values, v.text)
+					if t := next(); t.kind == "op" && t.text == "," {
+						continue
+					} else if t.kind == "op" && t.text == ")" {
+						break
+					}
+					return nil, errors.New("expected , or ) in IN")
+				}
+				q.conds = append(q.conds, c)
+				if p < len(ts) && ts[p].text == "AND" {
+					p++
+					continue
+				}
+				break
+			}
 			if !(op.kind == "op" && op.text == "=") && !(op.kind == "word" && op.text == "CONTAINS") {
 				return nil, errors.New("unsupported operator " + op.text)
 			}
@@ -213,6 +239,12 @@ func (o *Org) wiql(w http.ResponseWriter, r *http.Request, rt *route) {
 		for _, c := range q.conds {
 			v := o.fieldString(wi, c.field)
 			switch c.op {
+			case "IN":
+				in := false
+				for _, x := range c.values {
+					in = in || strings.EqualFold(v, x)
+				}
+				ok = ok && in
 			case "=":
 				ok = ok && strings.EqualFold(v, c.value)
 			case "CONTAINS":

@@ -12,12 +12,6 @@ import (
 	"github.com/sally-devops/devopsbot/devops"
 )
 
-// writable fields the fake knows; anything else is refused like the service does.
-var writable = map[string]bool{
-	"System.Title": true, "System.Description": true, "System.AssignedTo": true, "System.AreaPath": true,
-	"System.IterationPath": true, "System.Tags": true, "System.History": true, "Microsoft.VSTS.Common.Priority": true, "System.State": true,
-}
-
 var readOnly = map[string]bool{
 	"System.Id": true, "System.Rev": true, "System.CreatedDate": true, "System.ChangedDate": true, "System.CreatedBy": true,
 	"System.ChangedBy": true, "System.WorkItemType": true, "System.TeamProject": true, "System.AuthorizedDate": true, "System.Watermark": true,
@@ -68,12 +62,7 @@ func (o *Org) create(w http.ResponseWriter, r *http.Request, rt *route) {
 		return
 	}
 	typeName := strings.TrimPrefix(rt.raw[2], "$")
-	var wt *workItemType
-	for i := range o.types {
-		if strings.EqualFold(o.types[i].Name, typeName) {
-			wt = &o.types[i]
-		}
-	}
+	wt := o.findType(typeName)
 	if wt == nil || wt.Disabled {
 		vssError(w, 404, "WorkItemTypeNotFoundException", "VS402323: Work item type "+typeName+" does not exist in project "+rt.project.Name+" or you do not have permission to access it.", 0)
 		return
@@ -93,10 +82,25 @@ func (o *Org) create(w http.ResponseWriter, r *http.Request, rt *route) {
 		return
 	}
 	fields := map[string]any{}
+	var rels []FakeRelation
 	for _, op := range ops {
 		if op.Op != "add" && op.Op != "replace" {
 			vssError(w, 400, "VssPropertyValidationException", "The operation "+op.Op+" is not supported for work item creation.", 0)
 			return
+		}
+		if op.Path == "/relations/-" && op.Op == "add" {
+			var rel struct {
+				Rel        string         `json:"rel"`
+				URL        string         `json:"url"`
+				Attributes map[string]any `json:"attributes"`
+			}
+			if err := json.Unmarshal(op.Value, &rel); err != nil || rel.Rel == "" || rel.URL == "" {
+				vssError(w, 400, "VssPropertyValidationException", "A relation needs rel and url.", 0)
+				return
+			}
+			c, _ := rel.Attributes["comment"].(string)
+			rels = append(rels, FakeRelation{Rel: rel.Rel, URL: rel.URL, Comment: c})
+			continue
 		}
 		name, ok := strings.CutPrefix(op.Path, "/fields/")
 		if !ok {
@@ -105,10 +109,6 @@ func (o *Org) create(w http.ResponseWriter, r *http.Request, rt *route) {
 		}
 		if readOnly[name] {
 			vssError(w, 400, "WorkItemFieldInvalidException", "TF401326: Invalid field status 'ReadOnly' for field '"+name+"'.", 600178)
-			return
-		}
-		if !writable[name] {
-			vssError(w, 400, "WorkItemFieldNotFoundException", "TF51535: Cannot find field "+name+".", 0)
 			return
 		}
 		var v any
@@ -166,9 +166,17 @@ func (o *Org) create(w http.ResponseWriter, r *http.Request, rt *route) {
 		}
 		fields["System.AssignedTo"] = id.UniqueName
 	}
+	if !o.checkFields(w, wt, fields) {
+		return
+	}
+	for _, rel := range rels {
+		if !o.checkRelation(w, rel) {
+			return
+		}
+	}
 	id := o.nextID
 	o.nextID++
-	wi := &FakeWorkItem{ID: id, Rev: 1, Project: rt.project.Name, Type: wt.Name, Fields: fields}
+	wi := &FakeWorkItem{ID: id, Rev: 1, Project: rt.project.Name, Type: wt.Name, Fields: fields, Relations: rels}
 	fields["System.State"] = "New"
 	fields["System.CreatedBy"] = rt.identity.UniqueName
 	o.items[id] = wi
@@ -206,6 +214,13 @@ func (o *Org) workItemJSON(wi *FakeWorkItem, links bool) map[string]any {
 	}
 	delete(f, "System.CreatedBy")
 	m := map[string]any{"id": wi.ID, "rev": wi.Rev, "fields": f, "url": o.base() + "/_apis/wit/workItems/" + strconv.Itoa(wi.ID)}
+	if len(wi.Relations) > 0 {
+		var rels []map[string]any
+		for _, r := range wi.Relations {
+			rels = append(rels, map[string]any{"rel": r.Rel, "url": r.URL, "attributes": map[string]any{"isLocked": false, "comment": r.Comment}})
+		}
+		m["relations"] = rels
+	}
 	if links {
 		m["_links"] = map[string]any{
 			"self": map[string]any{"href": o.base() + "/_apis/wit/workItems/" + strconv.Itoa(wi.ID)},
