@@ -98,7 +98,7 @@ func TestFormContracts(t *testing.T) {
 		extra                  map[string]any // other properties the action must have
 	}{
 		{"CreateForm", "create.submit", "Action.Submit", "Create work item", merge("create.submit", nil), nil},
-		{"CreateForm", "create.reload", "Action.Submit", "Load choices for this project", merge("create.reload", nil), map[string]any{"associatedInputs": "auto"}},
+		{"CreateForm", "create.reload", "Action.Submit", "Load choices for this project and type", merge("create.reload", nil), map[string]any{"associatedInputs": "auto"}},
 		{"CommentForm", "comment.submit", "Action.Submit", "Add comment", merge("comment.submit", nil), nil},
 		{"ConnectPrompt", "connect.org", "Action.Execute", "Continue", map[string]any{"sally": "connect.org"}, map[string]any{"verb": "connect.org"}},
 		{"ConnectSignIn", "connect.signin", "Action.Execute", "Sign in", map[string]any{"sally": "connect.signin", "org": "https://dev.azure.com/fabrikam"}, map[string]any{"verb": "connect.signin"}},
@@ -157,15 +157,33 @@ func TestFormInputs(t *testing.T) {
 		"project": {"Input.ChoiceSet", true, "web"}, "workItemType": {"Input.ChoiceSet", true, nil},
 		"assignedTo": {"Input.ChoiceSet", true, nil}, "areaPath": {"Input.ChoiceSet", true, nil},
 		"iterationPath": {"Input.ChoiceSet", true, nil}, "title": {"Input.Text", true, "Add a timeout"},
-		"description": {"Input.Text", false, "full text"},
+		"description": {"Input.Text", false, "full text"}, "parent": {"Input.Text", false, nil},
 	})
 	// Before a project's choices are loaded, Area and Iteration are not shown:
 	// they cannot block "Load choices", and an empty drop-down is invalid.
 	check("CreateForm/unloaded", map[string]want{
 		"project": {"Input.ChoiceSet", true, nil}, "workItemType": {"Input.ChoiceSet", true, nil},
 		"assignedTo": {"Input.ChoiceSet", true, nil}, "title": {"Input.Text", true, nil},
-		"description": {"Input.Text", false, nil},
+		"description": {"Input.Text", false, nil}, "parent": {"Input.Text", false, nil},
 	})
+	// A custom type's required fields are asked (checked by the bot, so they
+	// never block "Load choices"), its due date is a date, Parent a typeahead.
+	check("CreateForm/custom type", map[string]want{
+		"project": {"Input.ChoiceSet", true, "web"}, "workItemType": {"Input.ChoiceSet", true, nil},
+		"assignedTo": {"Input.ChoiceSet", true, nil}, "areaPath": {"Input.ChoiceSet", true, nil},
+		"iterationPath": {"Input.ChoiceSet", true, nil}, "title": {"Input.Text", true, "Refunds"},
+		"description": {"Input.Text", false, nil}, "parent": {"Input.ChoiceSet", false, "1"}, "dueDate": {"Input.Date", false, "2026-11-28"},
+		FieldInputPrefix + "Custom.Severity": {"Input.ChoiceSet", false, "2 - High"}, FieldInputPrefix + "Custom.Ticket": {"Input.Text", false, "<b>T-1</b>"},
+	})
+	if all["CreateForm/custom type"]["version"] != "1.6" || all["CreateForm"]["version"] != "1.5" {
+		t.Error("the create form is 1.6 only with the parent typeahead")
+	}
+	if ds := Inputs(all["CreateForm/custom type"])["parent"]["choices.data"]; ds == nil || ds.(map[string]any)["dataset"] != "parents:web" {
+		t.Errorf("parent typeahead data = %v", ds)
+	}
+	if l := Inputs(all["CreateForm/custom type"])[FieldInputPrefix+"Custom.Severity"]["label"]; l != "Severity (required)" {
+		t.Errorf("severity label = %v", l)
+	}
 	if ml := Inputs(all["CreateForm"])["title"]["maxLength"]; ml != float64(255) {
 		t.Errorf("title maxLength %v", ml)
 	}

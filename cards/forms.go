@@ -23,6 +23,20 @@ type CreateValues struct {
 	IterationPath string
 	Title         string
 	Description   string
+	Parent        string            // a work item number (or link) to link the new item under
+	DueDate       string            // YYYY-MM-DD, for the type's due-date field
+	Fields        map[string]string // the type's own required fields, by reference name
+}
+
+// FieldInputPrefix starts the input id of a type's own field: the id is the
+// prefix and the field's reference name ("field_Custom.Severity").
+const FieldInputPrefix = "field_"
+
+// FieldInput is a field the work item type requires and the form does not
+// otherwise cover: a drop-down when the process lists its values, text if not.
+type FieldInput struct {
+	RefName, Label string
+	Choices        []Choice
 }
 
 // CreateFormView is the "Create work item" dialog.
@@ -42,6 +56,17 @@ type CreateFormView struct {
 	// ResponsibleNote, shown as text under Responsible user, says who the
 	// insight's owner was matched to and why, or that nobody was.
 	ResponsibleNote string
+	// Fields are the type's required fields the form asks for besides its own.
+	Fields []FieldInput
+	// DueLabel, when set, shows a date input for the type's due-date field
+	// ("Due Date", "Target Date"); types without one get none.
+	DueLabel string
+	// ParentDataset, with ParentChoices to offer before anyone types, makes
+	// Parent a typeahead (card 1.6); without choices it is a number field.
+	ParentDataset string
+	ParentChoices []Choice
+	// LinkNote says what the item will link to (the meeting), or why not.
+	LinkNote string
 }
 
 // MaxTitleLen is Azure DevOps' limit on a work item title.
@@ -76,16 +101,54 @@ func CreateForm(v CreateFormView) Card {
 	if len(v.Iterations) > 0 {
 		body = append(body, choiceSet("iterationPath", "Iteration", "Choose an iteration.", v.Iterations, v.Values.IterationPath, true))
 	}
+	// The type's own required fields are checked by the bot, not marked
+	// required on the card: a required empty input would block "Load
+	// choices", which is how someone switches to a type without that field.
+	for _, f := range v.Fields {
+		id, label := FieldInputPrefix+f.RefName, f.Label+" (required)"
+		if len(f.Choices) > 0 {
+			cs := choiceSet(id, label, "Choose a "+f.Label+".", f.Choices, v.Values.Fields[f.RefName], false)
+			if len(f.Choices) > 15 {
+				cs["style"] = "filtered"
+			}
+			body = append(body, cs)
+		} else {
+			body = append(body, input(id, label, "The "+f.Label+" is too long.", v.Values.Fields[f.RefName], false, map[string]any{"maxLength": 1000}))
+		}
+	}
+	if v.DueLabel != "" {
+		d := map[string]any{"type": "Input.Date", "id": "dueDate", "label": v.DueLabel, "errorMessage": "Choose a date.", "isRequired": false}
+		if v.Values.DueDate != "" {
+			d["value"] = v.Values.DueDate
+		}
+		body = append(body, d)
+	}
+	version := Version
+	if v.ParentDataset != "" && len(v.ParentChoices) > 0 {
+		version = VersionSearch
+		ps := choiceSet("parent", "Parent (optional)", "Choose a parent from the list.", v.ParentChoices, v.Values.Parent, false)
+		ps["style"], ps["placeholder"] = "filtered", "Type to search Features, User Stories, Epics"
+		ps["choices.data"] = map[string]any{"type": "Data.Query", "dataset": v.ParentDataset}
+		body = append(body, ps)
+	} else {
+		body = append(body, input("parent", "Parent (optional)", "Enter a work item number such as 123 or #123.", v.Values.Parent, false,
+			map[string]any{"placeholder": "123 or #123", "maxLength": 2048}))
+	}
 	body = append(body,
 		input("title", "Title", "A title is required (at most 255 characters).", v.Values.Title, true, map[string]any{"maxLength": MaxTitleLen}),
 		input("description", "Description", "The description is too long.", v.Values.Description, false, map[string]any{"isMultiline": true, "maxLength": 32000}),
 	)
-	if len(v.Areas) == 0 || len(v.Iterations) == 0 {
-		body = append(body, text("Choose a project, then select \"Load choices for this project\" to fill Area and Iteration.", "isSubtle", "true"))
+	if v.LinkNote != "" {
+		body = append(body, text(Escape(v.LinkNote), "isSubtle", "true", "spacing", "Small"))
 	}
-	return newCard(Version, v.Demo, body,
+	if len(v.Areas) == 0 || len(v.Iterations) == 0 {
+		body = append(body, text("Choose a project, then select \"Load choices\" to fill Area and Iteration.", "isSubtle", "true"))
+	} else {
+		body = append(body, text("Changed the project or the type? Select \"Load choices\" to see its areas, iterations and required fields.", "isSubtle", "true"))
+	}
+	return newCard(version, v.Demo, body,
 		withAssociated(primary(submit("Create work item", with(ids, "sally", "create.submit"))), "auto"),
-		withAssociated(submit("Load choices for this project", with(ids, "sally", "create.reload")), "auto"),
+		withAssociated(submit("Load choices for this project and type", with(ids, "sally", "create.reload")), "auto"),
 	)
 }
 

@@ -122,6 +122,19 @@ func gallery(t testing.TB) []galleryEntry {
 			return CreateForm(v)
 		}),
 		card("CreateForm nobody preselected", func(d bool) Card { v := createView(d); v.Values.AssignedTo = ""; return CreateForm(v) }),
+		card("CreateForm custom type with required fields, due date and parent search", func(d bool) Card { return CreateForm(customTypeView(createView(d))) }),
+		card("CreateForm custom type, parent by number", func(d bool) Card {
+			v := customTypeView(createView(d))
+			v.ParentChoices = nil
+			v.Values.Parent = "#12"
+			return CreateForm(v)
+		}),
+		card("CreateForm rule error keeps the input", func(d bool) Card {
+			v := customTypeView(createView(d))
+			v.Values.Fields = map[string]string{"Custom.Severity": "1 - Critical", "Custom.Ticket": "T-881"}
+			v.Error, v.ErrorCode = "This project's rules need a valid value for the field \"Customer\". Change it and try again; if the form has no such field, ask a project administrator.", "TF401320"
+			return CreateForm(v)
+		}),
 		card("CommentForm", func(d bool) Card { return CommentForm(commentView(d)) }),
 		card("CommentForm error", func(d bool) Card {
 			v := commentView(d)
@@ -207,6 +220,7 @@ func gallery(t testing.TB) []galleryEntry {
 			v.Areas, v.Iterations, v.Values.AreaPath, v.Values.IterationPath = nil, nil, "", ""
 			return CreateForm(v)
 		}),
+		inPlace("CreateForm custom type", func(d bool) Card { return CreateForm(customTypeView(createView(d))) }),
 		inPlace("CommentForm search", func(d bool) Card {
 			v := commentView(d)
 			v.Search, v.Recent = true, []Choice{{Title: "Task 1234: Add a timeout", Value: "1234"}}
@@ -217,6 +231,22 @@ func gallery(t testing.TB) []galleryEntry {
 		inPlace("ConnectPrompt", func(d bool) Card { return ConnectPrompt(ConnectView{Demo: d}) }),
 	)
 	return entries
+}
+
+// customTypeView is the create form for a process's own type: a required
+// field with allowed values, one without, a target date and a parent typeahead.
+func customTypeView(v CreateFormView) CreateFormView {
+	v.WorkItemTypes = append(v.WorkItemTypes, Choice{Value: "Customer Request"})
+	v.Values.WorkItemType = "Customer Request"
+	v.Fields = []FieldInput{
+		{RefName: "Custom.Severity", Label: "Severity", Choices: []Choice{{Value: "1 - Critical"}, {Value: "2 - High"}, {Value: "3 - Medium"}, {Value: "4 - Low"}}},
+		{RefName: "Custom.Ticket", Label: "Support ticket"},
+	}
+	v.DueLabel, v.Values.DueDate = "Target Date", "2026-11-28"
+	v.ParentDataset = "parents:Web Portal"
+	v.ParentChoices = []Choice{{Title: "Epic 1: Checkout reliability", Value: "1"}, {Title: "Feature 2: Address validation v2", Value: "2"}}
+	v.LinkNote = "The work item will link to the meeting in Teams."
+	return v
 }
 
 func errorWithSteps(demo bool) ErrorView {
