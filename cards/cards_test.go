@@ -161,7 +161,7 @@ func allCards(t *testing.T) map[string]Card {
 			Fields:   []FieldInput{{RefName: "Custom.Severity", Label: "Severity", Choices: []Choice{{Value: "1 - Critical"}, {Value: "2 - High"}}}, {RefName: "Custom.Ticket", Label: "Ticket"}},
 			DueLabel: "Target Date", ParentDataset: "parents:web", ParentChoices: []Choice{{Title: "Epic 1: Checkout", Value: "1"}},
 			Values: CreateValues{Project: "web", Title: "Refunds", DueDate: "2026-11-28", Parent: "1", Fields: map[string]string{"Custom.Severity": "2 - High", "Custom.Ticket": "<b>T-1</b>"}}}),
-		"CommentForm":         CommentForm(CommentFormView{SummaryID: "s1", InsightID: "t1", Comment: "hello", WorkItemID: "#12", Error: "Work item 12 does not exist"}),
+		"CommentForm": CommentForm(CommentFormView{SummaryID: "s1", InsightID: "t1", Comment: "hello", WorkItemID: "#12", Error: "Work item 12 does not exist"}),
 		"CommentForm/search": CommentForm(CommentFormView{SummaryID: "s1", InsightID: "t1", Search: true, Demo: true,
 			Recent: []Choice{{Title: "Task 1234: Add a timeout", Value: "1234"}}}),
 		"CommentForm/search nothing recent": CommentForm(CommentFormView{SummaryID: "s1", InsightID: "t1", Search: true}),
