@@ -49,6 +49,10 @@ type actionData struct {
 	IterationPath string `json:"iterationPath"`
 	Title         string `json:"title"`
 	Description   string `json:"description"`
+	Parent        string `json:"parent"`
+	DueDate       string `json:"dueDate"`
+	// Fields are the type's own field inputs (cards.FieldInputPrefix), by reference name.
+	Fields map[string]string `json:"-"`
 
 	WorkItemID     string `json:"workItemId"`
 	WorkItemSearch string `json:"workItemSearch"`
@@ -148,6 +152,7 @@ func (b *Bot) loadAction(ctx context.Context, a *teams.Activity, raw json.RawMes
 		return nil, b.dialogMessage(ctx, "That action could not be read."), false
 	}
 	d.cleanTyped()
+	d.Fields = readFieldInputs(raw)
 	u, err := userOf(a)
 	if err != nil {
 		return nil, b.dialogMessage(ctx, apperr.UserMessage(err)), false
@@ -270,7 +275,11 @@ func (b *Bot) openForm(ctx context.Context, ac *actionCtx, action string, keep *
 		v.Error, v.ErrorCode = p.Text, p.Code
 		return b.formDialog(ctx, title, b.commentFormCard(ctx, v))
 	}
-	v, err := b.createFormView(bctx, ac, client, conn, keep)
+	ruleField := ""
+	if m := ruleFieldName.FindStringSubmatch(p.Text); m != nil && p.Code == "TF401320" {
+		ruleField = m[1]
+	}
+	v, err := b.createFormView(bctx, ac, client, conn, keep, ruleField)
 	if err != nil {
 		if needsSignIn(err) {
 			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, action, "", reconnectHint(err)))
@@ -324,9 +333,18 @@ type createForm struct {
 	Iteration            string
 	Title, Description   string
 	Error, ErrorCode     string
+	// The type's own parts (fields.go): fields to ask and their values, the
+	// due date, the parent and what the item will link to.
+	Fields        []devops.TypeField
+	FieldValues   map[string]string
+	DueLabel, Due string
+	ParentDataset string
+	Parents       []cards.Choice
+	Parent        string
+	LinkNote      string
 }
 
-func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.Client, conn *devopsbot.Connection, keep *actionData) (*createForm, error) {
+func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.Client, conn *devopsbot.Connection, keep *actionData, ruleField string) (*createForm, error) {
 	projects, err := b.cfg.Metadata.Projects(ctx, conn.OrgURL+"|"+ac.user.TenantID+"|"+ac.user.AADObjectID, client)
 	if err != nil {
 		return nil, err
@@ -378,6 +396,7 @@ func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.
 		}
 		v.Description = b.prefillDescription(ac)
 	}
+	b.typeFieldsForm(ctx, ac, client, conn, v, keep, ruleField)
 	return v, nil
 }
 
@@ -515,6 +534,22 @@ func (b *Bot) submitCreate(ctx context.Context, ac *actionCtx) teams.InvokeRespo
 		}
 		return b.openForm(ctx, ac, actionCreate, &d, say(apperr.UserMessage(err)))
 	}
+	nw := devops.NewWorkItem{
+		Project: d.Project, Type: d.WorkItemType, Title: strings.TrimSpace(d.Title), Description: d.Description,
+		AssignedTo: d.AssignedTo, AreaPath: d.AreaPath, IterationPath: d.IterationPath,
+		Tags: []string{"Sally"},
+	}
+	// Checked before the claim: a refused parent or field keeps the form open
+	// with the input, and claims nothing.
+	if p, err := b.createExtras(ctx, ac, client, &d, &nw); err != nil || p.Text != "" {
+		if needsSignIn(err) {
+			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, actionCreate, "", reconnectHint(err)))
+		}
+		if err != nil {
+			p = problemOf(err)
+		}
+		return b.openForm(ctx, ac, actionCreate, &d, p)
+	}
 	key := devopsbot.ActionKey{SummaryID: ac.sm.ID, InsightID: ac.insight.ID, Action: actionCreate}
 	mk := marker(key)
 	link, claimed, err := b.links.ClaimAction(ctx, key, ac.user, ac.a.From.Name, mk, claimTTL)
@@ -524,11 +559,7 @@ func (b *Bot) submitCreate(ctx context.Context, ac *actionCtx) teams.InvokeRespo
 	if !claimed {
 		return b.dialogCard(ctx, "Create work item", b.alreadyDoneCard(link, ac.user))
 	}
-	nw := devops.NewWorkItem{
-		Project: d.Project, Type: d.WorkItemType, Title: strings.TrimSpace(d.Title), Description: d.Description,
-		AssignedTo: d.AssignedTo, AreaPath: d.AreaPath, IterationPath: d.IterationPath,
-		Tags: []string{"Sally"}, Marker: link.Marker, // the first claim's marker, also after a takeover
-	}
+	nw.Marker = link.Marker // the first claim's marker, also after a takeover
 	return b.withinBudget(ctx, "Create work item", workingNote(ac, "Creating the work item in Azure DevOps…", "It will show on the meeting card when it is ready."),
 		func(wctx context.Context) teams.InvokeResponse { return b.doCreate(wctx, ac, client, conn, link, nw) })
 }
@@ -814,7 +845,11 @@ func (b *Bot) dialogConnect(ctx context.Context, ac *actionCtx) teams.InvokeResp
 // onSearch answers typeahead searches for work items in the comment form.
 func (b *Bot) onSearch(ctx context.Context, a *teams.Activity) (teams.InvokeResponse, error) {
 	sv, err := a.SearchValue()
-	if err != nil || sv.Dataset != "workitems" {
+	parentProject, parents := "", false
+	if err == nil {
+		parentProject, parents = strings.CutPrefix(sv.Dataset, parentDatasetPrefix)
+	}
+	if err != nil || (sv.Dataset != "workitems" && !parents) {
 		return teams.ErrorResponse(http.StatusBadRequest, "BadRequest", "Unknown search."), nil
 	}
 	u, err := userOf(a)
@@ -828,6 +863,15 @@ func (b *Bot) onSearch(ctx context.Context, a *teams.Activity) (teams.InvokeResp
 	q := strings.TrimSpace(sv.QueryText)
 	if len(q) < 1 || len(q) > 200 {
 		return teams.SearchResponse(nil), nil
+	}
+	if parents {
+		top := sv.QueryOptions.Top
+		if top <= 0 || top > 25 {
+			top = 15
+		}
+		// The project comes from the card: the search runs with the user's own
+		// token, so it finds nothing they could not see anyway.
+		return b.searchParents(ctx, client, parentProject, q, top), nil
 	}
 	prefs, _ := b.prefs.GetPrefsCached(ctx, u)
 	project := ""

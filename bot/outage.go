@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"sort"
 	"strings"
 
 	"github.com/sally-devops/devopsbot"
@@ -90,6 +91,15 @@ func keptCreateForm(ac *actionCtx, d *actionData) *createForm {
 		AssignedTo: d.AssignedTo,
 		Title:      d.Title, Description: d.Description,
 		Error: outageBanner,
+		// The type's fields can't be listed now: what was typed comes back as text.
+		Parent: d.Parent, Due: d.DueDate, FieldValues: d.Fields,
+	}
+	for ref := range d.Fields {
+		v.Fields = append(v.Fields, devops.TypeField{RefName: ref, Name: ref})
+	}
+	sort.Slice(v.Fields, func(i, j int) bool { return v.Fields[i].RefName < v.Fields[j].RefName })
+	if d.DueDate != "" {
+		v.DueLabel = "Due date"
 	}
 	if d.AssignedTo != "" {
 		v.Members = []devops.Identity{{DisplayName: d.AssignedTo, UniqueName: d.AssignedTo}}

@@ -157,9 +157,12 @@ func (b *Bot) createFormCard(v *createForm) any {
 		Values: cards.CreateValues{
 			Project: v.Project, WorkItemType: v.Type, AssignedTo: v.AssignedTo, AreaPath: v.Area,
 			IterationPath: v.Iteration, Title: v.Title, Description: v.Description,
+			Parent: v.Parent, DueDate: v.Due, Fields: v.FieldValues,
 		},
 		Error: v.Error, ErrorCode: v.ErrorCode,
 		ResponsibleNote: v.OwnerNote,
+		Fields:          fieldInputs(v.Fields), DueLabel: v.DueLabel,
+		ParentDataset: v.ParentDataset, ParentChoices: v.Parents, LinkNote: v.LinkNote,
 	})
 }
 
