@@ -22,7 +22,7 @@ func TestTypeFieldsOfACustomTypeAndDueDates(t *testing.T) {
 	if len(ask) != 1 || ask[0].RefName != devopstest.SeverityField || ask[0].Name != "Severity" || strings.Join(ask[0].Allowed, "|") != strings.Join(devopstest.SeverityValues, "|") {
 		t.Fatalf("fields to ask of %s = %+v; want only Severity with its allowed values (Title is the form's, State has a default, AreaId is the service's)", devopstest.CustomType, ask)
 	}
-	for typ, want := range map[string]string{devopstest.CustomType: devops.FieldTargetDate, "Task": devops.FieldDueDate, "Feature": devops.FieldTargetDate, "Bug": ""} {
+	for typ, want := range map[string]string{devopstest.CustomType: devops.FieldTargetDate, "Task": devops.FieldDueDate, "Feature": devops.FieldTargetDate, "Bug": "", "User Story": ""} {
 		fs, err := c.ListTypeFields(ctx, "Web Portal", typ)
 		if err != nil {
 			t.Fatal(err)
