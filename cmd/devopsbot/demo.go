@@ -14,5 +14,6 @@ const demoToken = "demo-token-not-a-secret"
 func startDemo() (*bot.Demo, devops.Hosts, func(), error) {
 	org, stop := devopstest.Start()
 	org.AddToken(demoToken, devopstest.Adele)
+	org.SeedBacklog() // an epic, a feature and a story for the create form's Parent to offer
 	return &bot.Demo{Org: org.Org(), Token: demoToken, Identity: devopstest.Adele}, org.Hosts, stop, nil
 }
