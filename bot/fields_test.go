@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/devops"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
@@ -218,5 +219,44 @@ func TestHostileParentsAndMeetingLinksAreRefused(t *testing.T) {
 	}
 	if rels := relationsOf(t, h, feature+2); len(rels) != 0 {
 		t.Errorf("a non-Teams meeting link was attached: %v", rels)
+	}
+}
+
+func TestOutageKeepsTheTypesFieldsParentAndDueDate(t *testing.T) {
+	h, srv := newOutageHarness(t, withDemo)
+	sid, _ := deliveredSummary(t, h)
+	connectDemo(t, h, userAdele)
+	form := openCustomTypeForm(t, h, sid)
+	create := submitFrom(t, form, "create.submit", map[string]any{severityInput: "2 - High", "parent": "#3", "dueDate": "2026-12-24", "title": "Typed by hand"})
+	srv.Stop()
+	wantKept(t, h.guardedSubmit(create), "create.submit", create, severityInput, "parent", "dueDate", "title", "workItemType")
+}
+
+func TestInCardFormsTakeTheParentByNumber(t *testing.T) {
+	h := newHarness(t, withDemo, func(h *harness) option {
+		return func(c *bot.Config) { c.Forms = "card" }
+	})
+	_, feature, _ := h.org.SeedBacklog()
+	summaryCard, _ := inCardSummary(t, h)
+	connectDemo(t, h, userAdele)
+	create, ok := actionFor(summaryCard, "create", "t1")
+	if !ok {
+		t.Fatal("no create button for t1")
+	}
+	form := h.execute(userAdele, chatID, create)
+	data := submitFrom(t, form, "create.reload", map[string]any{"project": "Web Portal"})
+	form = h.execute(userAdele, chatID, map[string]any{"verb": "create.reload", "data": data})
+	// The Agents Playground has no application/search: no typeahead there,
+	// although Web Portal has backlog items to offer.
+	if p := cards.Inputs(form)["parent"]; p["type"] != "Input.Text" || strings.Contains(js(form), "Data.Query") {
+		t.Fatalf("in-card parent = %v", p)
+	}
+	data = submitFrom(t, form, "create.submit", map[string]any{"parent": "#" + strconv.Itoa(feature)})
+	res := h.execute(userAdele, chatID, map[string]any{"verb": "create.submit", "data": data})
+	if !strings.Contains(js(res), "Created Task") {
+		t.Fatalf("in-card create: %.400s", js(res))
+	}
+	if rels := relationsOf(t, h, feature+2); len(rels) != 2 || !strings.HasSuffix(rels[0], "/_apis/wit/workItems/"+strconv.Itoa(feature)) {
+		t.Errorf("relations = %v", rels)
 	}
 }
