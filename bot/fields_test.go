@@ -189,14 +189,19 @@ func TestHostileParentsAndMeetingLinksAreRefused(t *testing.T) {
 		"https://dev.azure.com/contoso/Web%20Portal/_workitems/edit/" + strconv.Itoa(feature): "another organization",
 		"999":              "work item 999, does not exist or you can't see it",
 		"javascript:alert": "The parent must be a work item number",
+		"due:soon":         "The due date must be a date",
 	} {
-		back := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.submit", map[string]any{"parent": parent})))
+		change := map[string]any{"parent": parent}
+		if due, ok := strings.CutPrefix(parent, "due:"); ok {
+			change = map[string]any{"dueDate": due}
+		}
+		back := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.submit", change)))
 		if !strings.Contains(js(back), want) || cards.Inputs(back)["parent"] == nil {
 			t.Errorf("parent %q: want %q in the form: %.500s", parent, want, js(back))
 		}
 	}
 	if n := h.org.Calls(devopstest.RouteCreate); n != 0 {
-		t.Fatalf("%d creates reached Azure DevOps with a hostile parent", n)
+		t.Fatalf("%d creates reached Azure DevOps with a hostile parent or date", n)
 	}
 
 	// A summary whose meeting link is https but not Teams: the item is made,
