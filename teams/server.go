@@ -108,6 +108,49 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
+type loggerKey struct{}
+
+// WithLogger returns ctx carrying l as the logger of the work ctx belongs to,
+// for Logger to find. Server gives every handler's context its request
+// logger; work that no request started (a delivery retried by a loop, a
+// meeting job) carries a logger naming that work instead.
+func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
+	return context.WithValue(ctx, loggerKey{}, l)
+}
+
+// Logger returns the logger ctx carries (see WithLogger): in a handler Server
+// runs, the server's logger with the request id and the activity's type, id
+// and conversation, so that every line about one activity is found by the
+// reference a user is shown. Without one, slog.Default().
+func Logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok && l != nil {
+		return l
+	}
+	return slog.Default()
+}
+
+// handlerContext is what a handler of the request reqID runs in: its id and
+// its logger, on parent.
+func handlerContext(parent context.Context, reqID string, log *slog.Logger) context.Context {
+	return WithLogger(context.WithValue(parent, requestIDKey{}, reqID), log)
+}
+
+// WithRequestLog serves h with what Server gives its handlers: a request id
+// (the caller's X-Request-Id or MS-CV when short and plain, else a new one)
+// and a logger carrying it, in the request's context. It is for the routes
+// served beside /api/messages (a webhook, the sign-in callback), so that their
+// log lines can be found by request as well.
+func WithRequestLog(log *slog.Logger, h http.Handler) http.Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := incomingRequestID(r)
+		l := log.With("request_id", id, "method", r.Method, "path", r.URL.Path)
+		h.ServeHTTP(w, r.WithContext(handlerContext(r.Context(), id, l)))
+	})
+}
+
 func newRequestID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
@@ -305,7 +348,7 @@ const eventBudget = 10 * time.Second
 // handler has recorded what it must, and 503 otherwise, which the Bot
 // Connector retries. Handlers must be idempotent and quick.
 func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request, log *slog.Logger, reqID string, h Handler, act *Activity) {
-	ctx, cancel := context.WithTimeout(context.WithValue(context.WithoutCancel(r.Context()), requestIDKey{}, reqID), eventBudget)
+	ctx, cancel := context.WithTimeout(handlerContext(context.WithoutCancel(r.Context()), reqID, log), eventBudget)
 	defer cancel()
 	err := func() (err error) {
 		defer func() {
@@ -327,7 +370,7 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request, log *slog.Lo
 
 func (s *Server) runBackground(log *slog.Logger, reqID string, h Handler, act *Activity) {
 	defer s.inflight.Done()
-	ctx, cancel := context.WithTimeout(context.WithValue(s.baseCtx, requestIDKey{}, reqID), s.backgroundTimeout)
+	ctx, cancel := context.WithTimeout(handlerContext(s.baseCtx, reqID, log), s.backgroundTimeout)
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
@@ -346,7 +389,7 @@ func (s *Server) serveInvoke(w http.ResponseWriter, r *http.Request, log *slog.L
 		writeInvoke(w, log, ErrorResponse(http.StatusNotImplemented, "not_implemented", "This action is not supported."))
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestIDKey{}, reqID), s.invokeTimeout)
+	ctx, cancel := context.WithTimeout(handlerContext(r.Context(), reqID, log), s.invokeTimeout)
 	defer cancel()
 	resp, err := s.callInvoke(ctx, log, h, act)
 	if err != nil {
