@@ -10,6 +10,7 @@ import (
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/devops"
+	"github.com/sally-devops/devopsbot/teams"
 )
 
 // errNeedsReconnect means the stored connection can no longer get tokens.
@@ -95,7 +96,7 @@ func (s *reconnectingSource) Token() (*oauth2.Token, error) {
 		}
 	}
 	if merr := s.b.conns.MarkNeedsReconnect(ctx, s.user); merr != nil {
-		s.b.log.Warn("could not mark a connection as needing reconnect", "err", merr)
+		teams.Logger(ctx).WarnContext(ctx, "could not mark a connection as needing reconnect", "err", merr)
 	}
 	return nil, errNeedsReconnect
 }

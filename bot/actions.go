@@ -183,7 +183,7 @@ func (b *Bot) loadAction(ctx context.Context, a *teams.Activity, raw json.RawMes
 		}
 	}
 	if sm.ConversationID != a.Conversation.ID {
-		b.log.WarnContext(ctx, "refused a card action for a summary delivered to another conversation", "summary", sm.ID, "request_id", teams.RequestID(ctx))
+		teams.Logger(ctx).WarnContext(ctx, "refused a card action for a summary delivered to another conversation", "summary", sm.ID)
 		return nil, b.dialogMessage(ctx, "This card belongs to another conversation."), false
 	}
 	i := slices.IndexFunc(sm.Insights, func(in devopsbot.Insight) bool { return in.ID == d.InsightID })
@@ -589,7 +589,7 @@ func (b *Bot) doCreate(ctx context.Context, ac *actionCtx, client *devops.Client
 	wi, err := b.createOnce(ctx, client, nw, link)
 	if err != nil {
 		if rerr := b.links.ReleaseAction(ctx, link.Key); rerr != nil {
-			b.log.WarnContext(ctx, "could not release a claim", "err", rerr)
+			teams.Logger(ctx).WarnContext(ctx, "could not release a claim", "err", rerr)
 		}
 		b.audit(ctx, ac, conn, "create_work_item", d.Project, 0, 0, "failed", apperr.KindOf(err).String())
 		if needsSignIn(err) {
@@ -605,14 +605,14 @@ func (b *Bot) doCreate(ctx context.Context, ac *actionCtx, client *devops.Client
 	link.WorkItemID, link.WorkItemType, link.WorkItemTitle, link.WorkItemURL = wi.ID, wi.Type, wi.Title, wi.URL
 	link.CompletedAt = b.now()
 	if err := b.links.CompleteAction(ctx, link); err != nil {
-		b.log.ErrorContext(ctx, "created a work item but could not record it", "work_item", wi.ID, "err", err)
+		teams.Logger(ctx).ErrorContext(ctx, "created a work item but could not record it", "work_item", wi.ID, "err", err)
 	}
 	// Three independent writes and reads: the person waits for the slowest, not the sum.
 	together(
 		func() { b.audit(ctx, ac, conn, "create_work_item", d.Project, wi.ID, 0, "ok", "") },
 		func() {
 			if err := b.prefs.SavePrefs(ctx, ac.user, devopsbot.Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath, IterationPath: d.IterationPath, UpdatedAt: b.now()}); err != nil {
-				b.log.WarnContext(ctx, "could not save the user's choices", "err", err)
+				teams.Logger(ctx).WarnContext(ctx, "could not save the user's choices", "err", err)
 			}
 		},
 		func() { b.refreshSummaryCards(ctx, ac.sm) },
@@ -626,7 +626,7 @@ func (b *Bot) doCreate(ctx context.Context, ac *actionCtx, client *devops.Client
 // across replicas and retries.
 func (b *Bot) createOnce(ctx context.Context, client *devops.Client, nw devops.NewWorkItem, link *devopsbot.InsightLink) (*devops.WorkItem, error) {
 	if found, err := client.FindByMarker(ctx, nw.Project, nw.Marker); err == nil {
-		b.log.InfoContext(ctx, "an earlier attempt had created this work item", "work_item", found.ID)
+		teams.Logger(ctx).InfoContext(ctx, "an earlier attempt had created this work item", "work_item", found.ID)
 		return found, nil
 	} else if !apperr.Is(err, apperr.NotFound) {
 		return nil, err
@@ -640,7 +640,7 @@ func (b *Bot) createOnce(ctx context.Context, client *devops.Client, nw devops.N
 	}
 	found, ferr := client.FindByMarker(ctx, nw.Project, nw.Marker)
 	if ferr == nil {
-		b.log.InfoContext(ctx, "found the work item an ambiguous create had made", "work_item", found.ID)
+		teams.Logger(ctx).InfoContext(ctx, "found the work item an ambiguous create had made", "work_item", found.ID)
 		return found, nil
 	}
 	return nil, err
@@ -741,7 +741,7 @@ func (b *Bot) doComment(ctx context.Context, ac *actionCtx, client *devops.Clien
 	c, err := client.AddComment(ctx, wi.Project, id, text)
 	if err != nil && ambiguous(err) {
 		if found, ferr := client.FindCommentByMarker(ctx, wi.Project, id, link.Marker); ferr == nil {
-			b.log.InfoContext(ctx, "found the comment an ambiguous write had added", "work_item", id)
+			teams.Logger(ctx).InfoContext(ctx, "found the comment an ambiguous write had added", "work_item", id)
 			c, err = found, nil
 		}
 	}
@@ -759,7 +759,7 @@ func (b *Bot) doComment(ctx context.Context, ac *actionCtx, client *devops.Clien
 	link.CommentID = c.ID
 	link.CompletedAt = b.now()
 	if err := b.links.CompleteAction(ctx, link); err != nil {
-		b.log.ErrorContext(ctx, "added a comment but could not record it", "work_item", id, "err", err)
+		teams.Logger(ctx).ErrorContext(ctx, "added a comment but could not record it", "work_item", id, "err", err)
 	}
 	together(
 		func() { b.audit(ctx, ac, conn, "add_comment", wi.Project, id, c.ID, "ok", "") },
@@ -774,7 +774,7 @@ func (b *Bot) audit(ctx context.Context, ac *actionCtx, conn *devopsbot.Connecti
 		WorkItemID: wid, CommentID: cid, SummaryID: ac.sm.ID, InsightID: ac.insight.ID, Outcome: outcome, Detail: detail,
 	}
 	if err := b.auditLog.AddAudit(context.WithoutCancel(ctx), rec); err != nil {
-		b.log.ErrorContext(ctx, "could not write an audit record", "err", err, "action", action)
+		teams.Logger(ctx).ErrorContext(ctx, "could not write an audit record", "err", err, "action", action)
 	}
 }
 
@@ -796,19 +796,19 @@ func (b *Bot) refreshSummaryCards(ctx context.Context, clicked *devopsbot.Summar
 		func() { links, linksErr = b.links.ListLinks(ctx, summaryID) },
 	)
 	if smErr != nil {
-		b.log.WarnContext(ctx, "could not reload a summary to update its card", "err", smErr)
+		teams.Logger(ctx).WarnContext(ctx, "could not reload a summary to update its card", "err", smErr)
 		return
 	}
 	if refErr != nil {
-		b.log.WarnContext(ctx, "could not find the conversation to update a card", "err", refErr)
+		teams.Logger(ctx).WarnContext(ctx, "could not find the conversation to update a card", "err", refErr)
 		return
 	}
 	if linksErr != nil {
-		b.log.WarnContext(ctx, "could not list a summary's results", "err", linksErr)
+		teams.Logger(ctx).WarnContext(ctx, "could not list a summary's results", "err", linksErr)
 		return
 	}
 	if _, err := b.putSummaryCards(ctx, *ref, sm, links, sm.Cards, true); err != nil {
-		b.log.WarnContext(ctx, "could not post a summary card", "summary", summaryID, "err", err)
+		teams.Logger(ctx).WarnContext(ctx, "could not post a summary card", "summary", summaryID, "err", err)
 	}
 }
 
@@ -884,7 +884,7 @@ func (b *Bot) onSearch(ctx context.Context, a *teams.Activity) (teams.InvokeResp
 	}
 	items, err := client.SearchWorkItems(ctx, project, q, top)
 	if err != nil {
-		b.log.InfoContext(ctx, "work item search failed", "kind", apperr.KindOf(err).String())
+		teams.Logger(ctx).InfoContext(ctx, "work item search failed", "kind", apperr.KindOf(err).String())
 		return teams.SearchResponse(nil), nil
 	}
 	res := make([]teams.SearchResult, 0, len(items))

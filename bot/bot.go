@@ -167,9 +167,10 @@ func (b *Bot) Register(r *teams.Router) {
 // Routes returns the bot's own HTTP endpoints (besides /api/messages).
 func (b *Bot) Routes() map[string]http.Handler {
 	return map[string]http.Handler{
-		"/api/summaries":      http.HandlerFunc(b.serveSummaries),
-		"/api/summaries/{id}": http.HandlerFunc(b.serveSummaryStatus),
-		"/oauth/callback":     http.HandlerFunc(b.serveOAuthCallback),
+		// Each request gets an id and a logger naming it, as activities do.
+		"/api/summaries":      teams.WithRequestLog(b.log, http.HandlerFunc(b.serveSummaries)),
+		"/api/summaries/{id}": teams.WithRequestLog(b.log, http.HandlerFunc(b.serveSummaryStatus)),
+		"/oauth/callback":     teams.WithRequestLog(b.log, http.HandlerFunc(b.serveOAuthCallback)),
 		// The app manifest links to these by default (developer website, privacy, terms).
 		"/":        b.infoPage(page{Title: "Sally for Azure DevOps", Message: "A Microsoft Teams bot that turns meeting insights, decisions, next steps and tasks into Azure DevOps work items and comments, with your own Azure DevOps account and only when you click. Install it in Teams and type help."}),
 		"/privacy": b.infoPage(page{Title: "Privacy", Message: "Sally stores, in its operator's database: your Azure DevOps organization and account name and your OAuth tokens (encrypted), meeting summaries delivered to your chats (kept " + "for a limited time, 90 days by default), which insights became which work items, your last form choices, and an audit log of every change made in Azure DevOps on your behalf. Type disconnect devops to delete your tokens; removing the app from a chat deletes that chat's summaries."}),
@@ -232,7 +233,7 @@ func (b *Bot) rememberConversation(ctx context.Context, a *teams.Activity) error
 	}
 	err := b.convs.SaveConversationRef(ctx, ref)
 	if err != nil {
-		b.log.WarnContext(ctx, "could not record the conversation", "conversation", a.Conversation.ID, "err", err, "request_id", teams.RequestID(ctx))
+		teams.Logger(ctx).WarnContext(ctx, "could not record the conversation", "conversation", a.Conversation.ID, "err", err)
 	}
 	return err
 }
@@ -241,7 +242,7 @@ func (b *Bot) rememberConversation(ctx context.Context, a *teams.Activity) error
 func (b *Bot) reply(ctx context.Context, a *teams.Activity, out *teams.Activity) (string, error) {
 	id, err := b.cfg.Connector.SendToConversation(ctx, a.ServiceURL, a.Conversation.ID, out)
 	if err != nil {
-		b.log.ErrorContext(ctx, "could not send a reply", "conversation", a.Conversation.ID, "err", err, "request_id", teams.RequestID(ctx))
+		teams.Logger(ctx).ErrorContext(ctx, "could not send a reply", "conversation", a.Conversation.ID, "err", err)
 	}
 	return id, err
 }
@@ -256,11 +257,12 @@ func (b *Bot) replyCard(ctx context.Context, a *teams.Activity, card any) {
 
 // reference returns a short id to quote in an apology, and logs the cause under it.
 func (b *Bot) reference(ctx context.Context, what string, err error) string {
-	ref := teams.RequestID(ctx)
+	log, ref := teams.Logger(ctx), teams.RequestID(ctx) // the request logger names it already
 	if ref == "" {
 		ref = randomID(6)
+		log = log.With("reference", ref)
 	}
-	b.log.ErrorContext(ctx, what, "err", err, "request_id", ref, "kind", apperr.KindOf(err).String())
+	log.ErrorContext(ctx, what, "err", err, "kind", apperr.KindOf(err).String())
 	return ref
 }
 

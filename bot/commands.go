@@ -141,7 +141,7 @@ func (b *Bot) onInstallationUpdate(ctx context.Context, a *teams.Activity) error
 func (b *Bot) welcomeOnce(ctx context.Context, a *teams.Activity) {
 	first, err := b.once.FirstTime(ctx, "welcome:"+a.Conversation.ID)
 	if err != nil {
-		b.log.WarnContext(ctx, "could not check whether this chat was welcomed", "err", err, "request_id", teams.RequestID(ctx))
+		teams.Logger(ctx).WarnContext(ctx, "could not check whether this chat was welcomed", "err", err)
 		return
 	}
 	if first {
@@ -152,13 +152,13 @@ func (b *Bot) welcomeOnce(ctx context.Context, a *teams.Activity) {
 // forgetConversation purges what we keep about a chat the bot was removed from.
 func (b *Bot) forgetConversation(ctx context.Context, a *teams.Activity) error {
 	if err := b.convs.PurgeConversation(ctx, a.Conversation.ID); err != nil {
-		b.log.ErrorContext(ctx, "could not purge a conversation after uninstall", "conversation", a.Conversation.ID, "err", err, "request_id", teams.RequestID(ctx))
+		teams.Logger(ctx).ErrorContext(ctx, "could not purge a conversation after uninstall", "conversation", a.Conversation.ID, "err", err)
 		return err
 	}
 	if err := b.once.ForgetOnce(ctx, "welcome:"+a.Conversation.ID); err != nil {
-		b.log.WarnContext(ctx, "could not reset the welcome of a conversation", "err", err)
+		teams.Logger(ctx).WarnContext(ctx, "could not reset the welcome of a conversation", "err", err)
 	}
-	b.log.InfoContext(ctx, "purged a conversation after uninstall", "conversation", a.Conversation.ID, "request_id", teams.RequestID(ctx))
+	teams.Logger(ctx).InfoContext(ctx, "purged a conversation after uninstall", "conversation", a.Conversation.ID)
 	return nil
 }
 
@@ -216,7 +216,7 @@ func (b *Bot) disconnect(ctx context.Context, a *teams.Activity) {
 		b.replyText(ctx, a, "You weren't connected to Azure DevOps. Nothing to remove.")
 		return
 	}
-	b.log.InfoContext(ctx, "user disconnected Azure DevOps", "request_id", teams.RequestID(ctx))
+	teams.Logger(ctx).InfoContext(ctx, "user disconnected Azure DevOps")
 	b.replyCard(ctx, a, b.disconnectedCard())
 }
 

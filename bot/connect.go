@@ -84,7 +84,7 @@ func (b *Bot) orgChosenCard(ctx context.Context, a *teams.Activity, rawURL strin
 }
 
 func (b *Bot) logMissingOAuth(ctx context.Context) {
-	b.log.WarnContext(ctx, "connect devops is not configured", "missing", strings.Join(b.cfg.MissingOAuth, ","), "request_id", teams.RequestID(ctx))
+	teams.Logger(ctx).WarnContext(ctx, "connect devops is not configured", "missing", strings.Join(b.cfg.MissingOAuth, ","))
 }
 
 // onCardAction handles Action.Execute (Universal Actions) invokes: the connect flow.
@@ -268,7 +268,7 @@ func (b *Bot) redeemCode(ctx context.Context, a *teams.Activity, code string) (c
 		return b.errorCard(ctx, "Connect", err), ""
 	}
 	if p.User != u {
-		b.log.WarnContext(ctx, "refused a sign-in code handed back by a different Teams user than the one who started it", "request_id", teams.RequestID(ctx))
+		teams.Logger(ctx).WarnContext(ctx, "refused a sign-in code handed back by a different Teams user than the one who started it")
 		const msg = "This sign-in was started by someone else, so nobody was connected. Sign in with your own account."
 		return b.connectPromptCard("", msg), msg
 	}
@@ -282,7 +282,7 @@ func (b *Bot) redeemCode(ctx context.Context, a *teams.Activity, code string) (c
 	if err := b.conns.SaveConnection(ctx, &conn); err != nil {
 		return b.errorCard(ctx, "Connect", err), ""
 	}
-	b.log.InfoContext(ctx, "user connected Azure DevOps", "org", conn.OrgName, "request_id", teams.RequestID(ctx))
+	teams.Logger(ctx).InfoContext(ctx, "user connected Azure DevOps", "org", conn.OrgName)
 	return b.connectedCard(&conn), ""
 }
 

@@ -52,6 +52,7 @@ func permanent(err error) bool {
 // attemptDelivery posts a pending delivery if this replica can take its lease,
 // and records the outcome. It returns the delivery as it now stands.
 func (b *Bot) attemptDelivery(ctx context.Context, summaryID string) (*devopsbot.Delivery, error) {
+	ctx = teams.WithLogger(ctx, teams.Logger(ctx).With("delivery", summaryID)) // every line about the delivery names it
 	key := "delivery:" + summaryID
 	lease, ok, err := b.leases.AcquireLease(ctx, key, deliveryLease)
 	if err != nil {
@@ -62,7 +63,7 @@ func (b *Bot) attemptDelivery(ctx context.Context, summaryID string) (*devopsbot
 	}
 	defer func() {
 		if err := b.leases.ReleaseLease(context.WithoutCancel(ctx), key, lease); err != nil {
-			b.log.WarnContext(ctx, "could not release a delivery lease (it expires by itself)", "err", err)
+			teams.Logger(ctx).WarnContext(ctx, "could not release a delivery lease (it expires by itself)", "err", err)
 		}
 	}()
 	// Read under the lease: another replica may have posted it meanwhile.
@@ -100,7 +101,7 @@ func (b *Bot) attemptDelivery(ctx context.Context, summaryID string) (*devopsbot
 	if err := b.deliveries.SaveDelivery(ctx, d); err != nil {
 		return d, err
 	}
-	b.log.WarnContext(ctx, "summary delivery failed; will retry", "summary", d.SummaryID, "attempt", d.Attempts, "retry_in", wait.Round(time.Second).String(), "err", perr)
+	teams.Logger(ctx).WarnContext(ctx, "summary delivery failed; will retry", "summary", d.SummaryID, "attempt", d.Attempts, "retry_in", wait.Round(time.Second).String(), "err", perr)
 	b.observeDelivery("retry")
 	return d, nil
 }
@@ -111,9 +112,9 @@ func (b *Bot) finishDelivery(ctx context.Context, d *devopsbot.Delivery, state d
 		return d, err
 	}
 	if state == devopsbot.DeliveryFailed {
-		b.log.ErrorContext(ctx, "summary delivery failed for good", "summary", d.SummaryID, "conversation", d.ConversationID, "attempts", d.Attempts, "reason", reason)
+		teams.Logger(ctx).ErrorContext(ctx, "summary delivery failed for good", "summary", d.SummaryID, "conversation", d.ConversationID, "attempts", d.Attempts, "reason", reason)
 	} else {
-		b.log.InfoContext(ctx, "summary delivered", "summary", d.SummaryID, "attempts", d.Attempts, "cards", len(d.ActivityIDs))
+		teams.Logger(ctx).InfoContext(ctx, "summary delivered", "summary", d.SummaryID, "attempts", d.Attempts, "cards", len(d.ActivityIDs))
 	}
 	b.observeDelivery(string(state))
 	return d, nil
@@ -139,7 +140,7 @@ func (b *Bot) putSummaryCards(ctx context.Context, ref devopsbot.ConversationRef
 				continue
 			}
 			if err := b.cfg.Connector.UpdateActivity(ctx, ref.ServiceURL, ref.ConversationID, posted[i].ActivityID, teams.NewCardMessage(c.card)); err != nil {
-				b.log.WarnContext(ctx, "could not update a summary card", "summary", sm.ID, "err", err)
+				teams.Logger(ctx).WarnContext(ctx, "could not update a summary card", "summary", sm.ID, "err", err)
 			}
 			continue
 		}
@@ -166,7 +167,7 @@ func (b *Bot) putSummaryCards(ctx context.Context, ref devopsbot.ConversationRef
 func (b *Bot) summaryLinks(ctx context.Context, summaryID string) []devopsbot.InsightLink {
 	links, err := b.links.ListLinks(ctx, summaryID)
 	if err != nil {
-		b.log.WarnContext(ctx, "could not list a summary's results for its cards", "summary", summaryID, "err", err)
+		teams.Logger(ctx).WarnContext(ctx, "could not list a summary's results for its cards", "summary", summaryID, "err", err)
 		return nil
 	}
 	return links
@@ -184,6 +185,7 @@ func activityIDs(cards []devopsbot.PostedCard) []string {
 // and reports how many it attempted. RunDeliveries calls it on a timer; tests
 // call it directly.
 func (b *Bot) RetryDueDeliveries(ctx context.Context) (int, error) {
+	ctx = teams.WithLogger(ctx, b.log.With("loop", "deliveries")) // no request started this
 	due, err := b.deliveries.DueDeliveries(ctx, b.now(), 50)
 	if err != nil {
 		return 0, err
@@ -193,7 +195,7 @@ func (b *Bot) RetryDueDeliveries(ctx context.Context) (int, error) {
 			break
 		}
 		if _, err := b.attemptDelivery(ctx, d.SummaryID); err != nil {
-			b.log.WarnContext(ctx, "a delivery attempt could not run", "summary", d.SummaryID, "err", err)
+			teams.Logger(ctx).WarnContext(ctx, "a delivery attempt could not run", "summary", d.SummaryID, "err", err)
 		}
 	}
 	return len(due), nil
@@ -202,6 +204,7 @@ func (b *Bot) RetryDueDeliveries(ctx context.Context) (int, error) {
 // RunDeliveries retries pending deliveries every interval until ctx ends. Every
 // replica runs it; leases keep each delivery in one replica's hands.
 func (b *Bot) RunDeliveries(ctx context.Context, interval time.Duration) {
+	ctx = teams.WithLogger(ctx, b.log.With("loop", "deliveries"))
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -210,7 +213,7 @@ func (b *Bot) RunDeliveries(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 			if _, err := b.RetryDueDeliveries(ctx); err != nil && ctx.Err() == nil {
-				b.log.WarnContext(ctx, "could not list pending deliveries", "err", err)
+				teams.Logger(ctx).WarnContext(ctx, "could not list pending deliveries", "err", err)
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/summary"
+	"github.com/sally-devops/devopsbot/teams"
 )
 
 // A summary reaches a chat the same way whatever brought it (a sender's
@@ -162,11 +163,11 @@ func (b *Bot) firstAttempt(ctx context.Context, d *devopsbot.Delivery) *devopsbo
 	defer cancel()
 	now, err := b.attemptDelivery(actx, d.SummaryID)
 	if err != nil || now == nil {
-		b.log.WarnContext(ctx, "first posting of a summary failed; the delivery worker retries", "summary", d.SummaryID, "err", err)
+		teams.Logger(ctx).WarnContext(ctx, "first posting of a summary failed; the delivery worker retries", "summary", d.SummaryID, "err", err)
 		return d
 	}
 	if now.State == devopsbot.DeliveryPending {
-		b.log.WarnContext(ctx, "a summary's cards will be posted on retry", "summary", d.SummaryID, "reason", now.Reason)
+		teams.Logger(ctx).WarnContext(ctx, "a summary's cards will be posted on retry", "summary", d.SummaryID, "reason", now.Reason)
 	}
 	return now
 }

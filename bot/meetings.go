@@ -74,7 +74,7 @@ func validJoinURL(s string) bool {
 // onMeetingEnd starts watching for an ended meeting's summary.
 func (b *Bot) onMeetingEnd(ctx context.Context, a *teams.Activity) error {
 	_ = b.rememberConversation(ctx, a)
-	log := b.log.With("conversation", a.Conversation.ID, "request_id", teams.RequestID(ctx))
+	log := teams.Logger(ctx).With("conversation", a.Conversation.ID)
 	if b.cfg.Graph == nil {
 		log.DebugContext(ctx, "meeting ended; meeting summaries are not configured (Microsoft Graph)")
 		return nil
@@ -142,6 +142,7 @@ func clipRunes(s string, n int) string {
 // reports how many it looked at. RunMeetingJobs calls it on a timer; tests
 // call it directly.
 func (b *Bot) RetryDueMeetingJobs(ctx context.Context) (int, error) {
+	ctx = teams.WithLogger(ctx, b.log.With("loop", "meeting_jobs")) // no request started this
 	if b.cfg.Graph == nil {
 		return 0, nil
 	}
@@ -154,7 +155,7 @@ func (b *Bot) RetryDueMeetingJobs(ctx context.Context) (int, error) {
 			break
 		}
 		if _, err := b.attemptMeetingJob(ctx, j.ID); err != nil {
-			b.log.WarnContext(ctx, "a meeting job could not run", "job", j.ID, "err", err)
+			teams.Logger(ctx).WarnContext(ctx, "a meeting job could not run", "job", j.ID, "err", err)
 		}
 	}
 	return len(due), nil
@@ -163,6 +164,7 @@ func (b *Bot) RetryDueMeetingJobs(ctx context.Context) (int, error) {
 // RunMeetingJobs works due meeting jobs every interval until ctx ends. Every
 // replica runs it; leases keep each job in one replica's hands.
 func (b *Bot) RunMeetingJobs(ctx context.Context, interval time.Duration) {
+	ctx = teams.WithLogger(ctx, b.log.With("loop", "meeting_jobs"))
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	lastSweep := time.Time{}
@@ -172,13 +174,13 @@ func (b *Bot) RunMeetingJobs(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 			if _, err := b.RetryDueMeetingJobs(ctx); err != nil && ctx.Err() == nil {
-				b.log.WarnContext(ctx, "could not list meeting jobs", "err", err)
+				teams.Logger(ctx).WarnContext(ctx, "could not list meeting jobs", "err", err)
 			}
 			// Retention applies to meeting jobs as to summaries.
 			if time.Since(lastSweep) > time.Hour {
 				lastSweep = time.Now()
 				if _, err := b.meetingJobs.SweepMeetingJobs(ctx); err != nil && ctx.Err() == nil {
-					b.log.WarnContext(ctx, "could not sweep expired meeting jobs", "err", err)
+					teams.Logger(ctx).WarnContext(ctx, "could not sweep expired meeting jobs", "err", err)
 				}
 			}
 		}
@@ -191,6 +193,7 @@ var errNothingYet = apperr.New(apperr.NotFound, "Neither Copilot's meeting insig
 // attemptMeetingJob looks once for a meeting's content if this replica can
 // take the job's lease, and records the outcome.
 func (b *Bot) attemptMeetingJob(ctx context.Context, id string) (*devopsbot.MeetingJob, error) {
+	ctx = teams.WithLogger(ctx, teams.Logger(ctx).With("job", id)) // every line about the job names it
 	key := "meetingjob:" + id
 	lease, ok, err := b.leases.AcquireLease(ctx, key, meetingJobLease)
 	if err != nil {
@@ -201,14 +204,14 @@ func (b *Bot) attemptMeetingJob(ctx context.Context, id string) (*devopsbot.Meet
 	}
 	defer func() {
 		if err := b.leases.ReleaseLease(context.WithoutCancel(ctx), key, lease); err != nil {
-			b.log.WarnContext(ctx, "could not release a meeting job lease (it expires by itself)", "err", err)
+			teams.Logger(ctx).WarnContext(ctx, "could not release a meeting job lease (it expires by itself)", "err", err)
 		}
 	}()
 	j, err := b.meetingJobs.GetMeetingJob(ctx, id)
 	if err != nil || j.State != devopsbot.MeetingJobPending || j.NextAttemptAt.After(b.now()) {
 		return j, err // done meanwhile, or rescheduled by the replica before us
 	}
-	log := b.log.With("job", j.ID, "conversation", j.ConversationID)
+	log := teams.Logger(ctx).With("conversation", j.ConversationID)
 	if on, err := b.chats.MeetingSummariesOn(ctx, j.ConversationID); err != nil {
 		return j, err
 	} else if !on {
@@ -281,10 +284,10 @@ func (b *Bot) finishMeetingJob(ctx context.Context, j *devopsbot.MeetingJob, sta
 	}
 	if state == devopsbot.MeetingJobGaveUp {
 		// Quietly: the chat sees nothing; the status command says why.
-		b.log.InfoContext(ctx, "meeting summary given up", "job", j.ID, "conversation", j.ConversationID, "attempts", j.Attempts, "reason", reason)
+		teams.Logger(ctx).InfoContext(ctx, "meeting summary given up", "conversation", j.ConversationID, "attempts", j.Attempts, "reason", reason)
 		b.observeMeeting("gave_up")
 	} else {
-		b.log.InfoContext(ctx, "meeting summary handed to delivery", "job", j.ID, "source", j.Source, "summary", j.SummaryID, "attempts", j.Attempts)
+		teams.Logger(ctx).InfoContext(ctx, "meeting summary handed to delivery", "source", j.Source, "summary", j.SummaryID, "attempts", j.Attempts)
 		b.observeMeeting("found_" + j.Source)
 	}
 	return j, nil
@@ -325,7 +328,7 @@ func (b *Bot) lookForContent(ctx context.Context, j *devopsbot.MeetingJob) ([]de
 			return ins, devopsbot.SourceCopilot, nil
 		case apperr.Is(err, apperr.Forbidden):
 			j.InsightsDenied = apperr.UserMessage(err)
-			b.log.InfoContext(ctx, "Copilot meeting insights may not be read; using the transcript", "job", j.ID, "reason", j.InsightsDenied)
+			teams.Logger(ctx).InfoContext(ctx, "Copilot meeting insights may not be read; using the transcript", "reason", j.InsightsDenied)
 			if j.SummaryID != "" {
 				return nil, "", err // the transcript's summary is posted already
 			}
@@ -590,7 +593,7 @@ func (b *Bot) findOrganizer(ctx context.Context, a *teams.Activity, ev *teams.Me
 	defer cancel()
 	d, err := b.cfg.Connector.GetMeetingDetails(dctx, a.ServiceURL, id)
 	if err != nil {
-		b.log.InfoContext(ctx, "no meeting details from Teams; the meeting will be looked up by its join URL", "err", err)
+		teams.Logger(ctx).InfoContext(ctx, "no meeting details from Teams; the meeting will be looked up by its join URL", "err", err)
 		return
 	}
 	if oid := d.Organizer.AADObjectID; oid != "" && len(oid) <= 100 {

@@ -13,6 +13,7 @@ import (
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/devops"
+	"github.com/sally-devops/devopsbot/teams"
 	"golang.org/x/oauth2"
 )
 
@@ -96,7 +97,7 @@ func (b *Bot) callbackState(ctx context.Context, q url.Values) (*devopsbot.OAuth
 	case apperr.Is(err, apperr.NotFound), apperr.Is(err, apperr.Invalid):
 		return nil, "", answerExpired
 	case err != nil:
-		b.log.ErrorContext(ctx, "oauth callback: state lookup failed", "err", err)
+		teams.Logger(ctx).ErrorContext(ctx, "oauth callback: state lookup failed", "err", err)
 		return nil, "", answerUnavailable
 	}
 	if e := q.Get("error"); e != "" {
@@ -117,12 +118,12 @@ func (b *Bot) exchangeCode(ctx context.Context, st *devopsbot.OAuthState, code s
 	}
 	tok, err := b.cfg.OAuth.Config(st.EntraTenantID).Exchange(ctx, code, oauth2.VerifierOption(st.CodeVerifier))
 	if err != nil {
-		b.log.WarnContext(ctx, "oauth callback: code exchange failed", "err", redactOAuthError(err))
+		teams.Logger(ctx).WarnContext(ctx, "oauth callback: code exchange failed", "err", redactOAuthError(err))
 		return nil, idToken{}, &callbackAnswer{http.StatusBadGateway, b.exchangeErrorPage(ctx, err, st.EntraTenantID)}
 	}
 	idt, err := parseIDToken(tok)
 	if err != nil || idt.Nonce != st.Nonce {
-		b.log.WarnContext(ctx, "oauth callback: id token missing or nonce mismatch")
+		teams.Logger(ctx).WarnContext(ctx, "oauth callback: id token missing or nonce mismatch")
 		return nil, idToken{}, &callbackAnswer{http.StatusBadRequest, page{Title: "Sign-in could not be verified", Message: "Go back to Teams and type connect devops to try again.", Failure: true}}
 	}
 	return tok, idt, nil
@@ -133,12 +134,12 @@ func (b *Bot) exchangeCode(ctx context.Context, st *devopsbot.OAuthState, code s
 // reach the organization.
 func (b *Bot) checkAccount(ctx context.Context, st *devopsbot.OAuthState, org devops.Org, tok *oauth2.Token, idt idToken) *callbackAnswer {
 	if idt.TenantID != "" && strings.EqualFold(idt.TenantID, st.User.TenantID) && idt.ObjectID != "" && !strings.EqualFold(idt.ObjectID, st.User.AADObjectID) {
-		b.log.WarnContext(ctx, "oauth callback: signed-in account is not the Teams user who asked for the link")
+		teams.Logger(ctx).WarnContext(ctx, "oauth callback: signed-in account is not the Teams user who asked for the link")
 		return &callbackAnswer{http.StatusForbidden, page{Title: "This sign-in link was made for someone else", Message: "You signed in as " + idt.displayName() + ", but this link belongs to another Teams user. Nobody was connected. To connect your own account, type connect devops in Teams.", Failure: true}}
 	}
 	client := devops.NewClient(org, oauth2.StaticTokenSource(tok), b.cfg.DevOps)
 	if _, err := client.ListProjects(ctx); err != nil {
-		b.log.WarnContext(ctx, "oauth callback: organization not reachable with this account", "org", org.Name, "kind", apperr.KindOf(err).String())
+		teams.Logger(ctx).WarnContext(ctx, "oauth callback: organization not reachable with this account", "org", org.Name, "kind", apperr.KindOf(err).String())
 		msg := "The account " + idt.displayName() + " can't open the Azure DevOps organization " + org.Name + ". Check that you signed in with the account you use for Azure DevOps, or ask an organization administrator to add you. Then type connect devops in Teams to try again."
 		if apperr.Is(err, apperr.Unavailable) || apperr.Is(err, apperr.RateLimited) {
 			msg = "Azure DevOps did not answer. Go back to Teams and type connect devops to try again in a moment."
@@ -175,7 +176,7 @@ func (b *Bot) parkSignIn(ctx context.Context, st *devopsbot.OAuthState, org devo
 		ExpiresAt: b.now().Add(pendingTTL),
 	}
 	if err := b.signIns.CreatePendingLogin(ctx, p); err != nil {
-		b.log.ErrorContext(ctx, "oauth callback: could not park the sign-in", "err", err)
+		teams.Logger(ctx).ErrorContext(ctx, "oauth callback: could not park the sign-in", "err", err)
 		return "", &callbackAnswer{http.StatusServiceUnavailable, page{Title: "Try again in a moment", Message: "We could not save your sign-in. Go back to Teams and type connect devops to try again.", Failure: true}}
 	}
 	return handoff, nil
@@ -248,7 +249,7 @@ func redactOAuthError(err error) string {
 
 // idpErrorPage explains an error the identity provider sent back.
 func (b *Bot) idpErrorPage(ctx context.Context, code, desc, tenant string) page {
-	b.log.InfoContext(ctx, "oauth callback: identity provider returned an error", "error", code)
+	teams.Logger(ctx).InfoContext(ctx, "oauth callback: identity provider returned an error", "error", code)
 	switch {
 	case adminConsentNeeded(code, desc):
 		return b.adminConsentPage(tenant)

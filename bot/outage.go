@@ -36,7 +36,7 @@ func (b *Bot) answerOutage(ctx context.Context, a *teams.Activity, cmd command, 
 	case "help", "empty", "unknown":
 		return false
 	}
-	b.log.WarnContext(ctx, "answered a command with the database down", "command", cmd.name, "request_id", teams.RequestID(ctx))
+	teams.Logger(ctx).WarnContext(ctx, "answered a command with the database down", "command", cmd.name)
 	b.replyText(ctx, a, dbDownText)
 	return true
 }
@@ -48,7 +48,7 @@ func (b *Bot) answerOutage(ctx context.Context, a *teams.Activity, cmd command, 
 // text. ac is nil when the summary itself could not be read: keep, the click's
 // own data, names the summary and insight then.
 func (b *Bot) outageForm(ctx context.Context, ac *actionCtx, action string, keep *actionData) teams.InvokeResponse {
-	b.log.WarnContext(ctx, "a form step found the database down", "action", action, "input_kept", keep != nil, "request_id", teams.RequestID(ctx))
+	teams.Logger(ctx).WarnContext(ctx, "a form step found the database down", "action", action, "input_kept", keep != nil)
 	switch {
 	case keep == nil:
 		return b.dialogMessage(ctx, dbDownText)

@@ -11,6 +11,7 @@ import (
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/devops"
+	"github.com/sally-devops/devopsbot/teams"
 )
 
 // responsible is what the create form offers for "Responsible user".
@@ -63,7 +64,7 @@ func (b *Bot) responsibleFor(ctx context.Context, ac *actionCtx, client *devops.
 		hits, err := b.cfg.Metadata.People(ctx, conn.OrgURL+"|"+ac.user.TenantID+"|"+ac.user.AADObjectID, client, searchTerm(owner))
 		if err != nil {
 			// The team members still make a form; the person chooses.
-			b.log.InfoContext(ctx, "organization people search failed", "kind", apperr.KindOf(err).String())
+			teams.Logger(ctx).InfoContext(ctx, "organization people search failed", "kind", apperr.KindOf(err).String())
 		} else {
 			searched = true
 			m = devops.MatchPerson(append(slices.Clone(r.people), hits...), owner)

@@ -39,10 +39,10 @@ func (b *Bot) acceptPastedSummary(ctx context.Context, a *teams.Activity, text s
 	ref := devopsbot.ConversationRef{ConversationID: a.Conversation.ID, ServiceURL: a.ServiceURL}
 	if !created && len(stored.Cards) > 0 {
 		// The same summary again: a fresh copy of its cards, with what was done.
-		b.log.InfoContext(ctx, "summary pasted again; posting its cards again", "summary", stored.ID, "request_id", teams.RequestID(ctx))
+		teams.Logger(ctx).InfoContext(ctx, "summary pasted again; posting its cards again", "summary", stored.ID)
 		b.replyText(ctx, a, repasteNote)
 		if _, err := b.putSummaryCards(ctx, ref, stored, b.summaryLinks(ctx, stored.ID), nil, false); err != nil {
-			b.log.ErrorContext(ctx, "could not post the summary cards again", "err", err, "request_id", teams.RequestID(ctx))
+			teams.Logger(ctx).ErrorContext(ctx, "could not post the summary cards again", "err", err)
 		}
 		return
 	}

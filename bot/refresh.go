@@ -53,11 +53,11 @@ func (b *Bot) liveViewers(ctx context.Context, serviceURL, conversationID string
 	defer cancel()
 	members, truncated, err := b.cfg.Connector.ConversationMembers(rctx, serviceURL, conversationID, maxRoster)
 	if err != nil {
-		b.log.InfoContext(ctx, "could not read the chat's members; the summary card gets no live status", "conversation", conversationID, "err", err)
+		teams.Logger(ctx).InfoContext(ctx, "could not read the chat's members; the summary card gets no live status", "conversation", conversationID, "err", err)
 		return nil
 	}
 	if truncated {
-		b.log.InfoContext(ctx, "a large chat: only the first members are considered for live status", "conversation", conversationID, "members", len(members))
+		teams.Logger(ctx).InfoContext(ctx, "a large chat: only the first members are considered for live status", "conversation", conversationID, "members", len(members))
 	}
 	keys := make([]devopsbot.UserKey, 0, len(members))
 	for _, m := range members {
@@ -70,7 +70,7 @@ func (b *Bot) liveViewers(ctx context.Context, serviceURL, conversationID string
 	}
 	connected, err := b.cfg.Store.ConnectedUsers(ctx, keys)
 	if err != nil {
-		b.log.WarnContext(ctx, "could not look up who is connected; the summary card gets no live status", "err", err)
+		teams.Logger(ctx).WarnContext(ctx, "could not look up who is connected; the summary card gets no live status", "err", err)
 		return nil
 	}
 	var ids []string
@@ -111,7 +111,7 @@ func (b *Bot) renderSummaryCards(v cards.SummaryView, sm *devopsbot.Summary, ser
 func (b *Bot) onLiveRefresh(ctx context.Context, a *teams.Activity, raw json.RawMessage) teams.InvokeResponse {
 	var d cards.RefreshData
 	if len(raw) == 0 || json.Unmarshal(raw, &d) != nil || d.SummaryID == "" || len(d.SummaryID) > 100 || d.Part < 0 || d.Part > 1000 {
-		b.log.InfoContext(ctx, "refused a card refresh that could not be read", "request_id", teams.RequestID(ctx))
+		teams.Logger(ctx).InfoContext(ctx, "refused a card refresh that could not be read")
 		return teams.ErrorResponse(http.StatusBadRequest, "BadRequest", "That card refresh could not be read.")
 	}
 	u, uerr := userOf(a)
@@ -133,17 +133,17 @@ func (b *Bot) onLiveRefresh(ctx context.Context, a *teams.Activity, raw json.Raw
 		if err == nil {
 			err = linksErr
 		}
-		b.log.InfoContext(ctx, "a card refresh found no summary to show", "summary", d.SummaryID, "err", err)
+		teams.Logger(ctx).InfoContext(ctx, "a card refresh found no summary to show", "summary", d.SummaryID, "err", err)
 		return teams.ErrorResponse(http.StatusNotFound, "NotFound", "This meeting summary is no longer available.")
 	}
 	if sm.ConversationID != a.Conversation.ID {
-		b.log.WarnContext(ctx, "refused a card refresh for a summary delivered to another conversation", "summary", sm.ID, "request_id", teams.RequestID(ctx))
+		teams.Logger(ctx).WarnContext(ctx, "refused a card refresh for a summary delivered to another conversation", "summary", sm.ID)
 		return teams.ErrorResponse(http.StatusForbidden, "Forbidden", "This card belongs to another conversation.")
 	}
 	v := b.summaryView(sm, links)
 	parts := b.renderSummaryCards(v, sm, a.ServiceURL, nil)
 	if d.Part >= len(parts) {
-		b.log.InfoContext(ctx, "a card refresh names a part the summary does not have", "summary", sm.ID, "part", d.Part)
+		teams.Logger(ctx).InfoContext(ctx, "a card refresh names a part the summary does not have", "summary", sm.ID, "part", d.Part)
 		return teams.ErrorResponse(http.StatusNotFound, "NotFound", "This card is not part of the meeting summary.")
 	}
 
@@ -155,7 +155,7 @@ func (b *Bot) onLiveRefresh(ctx context.Context, a *teams.Activity, raw json.Raw
 		viewers = []string{a.From.ID}
 	}
 	asIs := func(why string, attrs ...any) teams.InvokeResponse {
-		b.log.InfoContext(ctx, "card refresh shows the card as it is: "+why, append([]any{"summary", sm.ID, "part", d.Part}, attrs...)...)
+		teams.Logger(ctx).InfoContext(ctx, "card refresh shows the card as it is: "+why, append([]any{"summary", sm.ID, "part", d.Part}, attrs...)...)
 		return teams.AdaptiveCardResponse(b.renderSummaryCards(v, sm, a.ServiceURL, viewers)[d.Part].card)
 	}
 	if !live {
@@ -187,9 +187,9 @@ func (b *Bot) onLiveRefresh(ctx context.Context, a *teams.Activity, raw json.Raw
 		}
 	}
 	if missing := len(ids) - len(items); missing > 0 {
-		b.log.InfoContext(ctx, "some work items on a card were deleted or are hidden from the viewer; they show as created", "summary", sm.ID, "missing", missing)
+		teams.Logger(ctx).InfoContext(ctx, "some work items on a card were deleted or are hidden from the viewer; they show as created", "summary", sm.ID, "missing", missing)
 	}
-	b.log.DebugContext(ctx, "card refreshed with live status", "summary", sm.ID, "part", d.Part, "items", len(items), "cached", hit)
+	teams.Logger(ctx).DebugContext(ctx, "card refreshed with live status", "summary", sm.ID, "part", d.Part, "items", len(items), "cached", hit)
 	return teams.AdaptiveCardResponse(b.renderSummaryCards(v, sm, a.ServiceURL, viewers)[d.Part].card)
 }
 

@@ -68,7 +68,7 @@ func (b *Bot) errorCard(ctx context.Context, title string, err error, next ...ca
 			v.RetryAfterSeconds = 30
 		}
 	case apperr.Unavailable:
-		b.log.WarnContext(ctx, title+" failed", "err", err)
+		teams.Logger(ctx).WarnContext(ctx, title+" failed", "err", err)
 	case apperr.Unauthorized:
 		next = append(next, cards.StepConnect)
 	}
@@ -299,7 +299,7 @@ func (b *Bot) summaryInPlace(ctx context.Context, f *inCardFrame, panel cards.Ca
 	if !f.haveLinks {
 		var err error
 		if links, err = b.links.ListLinks(ctx, f.sm.ID); err != nil {
-			b.log.WarnContext(ctx, "could not list a summary's results for an in-card answer", "err", err)
+			teams.Logger(ctx).WarnContext(ctx, "could not list a summary's results for an in-card answer", "err", err)
 		}
 	}
 	v := b.summaryView(f.sm, links)

@@ -18,6 +18,7 @@ import (
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/summary"
+	"github.com/sally-devops/devopsbot/teams"
 )
 
 const webhookTolerance = 5 * time.Minute
@@ -181,7 +182,7 @@ func (b *Bot) serveSummaries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := verifyWebhook(b.cfg.WebhookSecret, r.Header, body, b.now()); err != nil {
-		b.log.WarnContext(ctx, "refused a summary delivery", "reason", err.Error())
+		teams.Logger(ctx).WarnContext(ctx, "refused a summary delivery", "reason", err.Error())
 		writeJSON(w, http.StatusUnauthorized, jsonError{Error: "unauthorized", Message: "Invalid webhook signature: " + err.Error()})
 		return
 	}
@@ -229,7 +230,7 @@ func (b *Bot) serveSummaries(w http.ResponseWriter, r *http.Request) {
 		return // computed again on a retry
 	}
 	if _, _, _, err := b.replies.RememberWebhook(context.WithoutCancel(ctx), hookID, status, out); err != nil {
-		b.log.WarnContext(ctx, "could not remember a webhook answer", "err", err)
+		teams.Logger(ctx).WarnContext(ctx, "could not remember a webhook answer", "err", err)
 	}
 }
 
