@@ -28,28 +28,73 @@ func TestUnknownTextGetsAHintNotSilence(t *testing.T) {
 	}
 }
 
+// Teams sends an installationUpdate and a conversationUpdate for one install,
+// and may repeat them: the chat is welcomed once. Removing the bot (by either
+// event) forgets the chat, so installing it again welcomes it again, once.
 func TestWelcomeIsPostedOnceAcrossInstallEvents(t *testing.T) {
 	h := newHarness(t)
-	a := h.activity("installationUpdate", userAdele, chatID)
-	a.Action = "add"
-	h.post(a)
-	cu := h.activity("conversationUpdate", userAdele, chatID)
-	cu.MembersAdded = append(cu.MembersAdded, cu.Recipient)
-	h.post(cu)
-	h.post(a)
-	h.conn.WaitSent(t, 1, 5*time.Second)
-	time.Sleep(300 * time.Millisecond) // background handlers of the repeats
-	sent := h.conn.Sent()
-	if len(sent) != 1 || !strings.Contains(cardOf(t, sent[0]), "Sally") {
-		t.Fatalf("want exactly one welcome card, got %d: %s", len(sent), js(sent))
+	const otherChat = "19:other_chat@thread.v2"
+	add := func(conv string) {
+		a := h.activity("installationUpdate", userAdele, conv)
+		a.Action = "add"
+		h.post(a)
 	}
-	// Removing the bot purges the chat; installing again welcomes again.
+	joined := func(conv string) {
+		cu := h.activity("conversationUpdate", userAdele, conv)
+		cu.MembersAdded = append(cu.MembersAdded, cu.Recipient)
+		h.post(cu)
+	}
+	welcomes := func(conv string) int {
+		n := 0
+		for _, s := range h.conn.Sent() {
+			if s.ConversationID == conv && len(s.Activity.Attachments) == 1 && strings.Contains(js(s.Activity.Attachments[0].Content), "Hi, I'm Sally") {
+				n++
+			}
+		}
+		return n
+	}
+	add(chatID)
+	joined(chatID)
+	add(chatID)
+	joined(chatID)
+	h.settle() // every handler has run: a second welcome would be there now
+	if n := welcomes(chatID); n != 1 || len(h.conn.Sent()) != 1 {
+		t.Fatalf("want exactly one welcome card, got %d of %d posts: %s", n, len(h.conn.Sent()), js(h.conn.Sent()))
+	}
+	// Another chat is welcomed on its own.
+	joined(otherChat)
+	h.settle()
+	if welcomes(otherChat) != 1 || welcomes(chatID) != 1 {
+		t.Fatalf("second chat: %d welcomes there, %d in the first", welcomes(otherChat), welcomes(chatID))
+	}
+
+	// Uninstalled, then installed again: one more welcome, however often Teams says so.
 	rm := h.activity("installationUpdate", userAdele, chatID)
 	rm.Action = "remove"
 	h.post(rm)
-	time.Sleep(300 * time.Millisecond)
-	h.post(a)
-	h.conn.WaitSent(t, 2, 5*time.Second)
+	h.settle()
+	if welcomes(chatID) != 1 {
+		t.Fatal("removing the bot posted a welcome")
+	}
+	add(chatID)
+	joined(chatID)
+	add(chatID)
+	h.settle()
+	if n := welcomes(chatID); n != 2 {
+		t.Fatalf("after reinstalling: %d welcome cards in the chat, want 2", n)
+	}
+
+	// The bot removed from the members (conversationUpdate) forgets the chat too.
+	left := h.activity("conversationUpdate", userAdele, chatID)
+	left.MembersRemoved = append(left.MembersRemoved, left.Recipient)
+	h.post(left)
+	h.settle()
+	joined(chatID)
+	joined(chatID)
+	h.settle()
+	if n := welcomes(chatID); n != 3 || welcomes(otherChat) != 1 {
+		t.Fatalf("after being removed and added back: %d welcomes, want 3 (other chat %d)", n, welcomes(otherChat))
+	}
 }
 
 func TestStatusAndDisconnectWhenNotConnected(t *testing.T) {

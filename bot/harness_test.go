@@ -51,7 +51,8 @@ type harness struct {
 	org      *devopstest.Org
 	srv      *httptest.Server
 	bot      *bot.Bot
-	ts       *teams.Server
+	router   *teams.Router
+	ts       atomic.Pointer[teams.Server] // replaced by settle
 	cfg      bot.Config
 	seq      atomic.Int64
 }
@@ -102,11 +103,11 @@ func newHarness(t *testing.T, opts ...func(h *harness) option) *harness {
 
 func (h *harness) start() {
 	h.bot = bot.New(h.cfg)
-	r := teams.NewRouter()
-	h.bot.Register(r)
-	h.ts = teams.NewServer(teams.ServerConfig{Router: r, Logger: h.cfg.Logger})
+	h.router = teams.NewRouter()
+	h.bot.Register(h.router)
+	h.ts.Store(teams.NewServer(teams.ServerConfig{Router: h.router, Logger: h.cfg.Logger}))
 	mux := http.NewServeMux()
-	mux.Handle("/api/messages", h.ts)
+	mux.Handle("/api/messages", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ts.Load().ServeHTTP(w, r) }))
 	for p, hd := range h.bot.Routes() {
 		mux.Handle(p, hd)
 	}
@@ -114,9 +115,24 @@ func (h *harness) start() {
 	h.t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = h.ts.Shutdown(ctx)
+		_ = h.ts.Load().Shutdown(ctx)
 		h.srv.Close()
 	})
+}
+
+// settle returns once the handlers of every activity posted so far have
+// finished: messages and updates are handled after their answer, and a test
+// that checks something did not happen must not guess how long to wait.
+// teams.Server.Shutdown waits for them; later activities go to a new server
+// on the same router.
+func (h *harness) settle() {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	old := h.ts.Swap(teams.NewServer(teams.ServerConfig{Router: h.router, Logger: h.cfg.Logger}))
+	if err := old.Shutdown(ctx); err != nil {
+		h.t.Fatalf("background handlers still running after 10 s: %v", err)
+	}
 }
 
 // activity builds an activity from a user in a conversation, as Teams sends it.
