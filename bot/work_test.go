@@ -3,7 +3,9 @@ package bot_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -222,33 +224,98 @@ func TestTwoReplicasShareStateAndCreateOnce(t *testing.T) {
 	}
 }
 
+// Azure DevOps refuses an area that no longer exists: the form comes back with
+// everything the person typed or chose, says in plain words which field is
+// wrong, and offers only areas that exist. Every value differs from the form's
+// defaults, so a form rebuilt from scratch cannot pass.
 func TestDevOpsValidationErrorKeepsInput(t *testing.T) {
 	h := newHarness(t, withDemo)
 	sid, _ := deliveredSummary(t, h)
 	connectDemo(t, h, userAdele)
 	form := openWebPortalForm(t, h, sid)
-	data := submitFrom(t, form, "create.submit", map[string]any{"title": "My typed title", "areaPath": "Web Portal\\Nope"})
-	again := dialogCard(t, h.taskSubmit(userAdele, chatID, data))
+	typed := map[string]any{
+		"title": "My typed title", "description": "Typed description, line one.\nLine two.",
+		"workItemType": "Bug", "assignedTo": "alex@contoso.com", "iterationPath": "Web Portal\\Sprint 2",
+	}
+	for id, v := range typed {
+		if cards.Inputs(form)[id]["value"] == v {
+			t.Fatalf("%s is %v by default: the test would not see it lost", id, v)
+		}
+	}
+	changes := map[string]any{"areaPath": "Web Portal\\Nope"}
+	for k, v := range typed {
+		changes[k] = v
+	}
+	again := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.submit", changes)))
 	in := cards.Inputs(again)
-	if in["title"]["value"] != "My typed title" {
-		t.Fatalf("typed title lost: %v", in["title"]["value"])
+	for id, want := range typed {
+		if got := in[id]["value"]; got != want {
+			t.Errorf("%s lost: %v, want %q", id, got, want)
+		}
 	}
-	// Plain words with one prefix; the raw code only in small print.
+	// The refused area is not offered back as if it were valid: the field
+	// holds one of the project's areas, for the person to choose again.
+	area, _ := in["areaPath"]["value"].(string)
+	if area == "Web Portal\\Nope" || !slices.Contains(choiceValues(in["areaPath"]), area) {
+		t.Errorf("area field holds %q, choices %v", area, choiceValues(in["areaPath"]))
+	}
+	// Plain words naming the field, once, in the warning above the form; the
+	// raw code only in small print.
+	warning := attentionTexts(again)
+	if len(warning) != 2 || warning[0] != "Azure DevOps refused this: The area you chose does not exist in this project any more. Choose another area and try again." || warning[1] != "Azure DevOps code: TF401347" {
+		t.Fatalf("the warning above the form: %q", warning)
+	}
 	raw := js(again)
-	if !strings.Contains(raw, "Azure DevOps refused this: The area you chose does not exist in this project any more. Choose another area and try again.") {
-		t.Fatalf("no plain-language message: %s", raw)
+	if strings.Count(raw, "Azure DevOps refused") != 1 || strings.Contains(raw, "said:") || strings.Contains(raw, "TF401347:") || strings.Contains(raw, "System.AreaPath") {
+		t.Fatalf("prefix repeated or raw error in the card: %s", raw)
 	}
-	if strings.Count(raw, "Azure DevOps refused") != 1 || strings.Contains(raw, "said:") || strings.Contains(raw, "TF401347:") {
-		t.Fatalf("prefix repeated or raw code in the message: %s", raw)
+	if _, made := h.org.WorkItem(1); made {
+		t.Fatal("a work item was made despite the refusal")
 	}
-	if !strings.Contains(raw, `"Azure DevOps code: TF401347"`) {
-		t.Fatalf("the code is not in small print: %s", raw)
-	}
-	// The failed attempt released the claim: a corrected submit creates the item.
-	ok := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, again, "create.submit", map[string]any{"areaPath": "Web Portal"})))
+	// The failed attempt released the claim: a corrected submit creates the
+	// item, with what was kept.
+	ok := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, again, "create.submit", map[string]any{"areaPath": "Web Portal\\Backend"})))
 	if !strings.Contains(js(ok), "Created") {
 		t.Fatalf("retry after fixing: %s", js(ok))
 	}
+	wi, found := h.org.WorkItem(1)
+	if !found {
+		t.Fatal("no work item after the corrected submit")
+	}
+	for field, want := range map[string]string{"System.Title": "My typed title", "System.IterationPath": "Web Portal\\Sprint 2", "System.AreaPath": "Web Portal\\Backend"} {
+		if got := fmt.Sprint(wi.Fields[field]); got != want {
+			t.Errorf("created %s = %q, want %q", field, got, want)
+		}
+	}
+	if got := fmt.Sprint(wi.Fields["System.AssignedTo"]); wi.Type != "Bug" || wi.Project != "Web Portal" || got != "alex@contoso.com" {
+		t.Errorf("created a %s in %s for %q, want a Bug in Web Portal for alex@contoso.com", wi.Type, wi.Project, got)
+	}
+}
+
+// attentionTexts returns the texts of a card's warnings (attention containers), in order.
+func attentionTexts(card cards.Card) []string {
+	var out []string
+	var walk func(v any, inAttention bool)
+	walk = func(v any, inAttention bool) {
+		switch x := v.(type) {
+		case map[string]any:
+			in := inAttention || x["style"] == "attention"
+			if t, ok := x["text"].(string); ok && in && x["type"] == "TextBlock" {
+				out = append(out, t)
+			}
+			for _, k := range []string{"body", "items", "columns"} {
+				walk(x[k], in)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e, inAttention)
+			}
+		}
+	}
+	var generic any
+	_ = json.Unmarshal([]byte(js(card)), &generic)
+	walk(generic, false)
+	return out
 }
 
 func TestRequiredFieldsCheckedOnServer(t *testing.T) {
