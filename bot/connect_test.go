@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,8 +16,10 @@ import (
 
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/bot"
+	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/devops"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
+	"github.com/sally-devops/devopsbot/teams/teamstest"
 )
 
 const idpClientID, idpClientSecret = "devops-client", "devops-secret"
@@ -165,47 +168,121 @@ func TestForwardedLinkConnectsNobody(t *testing.T) {
 	}
 }
 
+// Each way a connection can be refused says why, on the card or page the
+// person sees, and connects nobody.
 func TestConnectRefusals(t *testing.T) {
 	var idp *devopstest.IdentityProvider
 	h := newHarness(t, withOAuth(&idp))
 	conv := "a:personal-adele"
 
-	c := cardOf(t, h.say(userAdele, conv, "connect devops https://dev.azure.com.evil.example/fabrikam")[0])
-	if !strings.Contains(c, "orgUrl") || !strings.Contains(c, "dev.azure.com.evil.example") {
-		t.Fatalf("bad URL should give the reason and the input back: %.500s", c)
+	// A look-alike host: the reason above the prompt, the input given back.
+	card := sentCard(t, h.say(userAdele, conv, "connect devops https://dev.azure.com.evil.example/fabrikam")[0])
+	if w := attentionTexts(card); len(w) != 1 || w[0] != "Only Azure DevOps Services links (https://dev.azure.com/... or https://....visualstudio.com) are accepted." {
+		t.Errorf("look-alike host: warning %q", w)
+	}
+	if v := cards.Inputs(card)["orgUrl"]["value"]; v != "https://dev.azure.com.evil.example/fabrikam" {
+		t.Errorf("look-alike host: input given back as %v", v)
 	}
 
-	idp.FailAuthorize("access_denied", "AADSTS65004: User declined to consent")
-	if st, page, _ := h.browse(h.signInLink(userAdele, conv)); st != http.StatusBadRequest || !strings.Contains(page, "Sign-in cancelled") {
-		t.Fatalf("denied consent (%d): %s", st, page)
-	}
-	idp.FailAuthorize("consent_required", "AADSTS65001: The user or administrator has not consented")
-	if _, page, _ := h.browse(h.signInLink(userAdele, conv)); !strings.Contains(page, "administrator must approve") || !strings.Contains(page, "adminconsent") {
-		t.Fatalf("admin consent page: %s", page)
-	}
-	// An account that is not a member of the organization (the service answers 203 + sign-in page).
-	idp.SignInAs(devopstest.User{ObjectID: userAdele, TenantID: tenantID, Name: "Adele Vance", Email: "adele@outlook.example"})
-	if st, page, _ := h.browse(h.signInLink(userAdele, conv)); st != http.StatusForbidden || !strings.Contains(page, "can&#39;t open the Azure DevOps organization fabrikam") {
-		t.Fatalf("organization not reachable (%d): %s", st, page)
-	}
-	for _, u := range []string{"/oauth/callback", "/oauth/callback?state=forged&code=x", "/oauth/callback?code=x"} {
-		r, _ := http.Get(h.srv.URL + u)
-		r.Body.Close()
-		if r.StatusCode != http.StatusBadRequest {
-			t.Errorf("%s answered %d", u, r.StatusCode)
+	// Microsoft's refusals, shown on the callback page.
+	refused := func(what, page string, reasons ...string) {
+		t.Helper()
+		if !strings.Contains(page, `role="status">Not connected.<`) {
+			t.Errorf("%s: the page does not say Not connected: %s", what, page)
+		}
+		for _, r := range reasons {
+			if !strings.Contains(page, r) {
+				t.Errorf("%s: the page lacks %q: %s", what, r, page)
+			}
 		}
 	}
-	r, _ := http.Post(h.srv.URL+"/oauth/callback?state=x&code=y", "text/plain", nil)
+	idp.FailAuthorize("access_denied", "AADSTS65004: User declined to consent")
+	st, page, _ := h.browse(h.signInLink(userAdele, conv))
+	if st != http.StatusBadRequest {
+		t.Errorf("denied consent answered %d", st)
+	}
+	refused("denied consent", page, "Sign-in cancelled")
+	idp.FailAuthorize("consent_required", "AADSTS65001: The user or administrator has not consented")
+	st, page, _ = h.browse(h.signInLink(userAdele, conv))
+	if st != http.StatusBadRequest {
+		t.Errorf("admin consent answered %d", st)
+	}
+	refused("admin consent", page, "administrator must approve", "adminconsent")
+	// An account that is not a member of the organization (the service answers 203 + sign-in page).
+	idp.SignInAs(devopstest.User{ObjectID: userAdele, TenantID: tenantID, Name: "Adele Vance", Email: "adele@outlook.example"})
+	st, page, _ = h.browse(h.signInLink(userAdele, conv))
+	if st != http.StatusForbidden {
+		t.Errorf("organization not reachable answered %d", st)
+	}
+	refused("organization not reachable", page, "<h1>Can&#39;t reach fabrikam</h1>", "can&#39;t open the Azure DevOps organization fabrikam", "adele@outlook.example")
+
+	// The callback called by hand: a missing, forged or used state is an
+	// expired link; a real state without Microsoft's answer is incomplete.
+	link := h.signInLink(userAdele, conv)
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := u.Query().Get("state")
+	if state == "" {
+		t.Fatalf("no state in the sign-in link %s", link)
+	}
+	for _, tc := range []struct{ query, heading string }{
+		{"", "This sign-in link has expired"},
+		{"?state=forged&code=x", "This sign-in link has expired"},
+		{"?code=x", "This sign-in link has expired"},
+		{"?state=" + url.QueryEscape(state) + "&state=" + url.QueryEscape(state) + "&code=x", "This sign-in link has expired"},
+		{"?state=" + url.QueryEscape(state), "Sign-in incomplete"},
+		{"?state=" + url.QueryEscape(state) + "&code=x", "This sign-in link has expired"}, // used once already
+	} {
+		r, err := http.Get(h.srv.URL + "/oauth/callback" + tc.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "<h1>"+tc.heading+"</h1>") {
+			t.Errorf("callback%s answered %d, want 400 %q: %s", tc.query, r.StatusCode, tc.heading, body)
+		}
+		refused("callback"+tc.query, string(body), "connect devops")
+	}
+	r, err := http.Post(h.srv.URL+"/oauth/callback?state=x&code=y", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
 	r.Body.Close()
-	if r.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("POST callback answered %d", r.StatusCode)
+	if r.StatusCode != http.StatusMethodNotAllowed || r.Header.Get("Allow") != http.MethodGet || !strings.Contains(string(body), "<h1>Not allowed</h1>") || !strings.Contains(string(body), "Open the sign-in link from Teams.") {
+		t.Errorf("POST callback answered %d (Allow %q): %s", r.StatusCode, r.Header.Get("Allow"), body)
 	}
 
+	// An organization that does not exist: the reason, and the prompt with the input.
 	resp := h.invoke(userAdele, conv, "adaptiveCard/action", map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": "connect.signin",
 		"data": map[string]any{"sally": "connect.signin", "org": "https://dev.azure.com/nosuchorg"}}})
-	if !strings.Contains(js(resp), "No Azure DevOps organization by that name") || !strings.Contains(js(resp), "orgUrl") {
-		t.Fatalf("unknown organization should give the prompt back: %.500s", js(resp))
+	if resp["statusCode"] != float64(200) {
+		t.Fatalf("unknown organization: %.500s", js(resp))
 	}
+	card = cards.Card(resp["value"].(map[string]any))
+	if w := attentionTexts(card); len(w) != 1 || w[0] != "No Azure DevOps organization by that name was found." {
+		t.Errorf("unknown organization: warning %q", w)
+	}
+	if v := cards.Inputs(card)["orgUrl"]["value"]; v != "https://dev.azure.com/nosuchorg" {
+		t.Errorf("unknown organization: input given back as %v", v)
+	}
+
+	if _, err := h.store.GetConnection(context.Background(), devopsbot.UserKey{TenantID: tenantID, AADObjectID: userAdele}); err == nil {
+		t.Fatal("a refused sign-in connected the user")
+	}
+}
+
+// sentCard returns the adaptive card of a sent activity, for the card helpers.
+func sentCard(t *testing.T, s teamstest.Sent) cards.Card {
+	t.Helper()
+	var c map[string]any
+	if err := json.Unmarshal([]byte(cardOf(t, s)), &c); err != nil {
+		t.Fatal(err)
+	}
+	return cards.Card(c)
 }
 
 func TestPersonalAccountOrganizationIsRefused(t *testing.T) {
