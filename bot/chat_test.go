@@ -1,10 +1,15 @@
 package bot_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sally-devops/devopsbot/cards"
 )
 
 func TestHelpAnswersEverySpelling(t *testing.T) {
@@ -177,31 +182,112 @@ func TestStatusInAGroupChatStaysPrivate(t *testing.T) {
 	}
 }
 
-// Hostile or broken invokes get a clear answer, never a 500 or a panic.
+// Hostile or broken invokes get a clear answer: the status Teams expects and
+// the words the person sees (a dialog message, a warning on a card, or an
+// invoke error with its code), never a 500, a panic or a secret.
 func TestHostileInvokes(t *testing.T) {
 	h := newHarness(t, withDemo)
+	sid, _ := deliveredSummary(t, h)
+	type answer struct {
+		kind string // "dialog" (task message), "error" (invoke error), "card" (warning or heading), "search"
+		code string // the invoke error's code
+		text string // exactly what the person sees; for "card", a warning or the heading
+	}
 	for _, tc := range []struct {
-		name  string
-		value string
+		name, value string
+		status      int
+		want        answer
 	}{
-		{"task/fetch", `"just a string"`},
-		{"task/fetch", `{"data":"nope"}`},
-		{"task/fetch", `{"data":{"sally":"create"}}`},
-		{"task/fetch", `{"data":{"sally":"create","summaryId":"` + strings.Repeat("x", 5000) + `","insightId":"t1"}}`},
-		{"task/submit", `{"data":{"sally":"create.submit","summaryId":"nope","insightId":"t1"}}`},
-		{"task/submit", `{"data":{"sally":"rm -rf","summaryId":"s","insightId":"i"}}`},
-		{"adaptiveCard/action", `{"action":{"type":"Action.Execute","verb":"create","data":[1,2]}}`},
-		{"adaptiveCard/action", `{"action":{"type":"Action.Execute","verb":"connect.code","data":{"code":"` + strings.Repeat("A", 100) + `"}}}`},
-		{"adaptiveCard/action", `{"action":{"type":"Action.Execute","verb":"connect.org","data":{"orgUrl":"https://user:pw@dev.azure.com/x"}}}`},
-		{"application/search", `{"dataset":"other","queryText":"x"}`},
-		{"application/search", `{"dataset":"workitems","queryText":"` + strings.Repeat("'", 300) + `"}`},
+		{"task/fetch", `"just a string"`, 200, answer{kind: "dialog", text: "That action could not be read."}},
+		{"task/fetch", `{"data":"nope"}`, 200, answer{kind: "dialog", text: "That action could not be read."}},
+		{"task/fetch", `{"data":{"sally":"create"}}`, 200, answer{kind: "dialog", text: "That action does not name a meeting insight."}},
+		{"task/fetch", `{"data":{"sally":"create","summaryId":"` + strings.Repeat("x", 5000) + `","insightId":"t1"}}`, 200, answer{kind: "dialog", text: "That action does not name a meeting insight."}},
+		{"task/fetch", `{"data":{"sally":"create","summaryId":"` + sid + `","insightId":"nope"}}`, 200, answer{kind: "dialog", text: "That insight is not part of this meeting summary."}},
+		{"task/submit", `{"data":{"sally":"create.submit","summaryId":"nope","insightId":"t1"}}`, 200, answer{kind: "dialog", text: "This meeting summary is no longer available (summaries are kept for a limited time)."}},
+		{"task/submit", `{"data":{"sally":"rm -rf","summaryId":"s","insightId":"i"}}`, 200, answer{kind: "dialog", text: "This meeting summary is no longer available (summaries are kept for a limited time)."}},
+		{"task/submit", `{"data":{"sally":"rm -rf","summaryId":"` + sid + `","insightId":"t1"}}`, 200, answer{kind: "dialog", text: "This form action is not supported."}},
+		{"adaptiveCard/action", `{"action":{"type":"Action.Execute","verb":"create","data":[1,2]}}`, 200, answer{kind: "error", code: "BadRequest", text: "That card action could not be read."}},
+		{"adaptiveCard/action", `{"action":{"type":"Action.Execute","verb":"rm -rf","data":{}}}`, 200, answer{kind: "error", code: "UnknownAction", text: "This card action is not supported."}},
+		{"adaptiveCard/action", `{"action":{"type":"Action.Execute","verb":"connect.code","data":{"code":"` + strings.Repeat("A", 100) + `"}}}`, 200, answer{kind: "card", text: `That sign-in code is not valid. Type \*\*connect devops\*\* to start again.`}},
+		// Demo mode connects to its own organization whatever was typed; the credentials are not repeated.
+		{"adaptiveCard/action", `{"action":{"type":"Action.Execute","verb":"connect.org","data":{"orgUrl":"https://user:pw@dev.azure.com/x"}}}`, 200, answer{kind: "card", text: "Connected to Azure DevOps"}},
+		{"application/search", `{"dataset":"other","queryText":"x"}`, 200, answer{kind: "error", code: "BadRequest", text: "Unknown search."}},
+		{"application/search", `{"dataset":"workitems","queryText":"` + strings.Repeat("'", 300) + `"}`, 200, answer{kind: "search"}},
+		{"composeExtension/fetchTask", `"x"`, 200, answer{kind: "dialog", text: "The message action is not valid."}},
+		{"composeExtension/fetchTask", `{"commandId":"nope"}`, 200, answer{kind: "dialog", text: "This command is not supported."}},
+		{"composeExtension/submitAction", `{"commandId":"createWorkItem","data":{"sally":"create.submit"}}`, 200, answer{kind: "dialog", text: "That action does not name a meeting insight."}},
+		// The one 5xx: an invoke nobody handles is 501, as the Bot Framework SDKs answer it.
+		{"no/such/invoke", `{}`, 501, answer{kind: "error", code: "not_implemented", text: "This action is not supported."}},
 	} {
 		a := h.activity("invoke", userAdele, chatID)
 		a.Name = tc.name
 		a.Value = []byte(tc.value)
 		code, body := h.post(a)
-		if code >= 500 || len(body) == 0 {
-			t.Errorf("%s %.60s: %d %.200s", tc.name, tc.value, code, body)
+		label := fmt.Sprintf("%s %.60s", tc.name, tc.value)
+		if code != tc.status {
+			t.Errorf("%s: answered %d, want %d: %.300s", label, code, tc.status, body)
+		}
+		for _, secret := range []string{"panic", "goroutine", "runtime error", "demo-token", "user:pw", "pw@", webhookKey} {
+			if strings.Contains(string(body), secret) {
+				t.Errorf("%s: the answer shows %q: %.300s", label, secret, body)
+			}
+		}
+		got := seenAnswer(body)
+		text := got.text == tc.want.text
+		if got.kind == "card" {
+			text = slices.Contains(got.texts, tc.want.text)
+		}
+		if got.kind != tc.want.kind || got.code != tc.want.code || !text {
+			t.Errorf("%s: the person sees %+v, want %+v", label, got, tc.want)
 		}
 	}
+}
+
+// seen is what a person (or Teams) gets from an invoke answer.
+type seen struct {
+	kind, code, text string
+	texts            []string // for a card: its warnings and its heading
+}
+
+func seenAnswer(body []byte) seen {
+	var r struct {
+		StatusCode int             `json:"statusCode"`
+		Type       string          `json:"type"`
+		Value      json.RawMessage `json:"value"`
+		Task       *struct {
+			Type  string `json:"type"`
+			Value any    `json:"value"`
+		} `json:"task"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return seen{kind: "not JSON: " + string(body)}
+	}
+	switch {
+	case r.Task != nil && r.Task.Type == "message":
+		msg, _ := r.Task.Value.(string)
+		return seen{kind: "dialog", text: msg}
+	case r.Type == "application/vnd.microsoft.error" && r.StatusCode >= 400 && r.StatusCode < 500 || r.StatusCode == 501:
+		var e struct{ Code, Message string }
+		_ = json.Unmarshal(r.Value, &e)
+		return seen{kind: "error", code: e.Code, text: e.Message}
+	case r.Type == "application/vnd.microsoft.card.adaptive" && r.StatusCode == 200:
+		var c map[string]any
+		_ = json.Unmarshal(r.Value, &c)
+		texts := attentionTexts(cards.Card(c))
+		if body, _ := c["body"].([]any); body != nil {
+			for _, el := range body {
+				if m, _ := el.(map[string]any); m["style"] == "heading" {
+					texts = append(texts, fmt.Sprint(m["text"]))
+				}
+			}
+		}
+		return seen{kind: "card", texts: texts}
+	case r.Type == "application/vnd.microsoft.search.searchResponse" && r.StatusCode == 200:
+		var v struct{ Results []any }
+		if json.Unmarshal(r.Value, &v) != nil || v.Results == nil {
+			return seen{kind: "search without results: " + string(r.Value)}
+		}
+		return seen{kind: "search"}
+	}
+	return seen{kind: "unexpected: " + string(body)}
 }
