@@ -225,21 +225,17 @@ func TestPastedSummaryRetriedWhenTeamsIsBusy(t *testing.T) {
 	if first := h.paste(chatID, notes); first[0].Status != http.StatusServiceUnavailable {
 		t.Fatalf("the fake connector should have refused the card: %d", first[0].Status)
 	}
-	// The message handler runs after the HTTP answer: wait until it has
-	// recorded the refused attempt (and let its lease go).
-	for i := 0; ; i++ {
-		due, err := h.store.DueDeliveries(context.Background(), clock.Now().Add(time.Hour), 10)
-		if err == nil && len(due) == 1 && due[0].Attempts == 1 {
-			key := "delivery:" + due[0].SummaryID
-			if lease, ok, _ := h.store.AcquireLease(context.Background(), key, time.Second); ok {
-				_ = h.store.ReleaseLease(context.Background(), key, lease)
-				break
-			}
-		}
-		if i > 500 {
-			t.Fatal("the refused attempt was never recorded")
-		}
-		time.Sleep(10 * time.Millisecond)
+	// The message handler runs after the HTTP answer: once it has finished,
+	// the refused attempt is recorded and its lease let go.
+	h.settle()
+	due, err := h.store.DueDeliveries(context.Background(), clock.Now().Add(time.Hour), 10)
+	if err != nil || len(due) != 1 || due[0].Attempts != 1 {
+		t.Fatalf("the refused attempt was not recorded: %+v (err %v)", due, err)
+	}
+	if lease, ok, err := h.store.AcquireLease(context.Background(), "delivery:"+due[0].SummaryID, time.Second); err != nil || !ok {
+		t.Fatalf("the refused attempt kept its lease (err %v)", err)
+	} else {
+		_ = h.store.ReleaseLease(context.Background(), "delivery:"+due[0].SummaryID, lease)
 	}
 	before := len(h.conn.Sent())
 	clock.Advance(time.Minute)

@@ -42,22 +42,16 @@ func (h *harness) paste(conv, text string, cardless ...bool) []teamstest.Sent {
 			h.t.Fatalf("no card among %s", js(sent))
 		}
 	}
-	// Messages are handled after Teams got its 200: wait until the bot recorded
-	// where the cards went, as it has long done when a person pastes again.
+	// Messages are handled after Teams got its 200: once the handler is done,
+	// the bot has recorded where the cards went (as a person pasting again
+	// later would find).
 	last := sent[len(sent)-1]
 	if len(last.Activity.Attachments) == 1 && last.Status < 300 {
 		if act, ok := cards.FindAction(last.Activity.Attachments[0].Content, "create"); ok {
 			sid, _ := act["data"].(map[string]any)["summaryId"].(string)
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				sm, err := h.store.GetSummary(context.Background(), sid)
-				if err == nil && len(sm.Cards) > 0 && sm.Cards[0].ActivityID == last.ActivityID {
-					break
-				}
-				if time.Now().After(deadline) {
-					h.t.Fatalf("the bot never recorded the cards of summary %s: %v", sid, err)
-				}
-				time.Sleep(5 * time.Millisecond)
+			h.settle()
+			if sm, err := h.store.GetSummary(context.Background(), sid); err != nil || len(sm.Cards) == 0 || sm.Cards[0].ActivityID != last.ActivityID {
+				h.t.Fatalf("the bot did not record the cards of summary %s: %v", sid, err)
 			}
 		}
 	}
