@@ -149,9 +149,13 @@ func TestMalformedActivityIs400(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var body struct {
+		Error struct{ Code, Message string }
+	}
+	err = json.NewDecoder(resp.Body).Decode(&body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("missing type answered %d", resp.StatusCode)
+	if resp.StatusCode != http.StatusBadRequest || err != nil || body.Error.Code != "bad_request" || body.Error.Message != "The activity has no type." {
+		t.Fatalf("missing type answered %d: %+v (%v)", resp.StatusCode, body, err)
 	}
 }
 

@@ -343,7 +343,11 @@ func TestMeetingEndWithHostileValueIgnored(t *testing.T) {
 			t.Fatalf("%s answered %d", v, code)
 		}
 	}
-	// Then a valid one, handled after the others (one background queue per activity, so wait for it).
+	// Each was handled before its answer: none started a job.
+	if jobs, err := h.store.MeetingJobsOf(context.Background(), chatID, 10); err != nil || len(jobs) != 0 {
+		t.Fatalf("hostile meetingEnd events made jobs: %v %+v", err, jobs)
+	}
+	// Then a valid one makes the one job.
 	h.storedJob(h.meetingEnd(chatID))
 	jobs, err := h.store.MeetingJobsOf(context.Background(), chatID, 10)
 	if err != nil || len(jobs) != 1 {
