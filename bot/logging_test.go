@@ -164,3 +164,29 @@ func TestDeliveryLogLinesNameTheRequestOrTheDelivery(t *testing.T) {
 		t.Errorf("attempt of the retry loop: %v", retry)
 	}
 }
+
+// A meeting job's lines name the job; the event that started it, its request.
+func TestMeetingJobLogLinesNameTheJob(t *testing.T) {
+	var sink logSink
+	clock := &testClock{}
+	h := newHarness(t, withDemo, withClock(clock), withGraph(newMeetingGraph(t), nil), withLogSink(&sink))
+	h.install(chatID)
+	a := h.activity("event", userAdele, chatID)
+	a.Name = "application/vnd.microsoft.meetingEnd"
+	a.ChannelData = json.RawMessage(`{"tenant":{"id":"` + tenantID + `"},"meeting":{"id":"` + teamsMeetingID + `"}}`)
+	a.Value = json.RawMessage(`{"Title":"` + meetingTitle + `","Id":"` + teamsMeetingID + `","JoinUrl":"` + meetingJoinURL + `"}`)
+	if code := h.postAs("req-meeting-5", a); code != http.StatusOK {
+		t.Fatalf("meetingEnd answered %d", code)
+	}
+	if rec := sink.one(t, "meeting ended; watching for its summary"); rec["request_id"] != "req-meeting-5" || rec["job"] == nil {
+		t.Errorf("the event's log line: %v", rec)
+	}
+	clock.Advance(3 * time.Minute)
+	if n, err := h.bot.RetryDueMeetingJobs(context.Background()); err != nil || n != 1 {
+		t.Fatalf("retry pass looked at %d (err %v)", n, err)
+	}
+	rec := sink.one(t, "meeting content not there yet")
+	if rec["loop"] != "meeting_jobs" || rec["job"] != sink.one(t, "meeting ended; watching for its summary")["job"] || rec["request_id"] != nil {
+		t.Errorf("the retry loop's log line: %v", rec)
+	}
+}
