@@ -118,12 +118,12 @@ func (b *Bot) typeFieldsForm(ctx context.Context, ac *actionCtx, client *devops.
 		func() {
 			var err error
 			if recent, err = b.cfg.Metadata.RecentParents(ctx, userKey, client, v.Project, maxRecentParents); err != nil {
-				b.log.InfoContext(ctx, "could not list recent parents", "kind", apperr.KindOf(err).String())
+				teams.Logger(ctx).InfoContext(ctx, "could not list recent parents", "kind", apperr.KindOf(err).String())
 			}
 		},
 	)
 	if ferr != nil {
-		b.log.InfoContext(ctx, "could not read the work item type's fields", "kind", apperr.KindOf(ferr).String())
+		teams.Logger(ctx).InfoContext(ctx, "could not read the work item type's fields", "kind", apperr.KindOf(ferr).String())
 	}
 	v.Fields = askFields(fields, ruleField)
 	if due := devops.DueDateField(fields); due != "" {
@@ -265,12 +265,12 @@ func problem(text string) (formProblem, error) { return say(text), nil }
 func (b *Bot) searchParents(ctx context.Context, client *devops.Client, project, q string, top int) teams.InvokeResponse {
 	types, err := b.cfg.Metadata.ParentTypes(ctx, client, project)
 	if err != nil {
-		b.log.InfoContext(ctx, "parent search failed", "kind", apperr.KindOf(err).String())
+		teams.Logger(ctx).InfoContext(ctx, "parent search failed", "kind", apperr.KindOf(err).String())
 		return teams.SearchResponse(nil)
 	}
 	items, err := client.SearchParents(ctx, project, types, q, top)
 	if err != nil {
-		b.log.InfoContext(ctx, "parent search failed", "kind", apperr.KindOf(err).String())
+		teams.Logger(ctx).InfoContext(ctx, "parent search failed", "kind", apperr.KindOf(err).String())
 		return teams.SearchResponse(nil)
 	}
 	res := make([]teams.SearchResult, 0, len(items))
