@@ -27,15 +27,23 @@ import (
 // shared summary card, and updating the shared card for everyone (to show what
 // was created) never wipes someone else's half-filled form.
 
+// actionCreate and actionComment are what a person can do with an insight:
+// each is the verb that opens its form and, stored as ActionKey.Action, the
+// name of what was done (links already stored keep it, so it never changes).
 const (
-	actionCreate  = "create"
-	actionComment = "comment"
-	claimTTL      = 2 * time.Minute
-	maxTextInput  = 32000
+	actionCreate  = cards.VerbCreate
+	actionComment = cards.VerbComment
+)
+
+const (
+	claimTTL     = 2 * time.Minute
+	maxTextInput = 32000
 )
 
 // actionData is what our dialog cards submit: the action's own data merged with
-// the form's inputs (Teams merges them into one object).
+// the form's inputs (Teams merges them into one object). Its JSON names are the
+// cards package's Data* keys and Input* ids (a test checks that they agree:
+// a struct tag cannot name a constant).
 type actionData struct {
 	Sally     string `json:"sally"`
 	SummaryID string `json:"summaryId"`
@@ -98,8 +106,8 @@ func taskData(a *teams.Activity) json.RawMessage {
 // formVerbs are the steps of the create and comment forms, whichever way they
 // arrive (dialog task/fetch + task/submit, or in-card Action.Execute).
 var formVerbs = map[string]bool{
-	actionCreate: true, actionComment: true, "create.reload": true, "create.submit": true,
-	"comment.submit": true, "dialog.connect": true, "dialog.code": true, cards.VerbCancel: true,
+	cards.VerbCreate: true, cards.VerbComment: true, cards.VerbCreateReload: true, cards.VerbCreateSubmit: true,
+	cards.VerbCommentSubmit: true, cards.VerbDialogConnect: true, cards.VerbDialogCode: true, cards.VerbCancel: true,
 	cards.VerbHelp: true, cards.VerbConnect: true,
 }
 
@@ -113,11 +121,11 @@ func (b *Bot) formStep(ctx context.Context, a *teams.Activity, raw json.RawMessa
 	switch d.Sally {
 	case actionCreate, actionComment:
 		return b.openForm(ctx, ac, d.Sally, nil, formProblem{})
-	case "create.reload":
+	case cards.VerbCreateReload:
 		return b.openForm(ctx, ac, actionCreate, &d, formProblem{})
-	case "create.submit":
+	case cards.VerbCreateSubmit:
 		return b.submitCreate(ctx, ac)
-	case "comment.submit":
+	case cards.VerbCommentSubmit:
 		return b.submitComment(ctx, ac)
 	case cards.VerbCancel:
 		return b.closeForm(ctx)
@@ -125,9 +133,9 @@ func (b *Bot) formStep(ctx context.Context, a *teams.Activity, raw json.RawMessa
 		return b.dialogCard(ctx, "Help", b.helpCard())
 	case cards.VerbConnect:
 		return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, ac.data.Next, "", ""))
-	case "dialog.connect":
+	case cards.VerbDialogConnect:
 		return b.dialogConnect(ctx, ac)
-	case "dialog.code":
+	case cards.VerbDialogCode:
 		card := b.completeConnect(ctx, a, d.Code)
 		if _, _, err := b.clientFor(ctx, ac.user); err != nil {
 			return b.dialogCard(ctx, "Connect Azure DevOps", card)
@@ -849,7 +857,7 @@ func (b *Bot) onSearch(ctx context.Context, a *teams.Activity) (teams.InvokeResp
 	if err == nil {
 		parentProject, parents = strings.CutPrefix(sv.Dataset, parentDatasetPrefix)
 	}
-	if err != nil || (sv.Dataset != "workitems" && !parents) {
+	if err != nil || (sv.Dataset != cards.DatasetWorkItems && !parents) {
 		return teams.ErrorResponse(http.StatusBadRequest, "BadRequest", "Unknown search."), nil
 	}
 	u, err := userOf(a)

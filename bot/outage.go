@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sally-devops/devopsbot"
+	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/devops"
 	"github.com/sally-devops/devopsbot/teams"
 )
@@ -66,9 +67,9 @@ func (b *Bot) outageForm(ctx context.Context, ac *actionCtx, action string, keep
 // the steps that carry a form's input get that form back.
 func (b *Bot) outageStep(ctx context.Context, d *actionData) teams.InvokeResponse {
 	switch d.Sally {
-	case "create.submit", "create.reload":
+	case cards.VerbCreateSubmit, cards.VerbCreateReload:
 		return b.outageForm(ctx, nil, actionCreate, d)
-	case "comment.submit":
+	case cards.VerbCommentSubmit:
 		return b.outageForm(ctx, nil, actionComment, d)
 	}
 	return b.outageForm(ctx, nil, d.Sally, nil)

@@ -78,7 +78,7 @@ func (b *Bot) errorCard(ctx context.Context, title string, err error, next ...ca
 
 // retryStep opens the same form again for the same insight.
 func retryStep(ac *actionCtx, action string) cards.Step {
-	return cards.Step{Title: "Try again", Verb: action, Data: map[string]any{"summaryId": ac.sm.ID, "insightId": ac.insight.ID}}
+	return cards.Step{Title: "Try again", Verb: action, Data: map[string]any{cards.DataSummaryID: ac.sm.ID, cards.DataInsightID: ac.insight.ID}}
 }
 
 func (b *Bot) connectPromptCard(value, errMsg string) any {

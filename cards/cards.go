@@ -8,7 +8,6 @@
 package cards
 
 import (
-	"encoding/json"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -189,63 +188,6 @@ func truncate(s string, n int) string {
 	return strings.TrimSpace(cut) + "…"
 }
 
-// FindAction finds the first action (in body action sets or card actions)
-// whose data carries "sally": verb. card may be a Card, any map or slice, or
-// its JSON ([]byte, json.RawMessage, string).
-func FindAction(card any, verb string) (map[string]any, bool) {
-	var found map[string]any
-	walk(normalize(card), func(m map[string]any) bool {
-		t, _ := m["type"].(string)
-		if !strings.HasPrefix(t, "Action.") {
-			return true
-		}
-		if d, ok := m["data"].(map[string]any); ok && d["sally"] == verb {
-			found = m
-			return false
-		}
-		return true
-	})
-	return found, found != nil
-}
-
-// Inputs returns every input element of a card by its id.
-func Inputs(card any) map[string]map[string]any {
-	out := map[string]map[string]any{}
-	walk(normalize(card), func(m map[string]any) bool {
-		if t, _ := m["type"].(string); strings.HasPrefix(t, "Input.") {
-			if id, ok := m["id"].(string); ok {
-				out[id] = m
-			}
-		}
-		return true
-	})
-	return out
-}
-
-// normalize turns any card representation into generic JSON values, so
-// helpers see exactly what Teams will see.
-func normalize(card any) any {
-	var raw []byte
-	switch c := card.(type) {
-	case []byte:
-		raw = c
-	case json.RawMessage:
-		raw = c
-	case string:
-		raw = []byte(c)
-	default:
-		var err error
-		if raw, err = json.Marshal(card); err != nil {
-			return nil
-		}
-	}
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return nil
-	}
-	return v
-}
-
 // walk visits every object depth first until visit returns false.
 func walk(v any, visit func(map[string]any) bool) bool {
 	switch x := v.(type) {
@@ -253,8 +195,8 @@ func walk(v any, visit func(map[string]any) bool) bool {
 		if !visit(x) {
 			return false
 		}
-		for _, k := range sortedKeys(x) {
-			if !walk(x[k], visit) {
+		for _, e := range x {
+			if !walk(e, visit) {
 				return false
 			}
 		}
@@ -266,31 +208,4 @@ func walk(v any, visit func(map[string]any) bool) bool {
 		}
 	}
 	return true
-}
-
-// sortedKeys keeps walks deterministic; "body" before "actions" so the first
-// match is the one a reader sees first.
-func sortedKeys(m map[string]any) []string {
-	order := []string{"body", "items", "columns", "actions", "card"}
-	var keys []string
-	for _, k := range order {
-		if _, ok := m[k]; ok {
-			keys = append(keys, k)
-		}
-	}
-	for k := range m {
-		if !contains(order, k) {
-			keys = append(keys, k)
-		}
-	}
-	return keys
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 	"github.com/sally-devops/devopsbot/summary"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -108,7 +109,7 @@ func validate(t *testing.T, name string, c Card) {
 	if version == VersionSearch && !bytes.Contains(raw, []byte(`"Data.Query"`)) {
 		t.Errorf("%s: version 1.6 without Data.Query", name)
 	}
-	walk(normalize(raw), func(e map[string]any) bool {
+	cardstest.Walk(raw, func(e map[string]any) bool {
 		typ, _ := e["type"].(string)
 		if typ == "TextBlock" && e["wrap"] != true {
 			t.Errorf("%s: TextBlock %q does not wrap", name, e["text"])

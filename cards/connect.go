@@ -9,7 +9,7 @@ import (
 const orgURLHint = "Paste only your organization's base URL. For example, https://dev.azure.com/fabrikam/ProjectX/\\_git/WebPortal/pullrequest/860 becomes https://dev.azure.com/fabrikam."
 
 func orgURLInput(value string) map[string]any {
-	return input("orgUrl", "Azure DevOps organization URL", "Enter your organization's URL, such as https://dev.azure.com/your-org.", value, true,
+	return input(InputOrgURL, "Azure DevOps organization URL", "Enter your organization's URL, such as https://dev.azure.com/your-org.", value, true,
 		map[string]any{"placeholder": "https://dev.azure.com/your-org", "style": "Url", "maxLength": 500})
 }
 
@@ -29,7 +29,7 @@ func ConnectPrompt(v ConnectView) Card {
 		body = append(body, attention(Escape(v.Error)))
 	}
 	body = append(body, orgURLInput(v.OrgURL), text(orgURLHint, "isSubtle", "true", "spacing", "Small"))
-	return newCard(Version, v.Demo, body, withAssociated(execute("Continue", "connect.org", map[string]any{"sally": "connect.org"}), "auto"))
+	return newCard(Version, v.Demo, body, withAssociated(execute("Continue", VerbConnectOrg, map[string]any{DataVerb: VerbConnectOrg}), "auto"))
 }
 
 // SignInView is the second connect step: sign in to that organization.
@@ -53,7 +53,7 @@ func ConnectSignIn(v SignInView) Card {
 	}
 	// "none": the code field below is required, and an action that gathers
 	// it would not even send the sign-in request while it is empty.
-	signIn := withAssociated(execute("Sign in", "connect.signin", map[string]any{"sally": "connect.signin", "org": v.OrgURL}), "none")
+	signIn := withAssociated(execute("Sign in", VerbConnectSignIn, map[string]any{DataVerb: VerbConnectSignIn, DataOrg: v.OrgURL}), "none")
 	if isHTTPS(v.SignInURL) || isLoopbackHTTP(v.SignInURL) {
 		signIn = openURL("Sign in", v.SignInURL)
 	}
@@ -61,9 +61,9 @@ func ConnectSignIn(v SignInView) Card {
 		actionSet(signIn),
 		text("The sign-in link works once, for 10 minutes.", "isSubtle", "true", "spacing", "Small"),
 		text("If the sign-in page shows you a code instead of closing, paste it here:", "spacing", "Large"),
-		input("code", "Code from the sign-in page", "Paste the code the sign-in page showed.", "", true, map[string]any{"maxLength": 200}),
+		input(InputCode, "Code from the sign-in page", "Paste the code the sign-in page showed.", "", true, map[string]any{"maxLength": 200}),
 		// The organization travels with the code so a wrong code keeps it.
-		actionSet(withAssociated(execute("Finish connecting", "connect.code", map[string]any{"sally": "connect.code", "org": v.OrgURL}), "auto")),
+		actionSet(withAssociated(execute("Finish connecting", VerbConnectCode, map[string]any{DataVerb: VerbConnectCode, DataOrg: v.OrgURL}), "auto")),
 	)
 	return newCard(Version, v.Demo, body)
 }
@@ -74,7 +74,7 @@ type DialogConnectView struct {
 	Demo      bool
 	SummaryID string
 	InsightID string
-	Next      string // "create" or "comment"
+	Next      string // the form to open afterwards: VerbCreate or VerbComment
 	OrgURL    string
 	Error     string
 	SignInURL string // set for the second step
@@ -91,7 +91,7 @@ func DialogConnect(v DialogConnectView) Card {
 		body = append(body, attention(Escape(v.Error)))
 	}
 	body = append(body, orgURLInput(v.OrgURL), text(orgURLHint, "isSubtle", "true", "spacing", "Small"))
-	return newCard(Version, v.Demo, body, submit("Continue", dialogData(v, "dialog.connect")))
+	return newCard(Version, v.Demo, body, submit("Continue", dialogData(v, VerbDialogConnect)))
 }
 
 // DialogSignIn is the dialog's sign-in step: open the link, then paste the code.
@@ -105,13 +105,13 @@ func DialogSignIn(v DialogConnectView) Card {
 	}
 	body = append(body,
 		text("The sign-in link works once, for 10 minutes. After signing in, paste the code the page shows:", "isSubtle", "true"),
-		input("code", "Code from the sign-in page", "Paste the code the sign-in page showed.", "", true, map[string]any{"maxLength": 200}),
+		input(InputCode, "Code from the sign-in page", "Paste the code the sign-in page showed.", "", true, map[string]any{"maxLength": 200}),
 	)
-	return newCard(Version, v.Demo, body, submit("Finish connecting", dialogData(v, "dialog.code")))
+	return newCard(Version, v.Demo, body, submit("Finish connecting", dialogData(v, VerbDialogCode)))
 }
 
 func dialogData(v DialogConnectView, verb string) map[string]any {
-	return map[string]any{"sally": verb, "summaryId": v.SummaryID, "insightId": v.InsightID, "next": v.Next}
+	return map[string]any{DataVerb: verb, DataSummaryID: v.SummaryID, DataInsightID: v.InsightID, DataNext: v.Next}
 }
 
 func orgLine(org, orgURL string) string {
@@ -149,11 +149,11 @@ func Connected(org, name, email string) Card {
 }
 
 // Reconnect tells the user their sign-in expired or was revoked; orgURL is the
-// organization's base URL, sent back with the connect.signin action.
+// organization's base URL, sent back with the VerbConnectSignIn action.
 func Reconnect(orgURL string) Card {
 	return newCard(Version, false, []any{heading("Please sign in again"),
 		text("Your Azure DevOps sign-in for " + Escape(orgURL) + " has expired or was revoked. Your form is kept; sign in again and retry."),
-	}, withAssociated(execute("Sign in again", "connect.signin", map[string]any{"sally": "connect.signin", "org": orgURL}), "none"))
+	}, withAssociated(execute("Sign in again", VerbConnectSignIn, map[string]any{DataVerb: VerbConnectSignIn, DataOrg: orgURL}), "none"))
 }
 
 // NotConfigured says a feature needs setup by whoever runs the bot.

@@ -1,13 +1,13 @@
 package cards
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/sally-devops/devopsbot"
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 )
 
 func TestSummaryActionContract(t *testing.T) {
@@ -54,7 +54,7 @@ func TestSummaryActionContract(t *testing.T) {
 func findFor(t *testing.T, card any, verb, insightID string) map[string]any {
 	t.Helper()
 	var found map[string]any
-	walk(normalize(card), func(m map[string]any) bool {
+	cardstest.Walk(card, func(m map[string]any) bool {
 		if d, ok := m["data"].(map[string]any); ok && d["sally"] == verb && d["insightId"] == insightID {
 			found = m
 			return false
@@ -69,7 +69,7 @@ func findFor(t *testing.T, card any, verb, insightID string) map[string]any {
 
 func findURL(card any, url string) (map[string]any, bool) {
 	var found map[string]any
-	walk(normalize(card), func(m map[string]any) bool {
+	cardstest.Walk(card, func(m map[string]any) bool {
 		if m["type"] == "Action.OpenUrl" && m["url"] == url {
 			found = m
 			return false
@@ -108,7 +108,7 @@ func TestFormContracts(t *testing.T) {
 		{"DialogSignIn", "dialog.code", "Action.Submit", "Finish connecting", merge("dialog.code", map[string]any{"next": "comment"}), nil},
 	}
 	for _, tt := range tests {
-		a, ok := FindAction(all[tt.card], tt.verb)
+		a, ok := cardstest.FindAction(all[tt.card], tt.verb)
 		if !ok {
 			t.Errorf("%s: no %s action", tt.card, tt.verb)
 			continue
@@ -125,7 +125,7 @@ func TestFormContracts(t *testing.T) {
 	if _, ok := findURL(all["DialogSignIn"], "https://bot.example/oauth/start?s=abc"); !ok {
 		t.Error("dialog sign-in has no link")
 	}
-	if _, ok := FindAction(all["Help"], "create"); ok {
+	if _, ok := cardstest.FindAction(all["Help"], "create"); ok {
 		t.Error("FindAction found a verb that is not there")
 	}
 }
@@ -138,7 +138,7 @@ func TestFormInputs(t *testing.T) {
 		value    any
 	}
 	check := func(card string, wants map[string]want) {
-		in := Inputs(all[card])
+		in := cardstest.Inputs(all[card])
 		if len(in) != len(wants) {
 			t.Errorf("%s: inputs %v", card, keys(in))
 		}
@@ -178,13 +178,13 @@ func TestFormInputs(t *testing.T) {
 	if all["CreateForm/custom type"]["version"] != "1.6" || all["CreateForm"]["version"] != "1.5" {
 		t.Error("the create form is 1.6 only with the parent typeahead")
 	}
-	if ds := Inputs(all["CreateForm/custom type"])["parent"]["choices.data"]; ds == nil || ds.(map[string]any)["dataset"] != "parents:web" {
+	if ds := cardstest.Inputs(all["CreateForm/custom type"])["parent"]["choices.data"]; ds == nil || ds.(map[string]any)["dataset"] != "parents:web" {
 		t.Errorf("parent typeahead data = %v", ds)
 	}
-	if l := Inputs(all["CreateForm/custom type"])[FieldInputPrefix+"Custom.Severity"]["label"]; l != "Severity (required)" {
+	if l := cardstest.Inputs(all["CreateForm/custom type"])[FieldInputPrefix+"Custom.Severity"]["label"]; l != "Severity (required)" {
 		t.Errorf("severity label = %v", l)
 	}
-	if ml := Inputs(all["CreateForm"])["title"]["maxLength"]; ml != float64(255) {
+	if ml := cardstest.Inputs(all["CreateForm"])["title"]["maxLength"]; ml != float64(255) {
 		t.Errorf("title maxLength %v", ml)
 	}
 	check("CommentForm", map[string]want{"workItemId": {"Input.Text", true, "#12"}, "comment": {"Input.Text", true, "hello"}})
@@ -195,7 +195,7 @@ func TestFormInputs(t *testing.T) {
 	if all["CommentForm"]["version"] != "1.5" || all["CommentForm/search"]["version"] != "1.6" || all["CommentForm/search nothing recent"]["version"] != "1.5" {
 		t.Error("comment form versions")
 	}
-	ws := Inputs(all["CommentForm/search"])["workItemSearch"]
+	ws := cardstest.Inputs(all["CommentForm/search"])["workItemSearch"]
 	if d, _ := ws["choices.data"].(map[string]any); d["type"] != "Data.Query" || d["dataset"] != "workitems" {
 		t.Errorf("search input %v", ws)
 	}
@@ -207,7 +207,7 @@ func TestFormInputs(t *testing.T) {
 	check("ConnectSignIn", map[string]want{"code": {"Input.Text", true, nil}})
 	check("DialogConnect", map[string]want{"orgUrl": {"Input.Text", true, nil}})
 	check("DialogSignIn", map[string]want{"code": {"Input.Text", true, nil}})
-	o := Inputs(all["ConnectPrompt"])["orgUrl"]
+	o := cardstest.Inputs(all["ConnectPrompt"])["orgUrl"]
 	if o["label"] != "Azure DevOps organization URL" || o["placeholder"] != "https://dev.azure.com/your-org" {
 		t.Errorf("orgUrl %v", o)
 	}
@@ -239,7 +239,7 @@ func keys(m map[string]map[string]any) []string {
 // textsOf returns every TextBlock text of a card.
 func textsOf(card any) []string {
 	var out []string
-	walk(normalize(card), func(m map[string]any) bool {
+	cardstest.Walk(card, func(m map[string]any) bool {
 		if m["type"] == "TextBlock" {
 			out = append(out, m["text"].(string))
 		}
@@ -300,7 +300,7 @@ func TestEscapingEdgeCases(t *testing.T) {
 	}
 	// Values of inputs are never Markdown: the create form keeps the text exactly.
 	f := CreateForm(CreateFormView{SummaryID: "s", InsightID: "html", Values: CreateValues{Title: v.Insights[0].Text}, Error: "**bad** <b>"})
-	if Inputs(f)["title"]["value"] != v.Insights[0].Text {
+	if cardstest.Inputs(f)["title"]["value"] != v.Insights[0].Text {
 		t.Error("title input value altered")
 	}
 	if strings.Contains(string(mustJSON(f)), "**bad**") {
@@ -347,7 +347,7 @@ func TestSummarySplitsLargeSummaries(t *testing.T) {
 
 func findForOK(card any, verb, id string) (map[string]any, bool) {
 	var found map[string]any
-	walk(normalize(card), func(m map[string]any) bool {
+	cardstest.Walk(card, func(m map[string]any) bool {
 		if d, ok := m["data"].(map[string]any); ok && d["sally"] == verb && d["insightId"] == id {
 			found = m
 			return false
@@ -380,22 +380,6 @@ func TestErrorAndResultCards(t *testing.T) {
 	// A non-https link is never offered.
 	if _, ok := findURL(Created(ResultView{WorkItemID: 1, URL: "javascript:alert(1)"}), "javascript:alert(1)"); ok {
 		t.Error("javascript: link offered")
-	}
-}
-
-func TestFindActionAcceptsJSON(t *testing.T) {
-	c := ConnectPrompt(ConnectView{})
-	raw := mustJSON(c)
-	for _, in := range []any{c, raw, json.RawMessage(raw), string(raw), map[string]any(c)} {
-		if _, ok := FindAction(in, "connect.org"); !ok {
-			t.Errorf("FindAction(%T) failed", in)
-		}
-		if _, ok := Inputs(in)["orgUrl"]; !ok {
-			t.Errorf("Inputs(%T) failed", in)
-		}
-	}
-	if _, ok := FindAction([]byte("not json"), "x"); ok {
-		t.Error("found an action in garbage")
 	}
 }
 

@@ -78,7 +78,7 @@ const MaxTitleLen = 255
 // validates the inputs it sends), and the renderer refuses a drop-down
 // without choices (CollectionCantBeEmpty).
 func CreateForm(v CreateFormView) Card {
-	ids := map[string]any{"summaryId": v.SummaryID, "insightId": v.InsightID}
+	ids := map[string]any{DataSummaryID: v.SummaryID, DataInsightID: v.InsightID}
 	var body []any
 	body = append(body, heading("Create a work item"))
 	if v.Insight != "" {
@@ -88,18 +88,18 @@ func CreateForm(v CreateFormView) Card {
 		body = append(body, problem(v.Error, v.ErrorCode))
 	}
 	body = append(body,
-		choiceSet("project", "Project", "Choose a project.", v.Projects, v.Values.Project, true),
-		choiceSet("workItemType", "Work item type", "Choose a work item type.", v.WorkItemTypes, v.Values.WorkItemType, true),
-		choiceSet("assignedTo", "Responsible user", "Choose who is responsible.", v.People, v.Values.AssignedTo, true),
+		choiceSet(InputProject, "Project", "Choose a project.", v.Projects, v.Values.Project, true),
+		choiceSet(InputWorkItemType, "Work item type", "Choose a work item type.", v.WorkItemTypes, v.Values.WorkItemType, true),
+		choiceSet(InputAssignedTo, "Responsible user", "Choose who is responsible.", v.People, v.Values.AssignedTo, true),
 	)
 	if v.ResponsibleNote != "" {
 		body = append(body, text(Escape(v.ResponsibleNote), "isSubtle", "true", "spacing", "Small"))
 	}
 	if len(v.Areas) > 0 {
-		body = append(body, choiceSet("areaPath", "Area", "Choose an area.", v.Areas, v.Values.AreaPath, true))
+		body = append(body, choiceSet(InputAreaPath, "Area", "Choose an area.", v.Areas, v.Values.AreaPath, true))
 	}
 	if len(v.Iterations) > 0 {
-		body = append(body, choiceSet("iterationPath", "Iteration", "Choose an iteration.", v.Iterations, v.Values.IterationPath, true))
+		body = append(body, choiceSet(InputIterationPath, "Iteration", "Choose an iteration.", v.Iterations, v.Values.IterationPath, true))
 	}
 	// The type's own required fields are checked by the bot, not marked
 	// required on the card: a required empty input would block "Load
@@ -117,7 +117,7 @@ func CreateForm(v CreateFormView) Card {
 		}
 	}
 	if v.DueLabel != "" {
-		d := map[string]any{"type": "Input.Date", "id": "dueDate", "label": v.DueLabel, "errorMessage": "Choose a date.", "isRequired": false}
+		d := map[string]any{"type": "Input.Date", "id": InputDueDate, "label": v.DueLabel, "errorMessage": "Choose a date.", "isRequired": false}
 		if v.Values.DueDate != "" {
 			d["value"] = v.Values.DueDate
 		}
@@ -126,17 +126,17 @@ func CreateForm(v CreateFormView) Card {
 	version := Version
 	if v.ParentDataset != "" && len(v.ParentChoices) > 0 {
 		version = VersionSearch
-		ps := choiceSet("parent", "Parent (optional)", "Choose a parent from the list.", v.ParentChoices, v.Values.Parent, false)
+		ps := choiceSet(InputParent, "Parent (optional)", "Choose a parent from the list.", v.ParentChoices, v.Values.Parent, false)
 		ps["style"], ps["placeholder"] = "filtered", "Type to search Features, User Stories, Epics"
 		ps["choices.data"] = map[string]any{"type": "Data.Query", "dataset": v.ParentDataset}
 		body = append(body, ps)
 	} else {
-		body = append(body, input("parent", "Parent (optional)", "Enter a work item number such as 123 or #123.", v.Values.Parent, false,
+		body = append(body, input(InputParent, "Parent (optional)", "Enter a work item number such as 123 or #123.", v.Values.Parent, false,
 			map[string]any{"placeholder": "123 or #123", "maxLength": 2048}))
 	}
 	body = append(body,
-		input("title", "Title", "A title is required (at most 255 characters).", v.Values.Title, true, map[string]any{"maxLength": MaxTitleLen}),
-		input("description", "Description", "The description is too long.", v.Values.Description, false, map[string]any{"isMultiline": true, "maxLength": 32000}),
+		input(InputTitle, "Title", "A title is required (at most 255 characters).", v.Values.Title, true, map[string]any{"maxLength": MaxTitleLen}),
+		input(InputDescription, "Description", "The description is too long.", v.Values.Description, false, map[string]any{"isMultiline": true, "maxLength": 32000}),
 	)
 	if v.LinkNote != "" {
 		body = append(body, text(Escape(v.LinkNote), "isSubtle", "true", "spacing", "Small"))
@@ -147,8 +147,8 @@ func CreateForm(v CreateFormView) Card {
 		body = append(body, text("Changed the project or the type? Select \"Load choices\" to see its areas, iterations and required fields.", "isSubtle", "true"))
 	}
 	return newCard(version, v.Demo, body,
-		withAssociated(primary(submit("Create work item", with(ids, "sally", "create.submit"))), "auto"),
-		withAssociated(submit("Load choices for this project and type", with(ids, "sally", "create.reload")), "auto"),
+		withAssociated(primary(submit("Create work item", with(ids, DataVerb, VerbCreateSubmit))), "auto"),
+		withAssociated(submit("Load choices for this project and type", with(ids, DataVerb, VerbCreateReload)), "auto"),
 	)
 }
 
@@ -170,7 +170,7 @@ type CommentFormView struct {
 
 // CommentForm renders the comment dialog.
 func CommentForm(v CommentFormView) Card {
-	ids := map[string]any{"summaryId": v.SummaryID, "insightId": v.InsightID}
+	ids := map[string]any{DataSummaryID: v.SummaryID, DataInsightID: v.InsightID}
 	body := []any{heading("Add a comment to a work item")}
 	if v.Error != "" {
 		body = append(body, problem(v.Error, v.ErrorCode))
@@ -179,18 +179,18 @@ func CommentForm(v CommentFormView) Card {
 	search := v.Search && len(v.Recent) > 0
 	if search {
 		version = VersionSearch
-		ws := choiceSet("workItemSearch", "Find a work item", "Choose a work item from the list.", v.Recent, "", false)
+		ws := choiceSet(InputWorkItemSearch, "Find a work item", "Choose a work item from the list.", v.Recent, "", false)
 		ws["style"], ws["placeholder"] = "filtered", "Type to search work items"
-		ws["choices.data"] = map[string]any{"type": "Data.Query", "dataset": "workitems"}
+		ws["choices.data"] = map[string]any{"type": "Data.Query", "dataset": DatasetWorkItems}
 		body = append(body, ws)
 	}
 	// With search offered, the id field is the alternative, so it cannot be required.
 	body = append(body,
-		input("workItemId", "Work item ID", "Enter a work item number such as 123 or #123.", v.WorkItemID, !search,
+		input(InputWorkItemID, "Work item ID", "Enter a work item number such as 123 or #123.", v.WorkItemID, !search,
 			map[string]any{"placeholder": "123 or #123", "regex": `^\s*#?[0-9]{1,10}\s*$`, "maxLength": 12}),
-		input("comment", "Comment", "A comment is required.", v.Comment, true, map[string]any{"isMultiline": true, "maxLength": 32000}),
+		input(InputComment, "Comment", "A comment is required.", v.Comment, true, map[string]any{"isMultiline": true, "maxLength": 32000}),
 	)
-	return newCard(version, v.Demo, body, withAssociated(primary(submit("Add comment", with(ids, "sally", "comment.submit"))), "auto"))
+	return newCard(version, v.Demo, body, withAssociated(primary(submit("Add comment", with(ids, DataVerb, VerbCommentSubmit))), "auto"))
 }
 
 // problem is the banner a form shows after a failed attempt: the message in
@@ -330,12 +330,6 @@ type Step struct {
 	Data  map[string]any // sent with the verb, e.g. the summary and insight to retry
 }
 
-// Verbs of the next steps every error card can offer.
-const (
-	VerbHelp    = "help"
-	VerbConnect = "connect.start"
-)
-
 // StepHelp opens the help card; StepConnect starts connecting again.
 var (
 	StepHelp    = Step{Title: "Open help", Verb: VerbHelp}
@@ -361,7 +355,7 @@ func Error(v ErrorView) Card {
 	}
 	actions := make([]any, 0, len(next))
 	for _, st := range next {
-		data := map[string]any{"sally": st.Verb}
+		data := map[string]any{DataVerb: st.Verb}
 		for k, x := range st.Data {
 			data[k] = x
 		}

@@ -81,7 +81,7 @@ func gallery(t testing.TB) []galleryEntry {
 		return CommentFormView{Demo: demo, SummaryID: "s1", InsightID: "t1", Comment: "Checkout latency doubled after the release."}
 	}
 	dialogView := func(demo bool) DialogConnectView {
-		return DialogConnectView{Demo: demo, SummaryID: "s1", InsightID: "t1", Next: "create", OrgURL: galleryOrg, Org: "fabrikam",
+		return DialogConnectView{Demo: demo, SummaryID: "s1", InsightID: "t1", Next: VerbCreate, OrgURL: galleryOrg, Org: "fabrikam",
 			SignInURL: "https://bot.example.com/oauth/start?s=abc"}
 	}
 	entries := []galleryEntry{
@@ -252,7 +252,7 @@ func customTypeView(v CreateFormView) CreateFormView {
 func errorWithSteps(demo bool) ErrorView {
 	return ErrorView{Demo: demo, Title: "Could not create the work item", Message: "The area no longer exists in this project.",
 		Code: "TF401347", Reference: "req-7f3a",
-		Next: []Step{{Title: "Try again", Verb: "create", Data: map[string]any{"summaryId": "s1", "insightId": "t1"}}, StepConnect, StepHelp}}
+		Next: []Step{{Title: "Try again", Verb: VerbCreate, Data: map[string]any{DataSummaryID: "s1", DataInsightID: "t1"}}, StepConnect, StepHelp}}
 }
 
 // longSummary has more tasks than a kind shows at once, so some wait behind
@@ -284,28 +284,28 @@ type clickContract struct {
 }
 
 var (
-	formIDs    = []string{"summaryId", "insightId"}
-	dialogIDs  = []string{"summaryId", "insightId", "next"}
-	createFill = map[string]string{"project": "", "workItemType": "", "assignedTo": "", "areaPath": "", "iterationPath": "", "title": "Add a timeout"}
+	formIDs    = []string{DataSummaryID, DataInsightID}
+	dialogIDs  = []string{DataSummaryID, DataInsightID, DataNext}
+	createFill = map[string]string{InputProject: "", InputWorkItemType: "", InputAssignedTo: "", InputAreaPath: "", InputIterationPath: "", InputTitle: "Add a timeout"}
 )
 
-// clickContracts has one line per action verb the cards send.
+// clickContracts has one line per action verb the cards send (Verbs).
 var clickContracts = map[string]clickContract{
-	"create":         {Data: formIDs, AsIs: true},
-	"comment":        {Data: formIDs, AsIs: true},
-	"create.reload":  {Data: formIDs, Fill: createFill},
-	"create.submit":  {Data: formIDs, Fill: createFill},
-	"comment.submit": {Data: formIDs, Fill: map[string]string{"workItemId": "1234", "comment": "Looks good to me."}},
-	"connect.org":    {Fill: map[string]string{"orgUrl": galleryOrg}},
-	"connect.signin": {Data: []string{"org"}, AsIs: true},
-	"connect.code":   {Fill: map[string]string{"code": "ABCD-EFGH"}},
-	"dialog.connect": {Data: dialogIDs, Fill: map[string]string{"orgUrl": galleryOrg}},
-	"dialog.code":    {Data: dialogIDs, Fill: map[string]string{"code": "ABCD-EFGH"}},
-	VerbCancel:       {Data: formIDs, AsIs: true},
-	VerbHelp:         {AsIs: true},
-	VerbConnect:      {AsIs: true},
+	VerbCreate:        {Data: formIDs, AsIs: true},
+	VerbComment:       {Data: formIDs, AsIs: true},
+	VerbCreateReload:  {Data: formIDs, Fill: createFill},
+	VerbCreateSubmit:  {Data: formIDs, Fill: createFill},
+	VerbCommentSubmit: {Data: formIDs, Fill: map[string]string{InputWorkItemID: "1234", InputComment: "Looks good to me."}},
+	VerbConnectOrg:    {Fill: map[string]string{InputOrgURL: galleryOrg}},
+	VerbConnectSignIn: {Data: []string{DataOrg}, AsIs: true},
+	VerbConnectCode:   {Fill: map[string]string{InputCode: "ABCD-EFGH"}},
+	VerbDialogConnect: {Data: dialogIDs, Fill: map[string]string{InputOrgURL: galleryOrg}},
+	VerbDialogCode:    {Data: dialogIDs, Fill: map[string]string{InputCode: "ABCD-EFGH"}},
+	VerbCancel:        {Data: formIDs, AsIs: true},
+	VerbHelp:          {AsIs: true},
+	VerbConnect:       {AsIs: true},
 	// The card's refresh: Teams sends it when a listed person views the card.
-	VerbRefresh: {Data: []string{"summaryId"}, AsIs: true},
+	VerbRefresh: {Data: []string{DataSummaryID}, AsIs: true},
 }
 
 // liveSync is the weekly sync with three created items (one live, one

@@ -7,9 +7,6 @@ import "encoding/json"
 // asks the bot (adaptiveCard/action, verb "refresh") and shows that person the
 // card the bot answers, with each created work item as it stands now.
 
-// VerbRefresh is the verb of a summary card's refresh action.
-const VerbRefresh = "refresh"
-
 // MaxRefreshUsers is how many people Teams keeps a live (user-specific) view
 // of one card for.
 const MaxRefreshUsers = 60
@@ -72,7 +69,7 @@ func WithRefresh(c Card, summaryID string, part int, userIDs []string) Card {
 	}
 	action := map[string]any{
 		"type": "Action.Execute", "verb": VerbRefresh, "title": "Refresh",
-		"data": map[string]any{"sally": VerbRefresh, "summaryId": summaryID, "part": part},
+		"data": map[string]any{DataVerb: VerbRefresh, DataSummaryID: summaryID, DataPart: part},
 	}
 	room := MaxCardBytes - size(c) - size(map[string]any{"refresh": map[string]any{"action": action, "userIds": []string{}}})
 	var ids []string

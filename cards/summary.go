@@ -253,7 +253,7 @@ func panelBlock(summaryID, insightID string, panel Card) map[string]any {
 	}
 	actions = append(append([]any{}, actions...), withAssociated(map[string]any{
 		"type": "Action.Execute", "title": closeTitle, "verb": VerbCancel,
-		"data": map[string]any{"sally": VerbCancel, "summaryId": summaryID, "insightId": insightID},
+		"data": map[string]any{DataVerb: VerbCancel, DataSummaryID: summaryID, DataInsightID: insightID},
 	}, "none"))
 	items = append(items, actionSet(actions...))
 	m := map[string]any{"type": "Container", "style": "emphasis", "spacing": "Small", "items": items}
@@ -275,9 +275,6 @@ func hasInputs(c Card) bool {
 	})
 	return found
 }
-
-// VerbCancel closes an in-card form and shows the plain summary again.
-const VerbCancel = "form.cancel"
 
 func insightBlock(summaryID string, in InsightView) map[string]any {
 	items := []any{text(Escape(truncate(in.Text, maxShownText)))}
@@ -303,8 +300,8 @@ func insightBlock(summaryID string, in InsightView) map[string]any {
 	}
 	buttons := append([]any{
 		// "none": an in-card form open under another insight must not block these.
-		withAssociated(submit("Create work item", map[string]any{"msteams": map[string]any{"type": "task/fetch"}, "sally": "create", "summaryId": summaryID, "insightId": in.ID}), "none"),
-		withAssociated(submit("Add comment", map[string]any{"msteams": map[string]any{"type": "task/fetch"}, "sally": "comment", "summaryId": summaryID, "insightId": in.ID}), "none"),
+		withAssociated(submit("Create work item", map[string]any{"msteams": map[string]any{"type": "task/fetch"}, DataVerb: VerbCreate, DataSummaryID: summaryID, DataInsightID: in.ID}), "none"),
+		withAssociated(submit("Add comment", map[string]any{"msteams": map[string]any{"type": "task/fetch"}, DataVerb: VerbComment, DataSummaryID: summaryID, DataInsightID: in.ID}), "none"),
 	}, links...)
 	items = append(items, actionSet(buttons...))
 	return map[string]any{"type": "Container", "spacing": "Medium", "items": items}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sally-devops/devopsbot"
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 )
 
 func TestAsUniversalActionsTurnsDialogButtonsIntoExecute(t *testing.T) {
@@ -14,7 +15,7 @@ func TestAsUniversalActionsTurnsDialogButtonsIntoExecute(t *testing.T) {
 	before, _ := json.Marshal(in)
 	out := AsUniversalActions(in)
 	validate(t, "universal summary", out)
-	a, ok := FindAction(out, "create")
+	a, ok := cardstest.FindAction(out, "create")
 	if !ok || a["type"] != "Action.Execute" || a["verb"] != "create" {
 		t.Fatalf("create button: %v", a)
 	}
@@ -27,7 +28,7 @@ func TestAsUniversalActionsTurnsDialogButtonsIntoExecute(t *testing.T) {
 	}
 	form := AsUniversalActions(CreateForm(CreateFormView{SummaryID: "s1", InsightID: "t1", Projects: []Choice{{"P", "P"}}}))
 	validate(t, "universal form", form)
-	if a, _ := FindAction(form, "create.reload"); a["type"] != "Action.Execute" || a["associatedInputs"] != "auto" {
+	if a, _ := cardstest.FindAction(form, "create.reload"); a["type"] != "Action.Execute" || a["associatedInputs"] != "auto" {
 		t.Fatalf("reload: %v", a)
 	}
 	if raw, _ := json.Marshal(form); strings.Contains(string(raw), "Action.Submit") {
