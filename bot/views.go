@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -279,8 +278,8 @@ func (b *Bot) summaryInPlace(ctx context.Context, f *inCardFrame, panel cards.Ca
 	v := b.summaryView(f.sm, links)
 	if panel == nil {
 		for _, c := range cards.Summary(v) {
-			if slices.Contains(insightIDsOf(c, f.sm), f.insightID) {
-				return cards.AsUniversalActions(c), true
+			if slices.Contains(c.InsightIDs, f.insightID) {
+				return cards.AsUniversalActions(c.Card), true
 			}
 		}
 		return nil, false
@@ -297,22 +296,6 @@ func (b *Bot) summaryInPlace(ctx context.Context, f *inCardFrame, panel cards.Ca
 // Its chat's connected members get a live view (refresh.go).
 func (b *Bot) summaryCards(ctx context.Context, sm *devopsbot.Summary, links []devopsbot.InsightLink, serviceURL string) []postedCard {
 	return b.renderSummaryCards(b.summaryView(sm, links), sm, serviceURL, b.liveViewers(ctx, serviceURL, sm.ConversationID))
-}
-
-// insightIDsOf lists the insights whose buttons a card carries.
-func insightIDsOf(c cards.Card, sm *devopsbot.Summary) []string {
-	raw, err := json.Marshal(c)
-	if err != nil {
-		return nil
-	}
-	var ids []string
-	for _, in := range sm.Insights {
-		q, _ := json.Marshal(in.ID)
-		if bytes.Contains(raw, append([]byte(`"insightId":`), q...)) {
-			ids = append(ids, in.ID)
-		}
-	}
-	return ids
 }
 
 // friendlyScopes shows Azure DevOps scopes without the resource id prefix and

@@ -186,7 +186,7 @@ func allCards(t *testing.T) map[string]Card {
 		"Welcome":                           Welcome(),
 		"Help/demo":                         WithDemoBanner(Help()),
 	}
-	for i, c := range Summary(weeklySync(t)) {
+	for i, c := range summaryCards(weeklySync(t)) {
 		out[fmt.Sprint("Summary/", i)] = c
 	}
 	return out
@@ -224,7 +224,7 @@ func TestDemoBanner(t *testing.T) {
 	}
 	v := weeklySync(t)
 	v.Demo = true
-	for _, c := range Summary(v) {
+	for _, c := range summaryCards(v) {
 		if !bytes.Contains(mustJSON(c), []byte(DemoBannerText)) {
 			t.Error("summary card without demo banner")
 		}

@@ -3,6 +3,7 @@ package cards
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,7 +13,7 @@ import (
 
 func TestSummaryActionContract(t *testing.T) {
 	v := weeklySync(t)
-	cards := Summary(v)
+	cards := summaryCards(v)
 	if len(cards) != 1 {
 		t.Fatalf("%d cards for a small summary", len(cards))
 	}
@@ -262,7 +263,7 @@ func unescape(s string) string {
 
 func TestEscapingEdgeCases(t *testing.T) {
 	v := sampleView(t, "edge-cases.json")
-	cards := Summary(v)
+	cards := summaryCards(v)
 	var texts []string
 	for i, c := range cards {
 		validate(t, fmt.Sprint("edge/", i), c)
@@ -318,7 +319,7 @@ func TestSummarySplitsLargeSummaries(t *testing.T) {
 		}
 		v.Insights = append(v.Insights, in)
 	}
-	cards := Summary(v)
+	cards := summaryCards(v)
 	if len(cards) < 2 {
 		t.Fatalf("100 long insights fit one card?")
 	}
@@ -389,6 +390,68 @@ func BenchmarkSummary100(b *testing.B) {
 		v.Insights = append(v.Insights, InsightView{Insight: devopsbot.Insight{ID: fmt.Sprint(i), Kind: devopsbot.KindTask, Text: strings.Repeat("word ", 200)}})
 	}
 	for b.Loop() {
-		Summary(v)
+		summaryCards(v)
 	}
+}
+
+// summaryCards is a summary's cards without their insight ids.
+func summaryCards(v SummaryView) []Card {
+	var out []Card
+	for _, c := range Summary(v) {
+		out = append(out, c.Card)
+	}
+	return out
+}
+
+// Each card of a summary names exactly the insights whose buttons it carries
+// (the bot updates and answers clicks by these ids), also when the summary
+// splits into parts and some insights wait behind "Show N more".
+func TestSummaryCardsNameTheirInsights(t *testing.T) {
+	v := longSummary(t, false)
+	for i := 0; i < 40; i++ {
+		in := v.Insights[0]
+		in.ID = fmt.Sprintf("big-%d", i)
+		in.Text = strings.Repeat("A long insight that fills the card. ", 25)
+		v.Insights = append(v.Insights, in)
+	}
+	parts := Summary(v)
+	if len(parts) < 2 {
+		t.Fatalf("want a split summary, got %d card", len(parts))
+	}
+	seen := map[string]int{}
+	for i, p := range parts {
+		var onCard []string
+		for _, in := range v.Insights {
+			if carriesButtonsFor(p.Card, in.ID) {
+				onCard = append(onCard, in.ID)
+			}
+		}
+		got := slices.Clone(p.InsightIDs)
+		slices.Sort(got)
+		slices.Sort(onCard)
+		if !slices.Equal(got, onCard) {
+			t.Errorf("part %d names %v, carries buttons for %v", i+1, got, onCard)
+		}
+		for _, id := range p.InsightIDs {
+			seen[id]++
+		}
+	}
+	for _, in := range v.Insights {
+		if seen[in.ID] != 1 {
+			t.Errorf("insight %s is named by %d cards, want 1", in.ID, seen[in.ID])
+		}
+	}
+}
+
+// carriesButtonsFor reports whether a card has a form button for insightID.
+func carriesButtonsFor(c Card, insightID string) bool {
+	found := false
+	cardstest.Walk(c, func(m map[string]any) bool {
+		if d, ok := m["data"].(map[string]any); ok && d[DataInsightID] == insightID {
+			found = true
+			return false
+		}
+		return true
+	})
+	return found
 }

@@ -85,7 +85,7 @@ func gallery(t testing.TB) []galleryEntry {
 			SignInURL: "https://bot.example.com/oauth/start?s=abc"}
 	}
 	entries := []galleryEntry{
-		{"Summary", func(d bool) []Card { v := weeklySync(t); v.Demo = d; return Summary(v) }},
+		{"Summary", func(d bool) []Card { v := weeklySync(t); v.Demo = d; return summaryCards(v) }},
 		{"Summary of a meeting, from its transcript", func(d bool) []Card {
 			v := weeklySync(t)
 			v.Demo = d
@@ -93,13 +93,13 @@ func gallery(t testing.TB) []galleryEntry {
 			for i := range v.Insights {
 				v.Insights[i].Source = devopsbot.SourceTranscript
 			}
-			return Summary(v)
+			return summaryCards(v)
 		}},
-		{"Summary empty", func(d bool) []Card { return Summary(SummaryView{Demo: d, SummaryID: "s1"}) }},
+		{"Summary empty", func(d bool) []Card { return summaryCards(SummaryView{Demo: d, SummaryID: "s1"}) }},
 		// Live status: the card as posted names who gets a live view; the
 		// refreshed one shows each created item as it stands now.
-		{"Summary posted with a live view", func(d bool) []Card { return withLiveRefresh(Summary(liveSync(t, d, false))) }},
-		{"Summary refreshed with live status", func(d bool) []Card { return withLiveRefresh(Summary(liveSync(t, d, true))) }},
+		{"Summary posted with a live view", func(d bool) []Card { return withLiveRefresh(summaryCards(liveSync(t, d, false))) }},
+		{"Summary refreshed with live status", func(d bool) []Card { return withLiveRefresh(summaryCards(liveSync(t, d, true))) }},
 		{"Summary long refreshed with live status", func(d bool) []Card {
 			v := longSummary(t, d)
 			for i := range v.Insights {
@@ -107,9 +107,9 @@ func gallery(t testing.TB) []galleryEntry {
 					v.Insights[i].Results[j].Now = &ItemNow{Type: "Bug", State: "Resolved", AssignedTo: "Megan Bowen", Title: "Renamed in Azure DevOps"}
 				}
 			}
-			return withLiveRefresh(Summary(v))
+			return withLiveRefresh(summaryCards(v))
 		}},
-		{"Summary long", func(d bool) []Card { return Summary(longSummary(t, d)) }},
+		{"Summary long", func(d bool) []Card { return summaryCards(longSummary(t, d)) }},
 		card("CreateForm", func(d bool) Card { return CreateForm(createView(d)) }),
 		card("CreateForm error", func(d bool) Card {
 			v := createView(d)

@@ -21,7 +21,7 @@ func manyTasks(n int) SummaryView {
 // A long section shows five insights and hides the rest behind one button
 // that targets exactly the hidden ones; other sections stay open.
 func TestLongSectionsCollapse(t *testing.T) {
-	c := Summary(manyTasks(8))[0]
+	c := summaryCards(manyTasks(8))[0]
 	hidden := map[string]bool{}
 	var toggle map[string]any
 	cardstest.Walk(c, func(m map[string]any) bool {

@@ -54,16 +54,24 @@ var kindHeading = map[devopsbot.Kind]string{
 	devopsbot.KindInsight:  "Insights",
 }
 
+// SummaryCard is one card of a summary and the insights it shows: the bot
+// keeps the ids with the posted card, to know which card to update when one
+// of them gets a result, and which card answers a click in place.
+type SummaryCard struct {
+	Card       Card
+	InsightIDs []string // in display order
+}
+
 // Summary renders the shared summary as one or more cards, each under
 // MaxCardBytes: insights grouped by kind, each with its owner, due date,
 // results and the two buttons that open the forms in a dialog.
-func Summary(v SummaryView) []Card {
+func Summary(v SummaryView) []SummaryCard {
 	l := layoutSummary(v, "", false)
-	cards := make([]Card, 0, len(l.parts))
+	out := make([]SummaryCard, 0, len(l.parts))
 	for i := range l.parts {
-		cards = append(cards, l.card(v, i, nil))
+		out = append(out, SummaryCard{Card: l.card(v, i, nil), InsightIDs: l.insightIDs[i]})
 	}
-	return cards
+	return out
 }
 
 // SummaryInPlace is the summary card that shows insightID, with panel (a form,

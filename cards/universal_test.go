@@ -10,7 +10,7 @@ import (
 )
 
 func TestAsUniversalActionsTurnsDialogButtonsIntoExecute(t *testing.T) {
-	in := Summary(SummaryView{SummaryID: "s1", Meeting: devopsbot.Meeting{Title: "Sync"},
+	in := summaryCards(SummaryView{SummaryID: "s1", Meeting: devopsbot.Meeting{Title: "Sync"},
 		Insights: []InsightView{{Insight: devopsbot.Insight{ID: "t1", Kind: devopsbot.KindTask, Text: "Do it"}}}})[0]
 	before, _ := json.Marshal(in)
 	out := AsUniversalActions(in)
