@@ -221,7 +221,7 @@ func (b *Bot) statusClient(conn *devopsbot.Connection) *devops.Client {
 	case b.cfg.OAuth == nil:
 		return nil
 	default:
-		ts = &reconnectingSource{b: b, user: conn.User, conn: conn}
+		ts = &persistingTokenSource{b: b, user: conn.User, conn: conn}
 	}
 	opt := b.cfg.DevOps
 	opt.MaxRetries = -1

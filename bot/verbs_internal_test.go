@@ -9,6 +9,7 @@ import (
 
 	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/cards/cardstest"
+	"github.com/sally-devops/devopsbot/devops"
 )
 
 // The bot dispatches exactly the verbs the cards send: a verb only the bot
@@ -83,4 +84,14 @@ func jsonNames(v any) map[string]bool {
 		out[name] = true
 	}
 	return out
+}
+
+// The create form stops typing at Azure DevOps' own title limit, the one the
+// bot checks on submit: a smaller one would refuse titles Azure DevOps takes,
+// a larger one would let a person type a title the submit then refuses.
+func TestCreateFormTitleLimitIsAzureDevOps(t *testing.T) {
+	form := cards.CreateForm(cards.CreateFormView{Projects: []cards.Choice{{Value: "P"}}})
+	if got := cardstest.Inputs(form)[cards.InputTitle]["maxLength"]; got != float64(devops.MaxTitleLen) {
+		t.Errorf("the title input's maxLength is %v, Azure DevOps takes %d", got, devops.MaxTitleLen)
+	}
 }

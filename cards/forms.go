@@ -69,7 +69,8 @@ type CreateFormView struct {
 	LinkNote string
 }
 
-// MaxTitleLen is Azure DevOps' limit on a work item title.
+// MaxTitleLen is Azure DevOps' limit on a work item title (devops.MaxTitleLen,
+// which this package may not import; a test in bot checks that they agree).
 const MaxTitleLen = 255
 
 // CreateForm renders the create dialog. Area and Iteration appear, required,
@@ -135,7 +136,7 @@ func CreateForm(v CreateFormView) Card {
 			map[string]any{"placeholder": "123 or #123", "maxLength": 2048}))
 	}
 	body = append(body,
-		input(InputTitle, "Title", "A title is required (at most 255 characters).", v.Values.Title, true, map[string]any{"maxLength": MaxTitleLen}),
+		input(InputTitle, "Title", fmt.Sprintf("A title is required (at most %d characters).", MaxTitleLen), v.Values.Title, true, map[string]any{"maxLength": MaxTitleLen}),
 		input(InputDescription, "Description", "The description is too long.", v.Values.Description, false, map[string]any{"isMultiline": true, "maxLength": 32000}),
 	)
 	if v.LinkNote != "" {

@@ -347,7 +347,7 @@ func resultLine(r ResultView) string {
 		s = "Created " + workItemName(r)
 	}
 	if r.Title != "" {
-		s += ": " + Escape(truncate(r.Title, 255))
+		s += ": " + Escape(truncate(r.Title, MaxTitleLen))
 	}
 	if r.By != "" {
 		s += " (by " + Escape(r.By) + ")"

@@ -118,8 +118,10 @@ func (e *APIError) Error() string {
 }
 
 // ErrNeedsReconnect means the stored refresh token no longer works (revoked,
-// expired, password changed, consent withdrawn): only a new sign-in helps.
-var ErrNeedsReconnect = apperr.New(apperr.Unauthorized, "Your Azure DevOps connection has expired. Please connect again.")
+// expired, password changed, consent withdrawn): only a new sign-in helps. The
+// bot answers with it too for a connection already marked so, so there is one
+// error (and one message) for "sign in again".
+var ErrNeedsReconnect = apperr.New(apperr.Unauthorized, "Your Azure DevOps sign-in has expired or was revoked. Please connect again.")
 
 var errSignIn = "Azure DevOps did not accept your sign-in. Please connect again."
 
