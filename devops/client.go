@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -59,7 +58,6 @@ type Client struct {
 	retries int
 	log     *slog.Logger
 	timeout time.Duration
-	calls   atomic.Int64
 	// sleep waits between retries; tests replace it to observe waits without sleeping.
 	sleep func(ctx context.Context, d time.Duration) error
 }
@@ -101,9 +99,6 @@ func NewClient(org Org, ts oauth2.TokenSource, opt Options) *Client {
 
 // Org returns the organization this client talks to.
 func (c *Client) Org() Org { return c.org }
-
-// CallCount reports how many HTTP requests the client has sent (retries included).
-func (c *Client) CallCount() int64 { return c.calls.Load() }
 
 // APIError is what Azure DevOps said, kept as the cause of an *apperr.Error for logs.
 type APIError struct {
@@ -243,7 +238,6 @@ func (c *Client) attempt(ctx context.Context, r request, u string, payload []byt
 		}
 		req.Header.Set("Content-Type", ct)
 	}
-	c.calls.Add(1)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
