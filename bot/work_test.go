@@ -14,6 +14,7 @@ import (
 	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/cards/cardstest"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
+	"github.com/sally-devops/devopsbot/store/storetest"
 )
 
 // deliveredSummary installs the bot in the chat, delivers a summary through the
@@ -217,9 +218,9 @@ func TestTwoReplicasShareStateAndCreateOnce(t *testing.T) {
 	if act, _ := h.conn.Activity(chatID, cardID); !strings.Contains(js(act.Attachments), "Created Task 1") {
 		t.Fatal("shared card not updated")
 	}
-	audit, err := h.store.ListAudit(context.Background(), devopsbot.UserKey{TenantID: tenantID, AADObjectID: userAdele}, 10)
-	if err != nil || len(audit) != 1 || audit[0].Action != "create_work_item" || audit[0].WorkItemID != 1 || audit[0].Outcome != "ok" {
-		t.Fatalf("audit: %+v %v", audit, err)
+	audit := storetest.AuditRecords(t, h.storeCfg, devopsbot.UserKey{TenantID: tenantID, AADObjectID: userAdele})
+	if len(audit) != 1 || audit[0].Action != "create_work_item" || audit[0].WorkItemID != 1 || audit[0].Outcome != "ok" {
+		t.Fatalf("audit: %+v", audit)
 	}
 }
 
