@@ -8,6 +8,7 @@
 package cards
 
 import (
+	"net/url"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -208,4 +209,21 @@ func walk(v any, visit func(map[string]any) bool) bool {
 		}
 	}
 	return true
+}
+
+// isLoopbackHTTP accepts an http link to this machine: the demo organization's
+// pages and, in development and tests, sign-in pages served on loopback. Only
+// the bot's own builders pass such links; nothing a user typed.
+func isLoopbackHTTP(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "http" || strings.ContainsAny(s, " \n") {
+		return false
+	}
+	h := u.Hostname()
+	return h == "localhost" || h == "127.0.0.1" || h == "::1"
+}
+
+func isHTTPS(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "https" && u.Host != "" && !strings.ContainsAny(s, " \n")
 }
