@@ -59,7 +59,9 @@ func inCard(e galleryEntry) galleryEntry {
 const galleryOrg = "https://dev.azure.com/fabrikam"
 
 // gallery is every card the bot can send. Adding a card is one line; a card
-// with a new action verb also needs that verb's line in clickContracts.
+// with a new action verb also needs it in Verbs (verbs.go), its line in
+// clickContracts, and a case in the bot (TestVerbsAreExactlyWhatTheCardsSend
+// and the bot's dispatch tests say which is missing).
 func gallery(t testing.TB) []galleryEntry {
 	result := ResultView{WorkItemID: 42, WorkItemType: "Bug", Title: "Fix the checkout timeout", URL: galleryOrg + "/_workitems/edit/42", By: "Megan Bowen", At: at}
 	choices := func(vs ...string) []Choice {
