@@ -37,7 +37,7 @@ func liveResultLine(r ResultView) string {
 		title = r.Title
 	}
 	if title != "" {
-		s += ": " + Escape(truncate(title, 255))
+		s += ": " + Escape(truncate(title, MaxTitleLen))
 	}
 	if r.By != "" {
 		s += " (created by " + Escape(r.By) + ")"
@@ -46,7 +46,8 @@ func liveResultLine(r ResultView) string {
 }
 
 // RefreshData is what a summary card's refresh action sends: which summary,
-// and which of its cards (a long summary is split into parts).
+// and which of its cards (a long summary is split into parts). Its JSON names
+// are DataVerb, DataSummaryID and DataPart (a struct tag cannot name them).
 type RefreshData struct {
 	Sally     string `json:"sally"`
 	SummaryID string `json:"summaryId"`

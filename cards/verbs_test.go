@@ -46,3 +46,12 @@ func TestVerbsAreExactlyWhatTheCardsSend(t *testing.T) {
 		}
 	}
 }
+
+// The refresh data is read back under the keys WithRefresh writes.
+func TestRefreshDataReadsTheKeysWritten(t *testing.T) {
+	c := WithRefresh(Card{"type": "AdaptiveCard"}, "s1", 2, []string{"29:a"})
+	_, d, ok := RefreshOf(c)
+	if !ok || d.Sally != VerbRefresh || d.SummaryID != "s1" || d.Part != 2 {
+		t.Fatalf("RefreshOf = %+v, %v", d, ok)
+	}
+}
