@@ -7,7 +7,6 @@ package apperr
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 )
 
@@ -32,28 +31,6 @@ func (k Kind) String() string {
 		return kindNames[k]
 	}
 	return fmt.Sprintf("kind(%d)", int(k))
-}
-
-// HTTPStatus maps a kind to the status a server answers with.
-func (k Kind) HTTPStatus() int {
-	switch k {
-	case Invalid:
-		return http.StatusBadRequest
-	case NotFound:
-		return http.StatusNotFound
-	case Unauthorized:
-		return http.StatusUnauthorized
-	case Forbidden:
-		return http.StatusForbidden
-	case Conflict:
-		return http.StatusConflict
-	case RateLimited:
-		return http.StatusTooManyRequests
-	case Unavailable:
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError
-	}
 }
 
 // Error is the shared error type. Message is safe for users; Cause is not.

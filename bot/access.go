@@ -13,9 +13,6 @@ import (
 	"github.com/sally-devops/devopsbot/teams"
 )
 
-// errNeedsReconnect means the stored connection can no longer get tokens.
-var errNeedsReconnect = apperr.New(apperr.Unauthorized, "Your Azure DevOps sign-in has expired or was revoked. Please connect again.")
-
 // errNotConnectedUser means the user has never connected (or disconnected).
 var errNotConnectedUser = apperr.Wrap(apperr.Unauthorized, "Connect your Azure DevOps account first.", errNotConnected)
 
@@ -30,7 +27,7 @@ func (b *Bot) clientFor(ctx context.Context, u devopsbot.UserKey) (*devops.Clien
 		return nil, nil, err
 	}
 	if conn.Status == devopsbot.StatusNeedsReconnect {
-		return nil, conn, errNeedsReconnect
+		return nil, conn, devops.ErrNeedsReconnect
 	}
 	org := devops.Org{Name: conn.OrgName, URL: conn.OrgURL}
 	var ts oauth2.TokenSource
@@ -40,15 +37,17 @@ func (b *Bot) clientFor(ctx context.Context, u devopsbot.UserKey) (*devops.Clien
 	case b.cfg.OAuth == nil:
 		return nil, conn, apperr.New(apperr.Unavailable, "Azure DevOps sign-in is not set up by your administrator.")
 	default:
-		ts = &reconnectingSource{b: b, user: u, conn: conn}
+		ts = &persistingTokenSource{b: b, user: u, conn: conn}
 	}
 	return devops.NewClient(org, ts, b.cfg.DevOps), conn, nil
 }
 
-// reconnectingSource refreshes the user's token, stores rotated tokens, and on a
-// refused refresh re-reads the connection before giving up: another replica may
-// have refreshed (and rotated) the token a moment ago, and its token is newer.
-type reconnectingSource struct {
+// persistingTokenSource is a user's Azure DevOps token source: it refreshes the
+// access token, stores every rotated token, and on a refused refresh re-reads
+// the connection before giving up (another replica may have refreshed and
+// rotated the token a moment ago, and its token is newer); when even that is
+// refused, it marks the connection as needing a new sign-in.
+type persistingTokenSource struct {
 	b    *Bot
 	user devopsbot.UserKey
 	conn *devopsbot.Connection
@@ -57,7 +56,7 @@ type reconnectingSource struct {
 	inner oauth2.TokenSource
 }
 
-func (s *reconnectingSource) source(ctx context.Context, c *devopsbot.Connection) oauth2.TokenSource {
+func (s *persistingTokenSource) source(ctx context.Context, c *devopsbot.Connection) oauth2.TokenSource {
 	cfg := s.b.cfg.OAuth.Config(c.EntraTenantID)
 	if s.b.cfg.DevOps.HTTPClient != nil {
 		ctx = context.WithValue(ctx, oauth2.HTTPClient, s.b.cfg.DevOps.HTTPClient)
@@ -68,7 +67,7 @@ func (s *reconnectingSource) source(ctx context.Context, c *devopsbot.Connection
 	})
 }
 
-func (s *reconnectingSource) Token() (*oauth2.Token, error) {
+func (s *persistingTokenSource) Token() (*oauth2.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// The refresh outlives the request that started it: a later call in the same
@@ -98,10 +97,10 @@ func (s *reconnectingSource) Token() (*oauth2.Token, error) {
 	if merr := s.b.conns.MarkNeedsReconnect(ctx, s.user); merr != nil {
 		teams.Logger(ctx).WarnContext(ctx, "could not mark a connection as needing reconnect", "err", merr)
 	}
-	return nil, errNeedsReconnect
+	return nil, devops.ErrNeedsReconnect
 }
 
 // needsSignIn reports whether err means the user must (re)connect.
 func needsSignIn(err error) bool {
-	return errors.Is(err, errNotConnected) || errors.Is(err, errNeedsReconnect) || errors.Is(err, devops.ErrNeedsReconnect) || apperr.Is(err, apperr.Unauthorized)
+	return errors.Is(err, errNotConnected) || errors.Is(err, devops.ErrNeedsReconnect) || apperr.Is(err, apperr.Unauthorized)
 }

@@ -27,15 +27,23 @@ import (
 // shared summary card, and updating the shared card for everyone (to show what
 // was created) never wipes someone else's half-filled form.
 
+// actionCreate and actionComment are what a person can do with an insight:
+// each is the verb that opens its form and, stored as ActionKey.Action, the
+// name of what was done (links already stored keep it, so it never changes).
 const (
-	actionCreate  = "create"
-	actionComment = "comment"
-	claimTTL      = 2 * time.Minute
-	maxTextInput  = 32000
+	actionCreate  = cards.VerbCreate
+	actionComment = cards.VerbComment
+)
+
+const (
+	claimTTL     = 2 * time.Minute
+	maxTextInput = 32000
 )
 
 // actionData is what our dialog cards submit: the action's own data merged with
-// the form's inputs (Teams merges them into one object).
+// the form's inputs (Teams merges them into one object). Its JSON names are the
+// cards package's Data* keys and Input* ids (a test checks that they agree:
+// a struct tag cannot name a constant).
 type actionData struct {
 	Sally     string `json:"sally"`
 	SummaryID string `json:"summaryId"`
@@ -98,8 +106,8 @@ func taskData(a *teams.Activity) json.RawMessage {
 // formVerbs are the steps of the create and comment forms, whichever way they
 // arrive (dialog task/fetch + task/submit, or in-card Action.Execute).
 var formVerbs = map[string]bool{
-	actionCreate: true, actionComment: true, "create.reload": true, "create.submit": true,
-	"comment.submit": true, "dialog.connect": true, "dialog.code": true, cards.VerbCancel: true,
+	cards.VerbCreate: true, cards.VerbComment: true, cards.VerbCreateReload: true, cards.VerbCreateSubmit: true,
+	cards.VerbCommentSubmit: true, cards.VerbDialogConnect: true, cards.VerbDialogCode: true, cards.VerbCancel: true,
 	cards.VerbHelp: true, cards.VerbConnect: true,
 }
 
@@ -113,11 +121,11 @@ func (b *Bot) formStep(ctx context.Context, a *teams.Activity, raw json.RawMessa
 	switch d.Sally {
 	case actionCreate, actionComment:
 		return b.openForm(ctx, ac, d.Sally, nil, formProblem{})
-	case "create.reload":
+	case cards.VerbCreateReload:
 		return b.openForm(ctx, ac, actionCreate, &d, formProblem{})
-	case "create.submit":
+	case cards.VerbCreateSubmit:
 		return b.submitCreate(ctx, ac)
-	case "comment.submit":
+	case cards.VerbCommentSubmit:
 		return b.submitComment(ctx, ac)
 	case cards.VerbCancel:
 		return b.closeForm(ctx)
@@ -125,9 +133,9 @@ func (b *Bot) formStep(ctx context.Context, a *teams.Activity, raw json.RawMessa
 		return b.dialogCard(ctx, "Help", b.helpCard())
 	case cards.VerbConnect:
 		return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, ac.data.Next, "", ""))
-	case "dialog.connect":
+	case cards.VerbDialogConnect:
 		return b.dialogConnect(ctx, ac)
-	case "dialog.code":
+	case cards.VerbDialogCode:
 		card := b.completeConnect(ctx, a, d.Code)
 		if _, _, err := b.clientFor(ctx, ac.user); err != nil {
 			return b.dialogCard(ctx, "Connect Azure DevOps", card)
@@ -316,35 +324,11 @@ func (b *Bot) existingCreate(summaryID, insightID string) *devopsbot.InsightLink
 	return nil
 }
 
-// createForm is the view model of the create form.
-type createForm struct {
-	SummaryID, InsightID string
-	InsightText          string
-	Projects             []string
-	Project              string
-	Types                []string
-	Type                 string
-	Members              []devops.Identity
-	AssignedTo           string
-	OwnerNote            string // who the owner was matched to and why, or that nobody was
-	Areas                []string
-	Area                 string
-	Iterations           []string
-	Iteration            string
-	Title, Description   string
-	Error, ErrorCode     string
-	// The type's own parts (fields.go): fields to ask and their values, the
-	// due date, the parent and what the item will link to.
-	Fields        []devops.TypeField
-	FieldValues   map[string]string
-	DueLabel, Due string
-	ParentDataset string
-	Parents       []cards.Choice
-	Parent        string
-	LinkNote      string
-}
-
-func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.Client, conn *devopsbot.Connection, keep *actionData, ruleField string) (*createForm, error) {
+// createFormView is the create form for an insight: the choices Azure DevOps
+// offers this person, each preselected from what they typed on the step
+// before (keep: a reload or a failed submit), their last choices, or the
+// project's defaults; then the type's own parts (fields.go).
+func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.Client, conn *devopsbot.Connection, keep *actionData, ruleField string) (*cards.CreateFormView, error) {
 	projects, err := b.cfg.Metadata.Projects(ctx, conn.OrgURL+"|"+ac.user.TenantID+"|"+ac.user.AADObjectID, client)
 	if err != nil {
 		return nil, err
@@ -356,48 +340,77 @@ func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.
 	if prefs == nil {
 		prefs = &devopsbot.Prefs{}
 	}
-	v := &createForm{SummaryID: ac.sm.ID, InsightID: ac.insight.ID, InsightText: ac.insight.Text}
-	for _, p := range projects {
-		v.Projects = append(v.Projects, p.Name)
+	typed := keep
+	if typed == nil {
+		typed = &actionData{} // a first open: nothing typed yet
 	}
-	v.Project = pick(v.Projects, first(keep, func(d *actionData) string { return d.Project }), prefs.Project)
-	fd, err := b.cfg.Metadata.FormData(ctx, client, v.Project)
+	v := &cards.CreateFormView{Demo: b.demo(), SummaryID: ac.sm.ID, InsightID: ac.insight.ID, Insight: ac.insight.Text}
+	names := make([]string, 0, len(projects))
+	for _, p := range projects {
+		names = append(names, p.Name)
+	}
+	v.Projects = choicesOf(names)
+	v.Values.Project = pick(names, typed.Project, prefs.Project)
+	fd, err := b.cfg.Metadata.FormData(ctx, client, v.Values.Project)
 	if err != nil {
 		return nil, err
 	}
+	types := make([]string, 0, len(fd.Types))
 	for _, t := range fd.Types {
-		v.Types = append(v.Types, t.Name)
+		types = append(types, t.Name)
 	}
-	v.Areas = fd.Areas
+	iterations := make([]string, 0, len(fd.Iterations))
 	for _, it := range fd.Iterations {
-		v.Iterations = append(v.Iterations, it.Path)
+		iterations = append(iterations, it.Path)
 	}
-	samePrefsProject := prefs.Project == v.Project
-	kept := func(f func(*actionData) string) string { return first(keep, f) }
-	v.Type = pick(v.Types, kept(func(d *actionData) string { return d.WorkItemType }), prefs.WorkItemType, defaultType(ac.insight.Kind), "Task", "Issue")
+	v.WorkItemTypes, v.Areas, v.Iterations = choicesOf(types), choicesOf(fd.Areas), choicesOf(iterations)
+	v.Values.WorkItemType = pick(types, typed.WorkItemType, prefs.WorkItemType, defaultType(ac.insight.Kind), "Task", "Issue")
 	areaPref, iterPref := "", ""
-	if samePrefsProject {
+	if prefs.Project == v.Values.Project {
 		areaPref, iterPref = prefs.AreaPath, prefs.IterationPath
 	}
 	current := ""
 	if fd.Defaults.CurrentIteration != nil {
 		current = fd.Defaults.CurrentIteration.Path
 	}
-	v.Area = pick(v.Areas, kept(func(d *actionData) string { return d.AreaPath }), areaPref, fd.Defaults.DefaultArea)
-	v.Iteration = pick(v.Iterations, kept(func(d *actionData) string { return d.IterationPath }), iterPref, current)
-	rc := b.responsibleFor(ctx, ac, client, conn, fd.Members, kept(func(d *actionData) string { return d.AssignedTo }))
-	v.Members, v.AssignedTo, v.OwnerNote = rc.people, rc.selected, rc.note
+	v.Values.AreaPath = pick(fd.Areas, typed.AreaPath, areaPref, fd.Defaults.DefaultArea)
+	v.Values.IterationPath = pick(iterations, typed.IterationPath, iterPref, current)
+	rc := b.responsibleFor(ctx, ac, client, conn, fd.Members, typed.AssignedTo)
+	v.People, v.Values.AssignedTo, v.ResponsibleNote = peopleChoices(rc.people), rc.selected, rc.note
 	if keep != nil {
-		v.Title, v.Description = keep.Title, keep.Description
+		v.Values.Title, v.Values.Description = keep.Title, keep.Description
 	} else {
-		v.Title = shortTitle(ac.insight.Text)
+		v.Values.Title = shortTitle(ac.insight.Text)
 		if isMessageSummary(ac.sm) {
-			v.Title = messageTitle(ac.insight.Text)
+			v.Values.Title = messageTitle(ac.insight.Text)
 		}
-		v.Description = b.prefillDescription(ac)
+		v.Values.Description = b.prefillDescription(ac)
 	}
 	b.typeFieldsForm(ctx, ac, client, conn, v, keep, ruleField)
 	return v, nil
+}
+
+// choicesOf offers names as a drop-down's choices, each shown as it is.
+func choicesOf(names []string) []cards.Choice {
+	out := make([]cards.Choice, 0, len(names))
+	for _, n := range names {
+		out = append(out, cards.Choice{Title: n, Value: n})
+	}
+	return out
+}
+
+// peopleChoices offers people by name and sign-in name; the value Azure
+// DevOps takes for System.AssignedTo is the sign-in name.
+func peopleChoices(people []devops.Identity) []cards.Choice {
+	out := make([]cards.Choice, 0, len(people))
+	for _, m := range people {
+		title := m.DisplayName
+		if m.UniqueName != "" && m.UniqueName != m.DisplayName {
+			title += " (" + m.UniqueName + ")"
+		}
+		out = append(out, cards.Choice{Title: title, Value: m.UniqueName})
+	}
+	return out
 }
 
 // pick returns the first candidate that is among the choices, else the first choice.
@@ -416,13 +429,6 @@ func pick(choices []string, candidates ...string) string {
 		return choices[0]
 	}
 	return ""
-}
-
-func first(keep *actionData, f func(*actionData) string) string {
-	if keep == nil {
-		return ""
-	}
-	return f(keep)
 }
 
 func defaultType(k devopsbot.Kind) string {
@@ -458,21 +464,12 @@ func (b *Bot) prefillDescription(ac *actionCtx) string {
 	return sb.String()
 }
 
-// commentForm is the view model of the comment form.
-type commentForm struct {
-	SummaryID, InsightID string
-	WorkItemID           string
-	Comment              string
-	Error, ErrorCode     string
-	// Recent are the work items already made from this meeting's summary: the
-	// likeliest targets, offered in the search drop-down before anyone types.
-	Recent []cards.Choice
-}
-
 // commentFormView builds the comment form; links are the summary's results
-// (none when they could not be read: the search still works).
-func (b *Bot) commentFormView(ac *actionCtx, keep *actionData, links []devopsbot.InsightLink) *commentForm {
-	v := &commentForm{SummaryID: ac.sm.ID, InsightID: ac.insight.ID}
+// (none when they could not be read: the search still works). The work items
+// already made from this summary are the likeliest targets, offered in the
+// search drop-down before anyone types.
+func (b *Bot) commentFormView(ac *actionCtx, keep *actionData, links []devopsbot.InsightLink) *cards.CommentFormView {
+	v := &cards.CommentFormView{Demo: b.demo(), SummaryID: ac.sm.ID, InsightID: ac.insight.ID}
 	seen := map[int]bool{}
 	for _, l := range links {
 		if l.State == devopsbot.LinkDone && l.WorkItemID > 0 && !seen[l.WorkItemID] {
@@ -481,14 +478,20 @@ func (b *Bot) commentFormView(ac *actionCtx, keep *actionData, links []devopsbot
 		}
 	}
 	if keep != nil {
-		v.WorkItemID, v.Comment = keep.WorkItemID, keep.Comment
-		if v.WorkItemID == "" {
-			v.WorkItemID = keep.WorkItemSearch
-		}
+		v.WorkItemID, v.Comment = keptWorkItem(keep), keep.Comment
 		return v
 	}
 	v.Comment = b.prefillDescription(ac)
 	return v
+}
+
+// keptWorkItem is the work item a failed comment attempt named: the one
+// chosen in the search, else the number typed.
+func keptWorkItem(d *actionData) string {
+	if d.WorkItemID == "" {
+		return d.WorkItemSearch
+	}
+	return d.WorkItemID
 }
 
 // marker is the hidden reference put on a created work item so that after an
@@ -849,7 +852,7 @@ func (b *Bot) onSearch(ctx context.Context, a *teams.Activity) (teams.InvokeResp
 	if err == nil {
 		parentProject, parents = strings.CutPrefix(sv.Dataset, parentDatasetPrefix)
 	}
-	if err != nil || (sv.Dataset != "workitems" && !parents) {
+	if err != nil || (sv.Dataset != cards.DatasetWorkItems && !parents) {
 		return teams.ErrorResponse(http.StatusBadRequest, "BadRequest", "Unknown search."), nil
 	}
 	u, err := userOf(a)

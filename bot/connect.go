@@ -30,6 +30,8 @@ const (
 	maxCodeSize = 32
 )
 
+// connectData is what the connect cards send; its JSON names are the cards
+// package's DataVerb, Input* and DataOrg (checked by a test, like actionData).
 type connectData struct {
 	Sally  string `json:"sally"`
 	OrgURL string `json:"orgUrl"`
@@ -87,6 +89,24 @@ func (b *Bot) logMissingOAuth(ctx context.Context) {
 	teams.Logger(ctx).WarnContext(ctx, "connect devops is not configured", "missing", strings.Join(b.cfg.MissingOAuth, ","))
 }
 
+// chatVerbs are the verbs onCardAction answers itself: the connect steps of
+// the chat cards, the next steps of error cards and a summary card's refresh. A click that names an
+// insight goes to formStep (formVerbs). Together the two are cards.Verbs.
+var chatVerbs = map[string]bool{
+	cards.VerbHelp: true, cards.VerbConnect: true, cards.VerbConnectOrg: true, cards.VerbConnectSignIn: true, cards.VerbConnectCode: true,
+	cards.VerbRefresh: true, // a summary card's refresh (refresh.go)
+}
+
+// isConnectVerb reports whether a verb is a step of connecting, which needs
+// sign-in to be set up (or demo mode).
+func isConnectVerb(verb string) bool {
+	switch verb {
+	case cards.VerbConnect, cards.VerbConnectOrg, cards.VerbConnectSignIn, cards.VerbConnectCode:
+		return true
+	}
+	return false
+}
+
 // onCardAction handles Action.Execute (Universal Actions) invokes: the connect flow.
 func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.InvokeResponse, error) {
 	av, err := a.ActionValue()
@@ -117,7 +137,7 @@ func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.Invoke
 	if av.State != "" {
 		return teams.AdaptiveCardResponse(b.completeConnect(ctx, a, av.State)), nil
 	}
-	if b.cfg.Demo == nil && b.cfg.OAuth == nil && strings.HasPrefix(verb, "connect.") {
+	if b.cfg.Demo == nil && b.cfg.OAuth == nil && isConnectVerb(verb) {
 		b.logMissingOAuth(ctx)
 		return teams.AdaptiveCardResponse(b.notConfiguredCard()), nil
 	}
@@ -126,12 +146,12 @@ func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.Invoke
 		return teams.AdaptiveCardResponse(b.helpCard()), nil
 	case cards.VerbConnect:
 		if b.cfg.Demo != nil {
-			break // demo: "connect.org" below connects at once
+			break // demo: VerbConnectOrg below connects at once
 		}
 		return teams.AdaptiveCardResponse(b.connectPromptCard("", "")), nil
 	}
 	switch verb {
-	case "connect.org", cards.VerbConnect:
+	case cards.VerbConnectOrg, cards.VerbConnect:
 		if b.cfg.Demo != nil {
 			card, err := b.connectDemo(ctx, a)
 			if err != nil {
@@ -140,7 +160,7 @@ func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.Invoke
 			return teams.AdaptiveCardResponse(card), nil
 		}
 		return teams.AdaptiveCardResponse(b.orgChosenCard(ctx, a, data.OrgURL)), nil
-	case "connect.signin":
+	case cards.VerbConnectSignIn:
 		org, err := devops.NormalizeOrgURL(data.Org)
 		if err != nil {
 			return teams.AdaptiveCardResponse(b.connectPromptCard(data.Org, apperr.UserMessage(err))), nil
@@ -155,7 +175,7 @@ func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.Invoke
 			return teams.AdaptiveCardResponse(cards.ConnectSignIn(cards.SignInView{Demo: b.demo(), Org: org.Name, OrgURL: org.URL, SignInURL: link})), nil
 		}
 		return teams.LoginRequestResponse("Sign in to Azure DevOps ("+org.Name+")", link), nil
-	case "connect.code":
+	case cards.VerbConnectCode:
 		card, problem := b.redeemCode(ctx, a, data.Code)
 		if org, err := devops.NormalizeOrgURL(data.Org); err == nil && problem != "" {
 			// A wrong or expired code: sign in again to the same organization,

@@ -17,6 +17,7 @@ import (
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 	"github.com/sally-devops/devopsbot/devops"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
 	"github.com/sally-devops/devopsbot/teams/teamstest"
@@ -180,7 +181,7 @@ func TestConnectRefusals(t *testing.T) {
 	if w := attentionTexts(card); len(w) != 1 || w[0] != "Only Azure DevOps Services links (https://dev.azure.com/... or https://....visualstudio.com) are accepted." {
 		t.Errorf("look-alike host: warning %q", w)
 	}
-	if v := cards.Inputs(card)["orgUrl"]["value"]; v != "https://dev.azure.com.evil.example/fabrikam" {
+	if v := cardstest.Inputs(card)["orgUrl"]["value"]; v != "https://dev.azure.com.evil.example/fabrikam" {
 		t.Errorf("look-alike host: input given back as %v", v)
 	}
 
@@ -266,7 +267,7 @@ func TestConnectRefusals(t *testing.T) {
 	if w := attentionTexts(card); len(w) != 1 || w[0] != "No Azure DevOps organization by that name was found." {
 		t.Errorf("unknown organization: warning %q", w)
 	}
-	if v := cards.Inputs(card)["orgUrl"]["value"]; v != "https://dev.azure.com/nosuchorg" {
+	if v := cardstest.Inputs(card)["orgUrl"]["value"]; v != "https://dev.azure.com/nosuchorg" {
 		t.Errorf("unknown organization: input given back as %v", v)
 	}
 
@@ -325,7 +326,11 @@ func connectOAuth(t *testing.T, h *harness, user, conv string) {
 
 func TestRefreshAndReconnectAfterInvalidGrant(t *testing.T) {
 	var idp *devopstest.IdentityProvider
-	h := newHarness(t, withOAuth(&idp))
+	// Nothing Azure DevOps answered is cached: every form open below asks it
+	// again, so each one needs a working token.
+	h := newHarness(t, withOAuth(&idp), func(*harness) option {
+		return func(c *bot.Config) { c.Metadata = devops.NewMetadataCache(time.Nanosecond) }
+	})
 	sid, _ := deliveredSummary(t, h)
 	connectOAuth(t, h, userAdele, chatID)
 	key := devopsbot.UserKey{TenantID: tenantID, AADObjectID: userAdele}
@@ -351,7 +356,6 @@ func TestRefreshAndReconnectAfterInvalidGrant(t *testing.T) {
 	idp.RevokeRefreshTokens()
 	conn.Expiry = time.Now().Add(-time.Hour)
 	_ = h.store.SaveConnection(ctx, conn)
-	h.cfg.Metadata.Invalidate("https://dev.azure.com/fabrikam", "")
 	resp := dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid)))
 	if _, ok := cardsFind(resp, "dialog.connect"); !ok || !strings.Contains(js(resp), "expired or was revoked") {
 		t.Fatalf("after invalid_grant: %.500s", js(resp))

@@ -108,16 +108,16 @@ var ruleFieldName = regexp.MustCompile(`the field "([^"]{1,80})"`)
 // fields (and the one a rule error named), the due date, the parent and the
 // meeting link note. A failure to read the type's fields leaves those parts
 // out rather than the whole form: Azure DevOps' rule error names what is missing.
-func (b *Bot) typeFieldsForm(ctx context.Context, ac *actionCtx, client *devops.Client, conn *devopsbot.Connection, v *createForm, keep *actionData, ruleField string) {
+func (b *Bot) typeFieldsForm(ctx context.Context, ac *actionCtx, client *devops.Client, conn *devopsbot.Connection, v *cards.CreateFormView, keep *actionData, ruleField string) {
 	var fields []devops.TypeField
 	var recent []devops.WorkItem
 	var ferr error
 	userKey := conn.OrgURL + "|" + ac.user.TenantID + "|" + ac.user.AADObjectID
 	together(
-		func() { fields, ferr = b.cfg.Metadata.TypeFields(ctx, client, v.Project, v.Type) },
+		func() { fields, ferr = b.cfg.Metadata.TypeFields(ctx, client, v.Values.Project, v.Values.WorkItemType) },
 		func() {
 			var err error
-			if recent, err = b.cfg.Metadata.RecentParents(ctx, userKey, client, v.Project, maxRecentParents); err != nil {
+			if recent, err = b.cfg.Metadata.RecentParents(ctx, userKey, client, v.Values.Project, maxRecentParents); err != nil {
 				teams.Logger(ctx).InfoContext(ctx, "could not list recent parents", "kind", apperr.KindOf(err).String())
 			}
 		},
@@ -125,7 +125,8 @@ func (b *Bot) typeFieldsForm(ctx context.Context, ac *actionCtx, client *devops.
 	if ferr != nil {
 		teams.Logger(ctx).InfoContext(ctx, "could not read the work item type's fields", "kind", apperr.KindOf(ferr).String())
 	}
-	v.Fields = askFields(fields, ruleField)
+	asked := askFields(fields, ruleField)
+	v.Fields = fieldInputs(asked)
 	if due := devops.DueDateField(fields); due != "" {
 		for _, f := range fields {
 			if f.RefName == due {
@@ -136,31 +137,31 @@ func (b *Bot) typeFieldsForm(ctx context.Context, ac *actionCtx, client *devops.
 	if !inCardForms(ctx) {
 		// In place (the Agents Playground) there is no application/search:
 		// Parent is a number field there.
-		v.ParentDataset = parentDatasetPrefix + v.Project
+		v.ParentDataset = parentDatasetPrefix + v.Values.Project
 	}
 	for _, w := range recent {
-		v.Parents = append(v.Parents, cards.Choice{Title: fmt.Sprintf("%s %d: %s", w.Type, w.ID, w.Title), Value: strconv.Itoa(w.ID)})
+		v.ParentChoices = append(v.ParentChoices, cards.Choice{Title: fmt.Sprintf("%s %d: %s", w.Type, w.ID, w.Title), Value: strconv.Itoa(w.ID)})
 	}
 	v.LinkNote = linkNote(ac.sm)
 	if keep != nil {
-		v.Parent, v.Due = strings.TrimSpace(keep.Parent), keep.DueDate
-		v.FieldValues = map[string]string{}
-		for _, f := range v.Fields {
+		v.Values.Parent, v.Values.DueDate = strings.TrimSpace(keep.Parent), keep.DueDate
+		v.Values.Fields = map[string]string{}
+		for _, f := range asked {
 			if s := keep.Fields[f.RefName]; s != "" {
-				v.FieldValues[f.RefName] = s
+				v.Values.Fields[f.RefName] = s
 			}
 		}
 		// A parent found by searching is not among the recent ones: keep it
 		// visible (a choice set shows a value that is not a choice as blank).
-		if n, err := strconv.Atoi(strings.TrimPrefix(v.Parent, "#")); err == nil && n > 0 && len(v.Parents) > 0 &&
-			!slices.ContainsFunc(v.Parents, func(c cards.Choice) bool { return c.Value == strconv.Itoa(n) }) {
-			v.Parents = append([]cards.Choice{{Title: fmt.Sprintf("Work item %d", n), Value: strconv.Itoa(n)}}, v.Parents...)
-			v.Parent = strconv.Itoa(n)
+		if n, err := strconv.Atoi(strings.TrimPrefix(v.Values.Parent, "#")); err == nil && n > 0 && len(v.ParentChoices) > 0 &&
+			!slices.ContainsFunc(v.ParentChoices, func(c cards.Choice) bool { return c.Value == strconv.Itoa(n) }) {
+			v.ParentChoices = append([]cards.Choice{{Title: fmt.Sprintf("Work item %d", n), Value: strconv.Itoa(n)}}, v.ParentChoices...)
+			v.Values.Parent = strconv.Itoa(n)
 		}
 		return
 	}
 	if d, ok := devops.ParseDueDate(ac.insight.Due); ok {
-		v.Due = d.Format("2006-01-02")
+		v.Values.DueDate = d.Format("2006-01-02")
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 	"github.com/sally-devops/devopsbot/devops"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
 )
@@ -36,7 +37,7 @@ func TestCreateLinksTheMeetingAParentAndTheDueDate(t *testing.T) {
 	sid, _ := deliveredSummary(t, h)
 	connectDemo(t, h, userAdele)
 	form := openWebPortalForm(t, h, sid)
-	in := cards.Inputs(form)
+	in := cardstest.Inputs(form)
 
 	// The task's due date (2026-11-28) is prefilled in Task's due-date field.
 	if in["dueDate"]["type"] != "Input.Date" || in["dueDate"]["value"] != "2026-11-28" || in["dueDate"]["label"] != "Due Date" {
@@ -89,7 +90,7 @@ func TestCreateLinksTheMeetingAParentAndTheDueDate(t *testing.T) {
 func openCustomTypeForm(t *testing.T, h *harness, sid string) cards.Card {
 	t.Helper()
 	form := openWebPortalForm(t, h, sid)
-	if _, ok := cards.Inputs(form)[severityInput]; ok {
+	if _, ok := cardstest.Inputs(form)[severityInput]; ok {
 		t.Fatalf("a Task form asks for the custom type's severity")
 	}
 	return dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.reload", map[string]any{"workItemType": devopstest.CustomType})))
@@ -100,7 +101,7 @@ func TestCustomTypeRequiredFieldIsAskedCheckedAndSent(t *testing.T) {
 	sid, _ := deliveredSummary(t, h)
 	connectDemo(t, h, userAdele)
 	form := openCustomTypeForm(t, h, sid)
-	in := cards.Inputs(form)
+	in := cardstest.Inputs(form)
 	sev := in[severityInput]
 	var values []string
 	for _, c := range sev["choices"].([]any) {
@@ -118,7 +119,7 @@ func TestCustomTypeRequiredFieldIsAskedCheckedAndSent(t *testing.T) {
 
 	// Left empty: the form comes back naming it, the title kept, nothing created.
 	again := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.submit", map[string]any{"title": "Refunds time out"})))
-	if !strings.Contains(js(again), "Please fill in: Severity") || cards.Inputs(again)["title"]["value"] != "Refunds time out" {
+	if !strings.Contains(js(again), "Please fill in: Severity") || cardstest.Inputs(again)["title"]["value"] != "Refunds time out" {
 		t.Fatalf("missing severity: %.500s", js(again))
 	}
 	// A value the process does not allow (a forged submit) is refused before Azure DevOps.
@@ -153,7 +154,7 @@ func TestRuleErrorComesBackIntoTheFormNamingTheField(t *testing.T) {
 	if !strings.Contains(got, `the field \"Customer\"`) || !strings.Contains(got, "TF401320") {
 		t.Fatalf("the rule error does not name the field: %.600s", got)
 	}
-	in := cards.Inputs(back)
+	in := cardstest.Inputs(back)
 	if in["title"]["value"] != "Refunds time out" || in[severityInput]["value"] != devopstest.SeverityCritical || in["workItemType"]["value"] != devopstest.CustomType {
 		t.Errorf("input lost: title %v, severity %v, type %v", in["title"]["value"], in[severityInput]["value"], in["workItemType"]["value"])
 	}
@@ -196,7 +197,7 @@ func TestHostileParentsAndMeetingLinksAreRefused(t *testing.T) {
 			change = map[string]any{"dueDate": due}
 		}
 		back := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.submit", change)))
-		if !strings.Contains(js(back), want) || cards.Inputs(back)["parent"] == nil {
+		if !strings.Contains(js(back), want) || cardstest.Inputs(back)["parent"] == nil {
 			t.Errorf("parent %q: want %q in the form: %.500s", parent, want, js(back))
 		}
 	}
@@ -253,7 +254,7 @@ func TestInCardFormsTakeTheParentByNumber(t *testing.T) {
 	form = h.execute(userAdele, chatID, map[string]any{"verb": "create.reload", "data": data})
 	// The Agents Playground has no application/search: no typeahead there,
 	// although Web Portal has backlog items to offer.
-	if p := cards.Inputs(form)["parent"]; p["type"] != "Input.Text" || strings.Contains(js(form), "Data.Query") {
+	if p := cardstest.Inputs(form)["parent"]; p["type"] != "Input.Text" || strings.Contains(js(form), "Data.Query") {
 		t.Fatalf("in-card parent = %v", p)
 	}
 	data = submitFrom(t, form, "create.submit", map[string]any{"parent": "#" + strconv.Itoa(feature)})

@@ -8,18 +8,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sally-devops/devopsbot/devops"
+	"github.com/sally-devops/devopsbot/cards"
 )
 
-func sampleCreateForm() *createForm {
-	return &createForm{
-		SummaryID: "s1", InsightID: "t1", InsightText: "Add a timeout",
-		Projects: []string{"Web Portal", "Mobile"}, Project: "Web Portal",
-		Types: []string{"Task", "Bug"}, Type: "Task",
-		Members:    []devops.Identity{{DisplayName: "Adele Vance", UniqueName: "adele@contoso.com"}},
-		AssignedTo: "adele@contoso.com", Areas: []string{"Web Portal"}, Area: "Web Portal",
-		Iterations: []string{"Web Portal\\Sprint 1"}, Iteration: "Web Portal\\Sprint 1",
-		Title: "Add a timeout", Description: "From the meeting",
+func sampleCreateForm() *cards.CreateFormView {
+	return &cards.CreateFormView{
+		SummaryID: "s1", InsightID: "t1", Insight: "Add a timeout",
+		Projects:      []cards.Choice{{Title: "Web Portal", Value: "Web Portal"}, {Title: "Mobile", Value: "Mobile"}},
+		WorkItemTypes: []cards.Choice{{Title: "Task", Value: "Task"}, {Title: "Bug", Value: "Bug"}},
+		People:        []cards.Choice{{Title: "Adele Vance (adele@contoso.com)", Value: "adele@contoso.com"}},
+		Areas:         []cards.Choice{{Title: "Web Portal", Value: "Web Portal"}},
+		Iterations:    []cards.Choice{{Title: "Web Portal\\Sprint 1", Value: "Web Portal\\Sprint 1"}},
+		Values: cards.CreateValues{Project: "Web Portal", WorkItemType: "Task", AssignedTo: "adele@contoso.com", AreaPath: "Web Portal",
+			IterationPath: "Web Portal\\Sprint 1", Title: "Add a timeout", Description: "From the meeting"},
 	}
 }
 
@@ -28,14 +29,14 @@ func sampleCreateForm() *createForm {
 // however small, is a different card, never the one cached before.
 func TestEncodedCreateFormIsAlwaysTheCardOfItsContent(t *testing.T) {
 	b := &Bot{}
-	fresh := func(v *createForm) []byte {
+	fresh := func(v *cards.CreateFormView) []byte {
 		want, err := json.Marshal(b.createFormCard(v))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return want
 	}
-	encoded := func(v *createForm) []byte {
+	encoded := func(v *cards.CreateFormView) []byte {
 		raw, ok := b.encodedCreateForm(v).(json.RawMessage)
 		if !ok {
 			t.Fatalf("not encoded: %T", b.encodedCreateForm(v))
@@ -48,13 +49,15 @@ func TestEncodedCreateFormIsAlwaysTheCardOfItsContent(t *testing.T) {
 			t.Fatalf("encoded form differs from the card:\n%s\n%s", got, fresh(v))
 		}
 	}
-	for name, change := range map[string]func(*createForm){
-		"a member's name":  func(v *createForm) { v.Members[0].DisplayName = "Adele V." },
-		"the selection":    func(v *createForm) { v.Type = "Bug" },
-		"an error":         func(v *createForm) { v.Error, v.ErrorCode = "Title is required.", "title" },
-		"the owner note":   func(v *createForm) { v.OwnerNote = "Matched Adele" },
-		"another insight":  func(v *createForm) { v.InsightID = "t2" },
-		"one more project": func(v *createForm) { v.Projects = append(v.Projects, "Ops") },
+	for name, change := range map[string]func(*cards.CreateFormView){
+		"a member's name": func(v *cards.CreateFormView) { v.People[0].Title = "Adele V." },
+		"the selection":   func(v *cards.CreateFormView) { v.Values.WorkItemType = "Bug" },
+		"an error":        func(v *cards.CreateFormView) { v.Error, v.ErrorCode = "Title is required.", "title" },
+		"the owner note":  func(v *cards.CreateFormView) { v.ResponsibleNote = "Matched Adele" },
+		"another insight": func(v *cards.CreateFormView) { v.InsightID = "t2" },
+		"one more project": func(v *cards.CreateFormView) {
+			v.Projects = append(v.Projects, cards.Choice{Title: "Ops", Value: "Ops"})
+		},
 	} {
 		w := sampleCreateForm()
 		encoded(w) // cached as it was

@@ -21,6 +21,7 @@ import (
 
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 	"github.com/sally-devops/devopsbot/devops"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
 	"github.com/sally-devops/devopsbot/store"
@@ -289,7 +290,9 @@ func (h *harness) execute(user, conv string, action map[string]any) cards.Card {
 	return cards.Card(resp["value"].(map[string]any))
 }
 
-func cardsFind(c cards.Card, verb string) (map[string]any, bool) { return cards.FindAction(c, verb) }
+func cardsFind(c cards.Card, verb string) (map[string]any, bool) {
+	return cardstest.FindAction(c, verb)
+}
 
 // replica starts a second bot process on the same database (its own store
 // client, server and metadata cache), as a second replica behind a load balancer.

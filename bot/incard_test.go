@@ -8,6 +8,7 @@ import (
 
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
 )
 
@@ -95,7 +96,7 @@ func TestInCardFormsKeepTheSummary(t *testing.T) {
 	}
 	form := h.execute(userAdele, chatID, map[string]any{"verb": cont["verb"], "data": cont["data"]})
 	keepsOthers("form after connecting", form)
-	if _, ok := cards.FindAction(form, "create.submit"); !ok {
+	if _, ok := cardstest.FindAction(form, "create.submit"); !ok {
 		t.Fatalf("Continue did not lead to the form: %.500s", js(form))
 	}
 
@@ -106,7 +107,7 @@ func TestInCardFormsKeepTheSummary(t *testing.T) {
 	}
 	plain := h.execute(userAdele, chatID, map[string]any{"verb": cancel["verb"], "data": cancel["data"]})
 	keepsOthers("after Cancel", plain)
-	if n := len(cards.Inputs(plain)); n != 0 {
+	if n := len(cardstest.Inputs(plain)); n != 0 {
 		t.Fatalf("after Cancel the card still has %d inputs", n)
 	}
 	if _, ok := actionFor(plain, "create", "t1"); !ok {
@@ -161,13 +162,13 @@ func TestErrorCardsOfferANextStep(t *testing.T) {
 	if !ok || retry["type"] != "Action.Submit" || retry["title"] != "Try again" {
 		t.Fatalf("no Try again a dialog can send: %.800s", js(errCard))
 	}
-	if help, ok := cards.FindAction(errCard, cards.VerbHelp); !ok || help["type"] != "Action.Submit" {
+	if help, ok := cardstest.FindAction(errCard, cards.VerbHelp); !ok || help["type"] != "Action.Submit" {
 		t.Fatalf("no Open help in the dialog's error card: %.800s", js(errCard))
 	}
 	// Azure DevOps is back: Try again opens the form.
 	h.org.FailNext(devopstest.RouteProjects, http.StatusOK, "", 0)
 	form := dialogCard(t, h.taskSubmit(userAdele, chatID, retry["data"].(map[string]any)))
-	if _, ok := cards.FindAction(form, "create.submit"); !ok {
+	if _, ok := cardstest.FindAction(form, "create.submit"); !ok {
 		t.Fatalf("Try again did not open the form: %.600s", js(form))
 	}
 	// Open help from a chat card answers with the help card in place.
@@ -207,7 +208,7 @@ func TestCommentFormOffersThisMeetingsWorkItems(t *testing.T) {
 	connectDemo(t, h, userAdele)
 	data := map[string]any{"msteams": map[string]any{"type": "task/fetch"}, "sally": "comment", "summaryId": sid, "insightId": "d1"}
 	first := dialogCard(t, h.taskFetch(userAdele, chatID, data))
-	if in := cards.Inputs(first); in["workItemSearch"] != nil || in["workItemId"]["isRequired"] != true {
+	if in := cardstest.Inputs(first); in["workItemSearch"] != nil || in["workItemId"]["isRequired"] != true {
 		t.Fatalf("nothing was created yet: the number is the way, required: %.600s", js(first))
 	}
 	form := openWebPortalForm(t, h, sid)
@@ -215,7 +216,7 @@ func TestCommentFormOffersThisMeetingsWorkItems(t *testing.T) {
 		t.Fatalf("create: %.300s", js(res))
 	}
 	cf := dialogCard(t, h.taskFetch(userAdele, chatID, data))
-	ws := cards.Inputs(cf)["workItemSearch"]
+	ws := cardstest.Inputs(cf)["workItemSearch"]
 	if ws == nil || !strings.Contains(js(ws["choices"]), `"value":"1"`) || ws["choices.data"] == nil {
 		t.Fatalf("search does not offer Task 1: %.600s", js(cf))
 	}

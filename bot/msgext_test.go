@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/sally-devops/devopsbot/bot"
-	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
 )
 
@@ -55,7 +55,7 @@ func TestMessageActionCreatesOneWorkItemPerMessage(t *testing.T) {
 		t.Errorf("dialog answer lacks title or size: %s", js(v))
 	}
 	form := dialogCard(t, resp)
-	in := cards.Inputs(form)
+	in := cardstest.Inputs(form)
 	if got := in["title"]["value"]; got != "Fix the login bug & retest" {
 		t.Errorf("title prefill = %q", got)
 	}
@@ -111,14 +111,14 @@ func TestMessageActionConnectsFirstThenShowsForm(t *testing.T) {
 	h := newHarness(t, withDemo)
 	msg := chatMessage("1733000000001", "<p>Rotate the API keys</p>")
 	c := dialogCard(t, h.extFetch(userAdele, "createWorkItem", msg))
-	if _, ok := cards.FindAction(c, "dialog.connect"); !ok {
+	if _, ok := cardstest.FindAction(c, "dialog.connect"); !ok {
 		t.Fatalf("not connected: expected the connect step, got %.400s", js(c))
 	}
 	form := dialogCard(t, h.extSubmit(userAdele, "createWorkItem", msg, submitFrom(t, c, "dialog.connect", nil)))
-	if _, ok := cards.FindAction(form, "create.submit"); !ok {
+	if _, ok := cardstest.FindAction(form, "create.submit"); !ok {
 		t.Fatalf("after connecting, the create form should follow: %.400s", js(form))
 	}
-	if got := cards.Inputs(form)["title"]["value"]; got != "Rotate the API keys" {
+	if got := cardstest.Inputs(form)["title"]["value"]; got != "Rotate the API keys" {
 		t.Errorf("title after connecting = %q", got)
 	}
 }
@@ -132,7 +132,7 @@ func TestMessageActionAddsCommentOnce(t *testing.T) {
 
 	msg := chatMessage("1733000000003", "<div>Repro: Safari 17 &lt;&gt; iOS only</div>")
 	cf := dialogCard(t, h.extFetch(userAdele, "addComment", msg))
-	comment, _ := cards.Inputs(cf)["comment"]["value"].(string)
+	comment, _ := cardstest.Inputs(cf)["comment"]["value"].(string)
 	if !strings.HasPrefix(comment, "Repro: Safari 17 <> iOS only") || !strings.Contains(comment, "From a message by Lee Gu in Teams: "+messageLink) {
 		t.Fatalf("comment prefill = %q", comment)
 	}
@@ -181,7 +181,7 @@ func TestMessageActionHostileInput(t *testing.T) {
 	huge := "<p><script>alert('x')</script>Ship &lt;b&gt;it&lt;/b&gt;</p>" + strings.Repeat("<p>"+strings.Repeat("long words ", 50)+"</p>", 300) // ~170 KB: under the 256 KB activity limit
 	msg := chatMessage("1733000000004", huge)
 	form := dialogCard(t, h.extFetch(userAdele, "createWorkItem", msg))
-	in := cards.Inputs(form)
+	in := cardstest.Inputs(form)
 	title, _ := in["title"]["value"].(string)
 	if title != "Ship <b>it</b>" {
 		t.Errorf("title = %q", title)

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/sally-devops/devopsbot"
-	"github.com/sally-devops/devopsbot/devops"
+	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/teams"
 )
 
@@ -53,10 +53,7 @@ func (b *Bot) outageForm(ctx context.Context, ac *actionCtx, action string, keep
 	case keep == nil:
 		return b.dialogMessage(ctx, dbDownText)
 	case action == actionComment:
-		v := &commentForm{SummaryID: keep.SummaryID, InsightID: keep.InsightID, WorkItemID: keep.WorkItemID, Comment: keep.Comment, Error: outageBanner}
-		if v.WorkItemID == "" {
-			v.WorkItemID = keep.WorkItemSearch
-		}
+		v := &cards.CommentFormView{SummaryID: keep.SummaryID, InsightID: keep.InsightID, WorkItemID: keptWorkItem(keep), Comment: keep.Comment, Error: outageBanner}
 		return b.dialogCard(ctx, "Add comment", b.commentFormCard(ctx, v))
 	}
 	return b.dialogCard(ctx, "Create work item", b.createFormCard(keptCreateForm(ac, keep)))
@@ -66,46 +63,43 @@ func (b *Bot) outageForm(ctx context.Context, ac *actionCtx, action string, keep
 // the steps that carry a form's input get that form back.
 func (b *Bot) outageStep(ctx context.Context, d *actionData) teams.InvokeResponse {
 	switch d.Sally {
-	case "create.submit", "create.reload":
+	case cards.VerbCreateSubmit, cards.VerbCreateReload:
 		return b.outageForm(ctx, nil, actionCreate, d)
-	case "comment.submit":
+	case cards.VerbCommentSubmit:
 		return b.outageForm(ctx, nil, actionComment, d)
 	}
 	return b.outageForm(ctx, nil, d.Sally, nil)
 }
 
 // keptCreateForm is the create form as the person submitted it.
-func keptCreateForm(ac *actionCtx, d *actionData) *createForm {
-	one := func(v string) []string {
+func keptCreateForm(ac *actionCtx, d *actionData) *cards.CreateFormView {
+	one := func(v string) []cards.Choice {
 		if strings.TrimSpace(v) == "" {
 			return nil
 		}
-		return []string{v}
+		return []cards.Choice{{Title: v, Value: v}}
 	}
-	v := &createForm{
+	v := &cards.CreateFormView{
 		SummaryID: d.SummaryID, InsightID: d.InsightID,
-		Projects: one(d.Project), Project: d.Project,
-		Types: one(d.WorkItemType), Type: d.WorkItemType,
-		Areas: one(d.AreaPath), Area: d.AreaPath,
-		Iterations: one(d.IterationPath), Iteration: d.IterationPath,
-		AssignedTo: d.AssignedTo,
-		Title:      d.Title, Description: d.Description,
+		Projects: one(d.Project), WorkItemTypes: one(d.WorkItemType), People: one(d.AssignedTo),
+		Areas: one(d.AreaPath), Iterations: one(d.IterationPath),
+		Values: cards.CreateValues{
+			Project: d.Project, WorkItemType: d.WorkItemType, AssignedTo: d.AssignedTo, AreaPath: d.AreaPath,
+			IterationPath: d.IterationPath, Title: d.Title, Description: d.Description,
+			// The type's fields can't be listed now: what was typed comes back as text.
+			Parent: d.Parent, DueDate: d.DueDate, Fields: d.Fields,
+		},
 		Error: outageBanner,
-		// The type's fields can't be listed now: what was typed comes back as text.
-		Parent: d.Parent, Due: d.DueDate, FieldValues: d.Fields,
 	}
 	for ref := range d.Fields {
-		v.Fields = append(v.Fields, devops.TypeField{RefName: ref, Name: ref})
+		v.Fields = append(v.Fields, cards.FieldInput{RefName: ref, Label: ref})
 	}
 	sort.Slice(v.Fields, func(i, j int) bool { return v.Fields[i].RefName < v.Fields[j].RefName })
 	if d.DueDate != "" {
 		v.DueLabel = "Due date"
 	}
-	if d.AssignedTo != "" {
-		v.Members = []devops.Identity{{DisplayName: d.AssignedTo, UniqueName: d.AssignedTo}}
-	}
 	if ac != nil {
-		v.InsightText = ac.insight.Text
+		v.Insight = ac.insight.Text
 	}
 	return v
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/store/storetest"
 )
@@ -73,10 +74,10 @@ func wantKept(t *testing.T, card cards.Card, submitVerb string, data map[string]
 	if !strings.Contains(js(card), outageBanner) {
 		t.Fatalf("no outage banner: %.600s", js(card))
 	}
-	if _, ok := cards.FindAction(card, submitVerb); !ok {
+	if _, ok := cardstest.FindAction(card, submitVerb); !ok {
 		t.Fatalf("the form lost its %s button: %.600s", submitVerb, js(card))
 	}
-	in := cards.Inputs(card)
+	in := cardstest.Inputs(card)
 	for _, id := range fields {
 		if got := in[id]["value"]; got != data[id] {
 			t.Errorf("input %s = %v, want the submitted %q", id, got, data[id])

@@ -9,7 +9,7 @@ import (
 
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/bot"
-	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
 )
 
@@ -134,7 +134,7 @@ func TestUnmatchedOwnerMustBeChosenBeforeCreating(t *testing.T) {
 		t.Fatal("a work item was created without a responsible user")
 	}
 	// After choosing, a reload (another project's choices) keeps the choice.
-	in := cards.Inputs(dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.reload", map[string]any{"assignedTo": "lee@contoso.com"}))))
+	in := cardstest.Inputs(dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.reload", map[string]any{"assignedTo": "lee@contoso.com"}))))
 	if in["assignedTo"]["value"] != "lee@contoso.com" {
 		t.Fatalf("the chosen person was not kept: %v", in["assignedTo"]["value"])
 	}

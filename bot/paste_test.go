@@ -13,7 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
 	"github.com/sally-devops/devopsbot/teams/teamstest"
 )
@@ -47,7 +47,7 @@ func (h *harness) paste(conv, text string, cardless ...bool) []teamstest.Sent {
 	// later would find).
 	last := sent[len(sent)-1]
 	if len(last.Activity.Attachments) == 1 && last.Status < 300 {
-		if act, ok := cards.FindAction(last.Activity.Attachments[0].Content, "create"); ok {
+		if act, ok := cardstest.FindAction(last.Activity.Attachments[0].Content, "create"); ok {
 			sid, _ := act["data"].(map[string]any)["summaryId"].(string)
 			h.settle()
 			if sm, err := h.store.GetSummary(context.Background(), sid); err != nil || len(sm.Cards) == 0 || sm.Cards[0].ActivityID != last.ActivityID {
@@ -84,7 +84,7 @@ func taskCreateData(t *testing.T, card any, text string) map[string]any {
 	if !strings.Contains(string(raw), text) || !strings.Contains(string(raw), `"insightId":"k2"`) {
 		t.Fatalf("card lacks %q or the task's buttons: %.600s", text, raw)
 	}
-	act, ok := cards.FindAction(card, "create")
+	act, ok := cardstest.FindAction(card, "create")
 	if !ok {
 		t.Fatal("card has no create action")
 	}
@@ -226,7 +226,7 @@ func TestPastedJSONBecomesItsSummary(t *testing.T) {
 					t.Fatalf("card shows JSON (%s) as an insight: %.800s", bad, card)
 				}
 			}
-			if _, ok := cards.FindAction(sent[0].Activity.Attachments[0].Content, "create"); !ok {
+			if _, ok := cardstest.FindAction(sent[0].Activity.Attachments[0].Content, "create"); !ok {
 				t.Fatal("no Create button")
 			}
 			// Pasted again (as the other shape): the same summary.

@@ -93,11 +93,11 @@ func (b *Bot) renderSummaryCards(v cards.SummaryView, sm *devopsbot.Summary, ser
 	res := make([]postedCard, 0, len(out))
 	inCard := b.inCardFor(serviceURL)
 	for i, c := range out {
+		card := c.Card
 		if inCard {
-			c = cards.AsUniversalActions(c)
+			card = cards.AsUniversalActions(card)
 		}
-		ids := insightIDsOf(c, sm)
-		res = append(res, postedCard{card: cards.WithRefresh(c, sm.ID, i, viewers), insightIDs: ids})
+		res = append(res, postedCard{card: cards.WithRefresh(card, sm.ID, i, viewers), insightIDs: c.InsightIDs})
 	}
 	return res
 }
@@ -221,7 +221,7 @@ func (b *Bot) statusClient(conn *devopsbot.Connection) *devops.Client {
 	case b.cfg.OAuth == nil:
 		return nil
 	default:
-		ts = &reconnectingSource{b: b, user: conn.User, conn: conn}
+		ts = &persistingTokenSource{b: b, user: conn.User, conn: conn}
 	}
 	opt := b.cfg.DevOps
 	opt.MaxRetries = -1

@@ -11,6 +11,7 @@ import (
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
 	"github.com/sally-devops/devopsbot/teams"
 )
@@ -101,7 +102,7 @@ func TestRefreshShowsEachCreatedItemAsItIsNow(t *testing.T) {
 	if ids, _, ok := cards.RefreshOf(c); !ok || !slices.Equal(ids, []string{"29:" + userAdele}) {
 		t.Errorf("the refreshed card's refresh = %v (%v), want the viewer", ids, ok)
 	}
-	if _, ok := cards.FindAction(c, "create"); !ok {
+	if _, ok := cardstest.FindAction(c, "create"); !ok {
 		t.Errorf("the refreshed card lost its buttons: %.600s", body)
 	}
 

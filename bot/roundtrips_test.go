@@ -11,6 +11,7 @@ import (
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 )
 
 // dbCalls runs f and returns the database commands it made, by "command
@@ -48,13 +49,13 @@ func TestWarmFormOpenMakesOneDatabaseRoundTrip(t *testing.T) {
 	var form cards.Card
 	n, by := h.dbCalls(func() { form = dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid))) })
 	t.Logf("cold create form open: %d (%s)", n, describeCalls(by))
-	if _, ok := cards.FindAction(form, "create.submit"); !ok {
+	if _, ok := cardstest.FindAction(form, "create.submit"); !ok {
 		t.Fatalf("no create form: %.300s", js(form))
 	}
 
 	n, by = h.dbCalls(func() { form = dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid))) })
 	t.Logf("warm create form open: %d (%s)", n, describeCalls(by))
-	if _, ok := cards.FindAction(form, "create.submit"); !ok {
+	if _, ok := cardstest.FindAction(form, "create.submit"); !ok {
 		t.Fatalf("no create form: %.300s", js(form))
 	}
 	if strings.Contains(js(form), "Action.Execute") {
@@ -93,7 +94,7 @@ func TestWarmFormOpenMakesOneDatabaseRoundTrip(t *testing.T) {
 	comment := map[string]any{"msteams": map[string]any{"type": "task/fetch"}, "sally": "comment", "summaryId": sid, "insightId": "d1"}
 	n, by = h.dbCalls(func() { form = dialogCard(t, h.taskFetch(userAdele, chatID, comment)) })
 	t.Logf("comment form open: %d (%s)", n, describeCalls(by))
-	if _, ok := cards.FindAction(form, "comment.submit"); !ok {
+	if _, ok := cardstest.FindAction(form, "comment.submit"); !ok {
 		t.Fatalf("no comment form: %.300s", js(form))
 	}
 	if strings.Contains(js(form), "Action.Execute") {
@@ -139,7 +140,7 @@ func TestWarmInCardFormOpenReadsConnectionAndResultsOnce(t *testing.T) {
 	var form cards.Card
 	n, by := h.dbCalls(func() { form = h.execute(userAdele, chatID, create) })
 	t.Logf("warm in-card create form open: %d (%s)", n, describeCalls(by))
-	if _, ok := cards.FindAction(form, "create.submit"); !ok {
+	if _, ok := cardstest.FindAction(form, "create.submit"); !ok {
 		t.Fatalf("no form in place: %.300s", js(form))
 	}
 	if n != 2 || by["find connections"] != 1 || by["find insight_links"] != 1 {
@@ -155,7 +156,7 @@ func TestStaleCachedSummaryStillOpensANewInsight(t *testing.T) {
 	r := h.replica()
 	sid, _ := deliveredSummary(t, h)
 	connectDemo(t, r, userAdele)
-	if _, ok := cards.FindAction(dialogCard(t, r.taskFetch(userAdele, chatID, createData(sid))), "create.submit"); !ok {
+	if _, ok := cardstest.FindAction(dialogCard(t, r.taskFetch(userAdele, chatID, createData(sid))), "create.submit"); !ok {
 		t.Fatal("no form on the second replica")
 	}
 	sm, err := h.store.GetSummary(context.Background(), sid)
@@ -169,7 +170,7 @@ func TestStaleCachedSummaryStillOpensANewInsight(t *testing.T) {
 	data := createData(sid)
 	data["insightId"] = "c9"
 	form := dialogCard(t, r.taskFetch(userAdele, chatID, data))
-	if _, ok := cards.FindAction(form, "create.submit"); !ok || !strings.Contains(js(form), "rollback runbook") {
+	if _, ok := cardstest.FindAction(form, "create.submit"); !ok || !strings.Contains(js(form), "rollback runbook") {
 		t.Fatalf("the new insight's form on the replica with the older cache: %.300s", js(form))
 	}
 }

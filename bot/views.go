@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -78,7 +77,7 @@ func (b *Bot) errorCard(ctx context.Context, title string, err error, next ...ca
 
 // retryStep opens the same form again for the same insight.
 func retryStep(ac *actionCtx, action string) cards.Step {
-	return cards.Step{Title: "Try again", Verb: action, Data: map[string]any{"summaryId": ac.sm.ID, "insightId": ac.insight.ID}}
+	return cards.Step{Title: "Try again", Verb: action, Data: map[string]any{cards.DataSummaryID: ac.sm.ID, cards.DataInsightID: ac.insight.ID}}
 }
 
 func (b *Bot) connectPromptCard(value, errMsg string) any {
@@ -134,36 +133,11 @@ func (b *Bot) alreadyDoneCard(l *devopsbot.InsightLink, clicker devopsbot.UserKe
 	return cards.AlreadyDone(b.resultView(l), mine)
 }
 
-func (b *Bot) createFormCard(v *createForm) any {
-	choices := func(xs []string) []cards.Choice {
-		out := make([]cards.Choice, 0, len(xs))
-		for _, x := range xs {
-			out = append(out, cards.Choice{Title: x, Value: x})
-		}
-		return out
-	}
-	people := make([]cards.Choice, 0, len(v.Members))
-	for _, m := range v.Members {
-		title := m.DisplayName
-		if m.UniqueName != "" && m.UniqueName != m.DisplayName {
-			title += " (" + m.UniqueName + ")"
-		}
-		people = append(people, cards.Choice{Title: title, Value: m.UniqueName})
-	}
-	return cards.CreateForm(cards.CreateFormView{
-		Demo: b.demo(), SummaryID: v.SummaryID, InsightID: v.InsightID, Insight: v.InsightText,
-		Projects: choices(v.Projects), WorkItemTypes: choices(v.Types), People: people,
-		Areas: choices(v.Areas), Iterations: choices(v.Iterations),
-		Values: cards.CreateValues{
-			Project: v.Project, WorkItemType: v.Type, AssignedTo: v.AssignedTo, AreaPath: v.Area,
-			IterationPath: v.Iteration, Title: v.Title, Description: v.Description,
-			Parent: v.Parent, DueDate: v.Due, Fields: v.FieldValues,
-		},
-		Error: v.Error, ErrorCode: v.ErrorCode,
-		ResponsibleNote: v.OwnerNote,
-		Fields:          fieldInputs(v.Fields), DueLabel: v.DueLabel,
-		ParentDataset: v.ParentDataset, ParentChoices: v.Parents, LinkNote: v.LinkNote,
-	})
+// createFormCard renders the create form, with the demo banner when it applies.
+func (b *Bot) createFormCard(v *cards.CreateFormView) any {
+	c := *v
+	c.Demo = b.demo()
+	return cards.CreateForm(c)
 }
 
 // createFormDialog shows the create form. In a dialog its card is the
@@ -171,7 +145,7 @@ func (b *Bot) createFormCard(v *createForm) any {
 // building the card's maps and encoding them is most of the bot's own work on
 // a form open, and the same person reopening a form, or the next person on the
 // same insight, asks for the same bytes.
-func (b *Bot) createFormDialog(ctx context.Context, title string, v *createForm) teams.InvokeResponse {
+func (b *Bot) createFormDialog(ctx context.Context, title string, v *cards.CreateFormView) teams.InvokeResponse {
 	if inCardForms(ctx) {
 		return b.dialogCard(ctx, title, b.createFormCard(v))
 	}
@@ -179,14 +153,14 @@ func (b *Bot) createFormDialog(ctx context.Context, title string, v *createForm)
 }
 
 // encodedCreateForm is the create form card for v, encoded.
-func (b *Bot) encodedCreateForm(v *createForm) any {
+func (b *Bot) encodedCreateForm(v *cards.CreateFormView) any {
 	// The key is everything the card is made of: the view model whole (a field
 	// added to it later is in the key without anyone remembering to add it)
 	// and the demo banner. cards is pure, so equal keys mean equal cards, and
 	// no entry can be stale, whoever asks and whenever.
 	id, err := json.Marshal(struct {
 		Demo bool
-		Form *createForm
+		Form *cards.CreateFormView
 	}{b.demo(), v})
 	if err != nil {
 		return b.createFormCard(v)
@@ -251,8 +225,6 @@ func (c *formCache) put(key [sha256.Size]byte, card json.RawMessage) {
 	c.m[key] = formEntry{card: card, expires: now.Add(c.ttl)}
 }
 
-// commentFormCard offers the work item search where Teams can run it (not in
-// the Agents Playground, which has no application/search).
 // formDialog shows the create or comment form. The forms carry only
 // Action.Submit buttons, so a dialog needs none of dialogCard's rewriting (a
 // deep copy of the card through JSON, a fifth of a form open's allocations).
@@ -263,11 +235,12 @@ func (b *Bot) formDialog(ctx context.Context, title string, card any) teams.Invo
 	return teams.TaskCardResponse(title, card)
 }
 
-func (b *Bot) commentFormCard(ctx context.Context, v *commentForm) any {
-	return cards.CommentForm(cards.CommentFormView{
-		Demo: b.demo(), SummaryID: v.SummaryID, InsightID: v.InsightID, WorkItemID: v.WorkItemID,
-		Comment: v.Comment, Search: !inCardForms(ctx), Recent: v.Recent, Error: v.Error, ErrorCode: v.ErrorCode,
-	})
+// commentFormCard offers the work item search where Teams can run it (not in
+// the Agents Playground, which has no application/search).
+func (b *Bot) commentFormCard(ctx context.Context, v *cards.CommentFormView) any {
+	c := *v
+	c.Demo, c.Search = b.demo(), !inCardForms(ctx)
+	return cards.CommentForm(c)
 }
 
 // postedCard is one summary card and the insights it shows.
@@ -305,8 +278,8 @@ func (b *Bot) summaryInPlace(ctx context.Context, f *inCardFrame, panel cards.Ca
 	v := b.summaryView(f.sm, links)
 	if panel == nil {
 		for _, c := range cards.Summary(v) {
-			if slices.Contains(insightIDsOf(c, f.sm), f.insightID) {
-				return cards.AsUniversalActions(c), true
+			if slices.Contains(c.InsightIDs, f.insightID) {
+				return cards.AsUniversalActions(c.Card), true
 			}
 		}
 		return nil, false
@@ -323,22 +296,6 @@ func (b *Bot) summaryInPlace(ctx context.Context, f *inCardFrame, panel cards.Ca
 // Its chat's connected members get a live view (refresh.go).
 func (b *Bot) summaryCards(ctx context.Context, sm *devopsbot.Summary, links []devopsbot.InsightLink, serviceURL string) []postedCard {
 	return b.renderSummaryCards(b.summaryView(sm, links), sm, serviceURL, b.liveViewers(ctx, serviceURL, sm.ConversationID))
-}
-
-// insightIDsOf lists the insights whose buttons a card carries.
-func insightIDsOf(c cards.Card, sm *devopsbot.Summary) []string {
-	raw, err := json.Marshal(c)
-	if err != nil {
-		return nil
-	}
-	var ids []string
-	for _, in := range sm.Insights {
-		q, _ := json.Marshal(in.ID)
-		if bytes.Contains(raw, append([]byte(`"insightId":`), q...)) {
-			ids = append(ids, in.ID)
-		}
-	}
-	return ids
 }
 
 // friendlyScopes shows Azure DevOps scopes without the resource id prefix and

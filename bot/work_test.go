@@ -14,7 +14,9 @@ import (
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
+	"github.com/sally-devops/devopsbot/store/storetest"
 )
 
 // deliveredSummary installs the bot in the chat, delivers a summary through the
@@ -55,7 +57,7 @@ func createData(sid string) map[string]any {
 // submitFrom fills a form the way Teams does: the action's data merged with the inputs' values.
 func submitFrom(t *testing.T, card cards.Card, verb string, changes map[string]any) map[string]any {
 	t.Helper()
-	act, ok := cards.FindAction(card, verb)
+	act, ok := cardstest.FindAction(card, verb)
 	if !ok {
 		t.Fatalf("form has no %s action: %s", verb, js(card))
 	}
@@ -63,7 +65,7 @@ func submitFrom(t *testing.T, card cards.Card, verb string, changes map[string]a
 	for k, v := range act["data"].(map[string]any) {
 		data[k] = v
 	}
-	for id, in := range cards.Inputs(card) {
+	for id, in := range cardstest.Inputs(card) {
 		if v, ok := in["value"]; ok {
 			data[id] = v
 		}
@@ -89,15 +91,15 @@ func TestWebhookToWorkItemEndToEnd(t *testing.T) {
 	// Not connected yet: the dialog asks to connect first, then continues to the form.
 	resp := h.taskFetch(userAdele, chatID, createData(sid))
 	c := dialogCard(t, resp)
-	if _, ok := cards.FindAction(c, "dialog.connect"); !ok {
+	if _, ok := cardstest.FindAction(c, "dialog.connect"); !ok {
 		t.Fatalf("expected the connect step, got %s", js(c))
 	}
 	form := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, c, "dialog.connect", nil)))
-	if _, ok := cards.FindAction(form, "create.submit"); !ok {
+	if _, ok := cardstest.FindAction(form, "create.submit"); !ok {
 		t.Fatalf("after connecting, the create form should follow: %.300s", js(form))
 	}
 	form = dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.reload", map[string]any{"project": "Web Portal"})))
-	in := cards.Inputs(form)
+	in := cardstest.Inputs(form)
 	for id, want := range map[string]string{"project": "Web Portal", "workItemType": "Task", "areaPath": "Web Portal\\Frontend", "iterationPath": "Web Portal\\Sprint 3"} {
 		if got := in[id]["value"]; got != want {
 			t.Errorf("default %s = %v, want %q", id, got, want)
@@ -154,7 +156,7 @@ func TestFormDefaultsFromLastChoicesAndOwner(t *testing.T) {
 	if err := h.store.SavePrefs(context.Background(), devopsbot.UserKey{TenantID: tenantID, AADObjectID: userAdele}, devopsbot.Prefs{Project: "Web Portal", WorkItemType: "Bug"}); err != nil {
 		t.Fatal(err)
 	}
-	in := cards.Inputs(dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid))))
+	in := cardstest.Inputs(dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid))))
 	for id, want := range map[string]string{"project": "Web Portal", "workItemType": "Bug", "assignedTo": "adele@contoso.com"} {
 		if got := in[id]["value"]; got != want {
 			t.Errorf("default %s = %v, want %q", id, got, want)
@@ -218,9 +220,9 @@ func TestTwoReplicasShareStateAndCreateOnce(t *testing.T) {
 	if act, _ := h.conn.Activity(chatID, cardID); !strings.Contains(js(act.Attachments), "Created Task 1") {
 		t.Fatal("shared card not updated")
 	}
-	audit, err := h.store.ListAudit(context.Background(), devopsbot.UserKey{TenantID: tenantID, AADObjectID: userAdele}, 10)
-	if err != nil || len(audit) != 1 || audit[0].Action != "create_work_item" || audit[0].WorkItemID != 1 || audit[0].Outcome != "ok" {
-		t.Fatalf("audit: %+v %v", audit, err)
+	audit := storetest.AuditRecords(t, h.storeCfg, devopsbot.UserKey{TenantID: tenantID, AADObjectID: userAdele})
+	if len(audit) != 1 || audit[0].Action != "create_work_item" || audit[0].WorkItemID != 1 || audit[0].Outcome != "ok" {
+		t.Fatalf("audit: %+v", audit)
 	}
 }
 
@@ -238,7 +240,7 @@ func TestDevOpsValidationErrorKeepsInput(t *testing.T) {
 		"workItemType": "Bug", "assignedTo": "alex@contoso.com", "iterationPath": "Web Portal\\Sprint 2",
 	}
 	for id, v := range typed {
-		if cards.Inputs(form)[id]["value"] == v {
+		if cardstest.Inputs(form)[id]["value"] == v {
 			t.Fatalf("%s is %v by default: the test would not see it lost", id, v)
 		}
 	}
@@ -247,7 +249,7 @@ func TestDevOpsValidationErrorKeepsInput(t *testing.T) {
 		changes[k] = v
 	}
 	again := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.submit", changes)))
-	in := cards.Inputs(again)
+	in := cardstest.Inputs(again)
 	for id, want := range typed {
 		if got := in[id]["value"]; got != want {
 			t.Errorf("%s lost: %v, want %q", id, got, want)
@@ -354,7 +356,7 @@ func TestRateLimitedCreateSaysWhenAndKeepsInput(t *testing.T) {
 	form := dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid)))
 	h.org.FailNext(devopstest.RouteCreate, http.StatusTooManyRequests, "17", 1)
 	res := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.submit", map[string]any{"title": "kept"})))
-	if !strings.Contains(js(res), "17 s") || cards.Inputs(res)["title"]["value"] != "kept" {
+	if !strings.Contains(js(res), "17 s") || cardstest.Inputs(res)["title"]["value"] != "kept" {
 		t.Fatalf("rate limited: %s", js(res))
 	}
 }
@@ -369,7 +371,7 @@ func TestCommentOnWorkItem(t *testing.T) {
 
 	open := map[string]any{"msteams": map[string]any{"type": "task/fetch"}, "sally": "comment", "summaryId": sid, "insightId": "d1"}
 	cf := dialogCard(t, h.taskFetch(userAdele, chatID, open))
-	if v, _ := cards.Inputs(cf)["comment"]["value"].(string); !strings.Contains(v, "Roll back address validation") {
+	if v, _ := cardstest.Inputs(cf)["comment"]["value"].(string); !strings.Contains(v, "Roll back address validation") {
 		t.Fatalf("comment prefill: %q", v)
 	}
 	bad := dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, cf, "comment.submit", map[string]any{"workItemId": "abc"})))
@@ -525,13 +527,13 @@ func TestInCardFormsForThePlayground(t *testing.T) {
 		t.Fatalf("delivery: %d %s", resp.StatusCode, js(out))
 	}
 	sent := h.conn.Sent()[before]
-	create, ok := cards.FindAction(sent.Activity.Attachments[0].Content, "create")
+	create, ok := cardstest.FindAction(sent.Activity.Attachments[0].Content, "create")
 	if !ok || create["type"] != "Action.Execute" {
 		t.Fatalf("summary button should be Action.Execute here: %v", create)
 	}
 	connectDemo(t, h, userAdele)
 	form := h.execute(userAdele, chatID, create)
-	submit, ok := cards.FindAction(form, "create.submit")
+	submit, ok := cardstest.FindAction(form, "create.submit")
 	if !ok || submit["type"] != "Action.Execute" {
 		t.Fatalf("form: %.400s", js(form))
 	}

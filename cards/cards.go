@@ -8,7 +8,7 @@
 package cards
 
 import (
-	"encoding/json"
+	"net/url"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -189,63 +189,6 @@ func truncate(s string, n int) string {
 	return strings.TrimSpace(cut) + "…"
 }
 
-// FindAction finds the first action (in body action sets or card actions)
-// whose data carries "sally": verb. card may be a Card, any map or slice, or
-// its JSON ([]byte, json.RawMessage, string).
-func FindAction(card any, verb string) (map[string]any, bool) {
-	var found map[string]any
-	walk(normalize(card), func(m map[string]any) bool {
-		t, _ := m["type"].(string)
-		if !strings.HasPrefix(t, "Action.") {
-			return true
-		}
-		if d, ok := m["data"].(map[string]any); ok && d["sally"] == verb {
-			found = m
-			return false
-		}
-		return true
-	})
-	return found, found != nil
-}
-
-// Inputs returns every input element of a card by its id.
-func Inputs(card any) map[string]map[string]any {
-	out := map[string]map[string]any{}
-	walk(normalize(card), func(m map[string]any) bool {
-		if t, _ := m["type"].(string); strings.HasPrefix(t, "Input.") {
-			if id, ok := m["id"].(string); ok {
-				out[id] = m
-			}
-		}
-		return true
-	})
-	return out
-}
-
-// normalize turns any card representation into generic JSON values, so
-// helpers see exactly what Teams will see.
-func normalize(card any) any {
-	var raw []byte
-	switch c := card.(type) {
-	case []byte:
-		raw = c
-	case json.RawMessage:
-		raw = c
-	case string:
-		raw = []byte(c)
-	default:
-		var err error
-		if raw, err = json.Marshal(card); err != nil {
-			return nil
-		}
-	}
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return nil
-	}
-	return v
-}
-
 // walk visits every object depth first until visit returns false.
 func walk(v any, visit func(map[string]any) bool) bool {
 	switch x := v.(type) {
@@ -253,8 +196,8 @@ func walk(v any, visit func(map[string]any) bool) bool {
 		if !visit(x) {
 			return false
 		}
-		for _, k := range sortedKeys(x) {
-			if !walk(x[k], visit) {
+		for _, e := range x {
+			if !walk(e, visit) {
 				return false
 			}
 		}
@@ -268,29 +211,19 @@ func walk(v any, visit func(map[string]any) bool) bool {
 	return true
 }
 
-// sortedKeys keeps walks deterministic; "body" before "actions" so the first
-// match is the one a reader sees first.
-func sortedKeys(m map[string]any) []string {
-	order := []string{"body", "items", "columns", "actions", "card"}
-	var keys []string
-	for _, k := range order {
-		if _, ok := m[k]; ok {
-			keys = append(keys, k)
-		}
+// isLoopbackHTTP accepts an http link to this machine: the demo organization's
+// pages and, in development and tests, sign-in pages served on loopback. Only
+// the bot's own builders pass such links; nothing a user typed.
+func isLoopbackHTTP(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "http" || strings.ContainsAny(s, " \n") {
+		return false
 	}
-	for k := range m {
-		if !contains(order, k) {
-			keys = append(keys, k)
-		}
-	}
-	return keys
+	h := u.Hostname()
+	return h == "localhost" || h == "127.0.0.1" || h == "::1"
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+func isHTTPS(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "https" && u.Host != "" && !strings.ContainsAny(s, " \n")
 }

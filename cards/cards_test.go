@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 	"github.com/sally-devops/devopsbot/summary"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -108,7 +109,7 @@ func validate(t *testing.T, name string, c Card) {
 	if version == VersionSearch && !bytes.Contains(raw, []byte(`"Data.Query"`)) {
 		t.Errorf("%s: version 1.6 without Data.Query", name)
 	}
-	walk(normalize(raw), func(e map[string]any) bool {
+	cardstest.Walk(raw, func(e map[string]any) bool {
 		typ, _ := e["type"].(string)
 		if typ == "TextBlock" && e["wrap"] != true {
 			t.Errorf("%s: TextBlock %q does not wrap", name, e["text"])
@@ -185,7 +186,7 @@ func allCards(t *testing.T) map[string]Card {
 		"Welcome":                           Welcome(),
 		"Help/demo":                         WithDemoBanner(Help()),
 	}
-	for i, c := range Summary(weeklySync(t)) {
+	for i, c := range summaryCards(weeklySync(t)) {
 		out[fmt.Sprint("Summary/", i)] = c
 	}
 	return out
@@ -223,7 +224,7 @@ func TestDemoBanner(t *testing.T) {
 	}
 	v := weeklySync(t)
 	v.Demo = true
-	for _, c := range Summary(v) {
+	for _, c := range summaryCards(v) {
 		if !bytes.Contains(mustJSON(c), []byte(DemoBannerText)) {
 			t.Error("summary card without demo banner")
 		}

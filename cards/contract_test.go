@@ -1,18 +1,19 @@
 package cards
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/sally-devops/devopsbot"
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 )
 
 func TestSummaryActionContract(t *testing.T) {
 	v := weeklySync(t)
-	cards := Summary(v)
+	cards := summaryCards(v)
 	if len(cards) != 1 {
 		t.Fatalf("%d cards for a small summary", len(cards))
 	}
@@ -54,7 +55,7 @@ func TestSummaryActionContract(t *testing.T) {
 func findFor(t *testing.T, card any, verb, insightID string) map[string]any {
 	t.Helper()
 	var found map[string]any
-	walk(normalize(card), func(m map[string]any) bool {
+	cardstest.Walk(card, func(m map[string]any) bool {
 		if d, ok := m["data"].(map[string]any); ok && d["sally"] == verb && d["insightId"] == insightID {
 			found = m
 			return false
@@ -69,7 +70,7 @@ func findFor(t *testing.T, card any, verb, insightID string) map[string]any {
 
 func findURL(card any, url string) (map[string]any, bool) {
 	var found map[string]any
-	walk(normalize(card), func(m map[string]any) bool {
+	cardstest.Walk(card, func(m map[string]any) bool {
 		if m["type"] == "Action.OpenUrl" && m["url"] == url {
 			found = m
 			return false
@@ -108,7 +109,7 @@ func TestFormContracts(t *testing.T) {
 		{"DialogSignIn", "dialog.code", "Action.Submit", "Finish connecting", merge("dialog.code", map[string]any{"next": "comment"}), nil},
 	}
 	for _, tt := range tests {
-		a, ok := FindAction(all[tt.card], tt.verb)
+		a, ok := cardstest.FindAction(all[tt.card], tt.verb)
 		if !ok {
 			t.Errorf("%s: no %s action", tt.card, tt.verb)
 			continue
@@ -125,7 +126,7 @@ func TestFormContracts(t *testing.T) {
 	if _, ok := findURL(all["DialogSignIn"], "https://bot.example/oauth/start?s=abc"); !ok {
 		t.Error("dialog sign-in has no link")
 	}
-	if _, ok := FindAction(all["Help"], "create"); ok {
+	if _, ok := cardstest.FindAction(all["Help"], "create"); ok {
 		t.Error("FindAction found a verb that is not there")
 	}
 }
@@ -138,7 +139,7 @@ func TestFormInputs(t *testing.T) {
 		value    any
 	}
 	check := func(card string, wants map[string]want) {
-		in := Inputs(all[card])
+		in := cardstest.Inputs(all[card])
 		if len(in) != len(wants) {
 			t.Errorf("%s: inputs %v", card, keys(in))
 		}
@@ -178,13 +179,13 @@ func TestFormInputs(t *testing.T) {
 	if all["CreateForm/custom type"]["version"] != "1.6" || all["CreateForm"]["version"] != "1.5" {
 		t.Error("the create form is 1.6 only with the parent typeahead")
 	}
-	if ds := Inputs(all["CreateForm/custom type"])["parent"]["choices.data"]; ds == nil || ds.(map[string]any)["dataset"] != "parents:web" {
+	if ds := cardstest.Inputs(all["CreateForm/custom type"])["parent"]["choices.data"]; ds == nil || ds.(map[string]any)["dataset"] != "parents:web" {
 		t.Errorf("parent typeahead data = %v", ds)
 	}
-	if l := Inputs(all["CreateForm/custom type"])[FieldInputPrefix+"Custom.Severity"]["label"]; l != "Severity (required)" {
+	if l := cardstest.Inputs(all["CreateForm/custom type"])[FieldInputPrefix+"Custom.Severity"]["label"]; l != "Severity (required)" {
 		t.Errorf("severity label = %v", l)
 	}
-	if ml := Inputs(all["CreateForm"])["title"]["maxLength"]; ml != float64(255) {
+	if ml := cardstest.Inputs(all["CreateForm"])["title"]["maxLength"]; ml != float64(255) {
 		t.Errorf("title maxLength %v", ml)
 	}
 	check("CommentForm", map[string]want{"workItemId": {"Input.Text", true, "#12"}, "comment": {"Input.Text", true, "hello"}})
@@ -195,7 +196,7 @@ func TestFormInputs(t *testing.T) {
 	if all["CommentForm"]["version"] != "1.5" || all["CommentForm/search"]["version"] != "1.6" || all["CommentForm/search nothing recent"]["version"] != "1.5" {
 		t.Error("comment form versions")
 	}
-	ws := Inputs(all["CommentForm/search"])["workItemSearch"]
+	ws := cardstest.Inputs(all["CommentForm/search"])["workItemSearch"]
 	if d, _ := ws["choices.data"].(map[string]any); d["type"] != "Data.Query" || d["dataset"] != "workitems" {
 		t.Errorf("search input %v", ws)
 	}
@@ -207,7 +208,7 @@ func TestFormInputs(t *testing.T) {
 	check("ConnectSignIn", map[string]want{"code": {"Input.Text", true, nil}})
 	check("DialogConnect", map[string]want{"orgUrl": {"Input.Text", true, nil}})
 	check("DialogSignIn", map[string]want{"code": {"Input.Text", true, nil}})
-	o := Inputs(all["ConnectPrompt"])["orgUrl"]
+	o := cardstest.Inputs(all["ConnectPrompt"])["orgUrl"]
 	if o["label"] != "Azure DevOps organization URL" || o["placeholder"] != "https://dev.azure.com/your-org" {
 		t.Errorf("orgUrl %v", o)
 	}
@@ -239,7 +240,7 @@ func keys(m map[string]map[string]any) []string {
 // textsOf returns every TextBlock text of a card.
 func textsOf(card any) []string {
 	var out []string
-	walk(normalize(card), func(m map[string]any) bool {
+	cardstest.Walk(card, func(m map[string]any) bool {
 		if m["type"] == "TextBlock" {
 			out = append(out, m["text"].(string))
 		}
@@ -262,7 +263,7 @@ func unescape(s string) string {
 
 func TestEscapingEdgeCases(t *testing.T) {
 	v := sampleView(t, "edge-cases.json")
-	cards := Summary(v)
+	cards := summaryCards(v)
 	var texts []string
 	for i, c := range cards {
 		validate(t, fmt.Sprint("edge/", i), c)
@@ -300,7 +301,7 @@ func TestEscapingEdgeCases(t *testing.T) {
 	}
 	// Values of inputs are never Markdown: the create form keeps the text exactly.
 	f := CreateForm(CreateFormView{SummaryID: "s", InsightID: "html", Values: CreateValues{Title: v.Insights[0].Text}, Error: "**bad** <b>"})
-	if Inputs(f)["title"]["value"] != v.Insights[0].Text {
+	if cardstest.Inputs(f)["title"]["value"] != v.Insights[0].Text {
 		t.Error("title input value altered")
 	}
 	if strings.Contains(string(mustJSON(f)), "**bad**") {
@@ -318,7 +319,7 @@ func TestSummarySplitsLargeSummaries(t *testing.T) {
 		}
 		v.Insights = append(v.Insights, in)
 	}
-	cards := Summary(v)
+	cards := summaryCards(v)
 	if len(cards) < 2 {
 		t.Fatalf("100 long insights fit one card?")
 	}
@@ -347,7 +348,7 @@ func TestSummarySplitsLargeSummaries(t *testing.T) {
 
 func findForOK(card any, verb, id string) (map[string]any, bool) {
 	var found map[string]any
-	walk(normalize(card), func(m map[string]any) bool {
+	cardstest.Walk(card, func(m map[string]any) bool {
 		if d, ok := m["data"].(map[string]any); ok && d["sally"] == verb && d["insightId"] == id {
 			found = m
 			return false
@@ -383,28 +384,74 @@ func TestErrorAndResultCards(t *testing.T) {
 	}
 }
 
-func TestFindActionAcceptsJSON(t *testing.T) {
-	c := ConnectPrompt(ConnectView{})
-	raw := mustJSON(c)
-	for _, in := range []any{c, raw, json.RawMessage(raw), string(raw), map[string]any(c)} {
-		if _, ok := FindAction(in, "connect.org"); !ok {
-			t.Errorf("FindAction(%T) failed", in)
-		}
-		if _, ok := Inputs(in)["orgUrl"]; !ok {
-			t.Errorf("Inputs(%T) failed", in)
-		}
-	}
-	if _, ok := FindAction([]byte("not json"), "x"); ok {
-		t.Error("found an action in garbage")
-	}
-}
-
 func BenchmarkSummary100(b *testing.B) {
 	v := SummaryView{SummaryID: "big", Meeting: devopsbot.Meeting{Title: "Big"}}
 	for i := range 100 {
 		v.Insights = append(v.Insights, InsightView{Insight: devopsbot.Insight{ID: fmt.Sprint(i), Kind: devopsbot.KindTask, Text: strings.Repeat("word ", 200)}})
 	}
 	for b.Loop() {
-		Summary(v)
+		summaryCards(v)
 	}
+}
+
+// summaryCards is a summary's cards without their insight ids.
+func summaryCards(v SummaryView) []Card {
+	var out []Card
+	for _, c := range Summary(v) {
+		out = append(out, c.Card)
+	}
+	return out
+}
+
+// Each card of a summary names exactly the insights whose buttons it carries
+// (the bot updates and answers clicks by these ids), also when the summary
+// splits into parts and some insights wait behind "Show N more".
+func TestSummaryCardsNameTheirInsights(t *testing.T) {
+	v := longSummary(t, false)
+	for i := 0; i < 40; i++ {
+		in := v.Insights[0]
+		in.ID = fmt.Sprintf("big-%d", i)
+		in.Text = strings.Repeat("A long insight that fills the card. ", 25)
+		v.Insights = append(v.Insights, in)
+	}
+	parts := Summary(v)
+	if len(parts) < 2 {
+		t.Fatalf("want a split summary, got %d card", len(parts))
+	}
+	seen := map[string]int{}
+	for i, p := range parts {
+		var onCard []string
+		for _, in := range v.Insights {
+			if carriesButtonsFor(p.Card, in.ID) {
+				onCard = append(onCard, in.ID)
+			}
+		}
+		got := slices.Clone(p.InsightIDs)
+		slices.Sort(got)
+		slices.Sort(onCard)
+		if !slices.Equal(got, onCard) {
+			t.Errorf("part %d names %v, carries buttons for %v", i+1, got, onCard)
+		}
+		for _, id := range p.InsightIDs {
+			seen[id]++
+		}
+	}
+	for _, in := range v.Insights {
+		if seen[in.ID] != 1 {
+			t.Errorf("insight %s is named by %d cards, want 1", in.ID, seen[in.ID])
+		}
+	}
+}
+
+// carriesButtonsFor reports whether a card has a form button for insightID.
+func carriesButtonsFor(c Card, insightID string) bool {
+	found := false
+	cardstest.Walk(c, func(m map[string]any) bool {
+		if d, ok := m["data"].(map[string]any); ok && d[DataInsightID] == insightID {
+			found = true
+			return false
+		}
+		return true
+	})
+	return found
 }

@@ -2,9 +2,6 @@ package cards
 
 import (
 	"fmt"
-	"net/url"
-	"strconv"
-	"strings"
 )
 
 // Choice is one option of a drop-down.
@@ -69,7 +66,8 @@ type CreateFormView struct {
 	LinkNote string
 }
 
-// MaxTitleLen is Azure DevOps' limit on a work item title.
+// MaxTitleLen is Azure DevOps' limit on a work item title (devops.MaxTitleLen,
+// which this package may not import; a test in bot checks that they agree).
 const MaxTitleLen = 255
 
 // CreateForm renders the create dialog. Area and Iteration appear, required,
@@ -78,7 +76,7 @@ const MaxTitleLen = 255
 // validates the inputs it sends), and the renderer refuses a drop-down
 // without choices (CollectionCantBeEmpty).
 func CreateForm(v CreateFormView) Card {
-	ids := map[string]any{"summaryId": v.SummaryID, "insightId": v.InsightID}
+	ids := map[string]any{DataSummaryID: v.SummaryID, DataInsightID: v.InsightID}
 	var body []any
 	body = append(body, heading("Create a work item"))
 	if v.Insight != "" {
@@ -88,18 +86,18 @@ func CreateForm(v CreateFormView) Card {
 		body = append(body, problem(v.Error, v.ErrorCode))
 	}
 	body = append(body,
-		choiceSet("project", "Project", "Choose a project.", v.Projects, v.Values.Project, true),
-		choiceSet("workItemType", "Work item type", "Choose a work item type.", v.WorkItemTypes, v.Values.WorkItemType, true),
-		choiceSet("assignedTo", "Responsible user", "Choose who is responsible.", v.People, v.Values.AssignedTo, true),
+		choiceSet(InputProject, "Project", "Choose a project.", v.Projects, v.Values.Project, true),
+		choiceSet(InputWorkItemType, "Work item type", "Choose a work item type.", v.WorkItemTypes, v.Values.WorkItemType, true),
+		choiceSet(InputAssignedTo, "Responsible user", "Choose who is responsible.", v.People, v.Values.AssignedTo, true),
 	)
 	if v.ResponsibleNote != "" {
 		body = append(body, text(Escape(v.ResponsibleNote), "isSubtle", "true", "spacing", "Small"))
 	}
 	if len(v.Areas) > 0 {
-		body = append(body, choiceSet("areaPath", "Area", "Choose an area.", v.Areas, v.Values.AreaPath, true))
+		body = append(body, choiceSet(InputAreaPath, "Area", "Choose an area.", v.Areas, v.Values.AreaPath, true))
 	}
 	if len(v.Iterations) > 0 {
-		body = append(body, choiceSet("iterationPath", "Iteration", "Choose an iteration.", v.Iterations, v.Values.IterationPath, true))
+		body = append(body, choiceSet(InputIterationPath, "Iteration", "Choose an iteration.", v.Iterations, v.Values.IterationPath, true))
 	}
 	// The type's own required fields are checked by the bot, not marked
 	// required on the card: a required empty input would block "Load
@@ -117,7 +115,7 @@ func CreateForm(v CreateFormView) Card {
 		}
 	}
 	if v.DueLabel != "" {
-		d := map[string]any{"type": "Input.Date", "id": "dueDate", "label": v.DueLabel, "errorMessage": "Choose a date.", "isRequired": false}
+		d := map[string]any{"type": "Input.Date", "id": InputDueDate, "label": v.DueLabel, "errorMessage": "Choose a date.", "isRequired": false}
 		if v.Values.DueDate != "" {
 			d["value"] = v.Values.DueDate
 		}
@@ -126,17 +124,17 @@ func CreateForm(v CreateFormView) Card {
 	version := Version
 	if v.ParentDataset != "" && len(v.ParentChoices) > 0 {
 		version = VersionSearch
-		ps := choiceSet("parent", "Parent (optional)", "Choose a parent from the list.", v.ParentChoices, v.Values.Parent, false)
+		ps := choiceSet(InputParent, "Parent (optional)", "Choose a parent from the list.", v.ParentChoices, v.Values.Parent, false)
 		ps["style"], ps["placeholder"] = "filtered", "Type to search Features, User Stories, Epics"
 		ps["choices.data"] = map[string]any{"type": "Data.Query", "dataset": v.ParentDataset}
 		body = append(body, ps)
 	} else {
-		body = append(body, input("parent", "Parent (optional)", "Enter a work item number such as 123 or #123.", v.Values.Parent, false,
+		body = append(body, input(InputParent, "Parent (optional)", "Enter a work item number such as 123 or #123.", v.Values.Parent, false,
 			map[string]any{"placeholder": "123 or #123", "maxLength": 2048}))
 	}
 	body = append(body,
-		input("title", "Title", "A title is required (at most 255 characters).", v.Values.Title, true, map[string]any{"maxLength": MaxTitleLen}),
-		input("description", "Description", "The description is too long.", v.Values.Description, false, map[string]any{"isMultiline": true, "maxLength": 32000}),
+		input(InputTitle, "Title", fmt.Sprintf("A title is required (at most %d characters).", MaxTitleLen), v.Values.Title, true, map[string]any{"maxLength": MaxTitleLen}),
+		input(InputDescription, "Description", "The description is too long.", v.Values.Description, false, map[string]any{"isMultiline": true, "maxLength": 32000}),
 	)
 	if v.LinkNote != "" {
 		body = append(body, text(Escape(v.LinkNote), "isSubtle", "true", "spacing", "Small"))
@@ -147,8 +145,8 @@ func CreateForm(v CreateFormView) Card {
 		body = append(body, text("Changed the project or the type? Select \"Load choices\" to see its areas, iterations and required fields.", "isSubtle", "true"))
 	}
 	return newCard(version, v.Demo, body,
-		withAssociated(primary(submit("Create work item", with(ids, "sally", "create.submit"))), "auto"),
-		withAssociated(submit("Load choices for this project and type", with(ids, "sally", "create.reload")), "auto"),
+		withAssociated(primary(submit("Create work item", with(ids, DataVerb, VerbCreateSubmit))), "auto"),
+		withAssociated(submit("Load choices for this project and type", with(ids, DataVerb, VerbCreateReload)), "auto"),
 	)
 }
 
@@ -170,7 +168,7 @@ type CommentFormView struct {
 
 // CommentForm renders the comment dialog.
 func CommentForm(v CommentFormView) Card {
-	ids := map[string]any{"summaryId": v.SummaryID, "insightId": v.InsightID}
+	ids := map[string]any{DataSummaryID: v.SummaryID, DataInsightID: v.InsightID}
 	body := []any{heading("Add a comment to a work item")}
 	if v.Error != "" {
 		body = append(body, problem(v.Error, v.ErrorCode))
@@ -179,18 +177,18 @@ func CommentForm(v CommentFormView) Card {
 	search := v.Search && len(v.Recent) > 0
 	if search {
 		version = VersionSearch
-		ws := choiceSet("workItemSearch", "Find a work item", "Choose a work item from the list.", v.Recent, "", false)
+		ws := choiceSet(InputWorkItemSearch, "Find a work item", "Choose a work item from the list.", v.Recent, "", false)
 		ws["style"], ws["placeholder"] = "filtered", "Type to search work items"
-		ws["choices.data"] = map[string]any{"type": "Data.Query", "dataset": "workitems"}
+		ws["choices.data"] = map[string]any{"type": "Data.Query", "dataset": DatasetWorkItems}
 		body = append(body, ws)
 	}
 	// With search offered, the id field is the alternative, so it cannot be required.
 	body = append(body,
-		input("workItemId", "Work item ID", "Enter a work item number such as 123 or #123.", v.WorkItemID, !search,
+		input(InputWorkItemID, "Work item ID", "Enter a work item number such as 123 or #123.", v.WorkItemID, !search,
 			map[string]any{"placeholder": "123 or #123", "regex": `^\s*#?[0-9]{1,10}\s*$`, "maxLength": 12}),
-		input("comment", "Comment", "A comment is required.", v.Comment, true, map[string]any{"isMultiline": true, "maxLength": 32000}),
+		input(InputComment, "Comment", "A comment is required.", v.Comment, true, map[string]any{"isMultiline": true, "maxLength": 32000}),
 	)
-	return newCard(version, v.Demo, body, withAssociated(primary(submit("Add comment", with(ids, "sally", "comment.submit"))), "auto"))
+	return newCard(version, v.Demo, body, withAssociated(primary(submit("Add comment", with(ids, DataVerb, VerbCommentSubmit))), "auto"))
 }
 
 // problem is the banner a form shows after a failed attempt: the message in
@@ -260,148 +258,4 @@ func primary(a map[string]any) map[string]any {
 func withAssociated(a map[string]any, mode string) map[string]any {
 	a["associatedInputs"] = mode
 	return a
-}
-
-// Created shows the work item just made.
-func Created(r ResultView) Card {
-	r.Comment = false
-	return resultCard(r, "Work item created")
-}
-
-// Commented shows the comment just added.
-func Commented(r ResultView) Card {
-	r.Comment = true
-	return resultCard(r, "Comment added")
-}
-
-// AlreadyDone answers a second click (or a Teams retry) with what the first
-// one produced, instead of creating a duplicate. mine says whether the person
-// clicking now is the one who did it: "someone already did this" reads as an
-// error to the person who did.
-func AlreadyDone(r ResultView, mine bool) Card {
-	title, note := "Already done", "Someone already did this for this insight; nothing new was created."
-	switch {
-	case mine:
-		title, note = "You already did this", "You already did this for this insight; nothing new was created."
-	case r.By != "":
-		note = Escape(r.By) + " already did this for this insight; nothing new was created."
-	}
-	c := resultCard(r, title)
-	body := c["body"].([]any)
-	c["body"] = append(body, text(note, "isSubtle", "true"))
-	return c
-}
-
-func resultCard(r ResultView, title string) Card {
-	result := []any{text(resultLine(r))}
-	if !r.At.IsZero() {
-		result = append(result, text(fmt.Sprintf("{{DATE(%s, SHORT)}} {{TIME(%s)}}", r.At.UTC().Format("2006-01-02T15:04:05Z"), r.At.UTC().Format("2006-01-02T15:04:05Z")), "isSubtle", "true", "spacing", "None"))
-	}
-	body := []any{heading(title), callout("good", result...)}
-	var actions []any
-	if linkable(r) {
-		actions = append(actions, openURL("Open "+workItemName(r), r.URL))
-	}
-	return newCard(Version, r.Demo, body, actions...)
-}
-
-// Working is shown at once while slow work finishes, e.g. "Creating…".
-func Working(what string) Card {
-	return newCard(Version, false, []any{text(Escape(orDefault(what, "Working…")), "isSubtle", "true")})
-}
-
-// ErrorView is an apology or a problem the user can fix.
-type ErrorView struct {
-	Demo              bool
-	Title             string
-	Message           string // user-safe (apperr.UserMessage)
-	Code              string // the other system's own code (TF401347), for support: small print
-	RetryAfterSeconds int
-	Reference         string // id to quote to support, matching the logs
-	Next              []Step // what the person can do now; Open help when empty
-}
-
-// Step is a next step offered on an error card. It is an Action.Execute (the
-// card answers in place in a chat); in a dialog the bot turns it into a
-// dialog submit (AsDialogActions).
-type Step struct {
-	Title string
-	Verb  string
-	Data  map[string]any // sent with the verb, e.g. the summary and insight to retry
-}
-
-// Verbs of the next steps every error card can offer.
-const (
-	VerbHelp    = "help"
-	VerbConnect = "connect.start"
-)
-
-// StepHelp opens the help card; StepConnect starts connecting again.
-var (
-	StepHelp    = Step{Title: "Open help", Verb: VerbHelp}
-	StepConnect = Step{Title: "Connect", Verb: VerbConnect}
-)
-
-// Error renders a failure in plain words with a next step. Message is shown as
-// text, never as markup.
-func Error(v ErrorView) Card {
-	body := []any{heading(Escape(orDefault(v.Title, "Something went wrong"))), text(Escape(orDefault(v.Message, "Something went wrong on our side.")))}
-	if v.RetryAfterSeconds > 0 {
-		body = append(body, text(fmt.Sprintf("Please try again in %s.", seconds(v.RetryAfterSeconds)), "isSubtle", "true"))
-	}
-	if v.Code != "" {
-		body = append(body, text("Azure DevOps code: "+Escape(v.Code), "isSubtle", "true", "size", "Small", "spacing", "Small"))
-	}
-	if v.Reference != "" {
-		body = append(body, text("Reference: "+Escape(v.Reference), "isSubtle", "true", "fontType", "Monospace"))
-	}
-	next := v.Next
-	if len(next) == 0 {
-		next = []Step{StepHelp}
-	}
-	actions := make([]any, 0, len(next))
-	for _, st := range next {
-		data := map[string]any{"sally": st.Verb}
-		for k, x := range st.Data {
-			data[k] = x
-		}
-		actions = append(actions, withAssociated(execute(st.Title, st.Verb, data), "none"))
-	}
-	return newCard(Version, v.Demo, body, actions...)
-}
-
-func seconds(n int) string {
-	switch {
-	case n == 1:
-		return "1 second"
-	case n < 120:
-		return strconv.Itoa(n) + " seconds"
-	}
-	return strconv.Itoa((n+59)/60) + " minutes"
-}
-
-// linkable reports whether a result's link may be offered: https, or in demo
-// mode the fake organization's own pages on this machine.
-func linkable(r ResultView) bool {
-	if isHTTPS(r.URL) {
-		return true
-	}
-	return r.Demo && isLoopbackHTTP(r.URL)
-}
-
-// isLoopbackHTTP accepts an http link to this machine: the demo organization's
-// pages and, in development and tests, sign-in pages served on loopback. Only
-// the bot's own builders pass such links; nothing a user typed.
-func isLoopbackHTTP(s string) bool {
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "http" || strings.ContainsAny(s, " \n") {
-		return false
-	}
-	h := u.Hostname()
-	return h == "localhost" || h == "127.0.0.1" || h == "::1"
-}
-
-func isHTTPS(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && u.Scheme == "https" && u.Host != "" && !strings.ContainsAny(s, " \n")
 }

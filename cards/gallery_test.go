@@ -59,7 +59,9 @@ func inCard(e galleryEntry) galleryEntry {
 const galleryOrg = "https://dev.azure.com/fabrikam"
 
 // gallery is every card the bot can send. Adding a card is one line; a card
-// with a new action verb also needs that verb's line in clickContracts.
+// with a new action verb also needs it in Verbs (verbs.go), its line in
+// clickContracts, and a case in the bot (TestVerbsAreExactlyWhatTheCardsSend
+// and the bot's dispatch tests say which is missing).
 func gallery(t testing.TB) []galleryEntry {
 	result := ResultView{WorkItemID: 42, WorkItemType: "Bug", Title: "Fix the checkout timeout", URL: galleryOrg + "/_workitems/edit/42", By: "Megan Bowen", At: at}
 	choices := func(vs ...string) []Choice {
@@ -81,11 +83,11 @@ func gallery(t testing.TB) []galleryEntry {
 		return CommentFormView{Demo: demo, SummaryID: "s1", InsightID: "t1", Comment: "Checkout latency doubled after the release."}
 	}
 	dialogView := func(demo bool) DialogConnectView {
-		return DialogConnectView{Demo: demo, SummaryID: "s1", InsightID: "t1", Next: "create", OrgURL: galleryOrg, Org: "fabrikam",
+		return DialogConnectView{Demo: demo, SummaryID: "s1", InsightID: "t1", Next: VerbCreate, OrgURL: galleryOrg, Org: "fabrikam",
 			SignInURL: "https://bot.example.com/oauth/start?s=abc"}
 	}
 	entries := []galleryEntry{
-		{"Summary", func(d bool) []Card { v := weeklySync(t); v.Demo = d; return Summary(v) }},
+		{"Summary", func(d bool) []Card { v := weeklySync(t); v.Demo = d; return summaryCards(v) }},
 		{"Summary of a meeting, from its transcript", func(d bool) []Card {
 			v := weeklySync(t)
 			v.Demo = d
@@ -93,13 +95,13 @@ func gallery(t testing.TB) []galleryEntry {
 			for i := range v.Insights {
 				v.Insights[i].Source = devopsbot.SourceTranscript
 			}
-			return Summary(v)
+			return summaryCards(v)
 		}},
-		{"Summary empty", func(d bool) []Card { return Summary(SummaryView{Demo: d, SummaryID: "s1"}) }},
+		{"Summary empty", func(d bool) []Card { return summaryCards(SummaryView{Demo: d, SummaryID: "s1"}) }},
 		// Live status: the card as posted names who gets a live view; the
 		// refreshed one shows each created item as it stands now.
-		{"Summary posted with a live view", func(d bool) []Card { return withLiveRefresh(Summary(liveSync(t, d, false))) }},
-		{"Summary refreshed with live status", func(d bool) []Card { return withLiveRefresh(Summary(liveSync(t, d, true))) }},
+		{"Summary posted with a live view", func(d bool) []Card { return withLiveRefresh(summaryCards(liveSync(t, d, false))) }},
+		{"Summary refreshed with live status", func(d bool) []Card { return withLiveRefresh(summaryCards(liveSync(t, d, true))) }},
 		{"Summary long refreshed with live status", func(d bool) []Card {
 			v := longSummary(t, d)
 			for i := range v.Insights {
@@ -107,9 +109,9 @@ func gallery(t testing.TB) []galleryEntry {
 					v.Insights[i].Results[j].Now = &ItemNow{Type: "Bug", State: "Resolved", AssignedTo: "Megan Bowen", Title: "Renamed in Azure DevOps"}
 				}
 			}
-			return withLiveRefresh(Summary(v))
+			return withLiveRefresh(summaryCards(v))
 		}},
-		{"Summary long", func(d bool) []Card { return Summary(longSummary(t, d)) }},
+		{"Summary long", func(d bool) []Card { return summaryCards(longSummary(t, d)) }},
 		card("CreateForm", func(d bool) Card { return CreateForm(createView(d)) }),
 		card("CreateForm error", func(d bool) Card {
 			v := createView(d)
@@ -252,7 +254,7 @@ func customTypeView(v CreateFormView) CreateFormView {
 func errorWithSteps(demo bool) ErrorView {
 	return ErrorView{Demo: demo, Title: "Could not create the work item", Message: "The area no longer exists in this project.",
 		Code: "TF401347", Reference: "req-7f3a",
-		Next: []Step{{Title: "Try again", Verb: "create", Data: map[string]any{"summaryId": "s1", "insightId": "t1"}}, StepConnect, StepHelp}}
+		Next: []Step{{Title: "Try again", Verb: VerbCreate, Data: map[string]any{DataSummaryID: "s1", DataInsightID: "t1"}}, StepConnect, StepHelp}}
 }
 
 // longSummary has more tasks than a kind shows at once, so some wait behind
@@ -284,28 +286,28 @@ type clickContract struct {
 }
 
 var (
-	formIDs    = []string{"summaryId", "insightId"}
-	dialogIDs  = []string{"summaryId", "insightId", "next"}
-	createFill = map[string]string{"project": "", "workItemType": "", "assignedTo": "", "areaPath": "", "iterationPath": "", "title": "Add a timeout"}
+	formIDs    = []string{DataSummaryID, DataInsightID}
+	dialogIDs  = []string{DataSummaryID, DataInsightID, DataNext}
+	createFill = map[string]string{InputProject: "", InputWorkItemType: "", InputAssignedTo: "", InputAreaPath: "", InputIterationPath: "", InputTitle: "Add a timeout"}
 )
 
-// clickContracts has one line per action verb the cards send.
+// clickContracts has one line per action verb the cards send (Verbs).
 var clickContracts = map[string]clickContract{
-	"create":         {Data: formIDs, AsIs: true},
-	"comment":        {Data: formIDs, AsIs: true},
-	"create.reload":  {Data: formIDs, Fill: createFill},
-	"create.submit":  {Data: formIDs, Fill: createFill},
-	"comment.submit": {Data: formIDs, Fill: map[string]string{"workItemId": "1234", "comment": "Looks good to me."}},
-	"connect.org":    {Fill: map[string]string{"orgUrl": galleryOrg}},
-	"connect.signin": {Data: []string{"org"}, AsIs: true},
-	"connect.code":   {Fill: map[string]string{"code": "ABCD-EFGH"}},
-	"dialog.connect": {Data: dialogIDs, Fill: map[string]string{"orgUrl": galleryOrg}},
-	"dialog.code":    {Data: dialogIDs, Fill: map[string]string{"code": "ABCD-EFGH"}},
-	VerbCancel:       {Data: formIDs, AsIs: true},
-	VerbHelp:         {AsIs: true},
-	VerbConnect:      {AsIs: true},
+	VerbCreate:        {Data: formIDs, AsIs: true},
+	VerbComment:       {Data: formIDs, AsIs: true},
+	VerbCreateReload:  {Data: formIDs, Fill: createFill},
+	VerbCreateSubmit:  {Data: formIDs, Fill: createFill},
+	VerbCommentSubmit: {Data: formIDs, Fill: map[string]string{InputWorkItemID: "1234", InputComment: "Looks good to me."}},
+	VerbConnectOrg:    {Fill: map[string]string{InputOrgURL: galleryOrg}},
+	VerbConnectSignIn: {Data: []string{DataOrg}, AsIs: true},
+	VerbConnectCode:   {Fill: map[string]string{InputCode: "ABCD-EFGH"}},
+	VerbDialogConnect: {Data: dialogIDs, Fill: map[string]string{InputOrgURL: galleryOrg}},
+	VerbDialogCode:    {Data: dialogIDs, Fill: map[string]string{InputCode: "ABCD-EFGH"}},
+	VerbCancel:        {Data: formIDs, AsIs: true},
+	VerbHelp:          {AsIs: true},
+	VerbConnect:       {AsIs: true},
 	// The card's refresh: Teams sends it when a listed person views the card.
-	VerbRefresh: {Data: []string{"summaryId"}, AsIs: true},
+	VerbRefresh: {Data: []string{DataSummaryID}, AsIs: true},
 }
 
 // liveSync is the weekly sync with three created items (one live, one

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sally-devops/devopsbot"
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 )
 
 func manyTasks(n int) SummaryView {
@@ -20,10 +21,10 @@ func manyTasks(n int) SummaryView {
 // A long section shows five insights and hides the rest behind one button
 // that targets exactly the hidden ones; other sections stay open.
 func TestLongSectionsCollapse(t *testing.T) {
-	c := Summary(manyTasks(8))[0]
+	c := summaryCards(manyTasks(8))[0]
 	hidden := map[string]bool{}
 	var toggle map[string]any
-	walk(normalize(c), func(m map[string]any) bool {
+	cardstest.Walk(c, func(m map[string]any) bool {
 		if m["isVisible"] == false {
 			hidden[m["id"].(string)] = true
 		}
@@ -67,7 +68,7 @@ func TestSummaryInPlaceShowsThePanelUnderTheInsight(t *testing.T) {
 		t.Error("the panel should come before the next insight")
 	}
 	visible7 := false
-	walk(normalize(c), func(m map[string]any) bool {
+	cardstest.Walk(c, func(m map[string]any) bool {
 		if m["type"] == "Container" && strings.Contains(string(mustJSON(m)), "Task number 7") && m["isVisible"] == nil && m["style"] == nil {
 			visible7 = true
 		}
@@ -76,7 +77,7 @@ func TestSummaryInPlaceShowsThePanelUnderTheInsight(t *testing.T) {
 	if !visible7 {
 		t.Error("the focused insight is hidden")
 	}
-	walk(normalize(c), func(m map[string]any) bool {
+	cardstest.Walk(c, func(m map[string]any) bool {
 		if d, ok := m["data"].(map[string]any); ok && d["sally"] == "create" && d["insightId"] == "t7" {
 			t.Error("the insight keeps its own Create button above the open form's")
 		}

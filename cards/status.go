@@ -7,9 +7,6 @@ import "encoding/json"
 // asks the bot (adaptiveCard/action, verb "refresh") and shows that person the
 // card the bot answers, with each created work item as it stands now.
 
-// VerbRefresh is the verb of a summary card's refresh action.
-const VerbRefresh = "refresh"
-
 // MaxRefreshUsers is how many people Teams keeps a live (user-specific) view
 // of one card for.
 const MaxRefreshUsers = 60
@@ -40,7 +37,7 @@ func liveResultLine(r ResultView) string {
 		title = r.Title
 	}
 	if title != "" {
-		s += ": " + Escape(truncate(title, 255))
+		s += ": " + Escape(truncate(title, MaxTitleLen))
 	}
 	if r.By != "" {
 		s += " (created by " + Escape(r.By) + ")"
@@ -49,7 +46,8 @@ func liveResultLine(r ResultView) string {
 }
 
 // RefreshData is what a summary card's refresh action sends: which summary,
-// and which of its cards (a long summary is split into parts).
+// and which of its cards (a long summary is split into parts). Its JSON names
+// are DataVerb, DataSummaryID and DataPart (a struct tag cannot name them).
 type RefreshData struct {
 	Sally     string `json:"sally"`
 	SummaryID string `json:"summaryId"`
@@ -72,7 +70,7 @@ func WithRefresh(c Card, summaryID string, part int, userIDs []string) Card {
 	}
 	action := map[string]any{
 		"type": "Action.Execute", "verb": VerbRefresh, "title": "Refresh",
-		"data": map[string]any{"sally": VerbRefresh, "summaryId": summaryID, "part": part},
+		"data": map[string]any{DataVerb: VerbRefresh, DataSummaryID: summaryID, DataPart: part},
 	}
 	room := MaxCardBytes - size(c) - size(map[string]any{"refresh": map[string]any{"action": action, "userIds": []string{}}})
 	var ids []string

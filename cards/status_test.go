@@ -13,7 +13,7 @@ func TestWithRefreshNamesAtMost60AndKeepsTheCardWithinItsSize(t *testing.T) {
 	for i := range 80 {
 		ids = append(ids, fmt.Sprintf("29:%03d-%s", i, strings.Repeat("x", 100)))
 	}
-	parts := Summary(weeklySync(t))
+	parts := summaryCards(weeklySync(t))
 	c := WithRefresh(parts[0], "s1", 0, ids)
 	got, data, ok := RefreshOf(c)
 	if !ok || len(got) != MaxRefreshUsers || got[0] != ids[0] || data.SummaryID != "s1" || data.Sally != VerbRefresh {
@@ -27,7 +27,7 @@ func TestWithRefreshNamesAtMost60AndKeepsTheCardWithinItsSize(t *testing.T) {
 	for i := range 40 {
 		full.Insights = append(full.Insights, InsightView{Insight: devopsbot.Insight{ID: fmt.Sprint("t", i), Kind: devopsbot.KindTask, Text: strings.Repeat("word ", 200)}})
 	}
-	for i, p := range Summary(full) {
+	for i, p := range summaryCards(full) {
 		c := WithRefresh(p, "s1", i, ids)
 		if n := size(c); n > MaxCardBytes {
 			t.Errorf("part %d with its refresh is %d bytes, over %d", i, n, MaxCardBytes)
@@ -42,7 +42,7 @@ func TestWithRefreshNamesAtMost60AndKeepsTheCardWithinItsSize(t *testing.T) {
 func TestLiveResultLine(t *testing.T) {
 	v := liveSync(t, false, true)
 	v.Insights[4].Results[3].Now = &ItemNow{State: "Closed"} // a comment keeps its line
-	c := Summary(v)
+	c := summaryCards(v)
 	all := fmt.Sprint(c)
 	for _, want := range []string{
 		"Task 1234 · Active · Lee Gu: Add a 2 s timeout to the address client (created by Adele Vance)",

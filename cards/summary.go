@@ -54,16 +54,24 @@ var kindHeading = map[devopsbot.Kind]string{
 	devopsbot.KindInsight:  "Insights",
 }
 
+// SummaryCard is one card of a summary and the insights it shows: the bot
+// keeps the ids with the posted card, to know which card to update when one
+// of them gets a result, and which card answers a click in place.
+type SummaryCard struct {
+	Card       Card
+	InsightIDs []string // in display order
+}
+
 // Summary renders the shared summary as one or more cards, each under
 // MaxCardBytes: insights grouped by kind, each with its owner, due date,
 // results and the two buttons that open the forms in a dialog.
-func Summary(v SummaryView) []Card {
+func Summary(v SummaryView) []SummaryCard {
 	l := layoutSummary(v, "", false)
-	cards := make([]Card, 0, len(l.parts))
+	out := make([]SummaryCard, 0, len(l.parts))
 	for i := range l.parts {
-		cards = append(cards, l.card(v, i, nil))
+		out = append(out, SummaryCard{Card: l.card(v, i, nil), InsightIDs: l.insightIDs[i]})
 	}
-	return cards
+	return out
 }
 
 // SummaryInPlace is the summary card that shows insightID, with panel (a form,
@@ -253,7 +261,7 @@ func panelBlock(summaryID, insightID string, panel Card) map[string]any {
 	}
 	actions = append(append([]any{}, actions...), withAssociated(map[string]any{
 		"type": "Action.Execute", "title": closeTitle, "verb": VerbCancel,
-		"data": map[string]any{"sally": VerbCancel, "summaryId": summaryID, "insightId": insightID},
+		"data": map[string]any{DataVerb: VerbCancel, DataSummaryID: summaryID, DataInsightID: insightID},
 	}, "none"))
 	items = append(items, actionSet(actions...))
 	m := map[string]any{"type": "Container", "style": "emphasis", "spacing": "Small", "items": items}
@@ -275,9 +283,6 @@ func hasInputs(c Card) bool {
 	})
 	return found
 }
-
-// VerbCancel closes an in-card form and shows the plain summary again.
-const VerbCancel = "form.cancel"
 
 func insightBlock(summaryID string, in InsightView) map[string]any {
 	items := []any{text(Escape(truncate(in.Text, maxShownText)))}
@@ -303,8 +308,8 @@ func insightBlock(summaryID string, in InsightView) map[string]any {
 	}
 	buttons := append([]any{
 		// "none": an in-card form open under another insight must not block these.
-		withAssociated(submit("Create work item", map[string]any{"msteams": map[string]any{"type": "task/fetch"}, "sally": "create", "summaryId": summaryID, "insightId": in.ID}), "none"),
-		withAssociated(submit("Add comment", map[string]any{"msteams": map[string]any{"type": "task/fetch"}, "sally": "comment", "summaryId": summaryID, "insightId": in.ID}), "none"),
+		withAssociated(submit("Create work item", map[string]any{"msteams": map[string]any{"type": "task/fetch"}, DataVerb: VerbCreate, DataSummaryID: summaryID, DataInsightID: in.ID}), "none"),
+		withAssociated(submit("Add comment", map[string]any{"msteams": map[string]any{"type": "task/fetch"}, DataVerb: VerbComment, DataSummaryID: summaryID, DataInsightID: in.ID}), "none"),
 	}, links...)
 	items = append(items, actionSet(buttons...))
 	return map[string]any{"type": "Container", "spacing": "Medium", "items": items}
@@ -342,7 +347,7 @@ func resultLine(r ResultView) string {
 		s = "Created " + workItemName(r)
 	}
 	if r.Title != "" {
-		s += ": " + Escape(truncate(r.Title, 255))
+		s += ": " + Escape(truncate(r.Title, MaxTitleLen))
 	}
 	if r.By != "" {
 		s += " (by " + Escape(r.By) + ")"

@@ -27,7 +27,7 @@ func rewriteActions(v any) any {
 		}
 		if m["type"] == "Action.Submit" {
 			if d, ok := m["data"].(map[string]any); ok {
-				if verb, ok := d["sally"].(string); ok && verb != "" {
+				if verb, ok := d[DataVerb].(string); ok && verb != "" {
 					nd := make(map[string]any, len(d))
 					for k, x := range d {
 						if k != "msteams" {
@@ -73,7 +73,7 @@ func rewriteExecute(v any) any {
 		}
 		if m["type"] == "Action.Execute" {
 			if d, ok := m["data"].(map[string]any); ok {
-				if verb, ok := d["sally"].(string); ok && verb != "" {
+				if verb, ok := d[DataVerb].(string); ok && verb != "" {
 					m["type"] = "Action.Submit"
 					delete(m, "verb")
 				}

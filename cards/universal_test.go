@@ -6,15 +6,16 @@ import (
 	"testing"
 
 	"github.com/sally-devops/devopsbot"
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 )
 
 func TestAsUniversalActionsTurnsDialogButtonsIntoExecute(t *testing.T) {
-	in := Summary(SummaryView{SummaryID: "s1", Meeting: devopsbot.Meeting{Title: "Sync"},
+	in := summaryCards(SummaryView{SummaryID: "s1", Meeting: devopsbot.Meeting{Title: "Sync"},
 		Insights: []InsightView{{Insight: devopsbot.Insight{ID: "t1", Kind: devopsbot.KindTask, Text: "Do it"}}}})[0]
 	before, _ := json.Marshal(in)
 	out := AsUniversalActions(in)
 	validate(t, "universal summary", out)
-	a, ok := FindAction(out, "create")
+	a, ok := cardstest.FindAction(out, "create")
 	if !ok || a["type"] != "Action.Execute" || a["verb"] != "create" {
 		t.Fatalf("create button: %v", a)
 	}
@@ -27,7 +28,7 @@ func TestAsUniversalActionsTurnsDialogButtonsIntoExecute(t *testing.T) {
 	}
 	form := AsUniversalActions(CreateForm(CreateFormView{SummaryID: "s1", InsightID: "t1", Projects: []Choice{{"P", "P"}}}))
 	validate(t, "universal form", form)
-	if a, _ := FindAction(form, "create.reload"); a["type"] != "Action.Execute" || a["associatedInputs"] != "auto" {
+	if a, _ := cardstest.FindAction(form, "create.reload"); a["type"] != "Action.Execute" || a["associatedInputs"] != "auto" {
 		t.Fatalf("reload: %v", a)
 	}
 	if raw, _ := json.Marshal(form); strings.Contains(string(raw), "Action.Submit") {

@@ -95,32 +95,6 @@ func (m *MetadataCache) People(ctx context.Context, userKey string, c *Client, q
 	return v.([]Identity), nil
 }
 
-// Invalidate forgets form data of project in the organization at orgURL; an
-// empty project forgets everything of that organization, project lists included.
-func (m *MetadataCache) Invalidate(orgURL, project string) {
-	org := strings.ToLower(strings.TrimRight(orgURL, "/"))
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if project != "" {
-		p := strings.ToLower(project)
-		delete(m.data, "form\x00"+org+"\x00"+p)
-		delete(m.data, "parenttypes\x00"+org+"\x00"+p)
-		for k := range m.data {
-			// A type's fields and the recent parents (per user) of this project.
-			if strings.HasPrefix(k, "fields\x00"+org+"\x00"+p+"\x00") || (strings.HasPrefix(k, "parents\x00"+org+"\x00") && strings.HasSuffix(k, "\x00"+p)) {
-				delete(m.data, k)
-			}
-		}
-		return
-	}
-	for k := range m.data {
-		if strings.HasPrefix(k, "form\x00"+org+"\x00") || strings.HasPrefix(k, "projects\x00"+org+"\x00") || strings.HasPrefix(k, "people\x00"+org+"\x00") ||
-			strings.HasPrefix(k, "fields\x00"+org+"\x00") || strings.HasPrefix(k, "parenttypes\x00"+org+"\x00") || strings.HasPrefix(k, "parents\x00"+org+"\x00") {
-			delete(m.data, k)
-		}
-	}
-}
-
 // maxCacheEntries bounds the cache: people searches are keyed by the owner
 // names of meeting notes, which anyone who can deliver a summary chooses.
 const maxCacheEntries = 20000

@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -59,7 +58,6 @@ type Client struct {
 	retries int
 	log     *slog.Logger
 	timeout time.Duration
-	calls   atomic.Int64
 	// sleep waits between retries; tests replace it to observe waits without sleeping.
 	sleep func(ctx context.Context, d time.Duration) error
 }
@@ -102,9 +100,6 @@ func NewClient(org Org, ts oauth2.TokenSource, opt Options) *Client {
 // Org returns the organization this client talks to.
 func (c *Client) Org() Org { return c.org }
 
-// CallCount reports how many HTTP requests the client has sent (retries included).
-func (c *Client) CallCount() int64 { return c.calls.Load() }
-
 // APIError is what Azure DevOps said, kept as the cause of an *apperr.Error for logs.
 type APIError struct {
 	Status    int
@@ -118,8 +113,10 @@ func (e *APIError) Error() string {
 }
 
 // ErrNeedsReconnect means the stored refresh token no longer works (revoked,
-// expired, password changed, consent withdrawn): only a new sign-in helps.
-var ErrNeedsReconnect = apperr.New(apperr.Unauthorized, "Your Azure DevOps connection has expired. Please connect again.")
+// expired, password changed, consent withdrawn): only a new sign-in helps. The
+// bot answers with it too for a connection already marked so, so there is one
+// error (and one message) for "sign in again".
+var ErrNeedsReconnect = apperr.New(apperr.Unauthorized, "Your Azure DevOps sign-in has expired or was revoked. Please connect again.")
 
 var errSignIn = "Azure DevOps did not accept your sign-in. Please connect again."
 
@@ -241,7 +238,6 @@ func (c *Client) attempt(ctx context.Context, r request, u string, payload []byt
 		}
 		req.Header.Set("Content-Type", ct)
 	}
-	c.calls.Add(1)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {

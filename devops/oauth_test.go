@@ -57,7 +57,7 @@ func TestUserTokenSourceRefreshRotationAndInvalidGrant(t *testing.T) {
 		t.Errorf("refreshes %d, saved %v; want one refresh handed to onRefresh", calls.Load(), saved)
 	}
 
-	dead := NewUserTokenSource(context.Background(), cfg, &oauth2.Token{RefreshToken: "revoked"}, nil)
+	dead := NewUserTokenSource(context.Background(), cfg, &oauth2.Token{RefreshToken: "rt-revoked-7f3a"}, nil)
 	_, err := dead.Token()
 	if !errors.Is(err, ErrNeedsReconnect) || !apperr.Is(err, apperr.Unauthorized) {
 		t.Fatalf("err = %v, want ErrNeedsReconnect", err)
@@ -66,7 +66,7 @@ func TestUserTokenSourceRefreshRotationAndInvalidGrant(t *testing.T) {
 	if _, err := dead.Token(); !errors.Is(err, ErrNeedsReconnect) || calls.Load() != before {
 		t.Errorf("a dead refresh token must not be tried again")
 	}
-	if strings.Contains(fmt.Sprint(err), "revoked") {
+	if strings.Contains(fmt.Sprint(err), "rt-revoked-7f3a") {
 		t.Error("refresh token in error")
 	}
 }

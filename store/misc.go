@@ -7,7 +7,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
@@ -108,39 +107,6 @@ func (s *Store) AddAudit(ctx context.Context, r devopsbot.AuditRecord) error {
 	defer cancel()
 	_, err := s.c(collAudit).InsertOne(cctx, d)
 	return s.fail("add audit", err)
-}
-
-// MaxAuditList caps ListAudit's limit.
-const MaxAuditList = 1000
-
-// ListAudit returns the user's newest records first; limit <= 0 means 50.
-func (s *Store) ListAudit(ctx context.Context, u devopsbot.UserKey, limit int) ([]devopsbot.AuditRecord, error) {
-	if err := validUser(u); err != nil {
-		return nil, err
-	}
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, MaxAuditList)
-	cctx, cancel := s.op(ctx)
-	defer cancel()
-	cur, err := s.c(collAudit).Find(cctx, bson.D{{Key: "tenantId", Value: u.TenantID}, {Key: "aadObjectId", Value: u.AADObjectID},
-		{Key: "expiresAt", Value: bson.D{{Key: "$gt", Value: s.nowUTC()}}}},
-		options.Find().SetSort(bson.D{{Key: "time", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit)))
-	if err != nil {
-		return nil, s.fail("list audit", err)
-	}
-	var docs []auditDoc
-	if err := cur.All(cctx, &docs); err != nil {
-		return nil, s.fail("list audit", err)
-	}
-	out := make([]devopsbot.AuditRecord, len(docs))
-	for i, d := range docs {
-		out[i] = devopsbot.AuditRecord{Time: d.Time.UTC(), User: devopsbot.UserKey{TenantID: d.TenantID, AADObjectID: d.AADObjectID},
-			UserName: d.UserName, Action: d.Action, OrgURL: d.OrgURL, Project: d.Project, WorkItemID: d.WorkItemID,
-			CommentID: d.CommentID, SummaryID: d.SummaryID, InsightID: d.InsightID, Outcome: d.Outcome, Detail: d.Detail}
-	}
-	return out, nil
 }
 
 type webhookDoc struct {

@@ -73,17 +73,6 @@ func (s *Store) GetConversationRef(ctx context.Context, conversationID string) (
 	return s.findConv(ctx, bson.D{{Key: "_id", Value: conversationID}}, nil)
 }
 
-// FindPersonalConversation returns the user's 1:1 chat with the bot (the newest, if
-// Teams gave them several), for messages that must not go to a group.
-func (s *Store) FindPersonalConversation(ctx context.Context, tenantID, aadObjectID string) (*devopsbot.ConversationRef, error) {
-	if validUser(devopsbot.UserKey{TenantID: tenantID, AADObjectID: aadObjectID}) != nil {
-		return nil, errNotFound("Your personal chat with the bot")
-	}
-	return s.findConv(ctx, bson.D{{Key: "tenantId", Value: tenantID}, {Key: "userAadObjectId", Value: aadObjectID},
-		{Key: "conversationType", Value: "personal"}},
-		options.FindOne().SetSort(bson.D{{Key: "updatedAt", Value: -1}}))
-}
-
 func (s *Store) findConv(ctx context.Context, filter bson.D, opts *options.FindOneOptionsBuilder) (*devopsbot.ConversationRef, error) {
 	cctx, cancel := s.op(ctx)
 	defer cancel()

@@ -129,7 +129,6 @@ func TestInvokeResponseShapes(t *testing.T) {
 		body   string
 	}{
 		{"card", teams.AdaptiveCardResponse(card), 200, `{"statusCode":200,"type":"application/vnd.microsoft.card.adaptive","value":{"type":"AdaptiveCard"}}`},
-		{"message", teams.MessageResponse("Done"), 200, `{"statusCode":200,"type":"application/vnd.microsoft.activity.message","value":"Done"}`},
 		{"error 400", teams.ErrorResponse(400, "bad_title", "The title is empty."), 200, `{"statusCode":400,"type":"application/vnd.microsoft.error","value":{"code":"bad_title","message":"The title is empty."}}`},
 		{"error 500", teams.ErrorResponse(500, "internal", "Sorry."), 500, `{"statusCode":500,"type":"application/vnd.microsoft.error","value":{"code":"internal","message":"Sorry."}}`},
 		{"login", teams.LoginRequestResponse("Sign in to Azure DevOps", "https://bot.example/oauth/start?s=1"), 200,

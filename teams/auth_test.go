@@ -48,7 +48,7 @@ func newAuthFixture(t *testing.T) *authFixture {
 	r := teams.NewRouter()
 	r.OnInvoke("test/ping", func(ctx context.Context, a *teams.Activity) (teams.InvokeResponse, error) {
 		f.invoked.Add(1)
-		return teams.MessageResponse("pong"), nil
+		return teams.AdaptiveCardResponse(map[string]any{"text": "pong"}), nil
 	})
 	f.server = teams.NewServer(teams.ServerConfig{
 		Router: r,

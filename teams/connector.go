@@ -219,15 +219,6 @@ func (c *Connector) UpdateActivity(ctx context.Context, serviceURL, conversation
 	return c.do(ctx, http.MethodPut, u, body, nil)
 }
 
-// DeleteActivity deletes a message the bot sent earlier.
-func (c *Connector) DeleteActivity(ctx context.Context, serviceURL, conversationID, activityID string) error {
-	u, err := activitiesURL(serviceURL, conversationID, activityID)
-	if err != nil {
-		return err
-	}
-	return c.do(ctx, http.MethodDelete, u, nil, nil)
-}
-
 // ConversationParameters starts a conversation. For a 1:1 chat with a user: Members
 // holds the user (Teams id or AADObjectID), TenantID the tenant.
 type ConversationParameters struct {

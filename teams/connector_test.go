@@ -70,16 +70,6 @@ func TestConnectorSendUpdateDelete(t *testing.T) {
 	if s := fake.Sent(); s[2].ReplyToID != id || s[2].Activity.ReplyToID != id {
 		t.Fatalf("reply not addressed to %s: %+v", id, s[2])
 	}
-
-	if err := c.DeleteActivity(ctx, fake.URL, teamsConv, id); err != nil {
-		t.Fatalf("delete: %v", err)
-	}
-	if _, ok := fake.Activity(teamsConv, id); ok {
-		t.Fatal("deleted activity still there")
-	}
-	if err := c.DeleteActivity(ctx, fake.URL, teamsConv, id); !apperr.Is(err, apperr.NotFound) {
-		t.Fatalf("second delete: %v, want NotFound", err)
-	}
 }
 
 func TestConnectorTextAndCardAnswered202WithoutID(t *testing.T) {
@@ -308,12 +298,12 @@ func TestConnectorEscapesIDsOnTheWire(t *testing.T) {
 	if _, err := c.ReplyToActivity(ctx, srv.URL+"/amer/", teamsConv, "1700000000000", teams.NewMessage("x")); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.DeleteActivity(ctx, srv.URL, "a:1/../../v3", "id?x=1 2"); err != nil {
+	if err := c.UpdateActivity(ctx, srv.URL, "a:1/../../v3", "id?x=1 2", teams.NewMessage("x")); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
 		"POST /amer/v3/conversations/19%3Ameeting_NjY4%40thread.v2%3Bmessageid%3D1700000000000/activities/1700000000000",
-		"DELETE /v3/conversations/a%3A1%2F..%2F..%2Fv3/activities/id%3Fx%3D1%202",
+		"PUT /v3/conversations/a%3A1%2F..%2F..%2Fv3/activities/id%3Fx%3D1%202",
 	}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("requests\n%q\nwant\n%q", got, want)

@@ -13,7 +13,6 @@ type InvokeResponse struct {
 // Content types of the Universal Actions and search invoke responses.
 const (
 	invokeTypeCard         = ContentTypeAdaptiveCard
-	invokeTypeMessage      = "application/vnd.microsoft.activity.message"
 	invokeTypeError        = "application/vnd.microsoft.error"
 	invokeTypeLoginRequest = "application/vnd.microsoft.activity.loginRequest"
 	invokeTypeSearch       = "application/vnd.microsoft.search.searchResponse"
@@ -28,11 +27,6 @@ type typedValue struct {
 // AdaptiveCardResponse replaces the clicked card, for the user who clicked only.
 func AdaptiveCardResponse(card any) InvokeResponse {
 	return InvokeResponse{Status: http.StatusOK, Body: typedValue{StatusCode: http.StatusOK, Type: invokeTypeCard, Value: card}}
-}
-
-// MessageResponse shows a short text to the user who clicked, leaving the card as is.
-func MessageResponse(text string) InvokeResponse {
-	return InvokeResponse{Status: http.StatusOK, Body: typedValue{StatusCode: http.StatusOK, Type: invokeTypeMessage, Value: text}}
 }
 
 // ErrorValue is the value of an error invoke response.

@@ -353,7 +353,7 @@ func TestWithoutAuthOnlyLoopbackServiceURLs(t *testing.T) {
 		mu.Lock()
 		handled = append(handled, a.ServiceURL)
 		mu.Unlock()
-		return teams.MessageResponse("pong"), nil
+		return teams.AdaptiveCardResponse(map[string]any{"text": "pong"}), nil
 	})
 	s := teams.NewServer(teams.ServerConfig{Router: rt, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	activity := func(serviceURL string) []byte {

@@ -86,8 +86,9 @@ type app struct {
 	close   func()
 }
 
-// buildApp wires every part from the configuration. connectorOverride lets tests
-// inject an HTTP client; nil in production.
+// buildApp wires every part from the configuration. hc, when not nil, is the
+// HTTP client of every outbound call (Teams, Entra, Azure DevOps, Graph), so
+// tests and benchmarks can answer them with fakes; nil in production.
 func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client) (*app, error) {
 	m := newMetrics()
 	st, closeStore, err := openStore(ctx, cfg, log, m.dbCommands())
