@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"golang.org/x/oauth2"
 
@@ -327,4 +328,34 @@ func userText(s string) string {
 		s = string([]rune(s)[:399]) + "…"
 	}
 	return s
+}
+
+func (c *Client) url(parts ...string) string {
+	var b strings.Builder
+	b.WriteString(c.base)
+	for _, p := range parts {
+		b.WriteByte('/')
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+func (c *Client) get(ctx context.Context, u string, q url.Values, out any) error {
+	return c.do(ctx, request{method: http.MethodGet, url: u, apiVersion: apiVersion, query: q, idempotent: true}, out)
+}
+
+func checkProject(project string) error {
+	if strings.TrimSpace(project) == "" || len(project) > 256 || strings.ContainsAny(project, "/\\?#%") || hasControl(project) {
+		return apperr.New(apperr.Invalid, "Please pick an Azure DevOps project.")
+	}
+	return nil
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return true
+		}
+	}
+	return false
 }
