@@ -138,6 +138,11 @@ type request struct {
 }
 
 func (c *Client) do(ctx context.Context, r request, out any) error {
+	if r.op == "" {
+		// Every call is named for metrics; an unnamed one is a mistake the
+		// first test that makes it should show, not a silent "other".
+		return apperr.Wrap(apperr.Internal, "", errors.New("azure devops request without an operation name: "+redactPath(r.url)))
+	}
 	q := url.Values{}
 	for k, v := range r.query {
 		q[k] = v
@@ -340,8 +345,8 @@ func (c *Client) url(parts ...string) string {
 	return b.String()
 }
 
-func (c *Client) get(ctx context.Context, u string, q url.Values, out any) error {
-	return c.do(ctx, request{method: http.MethodGet, url: u, apiVersion: apiVersion, query: q, idempotent: true}, out)
+func (c *Client) get(ctx context.Context, op, u string, q url.Values, out any) error {
+	return c.do(ctx, request{op: op, method: http.MethodGet, url: u, apiVersion: apiVersion, query: q, idempotent: true}, out)
 }
 
 func checkProject(project string) error {

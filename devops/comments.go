@@ -38,7 +38,7 @@ func (c *Client) AddComment(ctx context.Context, project string, workItemID int,
 		URL        string `json:"url"`
 	}
 	err := c.do(ctx, request{
-		method: http.MethodPost, url: c.url(url.PathEscape(project), "_apis", "wit", "workItems", strconv.Itoa(workItemID), "comments"),
+		op: "comments.add", method: http.MethodPost, url: c.url(url.PathEscape(project), "_apis", "wit", "workItems", strconv.Itoa(workItemID), "comments"),
 		apiVersion: commentAPIVersion, body: map[string]string{"text": TextToHTML(text)},
 	}, &resp)
 	if err != nil {
@@ -70,7 +70,7 @@ func (c *Client) FindCommentByMarker(ctx context.Context, project string, workIt
 		} `json:"comments"`
 	}
 	err := c.do(ctx, request{
-		method: http.MethodGet, url: c.url(url.PathEscape(project), "_apis", "wit", "workItems", strconv.Itoa(workItemID), "comments"),
+		op: "comments.list", method: http.MethodGet, url: c.url(url.PathEscape(project), "_apis", "wit", "workItems", strconv.Itoa(workItemID), "comments"),
 		apiVersion: commentAPIVersion, query: url.Values{"$top": {"200"}, "order": {"desc"}}, idempotent: true,
 	}, &resp)
 	if err != nil {

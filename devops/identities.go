@@ -31,7 +31,7 @@ func (c *Client) ListMembers(ctx context.Context, project string) ([]Identity, e
 	var teams struct {
 		Value []struct{ ID, Name string }
 	}
-	if err := c.get(ctx, c.url("_apis", "projects", p, "teams"), url.Values{"$top": {strconv.Itoa(maxTeams)}}, &teams); err != nil {
+	if err := c.get(ctx, "teams.list", c.url("_apis", "projects", p, "teams"), url.Values{"$top": {strconv.Itoa(maxTeams)}}, &teams); err != nil {
 		return nil, err
 	}
 	var mu sync.Mutex
@@ -53,7 +53,7 @@ func (c *Client) ListMembers(ctx context.Context, project string) ([]Identity, e
 					} `json:"identity"`
 				}
 			}
-			if err := c.get(gctx, c.url("_apis", "projects", p, "teams", url.PathEscape(t.ID), "members"), url.Values{"$top": {"500"}}, &m); err != nil {
+			if err := c.get(gctx, "teams.members", c.url("_apis", "projects", p, "teams", url.PathEscape(t.ID), "members"), url.Values{"$top": {"500"}}, &m); err != nil {
 				return err
 			}
 			mu.Lock()
@@ -109,7 +109,7 @@ func (c *Client) SearchIdentities(ctx context.Context, query string) ([]Identity
 			} `json:"properties"`
 		}
 	}
-	if err := c.do(ctx, request{method: http.MethodGet, url: c.vssps + "/_apis/identities", apiVersion: apiVersion, query: q, idempotent: true}, &resp); err != nil {
+	if err := c.do(ctx, request{op: "identities.search", method: http.MethodGet, url: c.vssps + "/_apis/identities", apiVersion: apiVersion, query: q, idempotent: true}, &resp); err != nil {
 		return nil, err
 	}
 	out := []Identity{}

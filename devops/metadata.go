@@ -51,8 +51,10 @@ func (c *Client) ListWorkItemTypes(ctx context.Context, project string) ([]WorkI
 		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return c.get(gctx, c.url(p, "_apis", "wit", "workitemtypes"), nil, &types) })
-	g.Go(func() error { return c.get(gctx, c.url(p, "_apis", "wit", "workitemtypecategories"), nil, &cats) })
+	g.Go(func() error { return c.get(gctx, "types.list", c.url(p, "_apis", "wit", "workitemtypes"), nil, &types) })
+	g.Go(func() error {
+		return c.get(gctx, "types.categories", c.url(p, "_apis", "wit", "workitemtypecategories"), nil, &cats)
+	})
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -90,7 +92,7 @@ func (c *Client) ListAreas(ctx context.Context, project string) ([]string, error
 	}
 	var root classNode
 	q := url.Values{"$depth": {strconv.Itoa(areaDepth)}}
-	if err := c.get(ctx, c.url(url.PathEscape(project), "_apis", "wit", "classificationnodes", "areas"), q, &root); err != nil {
+	if err := c.get(ctx, "areas.list", c.url(url.PathEscape(project), "_apis", "wit", "classificationnodes", "areas"), q, &root); err != nil {
 		return nil, err
 	}
 	var out []string
@@ -140,7 +142,7 @@ func (c *Client) ListIterations(ctx context.Context, project string) ([]Iteratio
 		return nil, err
 	}
 	var resp struct{ Value []iterationJSON }
-	if err := c.get(ctx, c.url(url.PathEscape(project), "_apis", "work", "teamsettings", "iterations"), nil, &resp); err != nil {
+	if err := c.get(ctx, "iterations.list", c.url(url.PathEscape(project), "_apis", "work", "teamsettings", "iterations"), nil, &resp); err != nil {
 		return nil, err
 	}
 	out := make([]Iteration, 0, len(resp.Value))
@@ -165,12 +167,12 @@ func (c *Client) TeamDefaults(ctx context.Context, project string) (TeamDefaults
 	}
 	var cur struct{ Value []iterationJSON }
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return c.get(gctx, c.url("_apis", "projects", p), nil, &proj) })
+	g.Go(func() error { return c.get(gctx, "projects.get", c.url("_apis", "projects", p), nil, &proj) })
 	g.Go(func() error {
-		return c.get(gctx, c.url(p, "_apis", "work", "teamsettings", "teamfieldvalues"), nil, &tfv)
+		return c.get(gctx, "teams.fieldvalues", c.url(p, "_apis", "work", "teamsettings", "teamfieldvalues"), nil, &tfv)
 	})
 	g.Go(func() error {
-		return c.get(gctx, c.url(p, "_apis", "work", "teamsettings", "iterations"), url.Values{"$timeframe": {"current"}}, &cur)
+		return c.get(gctx, "iterations.current", c.url(p, "_apis", "work", "teamsettings", "iterations"), url.Values{"$timeframe": {"current"}}, &cur)
 	})
 	if err := g.Wait(); err != nil {
 		return TeamDefaults{}, err

@@ -26,7 +26,7 @@ func (c *Client) ListProjects(ctx context.Context) ([]Project, error) {
 			Value []struct{ ID, Name, Description string }
 		}
 		var hdr http.Header
-		err := c.do(ctx, request{method: http.MethodGet, url: c.url("_apis", "projects"), apiVersion: apiVersion, query: q, idempotent: true}, &headerCapture{into: &resp, hdr: &hdr})
+		err := c.do(ctx, request{op: "projects.list", method: http.MethodGet, url: c.url("_apis", "projects"), apiVersion: apiVersion, query: q, idempotent: true}, &headerCapture{into: &resp, hdr: &hdr})
 		if err != nil {
 			return nil, err
 		}

@@ -145,7 +145,7 @@ func (c *Client) ParentTypes(ctx context.Context, project string) ([]string, err
 			WorkItemTypes []struct{ Name string }
 		}
 	}
-	if err := c.get(ctx, c.url(url.PathEscape(project), "_apis", "wit", "workitemtypecategories"), nil, &cats); err != nil {
+	if err := c.get(ctx, "types.categories", c.url(url.PathEscape(project), "_apis", "wit", "workitemtypecategories"), nil, &cats); err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}

@@ -169,7 +169,7 @@ func (c *Client) CreateWorkItem(ctx context.Context, w NewWorkItem) (*WorkItem, 
 	ops = append(ops, extra...)
 	var resp workItemJSON
 	err = c.do(ctx, request{
-		method: http.MethodPost, url: c.url(url.PathEscape(w.Project), "_apis", "wit", "workitems", "$"+url.PathEscape(w.Type)),
+		op: "workitems.create", method: http.MethodPost, url: c.url(url.PathEscape(w.Project), "_apis", "wit", "workitems", "$"+url.PathEscape(w.Type)),
 		apiVersion: apiVersion, body: ops, contentType: "application/json-patch+json",
 	}, &resp)
 	if err != nil {
@@ -197,7 +197,7 @@ func (c *Client) wiql(ctx context.Context, project, query string, top int) ([]in
 		} `json:"workItems"`
 	}
 	err := c.do(ctx, request{
-		method: http.MethodPost, url: c.url(url.PathEscape(project), "_apis", "wit", "wiql"), apiVersion: apiVersion,
+		op: "workitems.query", method: http.MethodPost, url: c.url(url.PathEscape(project), "_apis", "wit", "wiql"), apiVersion: apiVersion,
 		query: url.Values{"$top": {strconv.Itoa(top)}}, body: map[string]string{"query": query}, idempotent: true,
 	}, &resp)
 	if err != nil {
@@ -244,7 +244,7 @@ func (c *Client) GetWorkItem(ctx context.Context, id int) (*WorkItem, error) {
 		return nil, apperr.New(apperr.Invalid, "That is not a work item number.")
 	}
 	var resp workItemJSON
-	if err := c.get(ctx, c.url("_apis", "wit", "workitems", strconv.Itoa(id)), url.Values{"$expand": {"links"}}, &resp); err != nil {
+	if err := c.get(ctx, "workitems.get", c.url("_apis", "wit", "workitems", strconv.Itoa(id)), url.Values{"$expand": {"links"}}, &resp); err != nil {
 		return nil, err
 	}
 	return c.workItem(resp), nil
@@ -255,7 +255,7 @@ var batchFields = []string{"System.Id", "System.Title", "System.WorkItemType", "
 func (c *Client) batch(ctx context.Context, project string, ids []int) ([]WorkItem, error) {
 	var resp struct{ Value []workItemJSON }
 	err := c.do(ctx, request{
-		method: http.MethodPost, url: c.url(url.PathEscape(project), "_apis", "wit", "workitemsbatch"), apiVersion: apiVersion,
+		op: "workitems.batch", method: http.MethodPost, url: c.url(url.PathEscape(project), "_apis", "wit", "workitemsbatch"), apiVersion: apiVersion,
 		body: map[string]any{"ids": ids, "fields": batchFields, "errorPolicy": "omit"}, idempotent: true,
 	}, &resp)
 	if err != nil {
