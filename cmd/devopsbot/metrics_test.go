@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"sort"
 	"strings"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/sally-devops/devopsbot/devops"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
+	"github.com/sally-devops/devopsbot/teams/teamstest"
 )
 
 func TestDevOpsMetricsCountCallsAndCreatedItems(t *testing.T) {
@@ -171,5 +174,62 @@ func TestEveryDevOpsCallIsNamed(t *testing.T) {
 		"workitems.batch", "workitems.create", "workitems.get", "workitems.query", "workitems.status"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("operations labelled\n got %v\nwant %v", got, want)
+	}
+}
+
+// countingBody counts the bytes anyone reads from a request body.
+type countingBody struct {
+	r io.Reader
+	n int
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.n += n
+	return n, err
+}
+func (b *countingBody) Close() error { return nil }
+
+// Through the real wiring (authentication on): a request without a valid token
+// is refused before anyone reads its body, metrics included, and is counted as
+// an unauthorized activity of no type, whatever the body claims to be.
+func TestUnauthenticatedActivityIsNotReadForMetrics(t *testing.T) {
+	iss := teamstest.NewIssuer(t)
+	issURL, _ := url.Parse(iss.MetadataURL)
+	cfg, err := loadConfig(env(map[string]string{
+		"LISTEN_ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir(), "DEMO_MODE": "true",
+		"CLIENT_ID": benchAppID, "CLIENT_SECRET": "not-used", "TENANT_ID": "00000000-0000-0000-0000-000000000001",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Transport: toIssuer{issuer: issURL, next: http.DefaultTransport}}
+	a, err := buildApp(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.close)
+
+	// A large body that is a well-formed invoke, padded to just under the 256 KiB limit.
+	pad := strings.Repeat("x", 250<<10)
+	big := `{"type":"invoke","name":"task/fetch","serviceUrl":"https://smba.trafficmanager.net/teams/","channelId":"msteams","text":"` + pad + `"}`
+	for _, auth := range []string{"", "Bearer not-a-token"} {
+		body := &countingBody{r: strings.NewReader(big)}
+		req := httptest.NewRequest(http.MethodPost, "/api/messages", nil)
+		req.Body = body
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		a.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized || body.n != 0 {
+			t.Fatalf("authorization %q: status %d, %d body bytes read; want 401 and none", auth, rec.Code, body.n)
+		}
+	}
+	rec := httptest.NewRecorder()
+	a.admin.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	got := grepLines(rec.Body.String(), "sally_activities_total{")
+	if got != `sally_activities_total{name="",outcome="unauthorized",type="other"} 2` {
+		t.Fatalf("activity metrics after two unauthenticated invokes:\n%s", got)
 	}
 }
