@@ -177,19 +177,6 @@ func TestEveryDevOpsCallIsNamed(t *testing.T) {
 	}
 }
 
-// countingBody counts the bytes anyone reads from a request body.
-type countingBody struct {
-	r io.Reader
-	n int
-}
-
-func (b *countingBody) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	b.n += n
-	return n, err
-}
-func (b *countingBody) Close() error { return nil }
-
 // Through the real wiring (authentication on): a request without a valid token
 // is refused before anyone reads its body, metrics included, and is counted as
 // an unauthorized activity of no type, whatever the body claims to be.
@@ -214,7 +201,7 @@ func TestUnauthenticatedActivityIsNotReadForMetrics(t *testing.T) {
 	pad := strings.Repeat("x", 250<<10)
 	big := `{"type":"invoke","name":"task/fetch","serviceUrl":"https://smba.trafficmanager.net/teams/","channelId":"msteams","text":"` + pad + `"}`
 	for _, auth := range []string{"", "Bearer not-a-token"} {
-		body := &countingBody{r: strings.NewReader(big)}
+		body := teamstest.NewCountingBody(big)
 		req := httptest.NewRequest(http.MethodPost, "/api/messages", nil)
 		req.Body = body
 		if auth != "" {
@@ -222,8 +209,8 @@ func TestUnauthenticatedActivityIsNotReadForMetrics(t *testing.T) {
 		}
 		rec := httptest.NewRecorder()
 		a.handler.ServeHTTP(rec, req)
-		if rec.Code != http.StatusUnauthorized || body.n != 0 {
-			t.Fatalf("authorization %q: status %d, %d body bytes read; want 401 and none", auth, rec.Code, body.n)
+		if rec.Code != http.StatusUnauthorized || body.N != 0 {
+			t.Fatalf("authorization %q: status %d, %d body bytes read; want 401 and none", auth, rec.Code, body.N)
 		}
 	}
 	rec := httptest.NewRecorder()
