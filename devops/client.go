@@ -132,8 +132,9 @@ type request struct {
 	query       url.Values
 	body        any
 	contentType string
-	// idempotent reads may be retried; writes never are, because a lost answer
-	// does not mean a lost write.
+	// idempotent reads (and queries sent as POST) may be retried; a write is
+	// sent again only when it never left (see httpretry), because a lost
+	// answer does not mean a lost write.
 	idempotent bool
 }
 
