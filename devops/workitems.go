@@ -277,6 +277,17 @@ func (c *Client) SearchWorkItems(ctx context.Context, project, query string, top
 	if err := checkProject(project); err != nil {
 		return nil, err
 	}
+	if strings.TrimSpace(query) == "" {
+		return nil, apperr.New(apperr.Invalid, "Type a work item number or a few words of its title.")
+	}
+	return c.search(ctx, project, query, "", top, func(*WorkItem) bool { return true })
+}
+
+// search is what SearchWorkItems and SearchParents share: "#123" or "123"
+// reads that item (kept when it is in project and keep says so); other text
+// matches titles containing every word (at most 8), with where (WIQL, its
+// values quoted) as a further condition; newest change first, at most top.
+func (c *Client) search(ctx context.Context, project, query, where string, top int, keep func(*WorkItem) bool) ([]WorkItem, error) {
 	if top <= 0 || top > 50 {
 		top = 20
 	}
@@ -289,20 +300,21 @@ func (c *Client) SearchWorkItems(ctx context.Context, project, query string, top
 		if err != nil {
 			return nil, err
 		}
-		if !strings.EqualFold(w.Project, project) {
+		if !strings.EqualFold(w.Project, project) || !keep(w) {
 			return []WorkItem{}, nil
 		}
 		return []WorkItem{*w}, nil
 	}
-	words := strings.Fields(query)
-	if len(words) == 0 || utf8.RuneCountInString(query) > 200 {
+	if utf8.RuneCountInString(query) > 200 {
 		return nil, apperr.New(apperr.Invalid, "Type a work item number or a few words of its title.")
 	}
+	words := strings.Fields(query)
 	if len(words) > 8 {
 		words = words[:8]
 	}
 	var b strings.Builder
 	b.WriteString("SELECT [System.Id] FROM WorkItems WHERE [System.TeamProject] = @project")
+	b.WriteString(where)
 	for _, w := range words {
 		b.WriteString(" AND [System.Title] CONTAINS ")
 		b.WriteString(wiqlString(w))
