@@ -113,9 +113,7 @@ func (b *Bot) callbackState(ctx context.Context, q url.Values) (*devopsbot.OAuth
 // exchangeCode trades the code for tokens with the PKCE verifier, and reads
 // who signed in from the id token (whose nonce must be the state's).
 func (b *Bot) exchangeCode(ctx context.Context, st *devopsbot.OAuthState, code string) (*oauth2.Token, idToken, *callbackAnswer) {
-	if b.cfg.DevOps.HTTPClient != nil {
-		ctx = context.WithValue(ctx, oauth2.HTTPClient, b.cfg.DevOps.HTTPClient)
-	}
+	ctx = devops.TokenContext(ctx, b.cfg.DevOps.HTTPClient)
 	tok, err := b.cfg.OAuth.Config(st.EntraTenantID).Exchange(ctx, code, oauth2.VerifierOption(st.CodeVerifier))
 	if err != nil {
 		teams.Logger(ctx).WarnContext(ctx, "oauth callback: code exchange failed", "err", redactOAuthError(err))

@@ -8,17 +8,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/oauth2"
 
 	"github.com/sally-devops/devopsbot/apperr"
+	"github.com/sally-devops/devopsbot/internal/httpretry"
 )
 
 // Hosts are the service roots. Tests point them at a fake; production uses DefaultHosts.
@@ -64,7 +64,7 @@ type Client struct {
 
 // NewClient returns a client for org acting as the owner of ts.
 func NewClient(org Org, ts oauth2.TokenSource, opt Options) *Client {
-	c := &Client{org: org, ts: ts, hc: opt.HTTPClient, retries: opt.MaxRetries, log: opt.Logger, timeout: opt.Timeout, sleep: sleepCtx}
+	c := &Client{org: org, ts: ts, hc: opt.HTTPClient, retries: opt.MaxRetries, log: opt.Logger, timeout: opt.Timeout, sleep: httpretry.SleepCtx}
 	if c.hc == nil {
 		c.hc = &http.Client{}
 	}
@@ -122,18 +122,25 @@ var errSignIn = "Azure DevOps did not accept your sign-in. Please connect again.
 
 // request describes one REST call.
 type request struct {
+	op          string // the operation's name, for metrics and logs (see httpretry.Name)
 	method      string
 	url         string // absolute, without api-version
 	apiVersion  string
 	query       url.Values
 	body        any
 	contentType string
-	// idempotent reads may be retried; writes never are, because a lost answer
-	// does not mean a lost write.
+	// idempotent reads (and queries sent as POST) may be retried; a write is
+	// sent again only when it never left (see httpretry), because a lost
+	// answer does not mean a lost write.
 	idempotent bool
 }
 
 func (c *Client) do(ctx context.Context, r request, out any) error {
+	if r.op == "" {
+		// Every call is named for metrics; an unnamed one is a mistake the
+		// first test that makes it should show, not a silent "other".
+		return apperr.Wrap(apperr.Internal, "", errors.New("azure devops request without an operation name: "+redactPath(r.url)))
+	}
 	q := url.Values{}
 	for k, v := range r.query {
 		q[k] = v
@@ -147,53 +154,24 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			return apperr.Wrap(apperr.Internal, "", err)
 		}
 	}
-	attempts := 1
-	if r.idempotent {
-		attempts += c.retries
-	}
-	var last error
-	for i := 0; i < attempts; i++ {
-		if i > 0 {
-			wait := backoff(i)
-			if ra := apperr.RetryAfterOf(last); ra > 0 {
-				wait = ra
-			}
-			if wait > maxRetryWait {
-				return last
-			}
-			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-				return last
-			}
-			if err := c.sleep(ctx, wait); err != nil {
-				return last
-			}
-		}
-		retry, err := c.attempt(ctx, r, u, payload, out)
-		if err == nil {
-			return nil
-		}
-		last = err
-		if !retry || ctx.Err() != nil {
-			return err
-		}
-		c.log.Debug("azure devops read failed, retrying", "method", r.method, "path", redactPath(r.url), "attempt", i+1, "err", err)
-	}
-	return last
+	return c.policy().Do(ctx, httpretry.Call{Name: r.op, Idempotent: r.idempotent}, func(ctx context.Context) httpretry.Outcome {
+		return c.attempt(ctx, r, u, payload, out)
+	})
 }
 
-func backoff(i int) time.Duration {
-	d := time.Duration(250<<(i-1)) * time.Millisecond
-	return d + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+// policy is how Azure DevOps calls retry: reads (and queries the caller marks
+// idempotent) on throttling, timeouts and server errors other than 501, with a
+// Retry-After of up to maxRetryWait; a write only when it never left.
+func (c *Client) policy() httpretry.Policy {
+	return httpretry.Policy{
+		Retries: c.retries, Base: 500 * time.Millisecond, Cap: maxRetryWait, MaxRetryAfter: maxRetryWait,
+		RetryStatus: func(st int, idempotent bool) bool {
+			return idempotent && (st == http.StatusTooManyRequests || st == http.StatusRequestTimeout || st >= 500 && st != http.StatusNotImplemented)
+		},
+		Sleep: c.sleep,
+		OnRetry: func(name string, attempt int, wait time.Duration, err error) {
+			c.log.Debug("azure devops call failed, retrying", "operation", name, "attempt", attempt, "wait", wait, "err", err)
+		},
 	}
 }
 
@@ -205,18 +183,18 @@ func redactPath(u string) string {
 	return u
 }
 
-// attempt sends one request; retry says whether a read may try again.
-func (c *Client) attempt(ctx context.Context, r request, u string, payload []byte, out any) (retry bool, err error) {
+// attempt sends one request and reads its answer into out.
+func (c *Client) attempt(ctx context.Context, r request, u string, payload []byte, out any) httpretry.Outcome {
 	tok, err := c.ts.Token()
 	if err != nil {
 		var ae *apperr.Error
 		if errors.As(err, &ae) {
-			return false, err
+			return final(err)
 		}
-		return false, apperr.Wrap(apperr.Unavailable, "Could not refresh your Azure DevOps sign-in. Please try again shortly.", err)
+		return final(apperr.Wrap(apperr.Unavailable, "Could not refresh your Azure DevOps sign-in. Please try again shortly.", err))
 	}
 	if tok == nil || tok.AccessToken == "" {
-		return false, apperr.New(apperr.Unauthorized, errSignIn)
+		return final(apperr.New(apperr.Unauthorized, errSignIn))
 	}
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -226,7 +204,7 @@ func (c *Client) attempt(ctx context.Context, r request, u string, payload []byt
 	}
 	req, err := http.NewRequestWithContext(actx, r.method, u, body)
 	if err != nil {
-		return false, apperr.Wrap(apperr.Internal, "", err)
+		return final(apperr.Wrap(apperr.Internal, "", err))
 	}
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	req.Header.Set("Accept", "application/json")
@@ -241,33 +219,38 @@ func (c *Client) attempt(ctx context.Context, r request, u string, payload []byt
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return false, apperr.Wrap(apperr.Unavailable, "Azure DevOps took too long to answer. Please try again.", ctx.Err())
+			return final(apperr.Wrap(apperr.Unavailable, "Azure DevOps took too long to answer. Please try again.", ctx.Err()))
 		}
 		// The URL in a *url.Error holds no secret, but strip it anyway to keep logs short.
-		return true, apperr.Wrap(apperr.Unavailable, "Azure DevOps could not be reached. Please try again shortly.", errors.Unwrap(err))
+		return httpretry.Outcome{Err: apperr.Wrap(apperr.Unavailable, "Azure DevOps could not be reached. Please try again shortly.", errors.Unwrap(err))}
 	}
 	defer resp.Body.Close()
 	data, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if rerr != nil {
-		return true, apperr.Wrap(apperr.Unavailable, "Azure DevOps could not be reached. Please try again shortly.", rerr)
+		return httpretry.Outcome{Err: apperr.Wrap(apperr.Unavailable, "Azure DevOps could not be reached. Please try again shortly.", rerr)}
 	}
 	if ra := resp.Header.Get("Retry-After"); ra != "" && resp.StatusCode < 300 {
 		// Azure DevOps warns before it throttles; worth seeing in the logs.
 		c.log.Warn("azure devops asks to slow down", "retryAfter", ra, "path", redactPath(r.url))
 	}
-	return classify(resp, data, out)
+	err = classify(resp, data, out)
+	return httpretry.Outcome{Err: err, Status: resp.StatusCode, RetryAfter: apperr.RetryAfterOf(err)}
 }
+
+// final is a failure no retry can mend.
+func final(err error) httpretry.Outcome { return httpretry.Outcome{Err: err, Final: true} }
 
 func isJSON(h http.Header) bool {
 	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
-// classify turns a response into out or an *apperr.Error, and says whether a read may retry.
-func classify(resp *http.Response, data []byte, out any) (bool, error) {
+// classify turns a response into out or an *apperr.Error. Whether it may be
+// retried is the policy's to say, from the status.
+func classify(resp *http.Response, data []byte, out any) error {
 	st := resp.StatusCode
 	if st == http.StatusNonAuthoritativeInfo {
-		return false, apperr.Wrap(apperr.Unauthorized, errSignIn, &APIError{Status: st, Message: "sign-in page instead of data"})
+		return apperr.Wrap(apperr.Unauthorized, errSignIn, &APIError{Status: st, Message: "sign-in page instead of data"})
 	}
 	if st >= 200 && st < 300 {
 		if hc, ok := out.(*headerCapture); ok {
@@ -275,15 +258,15 @@ func classify(resp *http.Response, data []byte, out any) (bool, error) {
 			out = hc.into
 		}
 		if out == nil {
-			return false, nil
+			return nil
 		}
 		if !isJSON(resp.Header) {
-			return false, apperr.Wrap(apperr.Unauthorized, errSignIn, &APIError{Status: st, Message: "non-JSON answer (" + resp.Header.Get("Content-Type") + ")"})
+			return apperr.Wrap(apperr.Unauthorized, errSignIn, &APIError{Status: st, Message: "non-JSON answer (" + resp.Header.Get("Content-Type") + ")"})
 		}
 		if err := json.Unmarshal(data, out); err != nil {
-			return false, apperr.Wrap(apperr.Unavailable, "Azure DevOps sent an answer we could not read.", err)
+			return apperr.Wrap(apperr.Unavailable, "Azure DevOps sent an answer we could not read.", err)
 		}
-		return false, nil
+		return nil
 	}
 	ae := &APIError{Status: st}
 	if isJSON(resp.Header) {
@@ -297,14 +280,14 @@ func classify(resp *http.Response, data []byte, out any) (bool, error) {
 		}
 	}
 	msg, code := plainMessage(ae.Message)
-	wrap := func(k apperr.Kind, m string) (bool, error) {
+	wrap := func(k apperr.Kind, m string) error {
 		e := apperr.Wrap(k, m, ae)
 		e.Code = code
-		return false, e
+		return e
 	}
 	switch {
 	case st == http.StatusUnauthorized:
-		return false, apperr.Wrap(apperr.Unauthorized, errSignIn, ae)
+		return apperr.Wrap(apperr.Unauthorized, errSignIn, ae)
 	case st == http.StatusForbidden:
 		return wrap(apperr.Forbidden, orDefault(msg, "You do not have permission to do that in Azure DevOps."))
 	case st == http.StatusNotFound:
@@ -313,16 +296,16 @@ func classify(resp *http.Response, data []byte, out any) (bool, error) {
 		return wrap(apperr.Conflict, orDefault(msg, "Azure DevOps reports a conflict. Please try again."))
 	case st == http.StatusTooManyRequests:
 		e := apperr.Wrap(apperr.RateLimited, "Azure DevOps asks us to slow down. Please try again shortly.", ae)
-		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"))
-		return true, e
+		e.RetryAfter = httpretry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		return e
 	case st >= 500 || st == http.StatusRequestTimeout:
 		e := apperr.Wrap(apperr.Unavailable, "Azure DevOps is unavailable right now. Please try again shortly.", ae)
-		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"))
-		return st != http.StatusNotImplemented, e
+		e.RetryAfter = httpretry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		return e
 	case st >= 400:
 		return wrap(apperr.Invalid, orDefault(msg, "Azure DevOps refused the request."))
 	default:
-		return false, apperr.Wrap(apperr.Unavailable, "Azure DevOps sent an unexpected answer.", ae)
+		return apperr.Wrap(apperr.Unavailable, "Azure DevOps sent an unexpected answer.", ae)
 	}
 }
 
@@ -349,21 +332,32 @@ func userText(s string) string {
 	return s
 }
 
-func retryAfter(v string) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
+func (c *Client) url(parts ...string) string {
+	var b strings.Builder
+	b.WriteString(c.base)
+	for _, p := range parts {
+		b.WriteByte('/')
+		b.WriteString(p)
 	}
-	if n, err := strconv.ParseFloat(v, 64); err == nil {
-		if n < 0 || n > 3600 {
-			return 0
+	return b.String()
+}
+
+func (c *Client) get(ctx context.Context, op, u string, q url.Values, out any) error {
+	return c.do(ctx, request{op: op, method: http.MethodGet, url: u, apiVersion: apiVersion, query: q, idempotent: true}, out)
+}
+
+func checkProject(project string) error {
+	if strings.TrimSpace(project) == "" || len(project) > 256 || strings.ContainsAny(project, "/\\?#%") || hasControl(project) {
+		return apperr.New(apperr.Invalid, "Please pick an Azure DevOps project.")
+	}
+	return nil
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return true
 		}
-		return time.Duration(n * float64(time.Second))
 	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 && d < time.Hour {
-			return d
-		}
-	}
-	return 0
+	return false
 }

@@ -3,7 +3,9 @@ package devops
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -223,5 +225,67 @@ func TestScopesAndOAuthConfig(t *testing.T) {
 	u, err := url.Parse(s.AdminConsentURL("tid-1"))
 	if err != nil || u.Path != "/tid-1/v2.0/adminconsent" || u.Query().Get("client_id") != "cid" || u.Query().Get("scope") != ResourceID+"/.default" || strings.Contains(u.String(), "sec") {
 		t.Errorf("admin consent URL %v", u)
+	}
+}
+
+// roundTripFunc lets a test stand between the client and the server.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A create is sent again only when it never left (the connection could not be
+// made); once it may have reached Azure DevOps, a lost answer is not a reason
+// to send it twice.
+func TestCreateRetriedOnlyWhenNothingWasSent(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		failFirst   func(r *http.Request) (*http.Response, error)
+		wantErr     bool
+		wantArrived int
+	}{
+		{"could not connect", func(*http.Request) (*http.Response, error) {
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+		}, false, 1},
+		{"answer lost after sending", func(r *http.Request) (*http.Response, error) {
+			resp, err := http.DefaultTransport.RoundTrip(r)
+			if err == nil {
+				resp.Body.Close()
+			}
+			return nil, io.ErrUnexpectedEOF
+		}, true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := &recorder{reply: func(*http.Request) (int, http.Header, string) { return 200, nil, `{"id":5,"fields":{}}` }}
+			srv := httptest.NewServer(rc)
+			defer srv.Close()
+			tries := 0
+			hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				tries++
+				if tries == 1 {
+					return tc.failFirst(r)
+				}
+				return http.DefaultTransport.RoundTrip(r)
+			})}
+			c := NewClient(Org{Name: "fabrikam", URL: "https://dev.azure.com/fabrikam"}, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "tok"}),
+				Options{HTTPClient: hc, Hosts: Hosts{Dev: srv.URL, VSSPS: srv.URL}})
+			c.sleep = func(context.Context, time.Duration) error { return nil }
+			_, err := c.CreateWorkItem(context.Background(), NewWorkItem{Project: "P", Type: "Task", Title: "once"})
+			if (err != nil) != tc.wantErr || len(rc.reqs) != tc.wantArrived {
+				t.Fatalf("err %v, %d creates reached the server; want error %v and %d", err, len(rc.reqs), tc.wantErr, tc.wantArrived)
+			}
+		})
+	}
+}
+
+// A Retry-After beyond an hour used to be dropped as unreadable, so the read
+// was retried within a second against the server's ask; now it counts (at
+// most an hour), and being longer than a user waits, ends the call at once.
+func TestRetryAfterOverAnHourIsNotIgnored(t *testing.T) {
+	rc, c, waits := newRecorded(t, func(*http.Request) (int, http.Header, string) {
+		return 429, http.Header{"Retry-After": {"7200"}}, `{}`
+	})
+	_, err := c.ListProjects(context.Background())
+	if !apperr.Is(err, apperr.RateLimited) || apperr.RetryAfterOf(err) != time.Hour || len(rc.reqs) != 1 || len(*waits) != 0 {
+		t.Fatalf("err %v (retry after %v), %d requests, waits %v; want RateLimited after 1h, one request, no wait", err, apperr.RetryAfterOf(err), len(rc.reqs), *waits)
 	}
 }

@@ -72,7 +72,7 @@ func (c *Client) ListTypeFields(ctx context.Context, project, typ string) ([]Typ
 		}
 	}
 	u := c.url(url.PathEscape(project), "_apis", "wit", "workitemtypes", url.PathEscape(strings.TrimSpace(typ)), "fields")
-	if err := c.get(ctx, u, url.Values{"$expand": {"allowedValues"}}, &resp); err != nil {
+	if err := c.get(ctx, "types.fields", u, url.Values{"$expand": {"allowedValues"}}, &resp); err != nil {
 		return nil, err
 	}
 	out := make([]TypeField, 0, len(resp.Value))

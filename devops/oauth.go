@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/sally-devops/devopsbot/apperr"
+	"github.com/sally-devops/devopsbot/internal/httpretry"
 )
 
 // ResourceID is Azure DevOps' application id in Entra ID; scopes are written
@@ -93,7 +94,20 @@ func NewUserTokenSource(ctx context.Context, cfg *oauth2.Config, tok *oauth2.Tok
 	if tok == nil {
 		tok = &oauth2.Token{}
 	}
-	return &userTokenSource{ctx: context.WithoutCancel(ctx), cfg: cfg, tok: tok, onRefresh: onRefresh}
+	return &userTokenSource{ctx: httpretry.WithName(context.WithoutCancel(ctx), OpEntraToken), cfg: cfg, tok: tok, onRefresh: onRefresh}
+}
+
+// OpEntraToken names Entra ID token requests (code exchange and refresh) for metrics.
+const OpEntraToken = "entra.token"
+
+// TokenContext is the context for an Entra ID token request (the OAuth code
+// exchange): it sends through hc when not nil and names the request for
+// metrics, as every Azure DevOps call is named.
+func TokenContext(ctx context.Context, hc *http.Client) context.Context {
+	if hc != nil {
+		ctx = context.WithValue(ctx, oauth2.HTTPClient, hc)
+	}
+	return httpretry.WithName(ctx, OpEntraToken)
 }
 
 func (s *userTokenSource) Token() (*oauth2.Token, error) {
@@ -217,7 +231,7 @@ func (r *TenantResolver) Resolve(ctx context.Context, org Org) (string, error) {
 func (r *TenantResolver) fetch(ctx context.Context, org string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, strings.TrimRight(r.hosts.VSSPS, "/")+"/"+url.PathEscape(org), nil)
+	req, err := http.NewRequestWithContext(httpretry.WithName(ctx, "tenant.discover"), http.MethodHead, strings.TrimRight(r.hosts.VSSPS, "/")+"/"+url.PathEscape(org), nil)
 	if err != nil {
 		return "", apperr.Wrap(apperr.Internal, "", err)
 	}

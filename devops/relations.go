@@ -145,7 +145,7 @@ func (c *Client) ParentTypes(ctx context.Context, project string) ([]string, err
 			WorkItemTypes []struct{ Name string }
 		}
 	}
-	if err := c.get(ctx, c.url(url.PathEscape(project), "_apis", "wit", "workitemtypecategories"), nil, &cats); err != nil {
+	if err := c.get(ctx, "types.categories", c.url(url.PathEscape(project), "_apis", "wit", "workitemtypecategories"), nil, &cats); err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}
@@ -177,63 +177,24 @@ func (c *Client) SearchParents(ctx context.Context, project string, types []stri
 	if len(types) == 0 {
 		return []WorkItem{}, nil
 	}
-	if top <= 0 || top > 50 {
-		top = 20
+	var in strings.Builder
+	in.WriteString(" AND [System.WorkItemType] IN (")
+	for i, t := range types {
+		if i > 0 {
+			in.WriteString(", ")
+		}
+		in.WriteString(wiqlString(t))
 	}
-	isParent := func(t string) bool {
+	in.WriteString(")")
+	isParent := func(w *WorkItem) bool {
 		for _, x := range types {
-			if strings.EqualFold(x, t) {
+			if strings.EqualFold(x, w.Type) {
 				return true
 			}
 		}
 		return false
 	}
-	query = strings.TrimSpace(query)
-	if n, err := strconv.Atoi(strings.TrimPrefix(query, "#")); err == nil && n > 0 && !strings.HasPrefix(query, "+") {
-		w, err := c.GetWorkItem(ctx, n)
-		if apperr.Is(err, apperr.NotFound) {
-			return []WorkItem{}, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if !strings.EqualFold(w.Project, project) || !isParent(w.Type) {
-			return []WorkItem{}, nil
-		}
-		return []WorkItem{*w}, nil
-	}
-	words := strings.Fields(query)
-	if utf8.RuneCountInString(query) > 200 {
-		return nil, apperr.New(apperr.Invalid, "Type a work item number or a few words of its title.")
-	}
-	if len(words) > 8 {
-		words = words[:8]
-	}
-	var b strings.Builder
-	b.WriteString("SELECT [System.Id] FROM WorkItems WHERE [System.TeamProject] = @project AND [System.WorkItemType] IN (")
-	for i, t := range types {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(wiqlString(t))
-	}
-	b.WriteString(")")
-	for _, w := range words {
-		b.WriteString(" AND [System.Title] CONTAINS ")
-		b.WriteString(wiqlString(w))
-	}
-	b.WriteString(" ORDER BY [System.ChangedDate] DESC")
-	ids, err := c.wiql(ctx, project, b.String(), top)
-	if err != nil {
-		return nil, err
-	}
-	if len(ids) > top {
-		ids = ids[:top]
-	}
-	if len(ids) == 0 {
-		return []WorkItem{}, nil
-	}
-	return c.batch(ctx, project, ids)
+	return c.search(ctx, project, query, in.String(), top, isParent)
 }
 
 // ParentTypes returns project's parent types (ParentTypes), cached per

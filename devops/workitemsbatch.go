@@ -48,7 +48,7 @@ func (c *Client) WorkItemsNow(ctx context.Context, ids []int) (map[int]WorkItemN
 		Value []*workItemJSON `json:"value"`
 	}
 	err := c.do(ctx, request{
-		method: http.MethodPost, url: c.url("_apis", "wit", "workitemsbatch"), apiVersion: apiVersion,
+		op: "workitems.status", method: http.MethodPost, url: c.url("_apis", "wit", "workitemsbatch"), apiVersion: apiVersion,
 		body: map[string]any{"ids": ids, "fields": nowFields, "errorPolicy": "omit"}, idempotent: true,
 	}, &resp)
 	if err != nil {

@@ -14,10 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +23,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/sally-devops/devopsbot/apperr"
+	"github.com/sally-devops/devopsbot/internal/httpretry"
 )
 
 // DefaultBaseURL is Graph v1.0 in the global cloud (Copilot insights exist only there).
@@ -186,10 +185,10 @@ func errorFor(resp *http.Response, what string) error {
 		e = apperr.Wrap(apperr.Unauthorized, "Microsoft Graph did not accept the bot's token for the "+what+".", cause)
 	case resp.StatusCode == http.StatusTooManyRequests:
 		e = apperr.Wrap(apperr.RateLimited, "Microsoft Graph asks us to slow down.", cause)
-		e.RetryAfter = retryAfter(resp.Header)
+		e.RetryAfter = httpretry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	case resp.StatusCode >= 500:
 		e = apperr.Wrap(apperr.Unavailable, "Microsoft Graph is unavailable right now.", cause)
-		e.RetryAfter = retryAfter(resp.Header)
+		e.RetryAfter = httpretry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	case resp.StatusCode == http.StatusBadRequest:
 		e = apperr.Wrap(apperr.Invalid, "Microsoft Graph refused the request for the "+what+".", cause)
 	default:
@@ -213,21 +212,6 @@ func clip(s string, n int) string {
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
-// retryAfter reads Retry-After in seconds or as an HTTP date; at most an hour.
-func retryAfter(h http.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		d = time.Duration(n) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = time.Until(t)
-	}
-	return min(max(d, 0), time.Hour)
-}
-
 func retryable(err error) bool {
 	switch apperr.KindOf(err) {
 	case apperr.RateLimited, apperr.Unavailable:
@@ -236,60 +220,62 @@ func retryable(err error) bool {
 	return false
 }
 
-// get reads one URL (absolute, on Graph's host) with retries, and hands the
-// successful response to read.
-func (c *Client) get(ctx context.Context, u *url.URL, accept, what string, read func(*http.Response) error) error {
-	var last error
-	for attempt := 0; attempt <= c.retries; attempt++ {
-		if attempt > 0 {
-			wait := min(c.maxBackoff, 200*time.Millisecond<<(attempt-1))
-			wait += time.Duration(rand.Int64N(int64(wait/4) + 1))
-			if ra := apperr.RetryAfterOf(last); ra > 0 {
-				if ra > c.inlineWait {
-					return last // the caller schedules a wait this long
-				}
-				wait = ra
-			}
-			select {
-			case <-ctx.Done():
-				return apperr.Wrap(apperr.Unavailable, "Microsoft Graph did not answer in time.", ctx.Err())
-			case <-time.After(wait):
-			}
-		}
-		last = c.once(ctx, u, accept, what, read)
-		if last == nil || !retryable(last) {
-			return last
-		}
+// policy is Graph's: every call is a read, retried on throttling, server
+// errors and lost connections; a Retry-After beyond inlineWait is left to the
+// caller to schedule (the meeting watcher waits hours anyway).
+func (c *Client) policy() httpretry.Policy {
+	return httpretry.Policy{
+		Retries: c.retries, Base: 250 * time.Millisecond, Cap: c.maxBackoff, MaxRetryAfter: c.inlineWait,
+		RetryStatus: func(st int, _ bool) bool { return st == http.StatusTooManyRequests || st >= 500 },
 	}
-	return last
 }
 
-func (c *Client) once(ctx context.Context, u *url.URL, accept, what string, read func(*http.Response) error) error {
+// get reads one URL (absolute, on Graph's host) with retries, and hands the
+// successful response to read. what names the operation ("meeting insights").
+func (c *Client) get(ctx context.Context, u *url.URL, accept, what string, read func(*http.Response) error) error {
+	err := c.policy().Do(ctx, httpretry.Call{Name: "graph." + strings.ReplaceAll(what, " ", "_"), Idempotent: true}, func(ctx context.Context) httpretry.Outcome {
+		status, err := c.once(ctx, u, accept, what, read)
+		if err == nil {
+			return httpretry.Outcome{}
+		}
+		// What Graph said decides first; a failure without an answer (or a
+		// cut-off one, status 0) is retried when its kind says it may pass.
+		return httpretry.Outcome{Err: err, Status: status, RetryAfter: apperr.RetryAfterOf(err), Final: status == 0 && !retryable(err)}
+	})
+	if err != nil && ctx.Err() != nil && retryable(err) {
+		return apperr.Wrap(apperr.Unavailable, "Microsoft Graph did not answer in time.", ctx.Err())
+	}
+	return err
+}
+
+// once sends one request. The status is Graph's error answer, 0 when the
+// failure came before or after one (token, connection, a body cut off).
+func (c *Client) once(ctx context.Context, u *url.URL, accept, what string, read func(*http.Response) error) (int, error) {
 	tok, err := c.token.Token()
 	if err != nil {
 		if apperr.KindOf(err) == apperr.Internal {
-			return apperr.Wrap(apperr.Unavailable, "The bot could not get a Microsoft Graph token.", err)
+			return 0, apperr.Wrap(apperr.Unavailable, "The bot could not get a Microsoft Graph token.", err)
 		}
-		return err
+		return 0, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return apperr.Wrap(apperr.Internal, "Could not build a Microsoft Graph request.", err)
+		return 0, apperr.Wrap(apperr.Internal, "Could not build a Microsoft Graph request.", err)
 	}
 	tok.SetAuthHeader(req)
 	req.Header.Set("Accept", accept)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return apperr.Wrap(apperr.Unavailable, "Microsoft Graph did not answer in time.", err)
+			return 0, apperr.Wrap(apperr.Unavailable, "Microsoft Graph did not answer in time.", err)
 		}
-		return apperr.Wrap(apperr.Unavailable, "Microsoft Graph could not be reached.", err)
+		return 0, apperr.Wrap(apperr.Unavailable, "Microsoft Graph could not be reached.", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return errorFor(resp, what)
+		return resp.StatusCode, errorFor(resp, what)
 	}
-	return read(resp)
+	return 0, read(resp)
 }
 
 func decodeJSON(resp *http.Response, v any, what string) error {

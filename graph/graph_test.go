@@ -170,3 +170,28 @@ type staticToken struct{}
 func (staticToken) Token() (*oauth2.Token, error) {
 	return &oauth2.Token{AccessToken: "x", TokenType: "Bearer"}, nil
 }
+
+// A Retry-After the call could wait for, but not before its deadline, ends the
+// call at once as RateLimited (the caller can schedule it), instead of a wait
+// that the deadline cuts into "did not answer in time".
+func TestThrottleBeyondTheDeadlineReturnsAtOnce(t *testing.T) {
+	g := fakeWithMeeting(t)
+	ts, err := graph.NewTokenSource(graph.TokenConfig{ClientID: "app", ClientSecret: "secret", TokenURL: g.TokenURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := graph.New(graph.Config{BaseURL: g.BaseURL(), Token: ts, MaxInlineWait: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	g.Throttle(1, 600) // ten minutes: inside MaxInlineWait, beyond the deadline
+	_, err = c.FindMeetingByJoinURL(ctx, organizer, joinURL)
+	if !apperr.Is(err, apperr.RateLimited) || apperr.RetryAfterOf(err) != 10*time.Minute || ctx.Err() != nil {
+		t.Fatalf("err %v (retry after %v, ctx %v); want RateLimited after 10m, returned before the deadline", err, apperr.RetryAfterOf(err), ctx.Err())
+	}
+	if n := g.CallCount("onlineMeetings?"); n != 1 {
+		t.Fatalf("%d calls, want 1", n)
+	}
+}

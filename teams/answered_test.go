@@ -1,7 +1,6 @@
 package teams_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -17,19 +16,6 @@ type answer struct {
 	typ, name string
 	status    int
 }
-
-// countingBody counts the bytes a handler reads from a request body.
-type countingBody struct {
-	r *bytes.Reader
-	n int
-}
-
-func (b *countingBody) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	b.n += n
-	return n, err
-}
-func (b *countingBody) Close() error { return nil }
 
 // OnAnswered hears each request once, with the type and name of the activity
 // and the status it got; a request without a valid token is answered without
@@ -55,7 +41,7 @@ func TestOnAnsweredLabelsAfterTheTokenCheck(t *testing.T) {
 	good := "Bearer " + iss.Token(t, appID, serviceURL, nil)
 
 	send := func(auth string, body []byte) (int, int) {
-		cb := &countingBody{r: bytes.NewReader(body)}
+		cb := teamstest.NewCountingBody(string(body))
 		req := httptest.NewRequest(http.MethodPost, "/api/messages", nil)
 		req.Body = cb
 		if auth != "" {
@@ -63,7 +49,7 @@ func TestOnAnsweredLabelsAfterTheTokenCheck(t *testing.T) {
 		}
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, req)
-		return rec.Code, cb.n
+		return rec.Code, cb.N
 	}
 	if code, read := send("", invoke); code != http.StatusUnauthorized || read != 0 {
 		t.Fatalf("no token: status %d, %d body bytes read (want 401, 0)", code, read)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sally-devops/devopsbot/apperr"
+	"github.com/sally-devops/devopsbot/internal/httpretry"
 )
 
 // ConnectorConfig configures the client for the Bot Connector REST API.
@@ -77,7 +77,7 @@ func NewConnector(cfg ConnectorConfig) *Connector {
 		maxRetries: cfg.MaxRetries,
 		maxBackoff: cfg.MaxBackoff,
 		log:        cfg.Logger,
-		sleep:      sleepCtx,
+		sleep:      httpretry.SleepCtx,
 	}
 	if c.client == nil {
 		c.client = &http.Client{}
@@ -97,17 +97,6 @@ func NewConnector(cfg ConnectorConfig) *Connector {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	return c
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // segment escapes a path segment the way the Bot Framework SDKs do
@@ -154,7 +143,7 @@ func (c *Connector) SendToConversation(ctx context.Context, serviceURL, conversa
 	if err != nil {
 		return "", err
 	}
-	return c.postActivity(ctx, u, conversationID, act)
+	return c.postActivity(ctx, "activities.send", u, conversationID, act)
 }
 
 // ReplyToActivity posts act in reply to replyToID (a thread reply in channels).
@@ -168,16 +157,16 @@ func (c *Connector) ReplyToActivity(ctx context.Context, serviceURL, conversatio
 		cp.ReplyToID = replyToID
 		act = &cp
 	}
-	return c.postActivity(ctx, u, conversationID, act)
+	return c.postActivity(ctx, "activities.reply", u, conversationID, act)
 }
 
-func (c *Connector) postActivity(ctx context.Context, u, conversationID string, act *Activity) (string, error) {
+func (c *Connector) postActivity(ctx context.Context, op, u, conversationID string, act *Activity) (string, error) {
 	body, err := encodeActivity(act, conversationID)
 	if err != nil {
 		return "", err
 	}
 	var out idBody
-	if err := c.do(ctx, http.MethodPost, u, body, &out); err != nil {
+	if err := c.do(ctx, op, http.MethodPost, u, body, &out); err != nil {
 		return "", err
 	}
 	return out.ID, nil
@@ -216,7 +205,7 @@ func (c *Connector) UpdateActivity(ctx context.Context, serviceURL, conversation
 	if err != nil {
 		return err
 	}
-	return c.do(ctx, http.MethodPut, u, body, nil)
+	return c.do(ctx, "activities.update", http.MethodPut, u, body, nil)
 }
 
 // ConversationParameters starts a conversation. For a 1:1 chat with a user: Members
@@ -248,7 +237,7 @@ func (c *Connector) CreateConversation(ctx context.Context, serviceURL string, p
 		return "", apperr.Wrap(apperr.Internal, "The conversation could not be encoded.", err)
 	}
 	var out idBody
-	if err := c.do(ctx, http.MethodPost, base+"/v3/conversations", body, &out); err != nil {
+	if err := c.do(ctx, "conversations.create", http.MethodPost, base+"/v3/conversations", body, &out); err != nil {
 		return "", err
 	}
 	if out.ID == "" {
@@ -259,92 +248,57 @@ func (c *Connector) CreateConversation(ctx context.Context, serviceURL string, p
 
 const maxConnectorResponse = 1 << 20
 
-// retryable says whether an answer may be retried. Throttling (429, 412) and gateway
-// errors (502, 504) are retried on every call, as Teams asks; other 5xx only on PUT
-// and DELETE, because a POST that reached Teams and failed late may already have
-// posted, and a duplicate message is worse than an error.
-func retryable(method string, status int) bool {
+// retryStatus says whether an answer may be retried. Throttling (429, 412) and
+// gateway errors (502, 504) are retried on every call, as Teams asks; other 5xx
+// only on PUT and DELETE, because a POST that reached Teams and failed late may
+// already have posted, and a duplicate message is worse than an error.
+func retryStatus(status int, idempotent bool) bool {
 	switch status {
 	case http.StatusTooManyRequests, http.StatusPreconditionFailed, http.StatusBadGateway, http.StatusGatewayTimeout:
 		return true
 	}
-	return status >= 500 && method != http.MethodPost
+	return status >= 500 && idempotent
 }
 
-func (c *Connector) do(ctx context.Context, method, u string, body []byte, out any) error {
-	var lastErr error
-	for attempt := 0; ; attempt++ {
-		status, hdr, respBody, err := c.attempt(ctx, method, u, body)
-		if err == nil && status >= 200 && status < 300 {
-			if out != nil && status != http.StatusAccepted && len(bytes.TrimSpace(respBody)) > 0 {
-				if err := json.Unmarshal(respBody, out); err != nil {
-					// The call succeeded; an odd body must not make the caller resend.
-					c.log.Warn("connector answer not understood", "method", method, "status", status, "err", err)
-				}
-			}
-			return nil
-		}
-		var wait time.Duration
-		var retry bool
+// policy is the connector's: MaxBackoff caps both the backoff and the
+// Retry-After waited for inside a call.
+func (c *Connector) policy() httpretry.Policy {
+	return httpretry.Policy{
+		Retries: c.maxRetries, Base: 500 * time.Millisecond, Cap: c.maxBackoff, MaxRetryAfter: c.maxBackoff,
+		RetryStatus: retryStatus, Sleep: c.sleep,
+		OnRetry: func(name string, attempt int, wait time.Duration, err error) {
+			c.log.Info("connector call retried", "operation", name, "attempt", attempt, "wait", wait, "err", err)
+		},
+	}
+}
+
+// do sends one call; only POST is not idempotent (a new message each time).
+func (c *Connector) do(ctx context.Context, op, method, u string, body []byte, out any) error {
+	call := httpretry.Call{Name: op, Idempotent: method != http.MethodPost}
+	return c.policy().Do(ctx, call, func(actx context.Context) httpretry.Outcome {
+		status, hdr, respBody, err := c.attempt(actx, method, u, body)
 		if err != nil {
 			if ctx.Err() != nil {
-				return apperr.Wrap(apperr.Unavailable, "Teams did not answer in time.", err)
+				return httpretry.Outcome{Err: apperr.Wrap(apperr.Unavailable, "Teams did not answer in time.", err), Final: true}
 			}
 			var ae *apperr.Error
 			if errors.As(err, &ae) {
-				return err // token failure: already classified, retrying will not help
+				return httpretry.Outcome{Err: err, Final: true} // token failure: already classified, retrying will not help
 			}
-			lastErr = apperr.Wrap(apperr.Unavailable, "Teams could not be reached.", err)
-			retry = method != http.MethodPost
-		} else {
-			lastErr = connectorError(status, hdr, respBody)
-			retry = retryable(method, status)
-			wait = retryAfter(hdr.Get("Retry-After"), time.Now())
+			return httpretry.Outcome{Err: apperr.Wrap(apperr.Unavailable, "Teams could not be reached.", err)}
 		}
-		if !retry || attempt >= c.maxRetries {
-			return lastErr
+		if status < 200 || status >= 300 {
+			cerr := connectorError(status, hdr, respBody)
+			return httpretry.Outcome{Err: cerr, Status: status, RetryAfter: apperr.RetryAfterOf(cerr)}
 		}
-		if wait > c.maxBackoff {
-			return lastErr
+		if out != nil && status != http.StatusAccepted && len(bytes.TrimSpace(respBody)) > 0 {
+			if err := json.Unmarshal(respBody, out); err != nil {
+				// The call succeeded; an odd body must not make the caller resend.
+				c.log.Warn("connector answer not understood", "operation", op, "status", status, "err", err)
+			}
 		}
-		if wait == 0 {
-			wait = c.backoff(attempt)
-		}
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return lastErr
-		}
-		c.log.Info("connector call retried", "method", method, "status", status, "attempt", attempt+1, "wait", wait)
-		if err := c.sleep(ctx, wait); err != nil {
-			return lastErr
-		}
-	}
-}
-
-// backoff is exponential with jitter in [d/2, d), so that replicas throttled together
-// do not come back together.
-func (c *Connector) backoff(attempt int) time.Duration {
-	d := 500 * time.Millisecond << min(attempt, 10)
-	d = min(d, c.maxBackoff)
-	return d/2 + rand.N(d/2+1)
-}
-
-func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		return time.Duration(min(secs, 86400)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
+		return httpretry.Outcome{}
+	})
 }
 
 func (c *Connector) attempt(ctx context.Context, method, u string, body []byte) (int, http.Header, []byte, error) {
@@ -412,10 +366,10 @@ func connectorError(status int, hdr http.Header, body []byte) error {
 		e.Kind, e.Message = apperr.NotFound, "The conversation or message no longer exists."
 	case status == http.StatusTooManyRequests || status == http.StatusPreconditionFailed:
 		e.Kind, e.Message = apperr.RateLimited, "Teams is busy. Please try again shortly."
-		e.RetryAfter = retryAfter(hdr.Get("Retry-After"), time.Now())
+		e.RetryAfter = httpretry.ParseRetryAfter(hdr.Get("Retry-After"), time.Now())
 	case status >= 500:
 		e.Kind, e.Message = apperr.Unavailable, "Teams is unavailable. Please try again shortly."
-		e.RetryAfter = retryAfter(hdr.Get("Retry-After"), time.Now())
+		e.RetryAfter = httpretry.ParseRetryAfter(hdr.Get("Retry-After"), time.Now())
 	default:
 		e.Kind, e.Message = apperr.Internal, fmt.Sprintf("Teams answered with an unexpected status %d.", status)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -307,5 +309,46 @@ func TestConnectorEscapesIDsOnTheWire(t *testing.T) {
 	}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("requests\n%q\nwant\n%q", got, want)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A message is posted again only when the first try never connected; once it
+// may have reached Teams, a lost answer gives an error, not a second message.
+func TestConnectorRetriesPostOnlyWhenNothingWasSent(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		failFirst func(*http.Request) (*http.Response, error)
+		wantErr   bool
+	}{
+		{"could not connect", func(*http.Request) (*http.Response, error) {
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+		}, false},
+		{"answer lost after sending", func(r *http.Request) (*http.Response, error) {
+			if resp, err := http.DefaultTransport.RoundTrip(r); err == nil {
+				resp.Body.Close()
+			}
+			return nil, io.ErrUnexpectedEOF
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := teamstest.NewConnector(t)
+			tries := 0
+			hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				tries++
+				if tries == 1 {
+					return tc.failFirst(r)
+				}
+				return http.DefaultTransport.RoundTrip(r)
+			})}
+			c, _ := newTestConnector(teams.ConnectorConfig{HTTPClient: hc})
+			_, err := c.SendToConversation(context.Background(), fake.URL, "a:conv", teams.NewMessage("once"))
+			if (err != nil) != tc.wantErr || len(fake.Sent()) != 1 {
+				t.Fatalf("err %v, %d messages posted; want error %v and exactly 1", err, len(fake.Sent()), tc.wantErr)
+			}
+		})
 	}
 }

@@ -89,7 +89,7 @@ func (c *Connector) GetMeetingDetails(ctx context.Context, serviceURL, meetingID
 		return nil, apperr.New(apperr.Invalid, "The meeting id is missing.")
 	}
 	var out MeetingDetails
-	if err := c.do(ctx, http.MethodGet, base+"/v1/meetings/"+url.PathEscape(meetingID), nil, &out); err != nil {
+	if err := c.do(ctx, "meetings.get", http.MethodGet, base+"/v1/meetings/"+url.PathEscape(meetingID), nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -64,7 +64,7 @@ func (c *Connector) ConversationMembers(ctx context.Context, serviceURL, convers
 			q.Set("continuationToken", token)
 		}
 		var p pagedMembers
-		if err := c.do(ctx, http.MethodGet, u+"?"+q.Encode(), nil, &p); err != nil {
+		if err := c.do(ctx, "members.list", http.MethodGet, u+"?"+q.Encode(), nil, &p); err != nil {
 			return nil, false, err
 		}
 		for _, m := range p.Members {

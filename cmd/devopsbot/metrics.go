@@ -3,12 +3,13 @@ package main
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sally-devops/devopsbot/internal/httpretry"
 )
 
 // metrics holds the process's Prometheus registry. A registry per app (not the
@@ -134,44 +135,15 @@ func (m *metrics) devopsTransport(next http.RoundTripper) *devopsTransport {
 	return t
 }
 
-// operation names a call by its route, never by ids or names in the path.
+// operation is the name the devops package sent the request under (see
+// httpretry.Name): named where the call is written, never guessed from its
+// URL, so a new call is labelled by its own name. "unnamed" would be a bug
+// (a test drives every call and checks there is none).
 func operation(r *http.Request) string {
-	p := r.URL.Path
-	switch {
-	case strings.Contains(p, "/oauth2/v2.0/token"):
-		return "entra_token"
-	case strings.Contains(p, "/_apis/wit/workitems/$"), strings.Contains(p, "/_apis/wit/workitems/%24"):
-		return "create_work_item"
-	case strings.Contains(p, "/comments") && r.Method == http.MethodGet:
-		return "list_comments"
-	case strings.Contains(p, "/comments"):
-		return "add_comment"
-	case strings.Contains(p, "/_apis/wit/wiql"):
-		return "wiql"
-	case strings.Contains(p, "/_apis/wit/workitemsbatch"):
-		return "work_items_batch"
-	case strings.Contains(p, "/_apis/wit/workitems"):
-		return "get_work_item"
-	case strings.Contains(p, "/_apis/wit/classificationnodes"):
-		return "classification_nodes"
-	case strings.Contains(p, "/_apis/wit/workitemtypecategories"):
-		return "type_categories"
-	case strings.Contains(p, "/_apis/wit/workitemtypes"):
-		return "work_item_types"
-	case strings.Contains(p, "/_apis/work/teamsettings"):
-		return "team_settings"
-	case strings.Contains(p, "/members"):
-		return "team_members"
-	case strings.Contains(p, "/teams"):
-		return "teams"
-	case strings.Contains(p, "/_apis/projects"):
-		return "projects"
-	case strings.Contains(p, "/_apis/identities"):
-		return "identities"
-	case r.Method == http.MethodHead:
-		return "tenant_discovery"
+	if op := httpretry.Name(r); op != "" {
+		return op
 	}
-	return "other"
+	return "unnamed"
 }
 
 func (t *devopsTransport) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -184,9 +156,9 @@ func (t *devopsTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		code = strconv.Itoa(resp.StatusCode)
 		if resp.StatusCode == http.StatusOK && r.Method != http.MethodGet {
 			switch op {
-			case "create_work_item":
+			case "workitems.create":
 				t.created.Inc()
-			case "add_comment":
+			case "comments.add":
 				t.comments.Inc()
 			}
 		}
