@@ -212,7 +212,7 @@ func TestHostileInvokes(t *testing.T) {
 		{"task/submit", `{"data":{"sally":"rm -rf","summaryId":"` + sid + `","insightId":"t1"}}`, 200, answer{kind: "dialog", text: "This form action is not supported."}},
 		{"adaptiveCard/action", `{"action":{"type":"Action.Execute","verb":"create","data":[1,2]}}`, 200, answer{kind: "error", code: "BadRequest", text: "That card action could not be read."}},
 		{"adaptiveCard/action", `{"action":{"type":"Action.Execute","verb":"rm -rf","data":{}}}`, 200, answer{kind: "error", code: "UnknownAction", text: "This card action is not supported."}},
-		{"adaptiveCard/action", `{"action":{"type":"Action.Execute","verb":"connect.code","data":{"code":"` + strings.Repeat("A", 100) + `"}}}`, 200, answer{kind: "card", text: `That sign-in code is not valid. Type \*\*connect devops\*\* to start again.`}},
+		{"adaptiveCard/action", `{"action":{"type":"Action.Execute","verb":"connect.code","data":{"code":"` + strings.Repeat("A", 100) + `"}}}`, 200, answer{kind: "card", text: `That sign-in code is not valid. Type connect devops to start again.`}},
 		// Demo mode connects to its own organization whatever was typed; the credentials are not repeated.
 		{"adaptiveCard/action", `{"action":{"type":"Action.Execute","verb":"connect.org","data":{"orgUrl":"https://user:pw@dev.azure.com/x"}}}`, 200, answer{kind: "card", text: "Connected to Azure DevOps"}},
 		{"application/search", `{"dataset":"other","queryText":"x"}`, 200, answer{kind: "error", code: "BadRequest", text: "Unknown search."}},

@@ -276,7 +276,7 @@ func (b *Bot) redeemCode(ctx context.Context, a *teams.Activity, code string) (c
 	}
 	code = normalizeCode(code)
 	if code == "" {
-		const msg = "That sign-in code is not valid. Type **connect devops** to start again."
+		const msg = "That sign-in code is not valid. Type connect devops to start again."
 		return b.connectPromptCard("", msg), msg
 	}
 	p, err := b.signIns.ConsumePendingLogin(ctx, code)
