@@ -9,22 +9,29 @@ import (
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
-// leasedDefaults fills what a new record of work the bot retries starts with:
-// pending, due now, kept as long as summaries.
-func (s *Store) leasedDefaults(state *string, pending string, created, updated, next, expires *time.Time) {
+// leasedFields points at the fields every leased record has.
+type leasedFields struct {
+	state                           *string
+	created, updated, next, expires *time.Time
+}
+
+// newLeasedDefaults fills what a new leased record starts with where its
+// creator left it empty: pending, created and due now, kept as long as
+// summaries. UpdatedAt is always now.
+func (s *Store) newLeasedDefaults(f leasedFields, pending string) {
 	now := s.clock()
-	if *state == "" {
-		*state = pending
+	if *f.state == "" {
+		*f.state = pending
 	}
-	if created.IsZero() {
-		*created = now
+	if f.created.IsZero() {
+		*f.created = now
 	}
-	*updated = now
-	if next.IsZero() {
-		*next = now
+	*f.updated = now
+	if f.next.IsZero() {
+		*f.next = now
 	}
-	if expires.IsZero() {
-		*expires = now.Add(s.sumRet)
+	if f.expires.IsZero() {
+		*f.expires = now.Add(s.sumRet)
 	}
 }
 
@@ -51,7 +58,7 @@ func (s *Store) CreateDelivery(_ context.Context, d *devopsbot.Delivery) (*devop
 	}
 	nd := copyDelivery(*d)
 	state := string(nd.State)
-	s.leasedDefaults(&state, string(devopsbot.DeliveryPending), &nd.CreatedAt, &nd.UpdatedAt, &nd.NextAttemptAt, &nd.ExpiresAt)
+	s.newLeasedDefaults(leasedFields{&state, &nd.CreatedAt, &nd.UpdatedAt, &nd.NextAttemptAt, &nd.ExpiresAt}, string(devopsbot.DeliveryPending))
 	nd.State = devopsbot.DeliveryState(state)
 	s.deliveries[nd.SummaryID] = record[devopsbot.Delivery]{v: nd, seq: s.next()}
 	cp := copyDelivery(nd)
@@ -138,7 +145,7 @@ func (s *Store) CreateMeetingJob(_ context.Context, j *devopsbot.MeetingJob) (*d
 	}
 	nj := copyJob(*j)
 	state := string(nj.State)
-	s.leasedDefaults(&state, string(devopsbot.MeetingJobPending), &nj.CreatedAt, &nj.UpdatedAt, &nj.NextAttemptAt, &nj.ExpiresAt)
+	s.newLeasedDefaults(leasedFields{&state, &nj.CreatedAt, &nj.UpdatedAt, &nj.NextAttemptAt, &nj.ExpiresAt}, string(devopsbot.MeetingJobPending))
 	nj.State = devopsbot.MeetingJobState(state)
 	s.meetingJobs[nj.ID] = record[devopsbot.MeetingJob]{v: nj, seq: s.next()}
 	cp := nj
