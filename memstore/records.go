@@ -56,14 +56,14 @@ func (s *Store) AddAudit(_ context.Context, r devopsbot.AuditRecord) error {
 	return nil
 }
 
-// AuditOf returns the user's live audit records, oldest first: for tests that
+// AuditOf returns the user's live audit records, newest first: for tests that
 // check what was recorded.
 func (s *Store) AuditOf(u devopsbot.UserKey) []devopsbot.AuditRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock()
 	var out []devopsbot.AuditRecord
-	for _, e := range s.audit {
+	for _, e := range slices.Backward(s.audit) {
 		if e.r.User == u && e.expiresAt.After(now) {
 			out = append(out, e.r)
 		}

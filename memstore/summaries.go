@@ -175,3 +175,17 @@ func (s *Store) deleteSummaries(ids []string) {
 		}
 	}
 }
+
+// SummaryCount counts the summaries stored for a chat, expired ones included:
+// for tests that check nothing was stored twice.
+func (s *Store) SummaryCount(conversationID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, sm := range s.summaries {
+		if sm.ConversationID == conversationID {
+			n++
+		}
+	}
+	return n
+}
