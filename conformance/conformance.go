@@ -56,6 +56,7 @@ func Run(t *testing.T, b Backend) {
 		f    func(*testing.T, *env)
 	}{
 		{"ConnectionRoundTrip", testConnectionRoundTrip},
+		{"ConnectedUsersAreTheActiveOnes", testConnectedUsers},
 		{"HostileUserKeysAreRefused", testHostileUserKeys},
 		{"HostileIDsAreRefused", testHostileIDs},
 		{"UpdateTokensKeepsTheNewest", testUpdateTokensKeepsTheNewest},

@@ -72,6 +72,45 @@ func testConnectionRoundTrip(t *testing.T, e *env) {
 	wantKind(t, err, apperr.NotFound)
 }
 
+// A chat's live card asks which of its members are connected: only active
+// connections of the very user (tenant and object id) count, and keys from the
+// network that are malformed match nobody instead of failing the lookup.
+func testConnectedUsers(t *testing.T, e *env) {
+	s := e.s
+	carol := devopsbot.UserKey{TenantID: alice.TenantID, AADObjectID: "carol"}
+	otherTenant := devopsbot.UserKey{TenantID: "another-tenant", AADObjectID: alice.AADObjectID}
+	for _, u := range []devopsbot.UserKey{alice, carol, bob} {
+		if err := s.SaveConnection(ctx, sampleConn(u)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.MarkNeedsReconnect(ctx, carol); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeleteConnection(ctx, bob); err != nil {
+		t.Fatal(err)
+	}
+	ask := append([]devopsbot.UserKey{alice, carol, bob, otherTenant, {TenantID: alice.TenantID, AADObjectID: "never-connected"}, alice},
+		hostileUsers()...)
+	got, err := e.replica().ConnectedUsers(ctx, ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !got[alice] {
+		t.Fatalf("ConnectedUsers = %v, want only alice (active, that tenant)", got)
+	}
+	if got, err := s.ConnectedUsers(ctx, nil); err != nil || len(got) != 0 {
+		t.Fatalf("nobody asked about: %v, %v", got, err)
+	}
+	// A reconnect makes carol count again.
+	if err := s.UpdateTokens(ctx, carol, "a", "r", time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ConnectedUsers(ctx, []devopsbot.UserKey{carol}); !got[carol] {
+		t.Fatalf("carol after new tokens: %v", got)
+	}
+}
+
 func hostileUsers() []devopsbot.UserKey {
 	return []devopsbot.UserKey{{}, {TenantID: "t"}, {TenantID: "a|b", AADObjectID: "c"},
 		{TenantID: "t", AADObjectID: "x\x00y"}, {TenantID: "t", AADObjectID: strings.Repeat("a", 10000)}}

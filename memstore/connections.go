@@ -206,3 +206,27 @@ func (s *Store) ConsumePendingLogin(_ context.Context, code string) (*devopsbot.
 	p.Conn = copyConn(p.Conn)
 	return &p, nil
 }
+
+// maxConnectedLookup bounds one ConnectedUsers call, as in package store.
+const maxConnectedLookup = 1000
+
+// ConnectedUsers says which of users have an active connection; malformed
+// keys match nobody.
+func (s *Store) ConnectedUsers(_ context.Context, users []devopsbot.UserKey) (map[devopsbot.UserKey]bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[devopsbot.UserKey]bool{}
+	looked := 0
+	for _, u := range users {
+		if validUser(u) != nil || out[u] {
+			continue
+		}
+		if looked++; looked > maxConnectedLookup {
+			break
+		}
+		if c, ok := s.conns[u]; ok && c.Status == devopsbot.StatusActive {
+			out[u] = true
+		}
+	}
+	return out, nil
+}
