@@ -46,6 +46,12 @@ func (h *harness) paste(conv, text string, cardless ...bool) []teamstest.Sent {
 	// the bot has recorded where the cards went (as a person pasting again
 	// later would find).
 	last := sent[len(sent)-1]
+	if last.Status >= 300 {
+		// A refused post is recorded after Teams answered: wait until the bot
+		// is done with it (and its delivery lease), or a re-paste at once
+		// finds the delivery busy.
+		h.settle()
+	}
 	if len(last.Activity.Attachments) == 1 && last.Status < 300 {
 		if act, ok := cards.FindAction(last.Activity.Attachments[0].Content, "create"); ok {
 			sid, _ := act["data"].(map[string]any)["summaryId"].(string)
