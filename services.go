@@ -20,7 +20,8 @@ func IsStoreUnavailable(err error) bool { return errors.Is(err, ErrStoreUnavaila
 // Package store implements all of them on MongoDB (FerretDB embedded, or a real
 // MongoDB); package memstore keeps them in memory for fast tests.
 //
-// Rules every implementation keeps (store's conformance tests check them):
+// Rules every implementation keeps (package conformance checks them on each
+// backend; the outage rule is store's own, in its outage tests):
 //   - Lookups of missing or expired records return an apperr.NotFound error.
 //   - Ids from the network are checked (length, control characters) and refused
 //     with apperr.Invalid, never stored.

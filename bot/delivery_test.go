@@ -77,8 +77,12 @@ func (h *harness) cardsPosted(conv string) int {
 // and never reported delivered until it is; the worker retries on schedule,
 // posts it once, and the status URL says so.
 func TestDeliveryRetriedUntilTeamsTakesIt(t *testing.T) {
+	forEachBackend(t, testDeliveryRetriedUntilTeamsTakesIt)
+}
+
+func testDeliveryRetriedUntilTeamsTakesIt(t *testing.T, b backend) {
 	clock := &testClock{}
-	h := newHarness(t, withDemo, withClock(clock))
+	h := newHarnessOn(t, b, withDemo, withClock(clock))
 	h.install(chatID)
 	h.conn.FailNext(http.StatusServiceUnavailable, "", 3)
 	resp, out := h.deliver("msg_retry", summaryJSON("retry-1", chatID), "")
@@ -131,9 +135,11 @@ func TestDeliveryRetriedUntilTeamsTakesIt(t *testing.T) {
 
 // A replica that stops after accepting (the delivery is pending) loses
 // nothing: another process on the same database posts it.
-func TestDeliverySurvivesARestart(t *testing.T) {
+func TestDeliverySurvivesARestart(t *testing.T) { forEachBackend(t, testDeliverySurvivesARestart) }
+
+func testDeliverySurvivesARestart(t *testing.T, b backend) {
 	clock := &testClock{}
-	h := newHarness(t, withDemo, withClock(clock))
+	h := newHarnessOn(t, b, withDemo, withClock(clock))
 	h.install(chatID)
 	h.conn.FailNext(http.StatusServiceUnavailable, "", 1)
 	if resp, out := h.deliver("msg_restart", summaryJSON("restart-1", chatID), ""); resp.StatusCode != http.StatusAccepted {
@@ -152,8 +158,12 @@ func TestDeliverySurvivesARestart(t *testing.T) {
 
 // Two replicas working the same due deliveries at once post each card once.
 func TestTwoReplicasNeverPostADeliveryTwice(t *testing.T) {
+	forEachBackend(t, testTwoReplicasNeverPostADeliveryTwice)
+}
+
+func testTwoReplicasNeverPostADeliveryTwice(t *testing.T, b backend) {
 	clock := &testClock{}
-	h := newHarness(t, withDemo, withClock(clock))
+	h := newHarnessOn(t, b, withDemo, withClock(clock))
 	h.install(chatID)
 	h.conn.FailNext(http.StatusServiceUnavailable, "", 1)
 	if resp, out := h.deliver("msg_two", summaryJSON("two-1", chatID), ""); resp.StatusCode != http.StatusAccepted {
@@ -175,7 +185,11 @@ func TestTwoReplicasNeverPostADeliveryTwice(t *testing.T) {
 // Only answers a retry cannot change are replayed for the same webhook-id; a
 // changed summary under an old id is a conflict.
 func TestWebhookReplayRulesAndConflicts(t *testing.T) {
-	h := newHarness(t, withDemo)
+	forEachBackend(t, testWebhookReplayRulesAndConflicts)
+}
+
+func testWebhookReplayRulesAndConflicts(t *testing.T, b backend) {
+	h := newHarnessOn(t, b, withDemo)
 	// Not installed yet: 422, and the same webhook-id retried after the install is delivered.
 	resp, out := h.deliver("msg_replay", summaryJSON("replay-1", chatID), "")
 	if resp.StatusCode != http.StatusUnprocessableEntity || out["error"] != "not_installed" {
@@ -219,8 +233,12 @@ func TestWebhookReplayRulesAndConflicts(t *testing.T) {
 // A pasted summary whose cards Teams refuses for the moment is not lost
 // either: it is delivered like a webhook's, and retried.
 func TestPastedSummaryRetriedWhenTeamsIsBusy(t *testing.T) {
+	forEachBackend(t, testPastedSummaryRetriedWhenTeamsIsBusy)
+}
+
+func testPastedSummaryRetriedWhenTeamsIsBusy(t *testing.T, b backend) {
 	clock := &testClock{}
-	h := newHarness(t, withDemo, withClock(clock))
+	h := newHarnessOn(t, b, withDemo, withClock(clock))
 	h.conn.FailNext(http.StatusServiceUnavailable, "", 1)
 	if first := h.paste(chatID, notes); first[0].Status != http.StatusServiceUnavailable {
 		t.Fatalf("the fake connector should have refused the card: %d", first[0].Status)

@@ -19,11 +19,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/cards/cardstest"
 	"github.com/sally-devops/devopsbot/devops"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
+	"github.com/sally-devops/devopsbot/memstore"
 	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/store/storetest"
 	"github.com/sally-devops/devopsbot/teams"
@@ -41,13 +43,17 @@ const (
 	webhookKey = "whsec_c2FsbHktdGVzdC13ZWJob29rLXNlY3JldC0zMmJ5dGVz"
 )
 
-// harness runs the bot behind its real HTTP handler with embedded FerretDB, the
-// fake Teams connector and the fake Azure DevOps organization.
+// harness runs the bot behind its real HTTP handler with a backend (embedded
+// FerretDB, or the in-memory fake), the fake Teams connector and the fake Azure
+// DevOps organization.
 type harness struct {
 	t        *testing.T
 	handler  http.Handler
-	store    *store.Store
-	storeCfg store.Config
+	backend  backend
+	store    bot.Store       // what the bot keeps its state in
+	mongo    *store.Store    // the same, on FerretDB; nil on memstore
+	mem      *memstore.Store // the same, in memory; nil on FerretDB
+	storeCfg store.Config    // FerretDB only
 	conn     *teamstest.Connector
 	org      *devopstest.Org
 	srv      *httptest.Server
@@ -67,11 +73,33 @@ func withDemo(h *harness) option {
 	}
 }
 
+// backend is what a harness keeps the bot's state in.
+type backend string
+
+const (
+	onFerretDB backend = "ferretdb" // package store on embedded FerretDB, as in production
+	onMemory   backend = "memstore" // the in-memory fake: the same rules (package conformance), no database
+)
+
+// forEachBackend runs test once per backend, as subtests named after it: for
+// the paths that must behave the same whatever keeps the state (intake,
+// create), so a fast test on memstore stands for one on the database.
+func forEachBackend(t *testing.T, test func(t *testing.T, b backend)) {
+	for _, b := range []backend{onFerretDB, onMemory} {
+		t.Run(string(b), func(t *testing.T) { test(t, b) })
+	}
+}
+
+// newHarness is a harness on FerretDB.
 func newHarness(t *testing.T, opts ...func(h *harness) option) *harness {
 	t.Helper()
-	h := &harness{t: t}
-	h.storeCfg = storetest.Config(t)
-	h.store = storetest.Open(t, h.storeCfg)
+	return newHarnessOn(t, onFerretDB, opts...)
+}
+
+func newHarnessOn(t *testing.T, b backend, opts ...func(h *harness) option) *harness {
+	t.Helper()
+	h := &harness{t: t, backend: b}
+	h.openStore()
 	h.conn = teamstest.NewConnector(t)
 	h.org = devopstest.NewOrg(t)
 	// The server exists before the bot so that options can use its URL (redirect URI).
@@ -100,6 +128,19 @@ func newHarness(t *testing.T, opts ...func(h *harness) option) *harness {
 	}
 	h.start()
 	return h
+}
+
+// openStore gives the harness a fresh, empty backend.
+func (h *harness) openStore() {
+	switch h.backend {
+	case onMemory:
+		h.mem = memstore.New(memstore.Config{})
+		h.store = h.mem
+	default:
+		h.storeCfg = storetest.Config(h.t)
+		h.mongo = storetest.Open(h.t, h.storeCfg)
+		h.store = h.mongo
+	}
 }
 
 func (h *harness) start() {
@@ -295,14 +336,28 @@ func cardsFind(c cards.Card, verb string) (map[string]any, bool) {
 }
 
 // replica starts a second bot process on the same database (its own store
-// client, server and metadata cache), as a second replica behind a load balancer.
+// client, server and metadata cache), as a second replica behind a load
+// balancer. On memstore both share the one in-memory store.
 func (h *harness) replica() *harness {
-	r := &harness{t: h.t, conn: h.conn, org: h.org, storeCfg: h.storeCfg}
-	r.store = storetest.Open(h.t, h.storeCfg)
+	r := &harness{t: h.t, conn: h.conn, org: h.org, backend: h.backend, storeCfg: h.storeCfg, mem: h.mem, store: h.mem}
+	if h.backend == onFerretDB {
+		r.mongo = storetest.Open(h.t, h.storeCfg)
+		r.store = r.mongo
+	}
 	r.cfg = h.cfg
 	r.cfg.Store = r.store
 	r.cfg.Metadata = devops.NewMetadataCache(time.Minute)
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { r.handler.ServeHTTP(w, req) }))
 	r.start()
 	return r
+}
+
+// auditOf returns a user's audit records, newest first, from either backend.
+func (h *harness) auditOf(user string) []devopsbot.AuditRecord {
+	h.t.Helper()
+	u := devopsbot.UserKey{TenantID: tenantID, AADObjectID: user}
+	if h.mem != nil {
+		return h.mem.AuditOf(u)
+	}
+	return storetest.AuditRecords(h.t, h.storeCfg, u)
 }

@@ -34,8 +34,8 @@ func newOutageHarness(t *testing.T, opts ...func(h *harness) option) (*harness, 
 	srv := storetest.NewServer(t)
 	h.storeCfg = srv.Config(t)
 	h.storeCfg.OpTimeout = 30 * time.Second
-	h.store = storetest.Open(t, h.storeCfg)
-	h.cfg.Store = h.store
+	h.mongo = storetest.Open(t, h.storeCfg)
+	h.store, h.cfg.Store = h.mongo, h.mongo
 	h.start()
 	return h, srv
 }

@@ -18,15 +18,15 @@ import (
 // collection", counted by the store's command monitor.
 func (h *harness) dbCalls(f func()) (int64, map[string]int64) {
 	h.t.Helper()
-	before, beforeBy := h.store.CommandCount(), h.store.CommandCounts()
+	before, beforeBy := h.mongo.CommandCount(), h.mongo.CommandCounts()
 	f()
-	by := h.store.CommandCounts()
+	by := h.mongo.CommandCounts()
 	for k, n := range beforeBy {
 		if by[k] -= n; by[k] == 0 {
 			delete(by, k)
 		}
 	}
-	return h.store.CommandCount() - before, by
+	return h.mongo.CommandCount() - before, by
 }
 
 func describeCalls(by map[string]int64) string {

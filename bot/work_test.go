@@ -16,7 +16,6 @@ import (
 	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/cards/cardstest"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
-	"github.com/sally-devops/devopsbot/store/storetest"
 )
 
 // deliveredSummary installs the bot in the chat, delivers a summary through the
@@ -84,8 +83,10 @@ func openWebPortalForm(t *testing.T, h *harness, sid string) cards.Card {
 	return dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.reload", map[string]any{"project": "Web Portal"})))
 }
 
-func TestWebhookToWorkItemEndToEnd(t *testing.T) {
-	h := newHarness(t, withDemo)
+func TestWebhookToWorkItemEndToEnd(t *testing.T) { forEachBackend(t, testWebhookToWorkItemEndToEnd) }
+
+func testWebhookToWorkItemEndToEnd(t *testing.T, b backend) {
+	h := newHarnessOn(t, b, withDemo)
 	sid, cardID := deliveredSummary(t, h)
 
 	// Not connected yet: the dialog asks to connect first, then continues to the form.
@@ -150,7 +151,11 @@ func TestWebhookToWorkItemEndToEnd(t *testing.T) {
 }
 
 func TestFormDefaultsFromLastChoicesAndOwner(t *testing.T) {
-	h := newHarness(t, withDemo)
+	forEachBackend(t, testFormDefaultsFromLastChoicesAndOwner)
+}
+
+func testFormDefaultsFromLastChoicesAndOwner(t *testing.T, b backend) {
+	h := newHarnessOn(t, b, withDemo)
 	sid, _ := deliveredSummary(t, h)
 	connectDemo(t, h, userAdele)
 	if err := h.store.SavePrefs(context.Background(), devopsbot.UserKey{TenantID: tenantID, AADObjectID: userAdele}, devopsbot.Prefs{Project: "Web Portal", WorkItemType: "Bug"}); err != nil {
@@ -165,7 +170,11 @@ func TestFormDefaultsFromLastChoicesAndOwner(t *testing.T) {
 }
 
 func TestConcurrentCreateClicksMakeOneWorkItem(t *testing.T) {
-	h := newHarness(t, withDemo)
+	forEachBackend(t, testConcurrentCreateClicksMakeOneWorkItem)
+}
+
+func testConcurrentCreateClicksMakeOneWorkItem(t *testing.T, b backend) {
+	h := newHarnessOn(t, b, withDemo)
 	sid, _ := deliveredSummary(t, h)
 	connectDemo(t, h, userAdele)
 	form := dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid)))
@@ -195,7 +204,11 @@ func TestConcurrentCreateClicksMakeOneWorkItem(t *testing.T) {
 }
 
 func TestTwoReplicasShareStateAndCreateOnce(t *testing.T) {
-	h := newHarness(t, withDemo)
+	forEachBackend(t, testTwoReplicasShareStateAndCreateOnce)
+}
+
+func testTwoReplicasShareStateAndCreateOnce(t *testing.T, b backend) {
+	h := newHarnessOn(t, b, withDemo)
 	r := h.replica()
 	sid, cardID := deliveredSummary(t, h) // delivered through replica 1
 	connectDemo(t, r, userAdele)          // connected through replica 2
@@ -220,7 +233,7 @@ func TestTwoReplicasShareStateAndCreateOnce(t *testing.T) {
 	if act, _ := h.conn.Activity(chatID, cardID); !strings.Contains(js(act.Attachments), "Created Task 1") {
 		t.Fatal("shared card not updated")
 	}
-	audit := storetest.AuditRecords(t, h.storeCfg, devopsbot.UserKey{TenantID: tenantID, AADObjectID: userAdele})
+	audit := h.auditOf(userAdele)
 	if len(audit) != 1 || audit[0].Action != "create_work_item" || audit[0].WorkItemID != 1 || audit[0].Outcome != "ok" {
 		t.Fatalf("audit: %+v", audit)
 	}
@@ -335,7 +348,11 @@ func TestRequiredFieldsCheckedOnServer(t *testing.T) {
 }
 
 func TestAmbiguousCreateFailureFindsTheItemInsteadOfDuplicating(t *testing.T) {
-	h := newHarness(t, withDemo)
+	forEachBackend(t, testAmbiguousCreateFailureFindsTheItemInsteadOfDuplicating)
+}
+
+func testAmbiguousCreateFailureFindsTheItemInsteadOfDuplicating(t *testing.T, b backend) {
+	h := newHarnessOn(t, b, withDemo)
 	sid, _ := deliveredSummary(t, h)
 	connectDemo(t, h, userAdele)
 	form := dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid)))
@@ -361,8 +378,10 @@ func TestRateLimitedCreateSaysWhenAndKeepsInput(t *testing.T) {
 	}
 }
 
-func TestCommentOnWorkItem(t *testing.T) {
-	h := newHarness(t, withDemo)
+func TestCommentOnWorkItem(t *testing.T) { forEachBackend(t, testCommentOnWorkItem) }
+
+func testCommentOnWorkItem(t *testing.T, b backend) {
+	h := newHarnessOn(t, b, withDemo)
 	sid, cardID := deliveredSummary(t, h)
 	connectDemo(t, h, userAdele)
 	// A work item to comment on.
@@ -419,8 +438,10 @@ func TestCardActionRefusedFromAnotherConversation(t *testing.T) {
 	}
 }
 
-func TestWebhookContract(t *testing.T) {
-	h := newHarness(t)
+func TestWebhookContract(t *testing.T) { forEachBackend(t, testWebhookContract) }
+
+func testWebhookContract(t *testing.T, b backend) {
+	h := newHarnessOn(t, b)
 	h.install(chatID)
 	body := summaryJSON("weekly-2", chatID)
 
@@ -479,8 +500,10 @@ func TestWebhookContract(t *testing.T) {
 	}
 }
 
-func TestPastedSummaryBecomesCards(t *testing.T) {
-	h := newHarness(t, withDemo)
+func TestPastedSummaryBecomesCards(t *testing.T) { forEachBackend(t, testPastedSummaryBecomesCards) }
+
+func testPastedSummaryBecomesCards(t *testing.T, b backend) {
+	h := newHarnessOn(t, b, withDemo)
 	text := "Sprint 42 review\n\n## Decisions\n- Ship 4.2 to 20% of users on Monday\n\n## Action items\n- [ ] @Lee Gu: update the release notes\n"
 	out := h.say(userAdele, "a:personal-adele", text)
 	c := cardOf(t, out[0])

@@ -55,21 +55,9 @@ func (s *Store) CreateDelivery(ctx context.Context, d *devopsbot.Delivery) (stor
 	if err := checkConvID(d.ConversationID); err != nil {
 		return nil, false, err
 	}
-	now := s.nowUTC()
 	doc := deliveryToDoc(d)
-	if doc.State == "" {
-		doc.State = string(devopsbot.DeliveryPending)
-	}
-	if doc.CreatedAt.IsZero() {
-		doc.CreatedAt = now
-	}
-	doc.UpdatedAt = now
-	if doc.NextAttemptAt.IsZero() {
-		doc.NextAttemptAt = now
-	}
-	if doc.ExpiresAt.IsZero() {
-		doc.ExpiresAt = now.Add(s.sumRet)
-	}
+	s.newLeasedDefaults(leasedFields{&doc.State, &doc.CreatedAt, &doc.UpdatedAt, &doc.NextAttemptAt, &doc.ExpiresAt},
+		string(devopsbot.DeliveryPending))
 	created, err = s.insertOnce(ctx, collDeliveries, "delivery", doc)
 	if err != nil || created {
 		return doc.delivery(), created, err

@@ -2,13 +2,12 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
-	"github.com/sally-devops/devopsbot"
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/sally-devops/devopsbot"
 )
 
 // collMeetingJobs holds one job per meeting that ended in a chat where the bot
@@ -17,9 +16,6 @@ import (
 // in the hands of the replica holding its lease, so it survives restarts and
 // one replica works it at a time.
 const collMeetingJobs = "meetingjobs"
-
-// collChatSettings holds per-chat switches (meeting summaries off).
-const collChatSettings = "chatsettings"
 
 type meetingJobDoc struct {
 	ID             string    `bson:"_id"`
@@ -73,21 +69,9 @@ func (s *Store) CreateMeetingJob(ctx context.Context, j *devopsbot.MeetingJob) (
 	if err := checkConvID(j.ConversationID); err != nil {
 		return nil, false, err
 	}
-	now := s.nowUTC()
 	doc := meetingJobToDoc(j)
-	if doc.State == "" {
-		doc.State = string(devopsbot.MeetingJobPending)
-	}
-	if doc.CreatedAt.IsZero() {
-		doc.CreatedAt = now
-	}
-	doc.UpdatedAt = now
-	if doc.NextAttemptAt.IsZero() {
-		doc.NextAttemptAt = now
-	}
-	if doc.ExpiresAt.IsZero() {
-		doc.ExpiresAt = now.Add(s.sumRet)
-	}
+	s.newLeasedDefaults(leasedFields{&doc.State, &doc.CreatedAt, &doc.UpdatedAt, &doc.NextAttemptAt, &doc.ExpiresAt},
+		string(devopsbot.MeetingJobPending))
 	created, err = s.insertOnce(ctx, collMeetingJobs, "meeting job", doc)
 	if err != nil || created {
 		return doc.job(), created, err
@@ -147,43 +131,6 @@ func (s *Store) findMeetingJobs(ctx context.Context, filter bson.D, limit int) (
 	return out, nil
 }
 
-type chatSettingsDoc struct {
-	ID                  string    `bson:"_id"`
-	MeetingSummariesOff bool      `bson:"meetingSummariesOff"`
-	UpdatedAt           time.Time `bson:"updatedAt"`
-}
-
-// SetMeetingSummaries turns automatic meeting summaries on or off for a chat.
-func (s *Store) SetMeetingSummaries(ctx context.Context, conversationID string, on bool) error {
-	if err := checkConvID(conversationID); err != nil {
-		return err
-	}
-	cctx, cancel := s.op(ctx)
-	defer cancel()
-	doc := chatSettingsDoc{ID: conversationID, MeetingSummariesOff: !on, UpdatedAt: s.nowUTC()}
-	_, err := s.c(collChatSettings).ReplaceOne(cctx, bson.D{{Key: "_id", Value: conversationID}}, doc, options.Replace().SetUpsert(true))
-	return s.fail("save chat settings", err)
-}
-
-// MeetingSummariesOn reports whether a chat wants automatic meeting summaries
-// (on unless someone turned them off).
-func (s *Store) MeetingSummariesOn(ctx context.Context, conversationID string) (bool, error) {
-	if checkConvID(conversationID) != nil {
-		return false, nil
-	}
-	cctx, cancel := s.op(ctx)
-	defer cancel()
-	var d chatSettingsDoc
-	err := s.c(collChatSettings).FindOne(cctx, bson.D{{Key: "_id", Value: conversationID}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return true, nil
-	}
-	if err != nil {
-		return false, s.fail("get chat settings", err)
-	}
-	return !d.MeetingSummariesOff, nil
-}
-
 // SweepMeetingJobs deletes meeting jobs past their retention (they name
 // meetings: titles and join links are meeting content). The store's Sweep
 // does not know this collection; the meeting watcher calls this.
@@ -195,26 +142,4 @@ func (s *Store) SweepMeetingJobs(ctx context.Context) (int64, error) {
 		return 0, s.fail("sweep meeting jobs", err)
 	}
 	return res.DeletedCount, nil
-}
-
-// ReplaceSummaryContent puts a better source's insights into a summary that
-// is already in a chat (a meeting's transcript summary once Copilot's
-// insights arrive), so that its card is updated instead of a second one
-// posted. Only the meeting job holding its lease calls it.
-func (s *Store) ReplaceSummaryContent(ctx context.Context, id, contentKey string, insights []devopsbot.Insight) error {
-	if id == "" || len(id) > maxIDLen {
-		return errNotFound("That summary")
-	}
-	cctx, cancel := s.op(ctx)
-	defer cancel()
-	res, err := s.c(collSummaries).UpdateOne(cctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "insights", Value: insightDocs(insights)}, {Key: "contentKey", Value: contentKey}}}})
-	if err != nil {
-		return s.fail("replace summary content", err)
-	}
-	s.forgetSummaries([]string{id}) // other replicas see it within CacheTTL, or when a click names a new insight
-	if res.MatchedCount == 0 {
-		return errNotFound("That summary")
-	}
-	return nil
 }

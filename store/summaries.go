@@ -13,177 +13,7 @@ import (
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
-type convDoc struct {
-	ID               string    `bson:"_id"`
-	ServiceURL       string    `bson:"serviceUrl"`
-	TenantID         string    `bson:"tenantId"`
-	BotID            string    `bson:"botId"`
-	BotName          string    `bson:"botName"`
-	ConversationType string    `bson:"conversationType"`
-	UserAADObjectID  string    `bson:"userAadObjectId"`
-	UpdatedAt        time.Time `bson:"updatedAt"`
-}
-
-func (d *convDoc) ref() *devopsbot.ConversationRef {
-	return &devopsbot.ConversationRef{ConversationID: d.ID, ServiceURL: d.ServiceURL, TenantID: d.TenantID, BotID: d.BotID,
-		BotName: d.BotName, ConversationType: d.ConversationType, UserAADObjectID: d.UserAADObjectID,
-		UpdatedAt: d.UpdatedAt.UTC()}
-}
-
-// SaveConversationRef stores or refreshes r; Teams may move a conversation to
-// another service URL, so the latest activity wins.
-func (s *Store) SaveConversationRef(ctx context.Context, r *devopsbot.ConversationRef) error {
-	if r == nil {
-		return apperr.New(apperr.Invalid, "No conversation to save.")
-	}
-	if err := checkConvID(r.ConversationID); err != nil {
-		return err
-	}
-	r.UpdatedAt = s.nowUTC()
-	d := convDoc{ID: r.ConversationID, ServiceURL: r.ServiceURL, TenantID: r.TenantID, BotID: r.BotID, BotName: r.BotName,
-		ConversationType: r.ConversationType, UserAADObjectID: r.UserAADObjectID, UpdatedAt: r.UpdatedAt}
-	set, err := toDocWithout(d, "_id")
-	if err != nil {
-		return s.fail("save conversation", err)
-	}
-	if err := s.upsert(ctx, collConversations, d.ID, bson.D{{Key: "$set", Value: set}}); err != nil {
-		return s.fail("save conversation", err)
-	}
-	return nil
-}
-
-// checkConvID accepts Teams conversation ids, which contain ':', '@', ';' and '|'.
-func checkConvID(id string) error {
-	if id == "" || len(id) > maxIDLen {
-		return apperr.New(apperr.Invalid, "The conversation id is not valid.")
-	}
-	for _, r := range id {
-		if r < 0x20 || r == 0x7f {
-			return apperr.New(apperr.Invalid, "The conversation id is not valid.")
-		}
-	}
-	return nil
-}
-
-// GetConversationRef returns the stored reference of a conversation.
-func (s *Store) GetConversationRef(ctx context.Context, conversationID string) (*devopsbot.ConversationRef, error) {
-	if checkConvID(conversationID) != nil {
-		return nil, errNotFound("The conversation")
-	}
-	return s.findConv(ctx, bson.D{{Key: "_id", Value: conversationID}}, nil)
-}
-
-func (s *Store) findConv(ctx context.Context, filter bson.D, opts *options.FindOneOptionsBuilder) (*devopsbot.ConversationRef, error) {
-	cctx, cancel := s.op(ctx)
-	defer cancel()
-	var d convDoc
-	var err error
-	if opts != nil {
-		err = s.c(collConversations).FindOne(cctx, filter, opts).Decode(&d)
-	} else {
-		err = s.c(collConversations).FindOne(cctx, filter).Decode(&d)
-	}
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, errNotFound("The conversation")
-	}
-	if err != nil {
-		return nil, s.fail("get conversation", err)
-	}
-	return d.ref(), nil
-}
-
-// PurgeConversation forgets a chat: its reference, its summaries and their links.
-// It is for the bot being removed from a chat. Links go first, so an interrupted
-// purge leaves summaries that a retry will find again.
-func (s *Store) PurgeConversation(ctx context.Context, conversationID string) error {
-	if err := checkConvID(conversationID); err != nil {
-		return err
-	}
-	ids, err := s.summaryIDs(ctx, bson.D{{Key: "conversationId", Value: conversationID}})
-	if err != nil {
-		return err
-	}
-	if _, err := s.deleteSummaries(ctx, ids); err != nil {
-		return err
-	}
-	// The chat's meeting jobs would post to a chat that no longer has the bot.
-	for _, del := range []struct {
-		coll   string
-		filter bson.D
-	}{
-		{collMeetingJobs, bson.D{{Key: "conversationId", Value: conversationID}}},
-		{collChatSettings, bson.D{{Key: "_id", Value: conversationID}}},
-	} {
-		cctx, cancel := s.op(ctx)
-		_, err := s.c(del.coll).DeleteMany(cctx, del.filter)
-		cancel()
-		if err != nil {
-			return s.fail("purge "+del.coll, err)
-		}
-	}
-	cctx, cancel := s.op(ctx)
-	defer cancel()
-	if _, err := s.c(collConversations).DeleteOne(cctx, bson.D{{Key: "_id", Value: conversationID}}); err != nil {
-		return s.fail("purge conversation", err)
-	}
-	return nil
-}
-
-func (s *Store) summaryIDs(ctx context.Context, filter bson.D) ([]string, error) {
-	cctx, cancel := s.op(ctx)
-	defer cancel()
-	cur, err := s.c(collSummaries).Find(cctx, filter, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
-	if err != nil {
-		return nil, s.fail("list summaries", err)
-	}
-	var docs []struct {
-		ID string `bson:"_id"`
-	}
-	if err := cur.All(cctx, &docs); err != nil {
-		return nil, s.fail("list summaries", err)
-	}
-	ids := make([]string, len(docs))
-	for i, d := range docs {
-		ids[i] = d.ID
-	}
-	return ids, nil
-}
-
-// deleteSummaries removes summaries and their links, in batches that keep each
-// query small.
-func (s *Store) deleteSummaries(ctx context.Context, ids []string) (int64, error) {
-	var removed int64
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		batch := ids[:n]
-		ids = ids[n:]
-		in := bson.D{{Key: "$in", Value: batch}}
-		s.forgetSummaries(batch)
-		cctx, cancel := s.op(ctx)
-		res, err := s.c(collLinks).DeleteMany(cctx, bson.D{{Key: "summaryId", Value: in}})
-		cancel()
-		if err != nil {
-			return removed, s.fail("delete links", err)
-		}
-		removed += res.DeletedCount
-		// A purged chat's pending deliveries must not be posted any more.
-		cctx, cancel = s.op(ctx)
-		res, err = s.c(collDeliveries).DeleteMany(cctx, bson.D{{Key: "_id", Value: in}})
-		cancel()
-		if err != nil {
-			return removed, s.fail("delete deliveries", err)
-		}
-		removed += res.DeletedCount
-		cctx, cancel = s.op(ctx)
-		res, err = s.c(collSummaries).DeleteMany(cctx, bson.D{{Key: "_id", Value: in}})
-		cancel()
-		if err != nil {
-			return removed, s.fail("delete summaries", err)
-		}
-		removed += res.DeletedCount
-	}
-	return removed, nil
-}
+// Collection summaries: summaries as delivered to chats; their links go with them.
 
 type summaryDoc struct {
 	ID             string          `bson:"_id"`
@@ -367,4 +197,82 @@ func (s *Store) FindSummaryByContent(ctx context.Context, conversationID, key st
 		return nil, s.fail("find summary by content", err)
 	}
 	return d.summary(), nil
+}
+
+// ReplaceSummaryContent puts a better source's insights into a summary that
+// is already in a chat (a meeting's transcript summary once Copilot's
+// insights arrive), so that its card is updated instead of a second one
+// posted. Only the meeting job holding its lease calls it.
+func (s *Store) ReplaceSummaryContent(ctx context.Context, id, contentKey string, insights []devopsbot.Insight) error {
+	if id == "" || len(id) > maxIDLen {
+		return errNotFound("That summary")
+	}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	res, err := s.c(collSummaries).UpdateOne(cctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "insights", Value: insightDocs(insights)}, {Key: "contentKey", Value: contentKey}}}})
+	if err != nil {
+		return s.fail("replace summary content", err)
+	}
+	s.forgetSummaries([]string{id}) // other replicas see it within CacheTTL, or when a click names a new insight
+	if res.MatchedCount == 0 {
+		return errNotFound("That summary")
+	}
+	return nil
+}
+
+func (s *Store) summaryIDs(ctx context.Context, filter bson.D) ([]string, error) {
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	cur, err := s.c(collSummaries).Find(cctx, filter, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, s.fail("list summaries", err)
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(cctx, &docs); err != nil {
+		return nil, s.fail("list summaries", err)
+	}
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
+	return ids, nil
+}
+
+// deleteSummaries removes summaries and their links, in batches that keep each
+// query small.
+func (s *Store) deleteSummaries(ctx context.Context, ids []string) (int64, error) {
+	var removed int64
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		batch := ids[:n]
+		ids = ids[n:]
+		in := bson.D{{Key: "$in", Value: batch}}
+		s.forgetSummaries(batch)
+		cctx, cancel := s.op(ctx)
+		res, err := s.c(collLinks).DeleteMany(cctx, bson.D{{Key: "summaryId", Value: in}})
+		cancel()
+		if err != nil {
+			return removed, s.fail("delete links", err)
+		}
+		removed += res.DeletedCount
+		// A purged chat's pending deliveries must not be posted any more.
+		cctx, cancel = s.op(ctx)
+		res, err = s.c(collDeliveries).DeleteMany(cctx, bson.D{{Key: "_id", Value: in}})
+		cancel()
+		if err != nil {
+			return removed, s.fail("delete deliveries", err)
+		}
+		removed += res.DeletedCount
+		cctx, cancel = s.op(ctx)
+		res, err = s.c(collSummaries).DeleteMany(cctx, bson.D{{Key: "_id", Value: in}})
+		cancel()
+		if err != nil {
+			return removed, s.fail("delete summaries", err)
+		}
+		removed += res.DeletedCount
+	}
+	return removed, nil
 }

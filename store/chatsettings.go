@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// collChatSettings holds per-chat switches (meeting summaries off).
+const collChatSettings = "chatsettings"
+
+type chatSettingsDoc struct {
+	ID                  string    `bson:"_id"`
+	MeetingSummariesOff bool      `bson:"meetingSummariesOff"`
+	UpdatedAt           time.Time `bson:"updatedAt"`
+}
+
+// SetMeetingSummaries turns automatic meeting summaries on or off for a chat.
+func (s *Store) SetMeetingSummaries(ctx context.Context, conversationID string, on bool) error {
+	if err := checkConvID(conversationID); err != nil {
+		return err
+	}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	doc := chatSettingsDoc{ID: conversationID, MeetingSummariesOff: !on, UpdatedAt: s.nowUTC()}
+	_, err := s.c(collChatSettings).ReplaceOne(cctx, bson.D{{Key: "_id", Value: conversationID}}, doc, options.Replace().SetUpsert(true))
+	return s.fail("save chat settings", err)
+}
+
+// MeetingSummariesOn reports whether a chat wants automatic meeting summaries
+// (on unless someone turned them off).
+func (s *Store) MeetingSummariesOn(ctx context.Context, conversationID string) (bool, error) {
+	if checkConvID(conversationID) != nil {
+		return false, nil
+	}
+	cctx, cancel := s.op(ctx)
+	defer cancel()
+	var d chatSettingsDoc
+	err := s.c(collChatSettings).FindOne(cctx, bson.D{{Key: "_id", Value: conversationID}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return true, nil
+	}
+	if err != nil {
+		return false, s.fail("get chat settings", err)
+	}
+	return !d.MeetingSummariesOff, nil
+}
