@@ -195,12 +195,13 @@ func gallery(t testing.TB) []galleryEntry {
 		plain("Help", Help()),
 		plain("Welcome", Welcome()),
 	}
+	entries = append(entries, allTasksGallery(t)...) // alltasks_test.go
 	// In-card mode: the summary and the forms as Universal Actions, and the
 	// summary answered in place with each kind of panel under one insight.
 	for _, e := range entries {
 		switch {
 		case e.name == "Summary", strings.HasPrefix(e.name, "CreateForm"), strings.HasPrefix(e.name, "CommentForm"),
-			strings.HasSuffix(e.name, "live status"):
+			strings.HasSuffix(e.name, "live status"), strings.HasPrefix(e.name, "AllTasks"):
 			entries = append(entries, inCard(e))
 		}
 	}
@@ -308,6 +309,13 @@ var clickContracts = map[string]clickContract{
 	VerbConnect:       {AsIs: true},
 	// The card's refresh: Teams sends it when a listed person views the card.
 	VerbRefresh: {Data: []string{DataSummaryID}, AsIs: true},
+
+	VerbAllTasks:       {Data: formIDs, AsIs: true},
+	VerbAllTasksReload: {Data: formIDs, AsIs: true, Fill: map[string]string{"project": ""}},
+	VerbAllTasksSubmit: {Data: formIDs, AsIs: true, Fill: map[string]string{"title_0": "Add a timeout", "type_0": "", "owner_0": ""}},
+	VerbDefaultsReload: {AsIs: true, Fill: map[string]string{"project": ""}},
+	VerbDefaultsSave:   {AsIs: true, Fill: map[string]string{"project": ""}},
+	VerbDefaultsClear:  {AsIs: true},
 }
 
 // liveSync is the weekly sync with three created items (one live, one

@@ -130,6 +130,7 @@ func layoutSummary(v SummaryView, focusID string, formOpen bool) summaryLayout {
 		ordinal int // position within its kind
 	}
 	var blocks []block
+	allAnchor, allRow := allTasksButton(v) // alltasks.go
 	for _, k := range devopsbot.Kinds {
 		n := 0
 		for i, in := range v.Insights {
@@ -139,6 +140,9 @@ func layoutSummary(v SummaryView, focusID string, formOpen bool) summaryLayout {
 			var b []any
 			if n == 0 {
 				b = append(b, text(kindHeading[k], "weight", "Bolder", "spacing", "Large", "separator", "true"))
+			}
+			if in.ID == allAnchor && allRow != nil {
+				b = append(b, allRow)
 			}
 			ib := insightBlock(v.SummaryID, in)
 			if in.ID == focusID && formOpen {

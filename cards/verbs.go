@@ -41,6 +41,8 @@ var Verbs = []string{
 	VerbCreate, VerbComment, VerbCreateReload, VerbCreateSubmit, VerbCommentSubmit, VerbCancel,
 	VerbConnect, VerbConnectOrg, VerbConnectSignIn, VerbConnectCode, VerbDialogConnect, VerbDialogCode, VerbHelp,
 	VerbRefresh,
+	VerbAllTasks, VerbAllTasksReload, VerbAllTasksSubmit, // alltasks.go
+	VerbDefaultsReload, VerbDefaultsSave, VerbDefaultsClear, // defaults.go
 }
 
 // Keys of the data buttons send besides the verb.
