@@ -36,6 +36,7 @@ type caches struct {
 	summaries *ttlCache[string, *devopsbot.Summary]
 	done      *ttlCache[string, []devopsbot.InsightLink] // by summary id
 	prefs     *ttlCache[string, devopsbot.Prefs]         // by userDocID
+	chatDefs  *ttlCache[string, devopsbot.ChatDefaults]  // by conversation id (chatdefaults.go)
 }
 
 func newCaches(ttl time.Duration) caches {
@@ -51,6 +52,7 @@ func newCaches(ttl time.Duration) caches {
 		summaries: newTTLCache[string, *devopsbot.Summary](ttl, maxCachedSummaries),
 		done:      newTTLCache[string, []devopsbot.InsightLink](ttl, maxCachedLinkSets),
 		prefs:     newTTLCache[string, devopsbot.Prefs](ttl, maxCachedPrefs),
+		chatDefs:  newTTLCache[string, devopsbot.ChatDefaults](ttl, maxCachedPrefs),
 	}
 }
 

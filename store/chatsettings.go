@@ -14,9 +14,10 @@ import (
 const collChatSettings = "chatsettings"
 
 type chatSettingsDoc struct {
-	ID                  string    `bson:"_id"`
-	MeetingSummariesOff bool      `bson:"meetingSummariesOff"`
-	UpdatedAt           time.Time `bson:"updatedAt"`
+	ID                  string           `bson:"_id"`
+	MeetingSummariesOff bool             `bson:"meetingSummariesOff"`
+	FormDefaults        *chatDefaultsDoc `bson:"formDefaults,omitempty"` // chatdefaults.go
+	UpdatedAt           time.Time        `bson:"updatedAt"`
 }
 
 // SetMeetingSummaries turns automatic meeting summaries on or off for a chat.
@@ -26,8 +27,10 @@ func (s *Store) SetMeetingSummaries(ctx context.Context, conversationID string, 
 	}
 	cctx, cancel := s.op(ctx)
 	defer cancel()
-	doc := chatSettingsDoc{ID: conversationID, MeetingSummariesOff: !on, UpdatedAt: s.nowUTC()}
-	_, err := s.c(collChatSettings).ReplaceOne(cctx, bson.D{{Key: "_id", Value: conversationID}}, doc, options.Replace().SetUpsert(true))
+	// $set, not a replace: the chat's other settings (its form defaults) stay.
+	_, err := s.c(collChatSettings).UpdateOne(cctx, bson.D{{Key: "_id", Value: conversationID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "meetingSummariesOff", Value: !on}, {Key: "updatedAt", Value: s.nowUTC()}}}},
+		options.UpdateOne().SetUpsert(true))
 	return s.fail("save chat settings", err)
 }
 
