@@ -87,6 +87,8 @@ func (b *Bot) onTaskFetch(ctx context.Context, a *teams.Activity) (teams.InvokeR
 	switch ac.data.Sally {
 	case actionCreate, actionComment:
 		return b.openForm(ctx, ac, ac.data.Sally, nil, formProblem{}), nil
+	case cards.VerbAllTasks:
+		return b.allTasksStep(ctx, ac, taskData(a)), nil // alltasks.go
 	}
 	return b.dialogMessage(ctx, "This button is not supported."), nil
 }
@@ -118,6 +120,9 @@ func (b *Bot) formStep(ctx context.Context, a *teams.Activity, raw json.RawMessa
 		return resp
 	}
 	d := ac.data
+	if isAllTasksVerb(d.Sally) {
+		return b.allTasksStep(ctx, ac, raw) // alltasks.go
+	}
 	switch d.Sally {
 	case actionCreate, actionComment:
 		return b.openForm(ctx, ac, d.Sally, nil, formProblem{})
@@ -141,6 +146,9 @@ func (b *Bot) formStep(ctx context.Context, a *teams.Activity, raw json.RawMessa
 			return b.dialogCard(ctx, "Connect Azure DevOps", card)
 		}
 		next := d.Next
+		if next == cards.VerbAllTasks {
+			return b.openAllTasks(ctx, ac, nil)
+		}
 		if next != actionComment {
 			next = actionCreate
 		}
@@ -336,10 +344,7 @@ func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.
 	if len(projects) == 0 {
 		return nil, apperr.New(apperr.Forbidden, "Your account can't see any project in "+conn.OrgName+".")
 	}
-	prefs, _ := b.prefs.GetPrefsCached(ctx, ac.user)
-	if prefs == nil {
-		prefs = &devopsbot.Prefs{}
-	}
+	prefs := b.startingPrefs(ctx, ac.user, ac.a.Conversation.ID) // the chat's defaults over the person's last choices (defaults.go)
 	typed := keep
 	if typed == nil {
 		typed = &actionData{} // a first open: nothing typed yet
@@ -818,12 +823,15 @@ func (b *Bot) refreshSummaryCards(ctx context.Context, clicked *devopsbot.Summar
 // dialogConnect handles the organization URL typed in the dialog's connect step.
 func (b *Bot) dialogConnect(ctx context.Context, ac *actionCtx) teams.InvokeResponse {
 	next := ac.data.Next
-	if next != actionComment {
+	if next != actionComment && next != cards.VerbAllTasks {
 		next = actionCreate
 	}
 	if b.cfg.Demo != nil {
 		if _, err := b.connectDemo(ctx, ac.a); err != nil {
 			return b.dialogCard(ctx, "Connect Azure DevOps", b.errorCard(ctx, "Connect", err))
+		}
+		if next == cards.VerbAllTasks {
+			return b.openAllTasks(ctx, ac, nil)
 		}
 		return b.openForm(ctx, ac, next, nil, formProblem{})
 	}

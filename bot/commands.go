@@ -53,6 +53,8 @@ func parseCommand(text string) command {
 		return command{name: "help"}
 	case lower == "status":
 		return command{name: "status"}
+	case lower == "defaults" || lower == "chat defaults":
+		return command{name: "defaults"}
 	case lower == "meeting summaries on" || lower == "meeting summaries off":
 		return command{name: "meetings", arg: lower[len("meeting summaries "):]}
 	case lower == "disconnect devops" || lower == "disconnect":
@@ -89,6 +91,8 @@ func (b *Bot) onMessage(ctx context.Context, a *teams.Activity) error {
 		b.sendStatus(ctx, a)
 	case "meetings":
 		b.setMeetingSummaries(ctx, a, cmd.arg)
+	case "defaults":
+		b.openDefaults(ctx, a) // defaults.go
 	case "disconnect":
 		b.disconnect(ctx, a)
 	case "connect":
@@ -163,6 +167,8 @@ func (b *Bot) forgetConversation(ctx context.Context, a *teams.Activity) error {
 }
 
 func (b *Bot) sendStatus(ctx context.Context, a *teams.Activity) {
+	// The chat's form defaults belong to the chat too (defaults.go).
+	defer func() { b.replyText(ctx, a, b.chatDefaultsStatusLine(ctx, a)) }()
 	if b.cfg.Graph != nil {
 		// Meeting summaries belong to the chat, not to the person asking.
 		defer func() {

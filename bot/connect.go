@@ -133,6 +133,9 @@ func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.Invoke
 	if _, err := userOf(a); err != nil {
 		return teams.AdaptiveCardResponse(b.errorCard(ctx, "Connect", err)), nil
 	}
+	if strings.HasPrefix(verb, "defaults.") {
+		return b.onDefaultsAction(ctx, a, verb, av.Action.Data), nil // defaults.go
+	}
 	// Teams sends the code from notifySuccess in `state`, on the same verb.
 	if av.State != "" {
 		return teams.AdaptiveCardResponse(b.completeConnect(ctx, a, av.State)), nil

@@ -24,6 +24,7 @@ type Store interface {
 	devopsbot.Leases
 	devopsbot.MeetingJobs
 	devopsbot.ChatSettings
+	devopsbot.ChatFormDefaults
 }
 
 // Connector is how the bot talks back to Teams. *teams.Connector implements it.
