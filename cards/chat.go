@@ -93,7 +93,7 @@ func Disconnected() Card {
 func Help() Card {
 	return newCard(Version, false, []any{heading("What Sally can do"),
 		text("I turn meeting insights, decisions, next steps and tasks into Azure DevOps work items and comments, created with your own Azure DevOps account and only when you click."),
-		text("- **connect devops**: link your Azure DevOps organization (paste only its base URL, like https://dev.azure.com/fabrikam)\n- **status**: see your connection\n- **disconnect devops**: delete your stored sign-in\n- **help**: this list\n- paste a meeting summary: I list its decisions, next steps, tasks and insights"),
+		text("- **connect devops**: link your Azure DevOps organization (paste only its base URL, like https://dev.azure.com/fabrikam)\n- **status**: see your connection\n- **defaults**: choose where everyone's forms in this chat start (project, area, iteration, type)\n- **disconnect devops**: delete your stored sign-in\n- **help**: this list\n- paste a meeting summary: I list its decisions, next steps, tasks and insights"),
 		text("On a summary, choose **Create work item** or **Add comment** under any insight. In group chats and meetings, @mention me so I hear you.", "isSubtle", "true"),
 	})
 }
