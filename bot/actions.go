@@ -68,6 +68,10 @@ type actionData struct {
 
 	OrgURL string `json:"orgUrl"`
 	Code   string `json:"code"`
+
+	// raw is the click's whole data: forms with inputs of their own (Create
+	// all tasks) read them from it.
+	raw json.RawMessage
 }
 
 // actionCtx is everything an action needs about who clicked what.
@@ -169,6 +173,7 @@ func (b *Bot) loadAction(ctx context.Context, a *teams.Activity, raw json.RawMes
 	}
 	d.cleanTyped()
 	d.Fields = readFieldInputs(raw)
+	d.raw = raw
 	u, err := userOf(a)
 	if err != nil {
 		return nil, b.dialogMessage(ctx, apperr.UserMessage(err)), false

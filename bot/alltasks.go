@@ -183,6 +183,9 @@ func (b *Bot) submitAllTasks(ctx context.Context, ac *actionCtx, raw json.RawMes
 		return b.openAllTasks(ctx, ac, round)
 	}
 	client, conn, err := b.clientFor(ctx, ac.user)
+	if devopsbot.IsStoreUnavailable(err) {
+		return b.allTasksOutage(ctx, &ac.data)
+	}
 	if err != nil {
 		if needsSignIn(err) {
 			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, cards.VerbAllTasks, "", reconnectHint(err)))
@@ -354,6 +357,9 @@ func (b *Bot) openAllTasks(ctx context.Context, ac *actionCtx, round *allTasksRo
 	if err != nil {
 		if needsSignIn(err) {
 			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, cards.VerbAllTasks, "", reconnectHint(err)))
+		}
+		if devopsbot.IsStoreUnavailable(err) && len(round.rows) > 0 && !round.tried {
+			return b.allTasksOutage(ctx, &ac.data) // a reload: its input comes back
 		}
 		if round.tried {
 			// The creates ran: say so rather than hide their results behind an error.
@@ -529,4 +535,58 @@ func (b *Bot) allTasksView(ctx context.Context, ac *actionCtx, client *devops.Cl
 		item.WorkItemType = pick(types, prefs.WorkItemType, defaultType(e.in.Kind), "Task", "Issue")
 	}
 	return v, nil
+}
+
+// allTasksOutage answers a submit or reload the database could not serve: the
+// form comes back from the click's own data, every row as the person left it
+// (its title standing in for the insight's text, which is in the database),
+// with the outage banner. Nothing was created: every step that can fail this
+// way comes before the first write.
+func (b *Bot) allTasksOutage(ctx context.Context, d *actionData) teams.InvokeResponse {
+	b.log.WarnContext(ctx, "the all-tasks form found the database down", "request_id", teams.RequestID(ctx))
+	var m map[string]any
+	_ = json.Unmarshal(d.raw, &m)
+	ids, _ := m["items"].([]any)
+	if len(ids) > maxAllTasksItems {
+		ids = nil
+	}
+	one := func(v string) []cards.Choice {
+		if strings.TrimSpace(v) == "" {
+			return nil
+		}
+		return []cards.Choice{{Value: v}}
+	}
+	str := func(k string) string {
+		s, _ := m[k].(string)
+		return s
+	}
+	v := cards.AllTasksView{Demo: b.demo(), SummaryID: d.SummaryID, AnchorID: d.InsightID,
+		Projects: one(d.Project), Areas: one(d.AreaPath), Iterations: one(d.IterationPath),
+		Project: d.Project, AreaPath: d.AreaPath, IterationPath: d.IterationPath, Error: outageBanner}
+	seenType := map[string]bool{}
+	for i, x := range ids {
+		id, _ := x.(string)
+		if _, present := m[cards.AllTasksPickID(i)]; !present || id == "" || len(id) > 200 {
+			continue // a row without inputs was done already, or is not ours
+		}
+		title := summary.CleanText(str(cards.AllTasksTitleID(i)))
+		typ, owner := str(cards.AllTasksTypeID(i)), str(cards.AllTasksOwnerID(i))
+		if typ != "" && !seenType[typ] && len(seenType) < 50 {
+			seenType[typ] = true
+			v.WorkItemTypes = append(v.WorkItemTypes, cards.Choice{Value: typ})
+		}
+		v.Items = append(v.Items, cards.AllTasksItem{InsightID: id, Insight: orText(title, "Item "+fmt.Sprint(i+1)),
+			Checked: str(cards.AllTasksPickID(i)) == "true", Title: title, WorkItemType: typ, AssignedTo: owner, People: one(owner)})
+		if len(v.Items) >= cards.MaxAllTasks {
+			break
+		}
+	}
+	return b.dialogCard(ctx, allTasksTitle, cards.AllTasksForm(v))
+}
+
+func orText(s, d string) string {
+	if strings.TrimSpace(s) == "" {
+		return d
+	}
+	return s
 }

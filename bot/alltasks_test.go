@@ -278,3 +278,32 @@ func TestConcurrentCreateAllTasksSubmitsMakeOneEach(t *testing.T) {
 		t.Fatal("a fifth work item exists")
 	}
 }
+
+// With the database down, Create comes back at once with every item as the
+// person left it (the summary itself cannot be read: the form is rebuilt from
+// the click), nothing is created; once it is back, the same submit creates
+// each item once.
+func TestCreateAllTasksKeepsTheInputWhileDatabaseDown(t *testing.T) {
+	h, srv := newOutageHarness(t, withDemo)
+	sid, _ := deliveredFourTasks(t, h)
+	connectDemo(t, h, userAdele)
+	data := submitFrom(t, openAllTasks(t, h, userAdele, sid), cards.VerbAllTasksSubmit, map[string]any{
+		cards.AllTasksTitleID(1): "Typed by hand", cards.AllTasksPickID(2): "false"})
+	srv.Stop()
+	kept := h.guardedSubmit(data)
+	wantKept(t, kept, cards.VerbAllTasksSubmit, data, "project", "areaPath", "iterationPath",
+		cards.AllTasksTitleID(1), cards.AllTasksOwnerID(1), cards.AllTasksTypeID(1), cards.AllTasksPickID(2), cards.AllTasksTitleID(3))
+	if h.org.Calls(devopstest.RouteCreate) != 0 {
+		t.Fatal("a work item was created while the database was down")
+	}
+	srv.Start()
+	again := submitFrom(t, kept, cards.VerbAllTasksSubmit, nil)
+	var res string
+	tries := retryUntil(t, func() bool {
+		res = js(dialogCard(t, h.taskSubmit(userAdele, chatID, again)))
+		return !strings.Contains(res, outageBanner)
+	})
+	if !strings.Contains(res, "3 created") || !strings.Contains(res, "Typed by hand") || h.org.Calls(devopstest.RouteCreate) != 3 {
+		t.Fatalf("after recovery (%d tries, %d creates): %.2000s", tries, h.org.Calls(devopstest.RouteCreate), res)
+	}
+}

@@ -67,6 +67,8 @@ func (b *Bot) outageStep(ctx context.Context, d *actionData) teams.InvokeRespons
 		return b.outageForm(ctx, nil, actionCreate, d)
 	case cards.VerbCommentSubmit:
 		return b.outageForm(ctx, nil, actionComment, d)
+	case cards.VerbAllTasksSubmit, cards.VerbAllTasksReload:
+		return b.allTasksOutage(ctx, d) // alltasks.go
 	}
 	return b.outageForm(ctx, nil, d.Sally, nil)
 }
