@@ -292,6 +292,29 @@ type rowProblem struct {
 func (b *Bot) createRow(ctx context.Context, ac *actionCtx, client *devops.Client, conn *devopsbot.Connection, round *allTasksRound, in devopsbot.Insight, r *taskRow) (cards.AllTasksOutcome, *devopsbot.InsightLink, rowProblem) {
 	rac := *ac
 	rac.insight = in
+	nw := devops.NewWorkItem{
+		Project: round.project, Type: r.typ, Title: r.title, Description: b.prefillDescription(&rac),
+		AssignedTo: r.owner, AreaPath: round.area, IterationPath: round.iteration,
+		Tags: []string{"Sally"},
+	}
+	// What the single form adds (the link back to the meeting, the insight's
+	// due date, the type's required fields), checked before the claim like
+	// there: a type that requires a field this form has no input for is
+	// refused for this item only, and the single form can fill it.
+	d := rac.data
+	d.Project, d.WorkItemType, d.Fields, d.Parent, d.DueDate = round.project, r.typ, nil, "", ""
+	if _, ok := devops.ParseDueDate(in.Due); ok {
+		d.DueDate = in.Due
+	}
+	if p, err := b.createExtras(ctx, &rac, client, &d, &nw); err != nil || p.Text != "" {
+		if err != nil {
+			return cards.AllTasksFailed, nil, rowProblem{formProblem: problemOf(err), stopsOthers: needsSignIn(err) || apperr.KindOf(err) == apperr.RateLimited}
+		}
+		if strings.Contains(p.Text, "requires") {
+			p.Text += " Use Create work item on this item to fill it in."
+		}
+		return cards.AllTasksFailed, nil, rowProblem{formProblem: p}
+	}
 	key := devopsbot.ActionKey{SummaryID: ac.sm.ID, InsightID: in.ID, Action: actionCreate}
 	link, claimed, err := b.links.ClaimAction(ctx, key, ac.user, ac.a.From.Name, marker(key), claimTTL)
 	if err != nil {
@@ -303,11 +326,7 @@ func (b *Bot) createRow(ctx context.Context, ac *actionCtx, client *devops.Clien
 		}
 		return cards.AllTasksWorking, link, rowProblem{}
 	}
-	nw := devops.NewWorkItem{
-		Project: round.project, Type: r.typ, Title: r.title, Description: b.prefillDescription(&rac),
-		AssignedTo: r.owner, AreaPath: round.area, IterationPath: round.iteration,
-		Tags: []string{"Sally"}, Marker: link.Marker,
-	}
+	nw.Marker = link.Marker // the first claim's marker, also after a takeover
 	wi, err := b.createOnce(ctx, client, nw, link)
 	if err != nil {
 		if rerr := b.links.ReleaseAction(ctx, link.Key); rerr != nil {

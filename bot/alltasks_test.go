@@ -8,18 +8,19 @@ import (
 
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/devops"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
 )
 
 // fourTasks has three tasks with owners and a next step without one.
 func fourTasks(conv string) []byte {
-	return []byte(`{"id":"weekly-all","meeting":{"title":"Web Portal weekly sync","start":"2026-11-24T09:00:00Z"},
+	return []byte(`{"id":"weekly-all","meeting":{"title":"Web Portal weekly sync","start":"2026-11-24T09:00:00Z","joinUrl":"https://teams.microsoft.com/l/meetup-join/x"},
 "deliverTo":{"conversationId":"` + conv + `"},
 "insights":[
  {"id":"d1","kind":"decision","text":"Roll back address validation."},
  {"id":"t1","kind":"task","text":"Add a timeout around the address-validation client","owner":"Adele Vance"},
  {"id":"t2","kind":"task","text":"Write the incident review","owner":"Megan Bowen"},
- {"id":"t3","kind":"task","text":"Update the runbook","owner":"Alex Wilber"},
+ {"id":"t3","kind":"task","text":"Update the runbook","owner":"Alex Wilber","due":"2026-12-04"},
  {"id":"n1","kind":"next_step","text":"Tell support about the rollback"}]}`)
 }
 
@@ -99,8 +100,8 @@ func TestCreateAllTasksOnceEach(t *testing.T) {
 	if n := h.org.Calls(devopstest.RouteWiql) - wiql; n != 4 {
 		t.Errorf("Create made %d marker lookups, want one per item", n)
 	}
-	if n := h.org.TotalCalls() - calls; n != 8 {
-		t.Errorf("Create made %d Azure DevOps calls, want 8 (lookup and create per item)", n)
+	if n := h.org.TotalCalls() - calls; n != 9 {
+		t.Errorf("Create made %d Azure DevOps calls, want 9 (the type's fields once, then lookup and create per item)", n)
 	}
 	if !strings.Contains(res, "4 created") || strings.Count(res, "Created Task") != 4 || strings.Count(res, "Open Task") != 4 {
 		t.Fatalf("results: %.3000s", res)
@@ -118,6 +119,16 @@ func TestCreateAllTasksOnceEach(t *testing.T) {
 	}
 	if !edited {
 		t.Fatal("the edited title and its matched owner did not reach Azure DevOps")
+	}
+	// Like the single form: a link back to the meeting, and the insight's due date.
+	for id := 1; id <= 4; id++ {
+		wi, _ := h.org.WorkItem(id)
+		if got := strings.Join(relationsOf(t, h, id), "\n"); got != "Hyperlink https://teams.microsoft.com/l/meetup-join/x" {
+			t.Errorf("work item %d relations: %q", id, got)
+		}
+		if wi.Fields["System.Title"] == "Update the runbook" && wi.Fields[devops.FieldDueDate] != "2026-12-04T12:00:00Z" {
+			t.Errorf("the runbook's due date = %v", wi.Fields[devops.FieldDueDate])
+		}
 	}
 	if n := updatesOf(h, sent); n != 1 {
 		t.Errorf("the shared card was updated %d times, want once for all items", n)
