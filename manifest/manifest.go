@@ -372,6 +372,7 @@ var commands = []command{
 	{"connect devops", "Sign in to Azure DevOps with your own account so I can create work items for you."},
 	{"disconnect devops", "Forget your Azure DevOps sign-in."},
 	{"status", "Show whether you are connected and which organization and project I use."},
+	{"defaults", "Choose the project, area, iteration and type everyone's forms in this chat start from."},
 	{"help", "Show what I can do and how to send me meeting insights."},
 }
 

@@ -175,7 +175,7 @@ func TestBuildFillsManifestFromConfig(t *testing.T) {
 				t.Errorf("command %v has no description", c)
 			}
 		}
-		if want := []string{"connect devops", "disconnect devops", "status", "help"}; !reflect.DeepEqual(titles, want) {
+		if want := []string{"connect devops", "disconnect devops", "status", "defaults", "help"}; !reflect.DeepEqual(titles, want) {
 			t.Errorf("scope %s commands = %v, want %v", sc[0], titles, want)
 		}
 	}
