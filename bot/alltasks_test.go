@@ -8,6 +8,7 @@ import (
 
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 	"github.com/sally-devops/devopsbot/devops"
 	"github.com/sally-devops/devopsbot/devops/devopstest"
 )
@@ -72,7 +73,7 @@ func TestCreateAllTasksOnceEach(t *testing.T) {
 	connectDemo(t, h, userAdele)
 
 	form := openAllTasks(t, h, userAdele, sid)
-	in := cards.Inputs(form)
+	in := cardstest.Inputs(form)
 	if in["project"]["value"] != "Web Portal" || in["areaPath"]["value"] != `Web Portal\Frontend` || in["iterationPath"]["value"] != `Web Portal\Sprint 3` {
 		t.Fatalf("shared fields after Load choices: %s", js(in))
 	}
@@ -186,7 +187,7 @@ func TestCreateAllTasksPartialFailureIsRetryable(t *testing.T) {
 	if !strings.Contains(s, "2 created") || !strings.Contains(s, "1 failed") || !strings.Contains(s, "Assigned To") || !strings.Contains(s, "TF401320") {
 		t.Fatalf("results: %.3000s", s)
 	}
-	in := cards.Inputs(res)
+	in := cardstest.Inputs(res)
 	if in[cards.AllTasksTitleID(1)]["value"] != "Keep this title" || in[cards.AllTasksPickID(1)]["value"] != "true" {
 		t.Fatalf("the failed item lost its input: %s", js(in))
 	}
@@ -196,7 +197,7 @@ func TestCreateAllTasksPartialFailureIsRetryable(t *testing.T) {
 	if in[cards.AllTasksPickID(3)]["value"] != "false" {
 		t.Fatalf("the unchecked item came back checked: %v", in[cards.AllTasksPickID(3)])
 	}
-	if act, ok := cards.FindAction(res, cards.VerbAllTasksSubmit); !ok || act["title"] != "Create selected" {
+	if act, ok := cardstest.FindAction(res, cards.VerbAllTasksSubmit); !ok || act["title"] != "Create selected" {
 		t.Fatalf("no way to try again: %v", act)
 	}
 
@@ -245,12 +246,12 @@ func TestCreateAllTasksInCard(t *testing.T) {
 	if !strings.Contains(js(c), "Web Portal weekly sync") || !strings.Contains(js(c), `"id":"title_3"`) {
 		t.Fatalf("in-card form: %.2000s", js(c))
 	}
-	reload, ok := cards.FindAction(c, cards.VerbAllTasksReload)
+	reload, ok := cardstest.FindAction(c, cards.VerbAllTasksReload)
 	if !ok {
 		t.Fatal("no Load choices in card")
 	}
 	c = h.execute(userAdele, chatID, map[string]any{"verb": reload["verb"], "data": submitFrom(t, c, cards.VerbAllTasksReload, map[string]any{"project": "Web Portal"})})
-	act, ok := cards.FindAction(c, cards.VerbAllTasksSubmit)
+	act, ok := cardstest.FindAction(c, cards.VerbAllTasksSubmit)
 	if !ok {
 		t.Fatal("no Create selected in card")
 	}

@@ -133,7 +133,7 @@ func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.Invoke
 	if _, err := userOf(a); err != nil {
 		return teams.AdaptiveCardResponse(b.errorCard(ctx, "Connect", err)), nil
 	}
-	if strings.HasPrefix(verb, "defaults.") {
+	if isDefaultsVerb(verb) {
 		return b.onDefaultsAction(ctx, a, verb, av.Action.Data), nil // defaults.go
 	}
 	// Teams sends the code from notifySuccess in `state`, on the same verb.

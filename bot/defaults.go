@@ -26,6 +26,16 @@ import (
 // fill what the chat leaves open (an area or type the chat did not set, in the
 // same project), and whatever the person changes in the form wins over both.
 
+func init() {
+	for _, v := range []string{cards.VerbDefaultsReload, cards.VerbDefaultsSave, cards.VerbDefaultsClear} {
+		chatVerbs[v] = true // answered by onCardAction, through onDefaultsAction
+	}
+}
+
+func isDefaultsVerb(v string) bool {
+	return v == cards.VerbDefaultsReload || v == cards.VerbDefaultsSave || v == cards.VerbDefaultsClear
+}
+
 func (b *Bot) chatDefaultsStore() devopsbot.ChatFormDefaults { return b.cfg.Store }
 
 // startingPrefs is where a form starts for user u in a chat: the chat's

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/cards/cardstest"
 )
 
 // waitText waits until the bot has sent, since from, a message whose text
@@ -74,7 +75,7 @@ func TestChatDefaultsStartEveryonesForms(t *testing.T) {
 	}
 
 	card := chatCard(t, h, userAdele, "defaults")
-	if _, ok := cards.FindAction(card, cards.VerbDefaultsSave); !ok || !strings.Contains(js(card), "Form defaults for this chat") {
+	if _, ok := cardstest.FindAction(card, cards.VerbDefaultsSave); !ok || !strings.Contains(js(card), "Form defaults for this chat") {
 		t.Fatalf("defaults card: %.800s", js(card))
 	}
 	// Choose Mobile App and load its lists.
@@ -96,7 +97,7 @@ func TestChatDefaultsStartEveryonesForms(t *testing.T) {
 	// Both people's forms in this chat start there; Adele's own last choices
 	// (Web Portal) do not win, and the iteration follows the current sprint.
 	for _, u := range []string{userAdele, userAlex} {
-		in := cards.Inputs(dialogCard(t, h.taskFetch(u, chatID, createData(sid))))
+		in := cardstest.Inputs(dialogCard(t, h.taskFetch(u, chatID, createData(sid))))
 		for id, want := range map[string]string{"project": "Mobile App", "areaPath": `Mobile App\iOS`, "iterationPath": `Mobile App\Sprint 3`, "workItemType": "Bug"} {
 			if got := in[id]["value"]; got != want {
 				t.Errorf("%s's form: %s = %v, want %q", u, id, got, want)
@@ -105,13 +106,13 @@ func TestChatDefaultsStartEveryonesForms(t *testing.T) {
 	}
 	// People can still change them.
 	form := dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid)))
-	in := cards.Inputs(dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.reload", map[string]any{"project": "Web Portal"}))))
+	in := cardstest.Inputs(dialogCard(t, h.taskSubmit(userAdele, chatID, submitFrom(t, form, "create.reload", map[string]any{"project": "Web Portal"}))))
 	if in["project"]["value"] != "Web Portal" || in["areaPath"]["value"] == `Mobile App\iOS` {
 		t.Fatalf("changing the project in the form: %s", js(in))
 	}
 	// The all-tasks form starts there too.
 	_, out := h.deliver("msg_all", fourTasks(chatID), "")
-	all := cards.Inputs(dialogCard(t, h.taskFetch(userAlex, chatID, allTasksData(out["summaryId"].(string)))))
+	all := cardstest.Inputs(dialogCard(t, h.taskFetch(userAlex, chatID, allTasksData(out["summaryId"].(string)))))
 	if all["project"]["value"] != "Mobile App" || all["areaPath"]["value"] != `Mobile App\iOS` || all[cards.AllTasksTypeID(0)]["value"] != "Bug" {
 		t.Fatalf("the all-tasks form ignores the chat's defaults: %s", js(all))
 	}
@@ -137,7 +138,7 @@ func TestChatDefaultsStartEveryonesForms(t *testing.T) {
 	if !strings.Contains(js(cleared), "Cleared.") {
 		t.Fatalf("clear: %.600s", js(cleared))
 	}
-	if in := cards.Inputs(dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid)))); in["project"]["value"] != "Web Portal" {
+	if in := cardstest.Inputs(dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid)))); in["project"]["value"] != "Web Portal" {
 		t.Fatalf("after Clear, Adele's own last project should be back: %v", in["project"]["value"])
 	}
 	h.execute(userAdele, chatID, map[string]any{"verb": cards.VerbDefaultsSave, "data": map[string]any{"sally": cards.VerbDefaultsSave, "project": "Mobile App"}})
