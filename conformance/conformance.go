@@ -34,6 +34,7 @@ type Store interface {
 	devopsbot.Leases
 	devopsbot.MeetingJobs
 	devopsbot.ChatSettings
+	devopsbot.ChatFormDefaults
 }
 
 // Backend says how to open the backend under test and which lifetimes it
@@ -85,6 +86,7 @@ func Run(t *testing.T, b Backend) {
 		{"MeetingJobsDueInOrderWithinLimit", testMeetingJobsDueOrder},
 		{"MeetingJobsSweptAfterRetention", testMeetingJobsSwept},
 		{"MeetingSummariesOnByDefaultAndSwitchable", testMeetingSummariesSetting},
+		{"ChatDefaultsKeptAndForgotten", testChatDefaults}, // chatdefaults.go
 		{"LeaseOneHolderAndTakeover", testLeases},
 	} {
 		t.Run(c.name, func(t *testing.T) {

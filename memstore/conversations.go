@@ -79,6 +79,7 @@ func (s *Store) PurgeConversation(_ context.Context, conversationID string) erro
 		}
 	}
 	delete(s.chatsOff, conversationID)
+	delete(s.chatDefs, conversationID)
 	delete(s.convs, conversationID)
 	return nil
 }

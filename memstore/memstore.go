@@ -64,6 +64,7 @@ type Store struct {
 	leases      map[string]lease
 	meetingJobs map[string]record[devopsbot.MeetingJob]
 	chatsOff    map[string]bool
+	chatDefs    map[string]devopsbot.ChatDefaults // chatdefaults.go
 }
 
 type conversation struct {
@@ -117,6 +118,7 @@ func New(cfg Config) *Store {
 		webhooks: map[string]webhookReply{}, once: map[string]bool{},
 		deliveries: map[string]record[devopsbot.Delivery]{}, leases: map[string]lease{},
 		meetingJobs: map[string]record[devopsbot.MeetingJob]{}, chatsOff: map[string]bool{},
+		chatDefs: map[string]devopsbot.ChatDefaults{},
 	}
 }
 
