@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"time"
 
@@ -105,89 +104,6 @@ func isConnectVerb(verb string) bool {
 		return true
 	}
 	return false
-}
-
-// onCardAction handles Action.Execute (Universal Actions) invokes: the connect flow.
-func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.InvokeResponse, error) {
-	av, err := a.ActionValue()
-	if err != nil {
-		return teams.ErrorResponse(http.StatusBadRequest, "BadRequest", "That card action could not be read."), nil
-	}
-	var data connectData
-	if len(av.Action.Data) > 0 {
-		if err := json.Unmarshal(av.Action.Data, &data); err != nil {
-			return teams.ErrorResponse(http.StatusBadRequest, "BadRequest", "That card action could not be read."), nil
-		}
-	}
-	verb := av.Action.Verb
-	if verb == "" {
-		verb = data.Sally
-	}
-	if verb == cards.VerbRefresh {
-		return b.onLiveRefresh(ctx, a, av.Action.Data), nil // refresh.go
-	}
-	if formVerbs[verb] && av.State == "" && namesInsight(av.Action.Data) {
-		// A form button in a client without dialogs: same steps, answered in place.
-		return b.formStep(withInCardForms(ctx), a, av.Action.Data), nil
-	}
-	if _, err := userOf(a); err != nil {
-		return teams.AdaptiveCardResponse(b.errorCard(ctx, "Connect", err)), nil
-	}
-	if isDefaultsVerb(verb) {
-		return b.onDefaultsAction(ctx, a, verb, av.Action.Data), nil // defaults.go
-	}
-	// Teams sends the code from notifySuccess in `state`, on the same verb.
-	if av.State != "" {
-		return teams.AdaptiveCardResponse(b.completeConnect(ctx, a, av.State)), nil
-	}
-	if b.cfg.Demo == nil && b.cfg.OAuth == nil && isConnectVerb(verb) {
-		b.logMissingOAuth(ctx)
-		return teams.AdaptiveCardResponse(b.notConfiguredCard()), nil
-	}
-	switch verb {
-	case cards.VerbHelp:
-		return teams.AdaptiveCardResponse(b.helpCard()), nil
-	case cards.VerbConnect:
-		if b.cfg.Demo != nil {
-			break // demo: VerbConnectOrg below connects at once
-		}
-		return teams.AdaptiveCardResponse(b.connectPromptCard("", "")), nil
-	}
-	switch verb {
-	case cards.VerbConnectOrg, cards.VerbConnect:
-		if b.cfg.Demo != nil {
-			card, err := b.connectDemo(ctx, a)
-			if err != nil {
-				return teams.AdaptiveCardResponse(b.errorCard(ctx, "Connect", err)), nil
-			}
-			return teams.AdaptiveCardResponse(card), nil
-		}
-		return teams.AdaptiveCardResponse(b.orgChosenCard(ctx, a, data.OrgURL)), nil
-	case cards.VerbConnectSignIn:
-		org, err := devops.NormalizeOrgURL(data.Org)
-		if err != nil {
-			return teams.AdaptiveCardResponse(b.connectPromptCard(data.Org, apperr.UserMessage(err))), nil
-		}
-		link, err := b.prepareSignIn(ctx, a, org)
-		if err != nil {
-			return teams.AdaptiveCardResponse(b.signInErrorCard(ctx, org, err)), nil
-		}
-		if b.inCardFor(a.ServiceURL) {
-			// The Agents Playground cannot open Teams' sign-in pop-up (it refuses a
-			// loginRequest answer): the same link as a button it can open.
-			return teams.AdaptiveCardResponse(cards.ConnectSignIn(cards.SignInView{Demo: b.demo(), Org: org.Name, OrgURL: org.URL, SignInURL: link})), nil
-		}
-		return teams.LoginRequestResponse("Sign in to Azure DevOps ("+org.Name+")", link), nil
-	case cards.VerbConnectCode:
-		card, problem := b.redeemCode(ctx, a, data.Code)
-		if org, err := devops.NormalizeOrgURL(data.Org); err == nil && problem != "" {
-			// A wrong or expired code: sign in again to the same organization,
-			// without typing its address a second time.
-			return teams.AdaptiveCardResponse(cards.ConnectSignIn(cards.SignInView{Demo: b.demo(), Org: org.Name, OrgURL: org.URL, Error: problem})), nil
-		}
-		return teams.AdaptiveCardResponse(card), nil
-	}
-	return teams.ErrorResponse(http.StatusBadRequest, "UnknownAction", "This card action is not supported."), nil
 }
 
 // namesInsight reports whether a card action's data names a summary insight,
@@ -334,4 +250,37 @@ func (b *Bot) connectDemo(ctx context.Context, a *teams.Activity) (any, error) {
 		return nil, err
 	}
 	return b.connectedCard(conn), nil
+}
+
+// dialogConnect handles the organization URL typed in the dialog's connect step.
+func (b *Bot) dialogConnect(ctx context.Context, ac *actionCtx) teams.InvokeResponse {
+	next := ac.data.Next
+	if next != actionComment && next != cards.VerbAllTasks {
+		next = actionCreate
+	}
+	if b.cfg.Demo != nil {
+		if _, err := b.connectDemo(ctx, ac.a); err != nil {
+			return b.dialogCard(ctx, "Connect Azure DevOps", b.errorCard(ctx, "Connect", err))
+		}
+		if next == cards.VerbAllTasks {
+			return b.openAllTasks(ctx, ac, nil)
+		}
+		return b.openForm(ctx, ac, next, nil, formProblem{})
+	}
+	if b.cfg.OAuth == nil {
+		b.logMissingOAuth(ctx)
+		return b.dialogCard(ctx, "Connect Azure DevOps", b.notConfiguredCard())
+	}
+	org, err := devops.NormalizeOrgURL(ac.data.OrgURL)
+	if err != nil {
+		return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, next, ac.data.OrgURL, apperr.UserMessage(err)))
+	}
+	link, err := b.prepareSignIn(ctx, ac.a, org)
+	if err != nil {
+		if apperr.Is(err, apperr.Invalid) {
+			return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogConnectCard(ac, next, ac.data.OrgURL, apperr.UserMessage(err)))
+		}
+		return b.dialogCard(ctx, "Connect Azure DevOps", b.errorCard(ctx, "Connect", err))
+	}
+	return b.dialogCard(ctx, "Connect Azure DevOps", b.dialogSignInCard(ac, next, org, link))
 }

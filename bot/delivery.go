@@ -126,53 +126,6 @@ func (b *Bot) observeDelivery(event string) {
 	}
 }
 
-// putSummaryCards makes the chat show sm's cards as they are now. Parts in
-// posted are updated in place when update is set (an update that fails is
-// logged: the part is still there); parts missing from posted are posted and
-// recorded one by one as soon as Teams returns each id, so a retry after a
-// partial failure or a crash never posts a part twice. It stops at the first
-// part it cannot post and returns what is in the chat.
-func (b *Bot) putSummaryCards(ctx context.Context, ref devopsbot.ConversationRef, sm *devopsbot.Summary, links []devopsbot.InsightLink, posted []devopsbot.PostedCard, update bool) ([]devopsbot.PostedCard, error) {
-	posted = append([]devopsbot.PostedCard(nil), posted...)
-	for i, c := range b.summaryCards(ctx, sm, links, ref.ServiceURL) {
-		if i < len(posted) && posted[i].ActivityID != "" {
-			if !update {
-				continue
-			}
-			if err := b.cfg.Connector.UpdateActivity(ctx, ref.ServiceURL, ref.ConversationID, posted[i].ActivityID, teams.NewCardMessage(c.card)); err != nil {
-				teams.Logger(ctx).WarnContext(ctx, "could not update a summary card", "summary", sm.ID, "err", err)
-			}
-			continue
-		}
-		id, err := b.cfg.Connector.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, teams.NewCardMessage(c.card))
-		if err != nil {
-			return posted, err
-		}
-		card := devopsbot.PostedCard{ActivityID: id, InsightIDs: c.insightIDs}
-		if i < len(posted) {
-			posted[i] = card
-		} else {
-			posted = append(posted, card)
-		}
-		if err := b.summaries.SetSummaryCards(context.WithoutCancel(ctx), sm.ID, posted); err != nil {
-			// The card is in the chat; not recording it risks a second copy on retry.
-			return posted, err
-		}
-	}
-	return posted, nil
-}
-
-// summaryLinks lists what was done to a summary's insights, for its cards; a
-// card without them is still worth posting (a click finds the truth).
-func (b *Bot) summaryLinks(ctx context.Context, summaryID string) []devopsbot.InsightLink {
-	links, err := b.links.ListLinks(ctx, summaryID)
-	if err != nil {
-		teams.Logger(ctx).WarnContext(ctx, "could not list a summary's results for its cards", "summary", summaryID, "err", err)
-		return nil
-	}
-	return links
-}
-
 func activityIDs(cards []devopsbot.PostedCard) []string {
 	ids := make([]string, 0, len(cards))
 	for _, c := range cards {
