@@ -18,8 +18,10 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -46,14 +48,65 @@ import (
 // db=embedded is the default development set-up (FerretDB inside the bot's
 // process); db=process runs the same FerretDB in a child process, a stand-in
 // for a real MongoDB, so the bot's own cost per request shows.
+//
+// Besides opens/s and p50/p99 each line reports cpu-µs/op, the CPU time this
+// process spent per open (server and load generator alike, so the baseline's
+// line carries the same client cost), and for db=process db-cpu-µs/op, the
+// database process's. CPU per open depends much less than opens/s on what
+// else the (shared) machine runs. At the end a table gives each bot line's
+// ratios to the baseline line with as many clients, from this one run.
 func BenchmarkFormOpen(b *testing.B) {
 	f := newFormOpenFixture(b, "")
-	out := newFormOpenFixture(b, startDatabaseProcess(b))
+	db := startDatabaseProcess(b)
+	out := newFormOpenFixture(b, db.uri)
+	res := map[string]formOpenResult{}
 	for _, clients := range []int{1, 16} {
-		b.Run(fmt.Sprintf("server=sally/db=embedded/clients=%d", clients), func(b *testing.B) { f.run(b, f.sally, clients) })
-		b.Run(fmt.Sprintf("server=sally/db=process/clients=%d", clients), func(b *testing.B) { out.run(b, out.sally, clients) })
-		b.Run(fmt.Sprintf("server=baseline/clients=%d", clients), func(b *testing.B) { f.run(b, f.baseline, clients) })
+		for _, c := range []struct {
+			name   string
+			fix    *formOpenFixture
+			target string
+			db     *databaseProcess
+		}{
+			{"server=sally/db=embedded", f, f.sally, nil},
+			{"server=sally/db=process", out, out.sally, db},
+			{"server=baseline", f, f.baseline, nil},
+		} {
+			name := fmt.Sprintf("%s/clients=%d", c.name, clients)
+			b.Run(name, func(b *testing.B) { res[name] = c.fix.run(b, c.target, clients, c.db) })
+		}
 	}
+	// Printed, not logged: a parent benchmark's log is not shown without -v.
+	fmt.Print(formOpenTable(res))
+}
+
+// formOpenResult is one sub-benchmark's last (longest) run.
+type formOpenResult struct {
+	opens, p50, p99, cpu, dbCPU, allocs float64
+}
+
+// formOpenTable sets each bot line beside the baseline with as many clients.
+func formOpenTable(res map[string]formOpenResult) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\n%-26s %8s %8s %8s %9s %9s %8s | %7s %7s %7s %7s\n", "server (clients)", "opens/s", "p50-µs", "p99-µs",
+		"cpu-µs/op", "+db-cpu", "allocs", "×opens", "×p99", "×cpu", "×allocs")
+	for _, clients := range []int{1, 16} {
+		base, ok := res[fmt.Sprintf("server=baseline/clients=%d", clients)]
+		for _, name := range []string{"server=sally/db=embedded", "server=sally/db=process", "server=baseline"} {
+			r, have := res[fmt.Sprintf("%s/clients=%d", name, clients)]
+			if !have {
+				continue
+			}
+			fmt.Fprintf(&sb, "%-26s %8.0f %8.0f %8.0f %9.0f %9.0f %8.0f", fmt.Sprintf("%s (%d)", strings.TrimPrefix(name, "server="), clients),
+				r.opens, r.p50, r.p99, r.cpu, r.dbCPU, r.allocs)
+			if ok && base.opens > 0 && base.p99 > 0 && base.cpu > 0 && base.allocs > 0 {
+				fmt.Fprintf(&sb, " | %7.2f %7.2f %7.2f %7.2f", r.opens/base.opens, r.p99/base.p99, (r.cpu+r.dbCPU)/base.cpu, r.allocs/base.allocs)
+			}
+			sb.WriteString("\n")
+		}
+	}
+	sb.WriteString("×opens: throughput over the baseline's (goals ≥0.33 embedded, ≥0.5 process); ×p99: over the baseline's (goal ≤3);\n" +
+		"×cpu: (cpu + db-cpu) per open over the baseline's; allocs/op count the whole process (load generator, and FerretDB when embedded).\n")
+	return sb.String()
 }
 
 // benchDBChild, set in a child test binary's environment, makes it serve an
@@ -82,8 +135,41 @@ func serveBenchDatabase(dir string) {
 	stop()
 }
 
-// startDatabaseProcess runs FerretDB in a child process and returns its URI.
-func startDatabaseProcess(b *testing.B) string {
+// databaseProcess is FerretDB in a child process.
+type databaseProcess struct {
+	uri string
+	pid int
+}
+
+// cpu is the process's CPU time so far (user and system), from /proc.
+func (p *databaseProcess) cpu() time.Duration {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) in parentheses:
+	// utime and stime are the 12th and 13th, in clock ticks (100 a second on Linux).
+	_, rest, _ := strings.Cut(string(stat), ") ")
+	fields := strings.Fields(rest)
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// processCPU is this process's CPU time so far (user and system).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// startDatabaseProcess runs FerretDB in a child process.
+func startDatabaseProcess(b *testing.B) *databaseProcess {
 	b.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), benchDBChild+"="+b.TempDir())
@@ -107,7 +193,7 @@ func startDatabaseProcess(b *testing.B) string {
 	if err != nil || !ok {
 		b.Fatalf("the database process did not start: %q %v", line, err)
 	}
-	return uri
+	return &databaseProcess{uri: uri, pid: cmd.Process.Pid}
 }
 
 const benchAppID = "00000000-0000-0000-0000-00000000b07"
@@ -221,12 +307,19 @@ func (f *formOpenFixture) open(b *testing.B, target string) []byte {
 	return out
 }
 
-// run opens forms from clients concurrent clients and reports opens/s, p50
-// and p99.
-func (f *formOpenFixture) run(b *testing.B, target string, clients int) {
+// run opens forms from clients concurrent clients and reports opens/s, p50,
+// p99, allocations and CPU per open (and the database's, when db is not nil).
+func (f *formOpenFixture) run(b *testing.B, target string, clients int, db *databaseProcess) formOpenResult {
 	b.ReportAllocs()
 	var mu sync.Mutex
 	var lat []time.Duration
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	cpu0 := processCPU()
+	var db0 time.Duration
+	if db != nil {
+		db0 = db.cpu()
+	}
 	start := time.Now()
 	if clients == 1 {
 		var own []time.Duration
@@ -252,12 +345,28 @@ func (f *formOpenFixture) run(b *testing.B, target string, clients int) {
 		})
 	}
 	elapsed := time.Since(start)
-	slices.Sort(lat)
-	if len(lat) > 0 {
-		b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "opens/s")
-		b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
-		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	cpu := processCPU() - cpu0
+	var dbCPU time.Duration
+	if db != nil {
+		dbCPU = db.cpu() - db0
 	}
+	runtime.ReadMemStats(&ms1)
+	slices.Sort(lat)
+	var r formOpenResult
+	if n := float64(len(lat)); n > 0 {
+		r = formOpenResult{opens: n / elapsed.Seconds(),
+			p50: float64(lat[len(lat)/2].Microseconds()), p99: float64(lat[len(lat)*99/100].Microseconds()),
+			cpu: float64(cpu.Microseconds()) / n, dbCPU: float64(dbCPU.Microseconds()) / n,
+			allocs: float64(ms1.Mallocs-ms0.Mallocs) / n}
+		b.ReportMetric(r.opens, "opens/s")
+		b.ReportMetric(r.p50, "p50-µs")
+		b.ReportMetric(r.p99, "p99-µs")
+		b.ReportMetric(r.cpu, "cpu-µs/op")
+		if db != nil {
+			b.ReportMetric(r.dbCPU, "db-cpu-µs/op")
+		}
+	}
+	return r
 }
 
 // bareHandler is the least a Teams bot can do for this request: check the
