@@ -110,29 +110,38 @@ func formOpenTable(res map[string]formOpenResult) string {
 }
 
 // benchDBChild, set in a child test binary's environment, makes it serve an
-// embedded FerretDB in that directory instead of running tests (TestMain).
-const benchDBChild = "SALLY_BENCH_DATABASE_DIR"
+// embedded FerretDB instead of running tests (TestMain).
+const benchDBChild = "SALLY_BENCH_DATABASE_CHILD"
 
 func TestMain(m *testing.M) {
-	if dir := os.Getenv(benchDBChild); dir != "" {
-		serveBenchDatabase(dir)
-		return
+	if os.Getenv(benchDBChild) != "" {
+		os.Exit(serveBenchDatabase())
 	}
 	os.Exit(m.Run())
 }
 
-// serveBenchDatabase prints the database's URI and serves until stdin closes.
-func serveBenchDatabase(dir string) {
+// serveBenchDatabase prints the database's URI and serves, in a directory of
+// its own, until stdin closes: when the benchmark process exits. The parent
+// neither stops nor waits for it, so no SIGCHLD reaches the parent, which
+// valgrind's callgrind cannot survive (callgrind.sh).
+func serveBenchDatabase() int {
+	dir, err := os.MkdirTemp("", "sally-bench-db-")
+	if err != nil {
+		fmt.Println("ERROR", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	uri, stop, err := embedded.Start(ctx, dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	cancel()
 	if err != nil {
 		fmt.Println("ERROR", err)
-		os.Exit(1)
+		return 1
 	}
 	fmt.Println("URI", uri)
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	stop()
+	return 0
 }
 
 // databaseProcess is FerretDB in a child process.
@@ -168,15 +177,21 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+var databaseStdins []io.WriteCloser
+
 // startDatabaseProcess runs FerretDB in a child process.
 func startDatabaseProcess(b *testing.B) *databaseProcess {
 	b.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), benchDBChild+"="+b.TempDir())
+	cmd.Env = append(os.Environ(), benchDBChild+"=1")
+	// The child's stdin stays open for as long as this process lives (it is
+	// never closed or waited for: see serveBenchDatabase); held in a global so
+	// that no finalizer closes it.
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
 	}
+	databaseStdins = append(databaseStdins, stdin)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -184,10 +199,6 @@ func startDatabaseProcess(b *testing.B) *databaseProcess {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() {
-		_ = stdin.Close()
-		_ = cmd.Wait()
-	})
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	uri, ok := strings.CutPrefix(strings.TrimSpace(line), "URI ")
 	if err != nil || !ok {
@@ -199,7 +210,8 @@ func startDatabaseProcess(b *testing.B) *databaseProcess {
 const benchAppID = "00000000-0000-0000-0000-00000000b07"
 
 type formOpenFixture struct {
-	sally, baseline string // URLs of /api/messages
+	sally, baseline string       // URLs of /api/messages
+	handler         http.Handler // the bot's
 	body            []byte
 	auth            string
 	client          *http.Client
@@ -220,14 +232,14 @@ func (t toIssuer) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // newFormOpenFixture builds the app on the embedded database, or on mongoURI.
-func newFormOpenFixture(b *testing.B, mongoURI string) *formOpenFixture {
+func newFormOpenFixture(b testing.TB, mongoURI string) *formOpenFixture {
 	b.Helper()
 	iss := teamstest.NewIssuer(b)
 	conn := teamstest.NewConnector(b)
 	issURL, _ := url.Parse(iss.MetadataURL)
 	hc := &http.Client{Transport: toIssuer{issuer: issURL, next: http.DefaultTransport}}
 	vars := map[string]string{
-		"LISTEN_ADDR": "127.0.0.1:0", "DATA_DIR": b.TempDir(), "DEMO_MODE": "true",
+		"LISTEN_ADDR": "127.0.0.1:0", "DATA_DIR": b.TempDir(), "DEMO_MODE": "true", "LOG_FORMAT": "json",
 		"CLIENT_ID": benchAppID, "CLIENT_SECRET": "not-used", "TENANT_ID": "00000000-0000-0000-0000-000000000001",
 	}
 	if mongoURI != "" {
@@ -239,7 +251,7 @@ func newFormOpenFixture(b *testing.B, mongoURI string) *formOpenFixture {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	a, err := buildApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), hc)
+	a, err := buildApp(ctx, cfg, newLogger(cfg, io.Discard), hc) // the production logger, writing nowhere
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -268,7 +280,7 @@ func newFormOpenFixture(b *testing.B, mongoURI string) *formOpenFixture {
 		Recipient:    teams.ChannelAccount{ID: "28:bot", Name: "Sally"},
 		ChannelData:  json.RawMessage(`{"tenant":{"id":"` + tenant + `"}}`),
 	})
-	f := &formOpenFixture{sally: srv.URL + "/api/messages", body: body, auth: "Bearer " + iss.Token(b, benchAppID, conn.URL, nil),
+	f := &formOpenFixture{sally: srv.URL + "/api/messages", handler: a.handler, body: body, auth: "Bearer " + iss.Token(b, benchAppID, conn.URL, nil),
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 
 	// The first open warms the keys and the metadata; its answer is the card the
@@ -291,7 +303,7 @@ func newFormOpenFixture(b *testing.B, mongoURI string) *formOpenFixture {
 	return f
 }
 
-func (f *formOpenFixture) open(b *testing.B, target string) []byte {
+func (f *formOpenFixture) open(b testing.TB, target string) []byte {
 	req, _ := http.NewRequest(http.MethodPost, target, bytes.NewReader(f.body))
 	req.Header.Set("Authorization", f.auth)
 	req.Header.Set("Content-Type", "application/json")
@@ -321,6 +333,7 @@ func (f *formOpenFixture) run(b *testing.B, target string, clients int, db *data
 		db0 = db.cpu()
 	}
 	start := time.Now()
+	callgrindMark()
 	if clients == 1 {
 		var own []time.Duration
 		for b.Loop() {
@@ -344,6 +357,7 @@ func (f *formOpenFixture) run(b *testing.B, target string, clients int, db *data
 			mu.Unlock()
 		})
 	}
+	callgrindMark()
 	elapsed := time.Since(start)
 	cpu := processCPU() - cpu0
 	var dbCPU time.Duration
@@ -369,10 +383,16 @@ func (f *formOpenFixture) run(b *testing.B, target string, clients int, db *data
 	return r
 }
 
+// callgrindMark marks the start and the end of a measured loop, where
+// callgrind.sh has valgrind dump its counts (--dump-before=*callgrindMark).
+//
+//go:noinline
+func callgrindMark() {}
+
 // bareHandler is the least a Teams bot can do for this request: check the
 // Bot Framework token (RS256, the issuer's published key, audience, expiry),
 // read the activity, answer the card.
-func bareHandler(b *testing.B, iss *teamstest.Issuer, card []byte) http.Handler {
+func bareHandler(b testing.TB, iss *teamstest.Issuer, card []byte) http.Handler {
 	key := issuerKey(b, iss)
 	parser := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithAudience(benchAppID),
 		jwt.WithIssuer(teamstest.BotFrameworkIssuer), jwt.WithExpirationRequired())
@@ -400,7 +420,7 @@ func bareHandler(b *testing.B, iss *teamstest.Issuer, card []byte) http.Handler 
 }
 
 // issuerKey fetches the issuer's signing key the way a bot does at start-up.
-func issuerKey(b *testing.B, iss *teamstest.Issuer) *rsa.PublicKey {
+func issuerKey(b testing.TB, iss *teamstest.Issuer) *rsa.PublicKey {
 	var meta struct {
 		JWKS string `json:"jwks_uri"`
 	}
@@ -417,7 +437,7 @@ func issuerKey(b *testing.B, iss *teamstest.Issuer) *rsa.PublicKey {
 	return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
 }
 
-func getJSON(b *testing.B, u string, v any) {
+func getJSON(b testing.TB, u string, v any) {
 	resp, err := http.Get(u)
 	if err != nil {
 		b.Fatal(err)
