@@ -13,8 +13,9 @@ import (
 // about two thirds), the card. Measured at 1,678 when set (1,785 before the
 // person match was remembered); an allocation count is the same on every
 // machine, so a change that adds work on the path a user waits on fails here,
-// not in a benchmark nobody ran.
-const warmFormOpenAllocBudget = 1750
+// not in a benchmark nobody ran. The race detector allocates more
+// (race_test.go).
+const warmFormOpenAllocBudget = 1750 + raceExtraAllocs
 
 func TestWarmFormOpenAllocations(t *testing.T) {
 	f := newFormOpenFixture(t, "")
