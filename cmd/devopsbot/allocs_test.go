@@ -10,12 +10,12 @@ import (
 // warmFormOpenAllocBudget bounds the allocations of one warm form open
 // through the bot's whole handler: authentication, the activity, the one
 // connection read on both sides of the embedded database (FerretDB's share is
-// about two thirds), the card. Measured at 1,678 when set (1,785 before the
-// person match was remembered); an allocation count is the same on every
-// machine, so a change that adds work on the path a user waits on fails here,
+// about two thirds), the card. Measured at 1,721 when set (about 100 more
+// before person matches were remembered); an allocation count is the same on
+// every machine, so a change that adds work on the path a user waits on fails here,
 // not in a benchmark nobody ran. The race detector allocates more
 // (race_test.go).
-const warmFormOpenAllocBudget = 1750 + raceExtraAllocs
+const warmFormOpenAllocBudget = 1800 + raceExtraAllocs
 
 func TestWarmFormOpenAllocations(t *testing.T) {
 	f := newFormOpenFixture(t, "")
