@@ -128,7 +128,7 @@ func TestWarmFormOpenMakesOneDatabaseRoundTrip(t *testing.T) {
 	atMost(t, "help", n, by, 1) // remembering the chat, for proactive messages
 	n, by = h.dbCalls(func() { h.say(userAdele, "a:personal-"+userAdele, "status") })
 	t.Logf("status: %d (%s)", n, describeCalls(by))
-	atMost(t, "status", n, by, 2) // and the connection it reports on
+	atMost(t, "status", n, by, 3) // and the connection and chat settings it reports on
 }
 
 // atMost fails when a path made more database round trips than it needs.
