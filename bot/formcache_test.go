@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/teams"
 )
 
 func sampleCreateForm() *cards.CreateFormView {
@@ -37,11 +38,11 @@ func TestEncodedCreateFormIsAlwaysTheCardOfItsContent(t *testing.T) {
 		return want
 	}
 	encoded := func(v *cards.CreateFormView) []byte {
-		raw, ok := b.encodedCreateForm(v).(json.RawMessage)
+		enc, ok := b.encodedCreateForm(v).(teams.EncodedCard)
 		if !ok {
 			t.Fatalf("not encoded: %T", b.encodedCreateForm(v))
 		}
-		return raw
+		return enc.JSON()
 	}
 	v := sampleCreateForm()
 	for range 2 {
@@ -68,7 +69,7 @@ func TestEncodedCreateFormIsAlwaysTheCardOfItsContent(t *testing.T) {
 	}
 	// The demo banner is part of the content too.
 	demo := &Bot{cfg: Config{Demo: &Demo{}}}
-	raw := demo.encodedCreateForm(sampleCreateForm()).(json.RawMessage)
+	raw := demo.encodedCreateForm(sampleCreateForm()).(teams.EncodedCard).JSON()
 	if !strings.Contains(string(raw), "Demo") || bytes.Equal(raw, encoded(sampleCreateForm())) {
 		t.Errorf("a demo bot got the card without the banner: %.200s", raw)
 	}
@@ -89,7 +90,7 @@ func TestEncodedCreateFormIsBuiltOnce(t *testing.T) {
 func TestFormCacheIsBoundedAndForgets(t *testing.T) {
 	c := &formCache{max: 4, ttl: time.Hour, m: map[[sha256.Size]byte]formEntry{}}
 	for i := range 10 {
-		c.put(sha256.Sum256([]byte{byte(i)}), json.RawMessage(`{}`))
+		c.put(sha256.Sum256([]byte{byte(i)}), emptyCard)
 		if len(c.m) > 4 {
 			t.Fatalf("%d entries, bound 4", len(c.m))
 		}
@@ -99,11 +100,13 @@ func TestFormCacheIsBoundedAndForgets(t *testing.T) {
 	}
 	c.ttl = -time.Second
 	k := sha256.Sum256([]byte("old"))
-	c.put(k, json.RawMessage(`{}`))
+	c.put(k, emptyCard)
 	if _, ok := c.get(k); ok {
 		t.Fatal("an expired entry was served")
 	}
 }
+
+var emptyCard, _ = teams.EncodeCard(struct{}{})
 
 func (c *formCache) clear() {
 	c.mu.Lock()

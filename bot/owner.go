@@ -58,7 +58,7 @@ func (b *Bot) responsibleFor(ctx context.Context, ac *actionCtx, client *devops.
 		r.selected = cmp.Or(offered(kept), offered(conn.UniqueName))
 		return r
 	}
-	m := devops.MatchPerson(r.people, owner)
+	m := matchPerson(r.people, owner)
 	searched := false
 	if !m.Matched() && len(m.Ambiguous) == 0 && b.canSearchPeople(conn) {
 		hits, err := b.cfg.Metadata.People(ctx, conn.OrgURL+"|"+ac.user.TenantID+"|"+ac.user.AADObjectID, client, searchTerm(owner))
@@ -67,7 +67,7 @@ func (b *Bot) responsibleFor(ctx context.Context, ac *actionCtx, client *devops.
 			teams.Logger(ctx).InfoContext(ctx, "organization people search failed", "kind", apperr.KindOf(err).String())
 		} else {
 			searched = true
-			m = devops.MatchPerson(append(slices.Clone(r.people), hits...), owner)
+			m = matchPerson(append(slices.Clone(r.people), hits...), owner)
 		}
 	}
 	quoted := `"` + shortOwner(owner) + `"`

@@ -81,6 +81,10 @@ func TestWarmFormOpenMakesOneDatabaseRoundTrip(t *testing.T) {
 	if !strings.Contains(js(res), "Created Task 1") {
 		t.Fatalf("create: %.300s", js(res))
 	}
+	// The claim, its outcome, the audit and the card refresh are the writes a
+	// create needs; the reads are the connection, the summary, its links and
+	// the chat to refresh. A new read or write on this path shows here.
+	atMost(t, "create submit", n, by, 9)
 
 	n, by = h.dbCalls(func() { res = dialogCard(t, h.taskFetch(userAdele, chatID, createData(sid))) })
 	t.Logf("create again (already done): %d (%s)", n, describeCalls(by))
@@ -94,6 +98,7 @@ func TestWarmFormOpenMakesOneDatabaseRoundTrip(t *testing.T) {
 	comment := map[string]any{"msteams": map[string]any{"type": "task/fetch"}, "sally": "comment", "summaryId": sid, "insightId": "d1"}
 	n, by = h.dbCalls(func() { form = dialogCard(t, h.taskFetch(userAdele, chatID, comment)) })
 	t.Logf("comment form open: %d (%s)", n, describeCalls(by))
+	atMost(t, "comment form open", n, by, 2)
 	if _, ok := cardstest.FindAction(form, "comment.submit"); !ok {
 		t.Fatalf("no comment form: %.300s", js(form))
 	}
@@ -116,11 +121,22 @@ func TestWarmFormOpenMakesOneDatabaseRoundTrip(t *testing.T) {
 	if !strings.Contains(js(res), "Comment added") {
 		t.Fatalf("comment: %.300s", js(res))
 	}
+	atMost(t, "comment submit", n, by, 8)
 
 	n, by = h.dbCalls(func() { h.say(userAdele, "a:personal-"+userAdele, "help") })
 	t.Logf("help: %d (%s)", n, describeCalls(by))
+	atMost(t, "help", n, by, 1) // remembering the chat, for proactive messages
 	n, by = h.dbCalls(func() { h.say(userAdele, "a:personal-"+userAdele, "status") })
 	t.Logf("status: %d (%s)", n, describeCalls(by))
+	atMost(t, "status", n, by, 3) // and the connection and chat settings it reports on
+}
+
+// atMost fails when a path made more database round trips than it needs.
+func atMost(t *testing.T, path string, n int64, by map[string]int64, want int64) {
+	t.Helper()
+	if n > want {
+		t.Errorf("%s made %d database calls (%s), want at most %d", path, n, describeCalls(by), want)
+	}
 }
 
 // In place (FORMS=card) the answer is the whole summary card with the form in

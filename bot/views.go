@@ -169,12 +169,12 @@ func (b *Bot) encodedCreateForm(v *cards.CreateFormView) any {
 	if card, ok := encodedForms.get(key); ok {
 		return card
 	}
-	card, err := json.Marshal(b.createFormCard(v))
+	card, err := teams.EncodeCard(b.createFormCard(v))
 	if err != nil {
 		return b.createFormCard(v)
 	}
 	encodedForms.put(key, card)
-	return json.RawMessage(card)
+	return card
 }
 
 // encodedForms holds encoded create forms by content. It is shared by every
@@ -184,7 +184,7 @@ func (b *Bot) encodedCreateForm(v *cards.CreateFormView) any {
 var encodedForms = &formCache{max: 128, ttl: 2 * time.Minute, m: map[[sha256.Size]byte]formEntry{}}
 
 type formEntry struct {
-	card    json.RawMessage
+	card    teams.EncodedCard
 	expires time.Time
 }
 
@@ -195,17 +195,17 @@ type formCache struct {
 	m   map[[sha256.Size]byte]formEntry
 }
 
-func (c *formCache) get(key [sha256.Size]byte) (json.RawMessage, bool) {
+func (c *formCache) get(key [sha256.Size]byte) (teams.EncodedCard, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[key]
 	if !ok || time.Now().After(e.expires) {
-		return nil, false
+		return teams.EncodedCard{}, false
 	}
 	return e.card, true
 }
 
-func (c *formCache) put(key [sha256.Size]byte, card json.RawMessage) {
+func (c *formCache) put(key [sha256.Size]byte, card teams.EncodedCard) {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()

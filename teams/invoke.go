@@ -1,6 +1,9 @@
 package teams
 
-import "net/http"
+import (
+	"encoding/json"
+	"net/http"
+)
 
 // InvokeResponse is the HTTP answer to an invoke activity: Teams reads the result of
 // a card action, a dialog or a search from the response itself, not from a message.
@@ -92,7 +95,33 @@ type taskBody struct {
 	} `json:"task"`
 }
 
-// TaskCardResponse opens (or continues) a dialog showing card.
+// EncodedCard is a card encoded once by EncodeCard, for a bot that answers the
+// same card many times: a dialog (TaskCardResponse) writes its bytes as they
+// are, neither encoding nor validating them again. Valid by construction.
+type EncodedCard struct{ b []byte }
+
+// EncodeCard encodes card as JSON.
+func EncodeCard(card any) (EncodedCard, error) {
+	b, err := json.Marshal(card)
+	if err != nil {
+		return EncodedCard{}, err
+	}
+	return EncodedCard{b}, nil
+}
+
+// JSON is the encoded card; callers must not change it.
+func (c EncodedCard) JSON() []byte { return c.b }
+
+// MarshalJSON is the card as encoded (null for the zero EncodedCard).
+func (c EncodedCard) MarshalJSON() ([]byte, error) {
+	if len(c.b) == 0 {
+		return []byte("null"), nil
+	}
+	return c.b, nil
+}
+
+// TaskCardResponse opens (or continues) a dialog showing card: a value to
+// encode, or an EncodedCard.
 func TaskCardResponse(title string, card any) InvokeResponse {
 	var b taskBody
 	b.Task.Type = "continue"

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -165,6 +166,48 @@ func TestInvokeResponseIsTheHTTPBody(t *testing.T) {
 	want := `{"statusCode":200,"type":"application/vnd.microsoft.search.searchResponse","value":{"results":[{"title":"Bug 42 login","value":"42"}]}}`
 	if status != 200 || body != want {
 		t.Fatalf("got %d %s\nwant 200 %s", status, body, want)
+	}
+}
+
+// A dialog card the bot has encoded already is sent byte for byte as the same
+// card given as a value would be (title escaped, dialog size kept), and a
+// broken pre-encoded card is refused rather than sent to Teams as broken JSON.
+func TestEncodedDialogCardIsSentAsTheSameJSON(t *testing.T) {
+	card := map[string]any{"type": "AdaptiveCard", "body": []any{map[string]any{"type": "TextBlock", "text": "a <b> & \"c\" \u2028"}}}
+	enc, err := teams.EncodeCard(card)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const title = `Create <work> & "item"`
+	answers := map[string]teams.InvokeResponse{
+		"value":        teams.TaskCardResponse(title, card),
+		"encoded":      teams.TaskCardResponse(title, enc),
+		"sized value":  teams.WithDialogSize(teams.TaskCardResponse("", card), teams.DialogMedium, teams.DialogLarge),
+		"sized encode": teams.WithDialogSize(teams.TaskCardResponse("", enc), teams.DialogMedium, teams.DialogLarge),
+		"broken":       teams.TaskCardResponse(title, json.RawMessage(`{"type":"AdaptiveCard",`)),
+	}
+	rt := teams.NewRouter()
+	rt.OnInvoke("task/fetch", func(ctx context.Context, a *teams.Activity) (teams.InvokeResponse, error) {
+		var v struct{ Answer string }
+		_ = json.Unmarshal(a.Value, &v)
+		return answers[v.Answer], nil
+	})
+	s := teams.NewServer(teams.ServerConfig{Router: rt, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	open := func(answer string) (int, string) {
+		return post(t, s, "", []byte(`{"type":"invoke","name":"task/fetch","value":{"answer":"`+answer+`"}}`))
+	}
+	for _, pair := range [][2]string{{"value", "encoded"}, {"sized value", "sized encode"}} {
+		st1, want := open(pair[0])
+		st2, got := open(pair[1])
+		if st1 != 200 || st2 != 200 || got != want {
+			t.Errorf("%s: %d %s\n%s: %d %s", pair[0], st1, want, pair[1], st2, got)
+		}
+		if !json.Valid([]byte(got)) || !strings.Contains(got, `"content":{"body"`) {
+			t.Errorf("%s: not the card: %s", pair[1], got)
+		}
+	}
+	if status, body := open("broken"); status != 500 || strings.Contains(body, `"type":"AdaptiveCard",`) {
+		t.Errorf("a broken encoded card was answered %d %s", status, body)
 	}
 }
 

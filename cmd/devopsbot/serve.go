@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -234,11 +235,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, ready chan<- strin
 		IdleTimeout:       120 * time.Second,
 	}
 	log.Info("Sally for Azure DevOps is listening", "addr", ln.Addr().String(), "messages", "http://"+ln.Addr().String()+"/api/messages", "auth", cfg.ClientID != "", "demo", cfg.Demo)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	// Start-up (the embedded database's schema, the keys, the templates) leaves
+	// garbage that an idle bot would otherwise hold for minutes before the
+	// runtime's scavenger hands it back: return it now, once, off the request
+	// path (a few milliseconds, after the listener is up).
+	go debug.FreeOSMemory()
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
