@@ -96,35 +96,55 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client
 	if err != nil {
 		return nil, err
 	}
-	var auth *teams.Authenticator
-	var outbound = teams.ConnectorConfig{HTTPClient: hc, Logger: log}
-	if cfg.ClientID != "" {
-		auth = teams.NewAuthenticator(teams.AuthConfig{AppID: cfg.ClientID, HTTPClient: hc})
-		outbound.TokenSource = teams.NewBotTokenSource(teams.CredentialsConfig{
-			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TenantID: cfg.TenantID, HTTPClient: hc,
-		})
-	} else {
-		log.Warn("NO AUTHENTICATION: CLIENT_ID is not set, so /api/messages accepts unsigned requests (Agents Playground). Listening on loopback only, replying only to a loopback serviceUrl.", "addr", cfg.ListenAddr)
+	auth, connector := teamsWiring(cfg, log, hc)
+	bcfg, closeDemo, err := botConfig(cfg, log, hc, m, st, connector)
+	if err != nil {
+		closeStore()
+		return nil, err
 	}
-	connector := teams.NewConnector(outbound)
+	b := bot.New(bcfg)
+	router := teams.NewRouter()
+	b.Register(router)
+	ts := teams.NewServer(teams.ServerConfig{Router: router, Auth: auth, Logger: log, OnAnswered: m.activities().answered})
+	return &app{handler: routes(m, ts, b, st), admin: adminHandler(m.handler()), bot: b, teams: ts, store: st, demo: bcfg.Demo,
+		close: func() { closeDemo(); closeStore() }}, nil
+}
 
+// teamsWiring authenticates inbound activities and signs outbound calls with
+// the bot's app registration; without CLIENT_ID neither (Agents Playground).
+func teamsWiring(cfg config, log *slog.Logger, hc *http.Client) (*teams.Authenticator, *teams.Connector) {
+	outbound := teams.ConnectorConfig{HTTPClient: hc, Logger: log}
+	if cfg.ClientID == "" {
+		log.Warn("NO AUTHENTICATION: CLIENT_ID is not set, so /api/messages accepts unsigned requests (Agents Playground). Listening on loopback only, replying only to a loopback serviceUrl.", "addr", cfg.ListenAddr)
+		return nil, teams.NewConnector(outbound)
+	}
+	auth := teams.NewAuthenticator(teams.AuthConfig{AppID: cfg.ClientID, HTTPClient: hc})
+	outbound.TokenSource = teams.NewBotTokenSource(teams.CredentialsConfig{
+		ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TenantID: cfg.TenantID, HTTPClient: hc,
+	})
+	return auth, teams.NewConnector(outbound)
+}
+
+// botConfig turns the settings into the bot's configuration, one feature at a
+// time; a feature whose settings are missing is off, and the log says what to
+// set. The returned func stops the demo organization, if one was started.
+func botConfig(cfg config, log *slog.Logger, hc *http.Client, m *metrics, st bot.Store, connector bot.Connector) (bot.Config, func(), error) {
 	var base http.RoundTripper
 	if hc != nil {
 		base = hc.Transport
 	}
 	dhc := &http.Client{Transport: m.devopsTransport(base), Timeout: 30 * time.Second}
-	dopts := devops.Options{HTTPClient: dhc, Hosts: devops.DefaultHosts, Logger: log}
 	bcfg := bot.Config{
 		Logger: log, Store: st, Connector: connector, PublicURL: cfg.PublicURL,
-		FixedTenantID: cfg.DevOpsTenantID, Forms: cfg.Forms, DevOps: dopts, Metadata: devops.NewMetadataCache(10 * time.Minute),
+		FixedTenantID: cfg.DevOpsTenantID, Forms: cfg.Forms, Metadata: devops.NewMetadataCache(10 * time.Minute),
+		DevOps:     devops.Options{HTTPClient: dhc, Hosts: devops.DefaultHosts, Logger: log},
 		OnDelivery: m.deliveryEvents(),
 	}
 	closeDemo := func() {}
 	if cfg.Demo {
 		demo, dhosts, stop, err := startDemo()
 		if err != nil {
-			closeStore()
-			return nil, err
+			return bot.Config{}, nil, err
 		}
 		closeDemo = stop
 		bcfg.Demo = demo
@@ -144,34 +164,33 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client
 		key, err := bot.ParseWebhookSecret(cfg.WebhookSecret)
 		if err != nil {
 			closeDemo()
-			closeStore()
-			return nil, err
+			return bot.Config{}, nil, err
 		}
 		bcfg.WebhookSecret = key
 	} else {
 		log.Warn("summary delivery is not configured: POST /api/summaries answers 503", "missing", "SUMMARY_WEBHOOK_SECRET")
 	}
-	if cfg.MeetingSummaries {
-		ts, err := graph.NewTokenSource(graph.TokenConfig{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TenantID: cfg.TenantID, HTTPClient: hc})
-		var gc *graph.Client
-		if err == nil {
-			gc, err = graph.New(graph.Config{BaseURL: cfg.GraphBaseURL, Token: ts, HTTPClient: hc})
-		}
-		if err != nil {
-			closeDemo()
-			closeStore()
-			return nil, err
-		}
-		bcfg.Graph = gc
-		bcfg.OnMeetingJob = m.meetingEvents()
-	} else {
+	if !cfg.MeetingSummaries {
 		log.Info("automatic meeting summaries are off (MEETING_SUMMARIES=off, or no CLIENT_ID)")
+		return bcfg, closeDemo, nil
 	}
-	b := bot.New(bcfg)
-	router := teams.NewRouter()
-	b.Register(router)
-	ts := teams.NewServer(teams.ServerConfig{Router: router, Auth: auth, Logger: log, OnAnswered: m.activities().answered})
+	ts, err := graph.NewTokenSource(graph.TokenConfig{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TenantID: cfg.TenantID, HTTPClient: hc})
+	var gc *graph.Client
+	if err == nil {
+		gc, err = graph.New(graph.Config{BaseURL: cfg.GraphBaseURL, Token: ts, HTTPClient: hc})
+	}
+	if err != nil {
+		closeDemo()
+		return bot.Config{}, nil, err
+	}
+	bcfg.Graph = gc
+	bcfg.OnMeetingJob = m.meetingEvents()
+	return bcfg, closeDemo, nil
+}
 
+// routes is the public HTTP surface: Teams' endpoint, the bot's own routes,
+// health, readiness (the database answers) and metrics.
+func routes(m *metrics, ts *teams.Server, b *bot.Bot, st *store.Store) http.Handler {
 	r := mux.NewRouter()
 	r.Handle("/api/messages", m.wrap("messages", ts)).Methods(http.MethodPost)
 	for path, h := range b.Routes() {
@@ -197,7 +216,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, hc *http.Client
 		_, _ = w.Write([]byte(`{"status":"ready"}`))
 	})
 	r.Handle("/metrics", m.handler())
-	return &app{handler: r, admin: adminHandler(m.handler()), bot: b, teams: ts, store: st, demo: bcfg.Demo, close: func() { closeDemo(); closeStore() }}, nil
+	return r
 }
 
 // serve runs the bot until ctx ends, then drains in-flight work.
