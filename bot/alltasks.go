@@ -402,14 +402,27 @@ func (b *Bot) openAllTasks(ctx context.Context, ac *actionCtx, round *allTasksRo
 }
 
 func (b *Bot) allTasksView(ctx context.Context, ac *actionCtx, client *devops.Client, conn *devopsbot.Connection, links []devopsbot.InsightLink, round *allTasksRound) (*cards.AllTasksView, error) {
-	projects, err := b.cfg.Metadata.Projects(ctx, conn.OrgURL+"|"+ac.user.TenantID+"|"+ac.user.AADObjectID, client)
+	prefs := b.startingPrefs(ctx, ac.user, ac.a.Conversation.ID)
+	v, fd, types, err := b.allTasksChoices(ctx, ac, client, conn, round, prefs)
 	if err != nil {
 		return nil, err
 	}
-	if len(projects) == 0 {
-		return nil, apperr.New(apperr.Forbidden, "Your account can't see any project in "+conn.OrgName+".")
+	edit := b.allTasksItems(ac, v, links, round)
+	b.fillAllTasksRows(ctx, ac, client, conn, v, fd, types, prefs, edit)
+	return v, nil
+}
+
+// allTasksChoices is the form's shared part: the projects, and the chosen
+// project's types, areas and iterations, each preselected from this round's
+// input, then the chat's or the person's defaults, then the team's.
+func (b *Bot) allTasksChoices(ctx context.Context, ac *actionCtx, client *devops.Client, conn *devopsbot.Connection, round *allTasksRound, prefs *devopsbot.Prefs) (*cards.AllTasksView, *devops.FormData, []string, error) {
+	projects, err := b.cfg.Metadata.Projects(ctx, conn.OrgURL+"|"+ac.user.TenantID+"|"+ac.user.AADObjectID, client)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	prefs := b.startingPrefs(ctx, ac.user, ac.a.Conversation.ID)
+	if len(projects) == 0 {
+		return nil, nil, nil, apperr.New(apperr.Forbidden, "Your account can't see any project in "+conn.OrgName+".")
+	}
 	v := &cards.AllTasksView{Demo: b.demo(), SummaryID: ac.sm.ID, AnchorID: ac.insight.ID, Meeting: ac.sm.Meeting.Title,
 		Error: round.banner.Text, ErrorCode: round.banner.Code, Tried: round.tried}
 	var names []string
@@ -420,7 +433,7 @@ func (b *Bot) allTasksView(ctx context.Context, ac *actionCtx, client *devops.Cl
 	v.Project = pick(names, round.project, prefs.Project)
 	fd, err := b.cfg.Metadata.FormData(ctx, client, v.Project)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	var types, areas, iterations []string
 	for _, t := range fd.Types {
@@ -445,7 +458,20 @@ func (b *Bot) allTasksView(ctx context.Context, ac *actionCtx, client *devops.Cl
 	}
 	v.AreaPath = pick(areas, round.area, areaPref, fd.Defaults.DefaultArea)
 	v.IterationPath = pick(iterations, round.iteration, iterPref, current)
+	return v, fd, types, nil
+}
 
+// allTasksEdit is an item of the form the person can still create.
+type allTasksEdit struct {
+	idx int // in the view's Items
+	in  devopsbot.Insight
+	row *taskRow // this round's input for it, if any
+}
+
+// allTasksItems lists every task and next step: created ones with their
+// result, ones someone is creating right now, and the rest editable (at most
+// cards.MaxAllTasks; the others wait for the next round).
+func (b *Bot) allTasksItems(ac *actionCtx, v *cards.AllTasksView, links []devopsbot.InsightLink, round *allTasksRound) []allTasksEdit {
 	done := map[string]*devopsbot.InsightLink{}
 	for i := range links {
 		l := &links[i]
@@ -453,12 +479,7 @@ func (b *Bot) allTasksView(ctx context.Context, ac *actionCtx, client *devops.Cl
 			done[l.Key.InsightID] = l
 		}
 	}
-	type editable struct {
-		idx int
-		in  devopsbot.Insight
-		row *taskRow
-	}
-	var edit []editable
+	var edit []allTasksEdit
 	for _, in := range eligibleInsights(ac.sm) {
 		r := round.rows[in.ID]
 		item := cards.AllTasksItem{InsightID: in.ID, Insight: in.Text, Kind: in.Kind, Owner: in.Owner, Due: in.Due}
@@ -489,13 +510,16 @@ func (b *Bot) allTasksView(ctx context.Context, ac *actionCtx, client *devops.Cl
 			if r != nil && r.outcome == cards.AllTasksFailed {
 				item.Outcome, item.Problem, item.ProblemCode = cards.AllTasksFailed, r.problem.Text, r.problem.Code
 			}
-			edit = append(edit, editable{idx: len(v.Items), in: in, row: r})
+			edit = append(edit, allTasksEdit{idx: len(v.Items), in: in, row: r})
 		}
 		v.Items = append(v.Items, item)
 	}
+	return edit
+}
 
-	// Each editable item: its title and type, and its owner matched to a
-	// person, a few at a time (a match may search the organization).
+// fillAllTasksRows gives each editable item its title, type and owner (matched
+// to a person, a few at a time: a match may search the organization).
+func (b *Bot) fillAllTasksRows(ctx context.Context, ac *actionCtx, client *devops.Client, conn *devopsbot.Connection, v *cards.AllTasksView, fd *devops.FormData, types []string, prefs *devopsbot.Prefs, edit []allTasksEdit) {
 	people := make([]responsible, len(edit))
 	sem := make(chan struct{}, allTasksWorkers)
 	var wg sync.WaitGroup
@@ -553,7 +577,6 @@ func (b *Bot) allTasksView(ctx context.Context, ac *actionCtx, client *devops.Cl
 		item.Title = shortTitle(e.in.Text)
 		item.WorkItemType = pick(types, prefs.WorkItemType, defaultType(e.in.Kind), "Task", "Issue")
 	}
-	return v, nil
 }
 
 // allTasksOutage answers a submit or reload the database could not serve: the
