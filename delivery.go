@@ -72,3 +72,33 @@ func MeetingJobID(conversationID, meetingID string) string {
 	h := sha256.Sum256([]byte(conversationID + "\x00" + meetingID))
 	return "mtg-" + hex.EncodeToString(h[:16])
 }
+
+// FillNew gives a delivery being recorded for the first time what it starts
+// with where its creator left it empty: pending, created and due now, and kept
+// as long as a summary (it names the summary's chat). UpdatedAt is always now.
+// Every store applies it when it first records a delivery.
+func (d *Delivery) FillNew(now time.Time, keep time.Duration) {
+	fillNew(&d.State, DeliveryPending, &d.CreatedAt, &d.NextAttemptAt, &d.ExpiresAt, now, keep)
+	d.UpdatedAt = now
+}
+
+// FillNew does for a meeting job what Delivery.FillNew does for a delivery.
+func (j *MeetingJob) FillNew(now time.Time, keep time.Duration) {
+	fillNew(&j.State, MeetingJobPending, &j.CreatedAt, &j.NextAttemptAt, &j.ExpiresAt, now, keep)
+	j.UpdatedAt = now
+}
+
+func fillNew[S ~string](state *S, pending S, created, next, expires *time.Time, now time.Time, keep time.Duration) {
+	if *state == "" {
+		*state = pending
+	}
+	if created.IsZero() {
+		*created = now
+	}
+	if next.IsZero() {
+		*next = now
+	}
+	if expires.IsZero() {
+		*expires = now.Add(keep)
+	}
+}

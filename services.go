@@ -141,3 +141,22 @@ type ChatSettings interface {
 	SetMeetingSummaries(ctx context.Context, conversationID string, on bool) error
 	MeetingSummariesOn(ctx context.Context, conversationID string) (bool, error)
 }
+
+// Store is everything a backend implements: all of the above. The bot is
+// wired with one, and holds each part separately.
+type Store interface {
+	Connections
+	SignIns
+	Conversations
+	Summaries
+	Links
+	Preferences
+	Audit
+	WebhookReplies
+	Once
+	Deliveries
+	Leases
+	MeetingJobs
+	ChatSettings
+	ChatFormDefaults
+}

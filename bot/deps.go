@@ -7,25 +7,10 @@ import (
 	"github.com/sally-devops/devopsbot/teams"
 )
 
-// Store is everything the bot keeps, as the domain's small interfaces; the bot
-// holds each part separately (Bot.conns, Bot.links, ...) so each use case touches
-// only its own. *store.Store implements it on MongoDB, memstore.Store in memory.
-type Store interface {
-	devopsbot.Connections
-	devopsbot.SignIns
-	devopsbot.Conversations
-	devopsbot.Summaries
-	devopsbot.Links
-	devopsbot.Preferences
-	devopsbot.Audit
-	devopsbot.WebhookReplies
-	devopsbot.Once
-	devopsbot.Deliveries
-	devopsbot.Leases
-	devopsbot.MeetingJobs
-	devopsbot.ChatSettings
-	devopsbot.ChatFormDefaults
-}
+// Store is everything the bot keeps (devopsbot.Store); the bot holds each part
+// separately (Bot.conns, Bot.links, ...) so each use case touches only its own.
+// *store.Store implements it on MongoDB, memstore.Store in memory.
+type Store = devopsbot.Store
 
 // Connector is how the bot talks back to Teams. *teams.Connector implements it.
 type Connector interface {

@@ -19,23 +19,8 @@ import (
 	"github.com/sally-devops/devopsbot/summary"
 )
 
-// Store is everything a backend implements: all of services.go.
-type Store interface {
-	devopsbot.Connections
-	devopsbot.SignIns
-	devopsbot.Conversations
-	devopsbot.Summaries
-	devopsbot.Links
-	devopsbot.Preferences
-	devopsbot.Audit
-	devopsbot.WebhookReplies
-	devopsbot.Once
-	devopsbot.Deliveries
-	devopsbot.Leases
-	devopsbot.MeetingJobs
-	devopsbot.ChatSettings
-	devopsbot.ChatFormDefaults
-}
+// Store is everything a backend implements: devopsbot.Store.
+type Store = devopsbot.Store
 
 // Backend says how to open the backend under test and which lifetimes it
 // promises (the suite moves its clock past them).

@@ -9,32 +9,6 @@ import (
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
-// leasedFields points at the fields every leased record has.
-type leasedFields struct {
-	state                           *string
-	created, updated, next, expires *time.Time
-}
-
-// newLeasedDefaults fills what a new leased record starts with where its
-// creator left it empty: pending, created and due now, kept as long as
-// summaries. UpdatedAt is always now.
-func (s *Store) newLeasedDefaults(f leasedFields, pending string) {
-	now := s.clock()
-	if *f.state == "" {
-		*f.state = pending
-	}
-	if f.created.IsZero() {
-		*f.created = now
-	}
-	*f.updated = now
-	if f.next.IsZero() {
-		*f.next = now
-	}
-	if f.expires.IsZero() {
-		*f.expires = now.Add(s.sumRet)
-	}
-}
-
 func copyDelivery(d devopsbot.Delivery) devopsbot.Delivery {
 	d.ActivityIDs = slices.Clone(d.ActivityIDs)
 	d.NextAttemptAt, d.GiveUpAt = millis(d.NextAttemptAt), millis(d.GiveUpAt)
@@ -57,9 +31,7 @@ func (s *Store) CreateDelivery(_ context.Context, d *devopsbot.Delivery) (*devop
 		return &cp, false, nil
 	}
 	nd := copyDelivery(*d)
-	state := string(nd.State)
-	s.newLeasedDefaults(leasedFields{&state, &nd.CreatedAt, &nd.UpdatedAt, &nd.NextAttemptAt, &nd.ExpiresAt}, string(devopsbot.DeliveryPending))
-	nd.State = devopsbot.DeliveryState(state)
+	nd.FillNew(s.clock(), s.sumRet)
 	s.deliveries[nd.SummaryID] = record[devopsbot.Delivery]{v: nd, seq: s.next()}
 	cp := copyDelivery(nd)
 	return &cp, true, nil
@@ -144,9 +116,7 @@ func (s *Store) CreateMeetingJob(_ context.Context, j *devopsbot.MeetingJob) (*d
 		return &cp, false, nil
 	}
 	nj := copyJob(*j)
-	state := string(nj.State)
-	s.newLeasedDefaults(leasedFields{&state, &nj.CreatedAt, &nj.UpdatedAt, &nj.NextAttemptAt, &nj.ExpiresAt}, string(devopsbot.MeetingJobPending))
-	nj.State = devopsbot.MeetingJobState(state)
+	nj.FillNew(s.clock(), s.sumRet)
 	s.meetingJobs[nj.ID] = record[devopsbot.MeetingJob]{v: nj, seq: s.next()}
 	cp := nj
 	return &cp, true, nil

@@ -55,9 +55,9 @@ func (s *Store) CreateDelivery(ctx context.Context, d *devopsbot.Delivery) (stor
 	if err := checkConvID(d.ConversationID); err != nil {
 		return nil, false, err
 	}
-	doc := deliveryToDoc(d)
-	s.newLeasedDefaults(leasedFields{&doc.State, &doc.CreatedAt, &doc.UpdatedAt, &doc.NextAttemptAt, &doc.ExpiresAt},
-		string(devopsbot.DeliveryPending))
+	nd := *d
+	nd.FillNew(s.nowUTC(), s.sumRet)
+	doc := deliveryToDoc(&nd)
 	created, err = s.insertOnce(ctx, collDeliveries, "delivery", doc)
 	if err != nil || created {
 		return doc.delivery(), created, err

@@ -69,9 +69,9 @@ func (s *Store) CreateMeetingJob(ctx context.Context, j *devopsbot.MeetingJob) (
 	if err := checkConvID(j.ConversationID); err != nil {
 		return nil, false, err
 	}
-	doc := meetingJobToDoc(j)
-	s.newLeasedDefaults(leasedFields{&doc.State, &doc.CreatedAt, &doc.UpdatedAt, &doc.NextAttemptAt, &doc.ExpiresAt},
-		string(devopsbot.MeetingJobPending))
+	nj := *j
+	nj.FillNew(s.nowUTC(), s.sumRet)
+	doc := meetingJobToDoc(&nj)
 	created, err = s.insertOnce(ctx, collMeetingJobs, "meeting job", doc)
 	if err != nil || created {
 		return doc.job(), created, err

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -13,33 +12,6 @@ import (
 // operations that are safe on FerretDB v1 as on MongoDB: an insert on a
 // unique _id (one caller creates it), a read by _id, and a whole-document
 // replace by the lease holder.
-
-// leasedFields points at the fields every leased record has.
-type leasedFields struct {
-	state                           *string
-	created, updated, next, expires *time.Time
-}
-
-// newLeasedDefaults fills what a new leased record starts with where its
-// creator left it empty: the pending state, created and due now, kept as long
-// as summaries (a delivery or a job names a summary's chat and meeting).
-// UpdatedAt is always now.
-func (s *Store) newLeasedDefaults(f leasedFields, pending string) {
-	now := s.nowUTC()
-	if *f.state == "" {
-		*f.state = pending
-	}
-	if f.created.IsZero() {
-		*f.created = now
-	}
-	*f.updated = now
-	if f.next.IsZero() {
-		*f.next = now
-	}
-	if f.expires.IsZero() {
-		*f.expires = now.Add(s.sumRet)
-	}
-}
 
 // insertOnce inserts doc; created is false when a document with its _id
 // exists already (the caller reads that one).
