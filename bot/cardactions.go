@@ -96,3 +96,11 @@ func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.Invoke
 	}
 	return teams.ErrorResponse(http.StatusBadRequest, "UnknownAction", "This card action is not supported."), nil
 }
+
+// chatVerbs are the verbs onCardAction answers itself: the connect steps of
+// the chat cards, the next steps of error cards and a summary card's refresh. A click that names an
+// insight goes to formStep (formVerbs). Together the two are cards.Verbs.
+var chatVerbs = map[string]bool{
+	cards.VerbHelp: true, cards.VerbConnect: true, cards.VerbConnectOrg: true, cards.VerbConnectSignIn: true, cards.VerbConnectCode: true,
+	cards.VerbRefresh: true, // a summary card's refresh (refresh.go)
+}

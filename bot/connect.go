@@ -88,14 +88,6 @@ func (b *Bot) logMissingOAuth(ctx context.Context) {
 	teams.Logger(ctx).WarnContext(ctx, "connect devops is not configured", "missing", strings.Join(b.cfg.MissingOAuth, ","))
 }
 
-// chatVerbs are the verbs onCardAction answers itself: the connect steps of
-// the chat cards, the next steps of error cards and a summary card's refresh. A click that names an
-// insight goes to formStep (formVerbs). Together the two are cards.Verbs.
-var chatVerbs = map[string]bool{
-	cards.VerbHelp: true, cards.VerbConnect: true, cards.VerbConnectOrg: true, cards.VerbConnectSignIn: true, cards.VerbConnectCode: true,
-	cards.VerbRefresh: true, // a summary card's refresh (refresh.go)
-}
-
 // isConnectVerb reports whether a verb is a step of connecting, which needs
 // sign-in to be set up (or demo mode).
 func isConnectVerb(verb string) bool {
