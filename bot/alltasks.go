@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +40,10 @@ const (
 	// the people the meeting named (matched owners) and the person creating,
 	// or the card would outgrow what Teams accepts.
 	maxPeoplePerRow = 20
+	// maxFieldsPerRow bounds the type's own field inputs one item shows: a
+	// process may require many, and fifteen items of such a type would outgrow
+	// the card. Beyond it the item points to the single form.
+	maxFieldsPerRow = 8
 )
 
 func init() {
@@ -54,7 +60,8 @@ func isAllTasksVerb(v string) bool {
 type taskRow struct {
 	checked            bool
 	title, typ, owner  string
-	present            bool // the form carried inputs for it (it was editable)
+	fields             map[string]string // its type's own field inputs, by reference name
+	present            bool              // the form carried inputs for it (it was editable)
 	outcome            cards.AllTasksOutcome
 	link               *devopsbot.InsightLink
 	problem            formProblem
@@ -119,6 +126,7 @@ func parseAllTasks(ac *actionCtx, raw json.RawMessage) (*allTasksRound, string) 
 		s, _ := m[k].(string)
 		return s
 	}
+	fields := rowFieldInputs(raw, len(ids))
 	dropped := 0
 	for i, x := range ids {
 		id, _ := x.(string)
@@ -136,12 +144,35 @@ func parseAllTasks(ac *actionCtx, raw json.RawMessage) (*allTasksRound, string) 
 			title:   strings.TrimSpace(summary.CleanText(str(cards.AllTasksTitleID(i)))),
 			typ:     strings.TrimSpace(str(cards.AllTasksTypeID(i))),
 			owner:   strings.TrimSpace(str(cards.AllTasksOwnerID(i))),
+			fields:  fields[i],
 		}
 	}
 	if dropped > 0 {
 		return round, "This meeting's summary changed since the form opened: check the items again."
 	}
 	return round, ""
+}
+
+// rowFieldInputs are the type's own field inputs of each of the first rows
+// rows of a submitted form (cards.AllTasksFieldID), checked and cleaned as the
+// single form's are (addFieldInput), by row.
+func rowFieldInputs(raw json.RawMessage, rows int) map[int]map[string]string {
+	var all map[string]json.RawMessage
+	if json.Unmarshal(raw, &all) != nil {
+		return nil
+	}
+	out := map[int]map[string]string{}
+	for k, v := range all {
+		i, ref, ok := cards.ParseAllTasksFieldID(k)
+		if !ok || i >= rows {
+			continue
+		}
+		fs := out[i]
+		if addFieldInput(&fs, ref, v) {
+			out[i] = fs
+		}
+	}
+	return out
 }
 
 // submitAllTasks creates the checked items, then answers with the form showing
@@ -299,19 +330,16 @@ func (b *Bot) createRow(ctx context.Context, ac *actionCtx, client *devops.Clien
 	}
 	// What the single form adds (the link back to the meeting, the insight's
 	// due date, the type's required fields), checked before the claim like
-	// there: a type that requires a field this form has no input for is
-	// refused for this item only, and the single form can fill it.
+	// there: a missing or forged field value is refused for this item only,
+	// and the form shows it the inputs its type needs.
 	d := rac.data
-	d.Project, d.WorkItemType, d.Fields, d.Parent, d.DueDate = round.project, r.typ, nil, "", ""
+	d.Project, d.WorkItemType, d.Fields, d.Parent, d.DueDate = round.project, r.typ, r.fields, "", ""
 	if _, ok := devops.ParseDueDate(in.Due); ok {
 		d.DueDate = in.Due
 	}
 	if p, err := b.createExtras(ctx, &rac, client, &d, &nw); err != nil || p.Text != "" {
 		if err != nil {
 			return cards.AllTasksFailed, nil, rowProblem{formProblem: problemOf(err), stopsOthers: needsSignIn(err) || apperr.KindOf(err) == apperr.RateLimited}
-		}
-		if strings.Contains(p.Text, "requires") {
-			p.Text += " Use Create work item on this item to fill it in."
 		}
 		return cards.AllTasksFailed, nil, rowProblem{formProblem: p}
 	}
@@ -517,27 +545,44 @@ func (b *Bot) allTasksItems(ac *actionCtx, v *cards.AllTasksView, links []devops
 	return edit
 }
 
-// fillAllTasksRows gives each editable item its title, type and owner (matched
-// to a person, a few at a time: a match may search the organization).
+// fillAllTasksRows gives each editable item its title, type, the inputs its
+// type requires and its owner (matched to a person, a few at a time: a match
+// may search the organization).
 func (b *Bot) fillAllTasksRows(ctx context.Context, ac *actionCtx, client *devops.Client, conn *devopsbot.Connection, v *cards.AllTasksView, fd *devops.FormData, types []string, prefs *devopsbot.Prefs, edit []allTasksEdit) {
-	people := make([]responsible, len(edit))
-	sem := make(chan struct{}, allTasksWorkers)
-	var wg sync.WaitGroup
-	for i, e := range edit {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			rac := *ac
-			rac.insight = e.in
-			kept := ""
-			if e.row != nil && e.row.present {
-				kept = e.row.owner
-			}
-			people[i] = b.responsibleFor(ctx, &rac, client, conn, fd.Members, kept)
-		}()
+	for _, e := range edit {
+		item := &v.Items[e.idx]
+		if r := e.row; r != nil && r.present {
+			item.Checked, item.Title = r.checked || r.outcome == cards.AllTasksFailed, r.title
+			item.WorkItemType = pick(types, r.typ)
+			continue
+		}
+		item.Checked = true
+		item.Title = shortTitle(e.in.Text)
+		item.WorkItemType = pick(types, prefs.WorkItemType, defaultType(e.in.Kind), "Task", "Issue")
 	}
-	wg.Wait()
+	people := make([]responsible, len(edit))
+	together(
+		func() { b.fillRowFields(ctx, client, v, edit) },
+		func() {
+			sem := make(chan struct{}, allTasksWorkers)
+			var wg sync.WaitGroup
+			for i, e := range edit {
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					rac := *ac
+					rac.insight = e.in
+					kept := ""
+					if e.row != nil && e.row.present {
+						kept = e.row.owner
+					}
+					people[i] = b.responsibleFor(ctx, &rac, client, conn, fd.Members, kept)
+				}()
+			}
+			wg.Wait()
+		},
+	)
 	named := map[string]bool{strings.ToLower(conn.UniqueName): true}
 	for _, rc := range people {
 		if rc.selected != "" {
@@ -568,14 +613,57 @@ func (b *Bot) fillAllTasksRows(ctx context.Context, ac *actionCtx, client *devop
 		if len(fd.Members) > maxPeoplePerRow {
 			item.OwnerNote = strings.TrimSpace(item.OwnerNote + " Only the people named in this meeting are listed; for anyone else, use Create work item on this item.")
 		}
-		if r := e.row; r != nil && r.present {
-			item.Checked, item.Title = r.checked || r.outcome == cards.AllTasksFailed, r.title
-			item.WorkItemType = pick(types, r.typ)
-			continue
+	}
+}
+
+// fillRowFields gives each editable item the inputs for what its type
+// requires beyond the form's own fields, and for the field a rule error named
+// on its last try, with what the person entered kept (askFields, as in the
+// single form). Each distinct type's fields are read once (and cached); a
+// type whose fields cannot be read gets no inputs: Azure DevOps' rule error
+// then names what is missing, and the next round asks for it.
+func (b *Bot) fillRowFields(ctx context.Context, client *devops.Client, v *cards.AllTasksView, edit []allTasksEdit) {
+	byType := map[string][]devops.TypeField{}
+	for _, e := range edit {
+		if t := v.Items[e.idx].WorkItemType; t != "" {
+			byType[t] = nil
 		}
-		item.Checked = true
-		item.Title = shortTitle(e.in.Text)
-		item.WorkItemType = pick(types, prefs.WorkItemType, defaultType(e.in.Kind), "Task", "Issue")
+	}
+	var mu sync.Mutex
+	sem := make(chan struct{}, allTasksWorkers)
+	var wg sync.WaitGroup
+	for t := range byType {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fields, err := b.cfg.Metadata.TypeFields(ctx, client, v.Project, t)
+			if err != nil {
+				teams.Logger(ctx).InfoContext(ctx, "could not read the work item type's fields", "kind", apperr.KindOf(err).String())
+				return
+			}
+			mu.Lock()
+			byType[t] = fields
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	for _, e := range edit {
+		item := &v.Items[e.idx]
+		var kept map[string]string
+		rule := ""
+		if e.row != nil {
+			kept = e.row.fields
+			if e.row.outcome == cards.AllTasksFailed {
+				rule = ruleFieldOf(e.row.problem)
+			}
+		}
+		asked := askFields(byType[item.WorkItemType], rule)
+		if len(asked) > maxFieldsPerRow {
+			asked = asked[:maxFieldsPerRow]
+			item.FieldsNote = "This type requires more fields than this form shows: use Create work item on this item."
+		}
+		item.Fields, item.FieldValues = fieldInputs(asked), keptFieldValues(asked, kept)
 	}
 }
 
@@ -606,6 +694,7 @@ func (b *Bot) allTasksOutage(ctx context.Context, d *actionData) teams.InvokeRes
 		Projects: one(d.Project), Areas: one(d.AreaPath), Iterations: one(d.IterationPath),
 		Project: d.Project, AreaPath: d.AreaPath, IterationPath: d.IterationPath, Error: outageBanner}
 	seenType := map[string]bool{}
+	fields := rowFieldInputs(d.raw, len(ids))
 	for i, x := range ids {
 		id, _ := x.(string)
 		if _, present := m[cards.AllTasksPickID(i)]; !present || id == "" || len(id) > 200 {
@@ -617,8 +706,17 @@ func (b *Bot) allTasksOutage(ctx context.Context, d *actionData) teams.InvokeRes
 			seenType[typ] = true
 			v.WorkItemTypes = append(v.WorkItemTypes, cards.Choice{Value: typ})
 		}
-		v.Items = append(v.Items, cards.AllTasksItem{InsightID: id, Insight: orText(title, "Item "+fmt.Sprint(i+1)),
-			Checked: str(cards.AllTasksPickID(i)) == "true", Title: title, WorkItemType: typ, AssignedTo: owner, People: one(owner)})
+		item := cards.AllTasksItem{InsightID: id, Insight: orText(title, "Item "+fmt.Sprint(i+1)),
+			Checked: str(cards.AllTasksPickID(i)) == "true", Title: title, WorkItemType: typ, AssignedTo: owner, People: one(owner)}
+		// The type's fields are not known here (no Azure DevOps call before
+		// the database answers): what was entered comes back as text, under
+		// its reference name, and is checked against the type at the next submit.
+		refs := slices.Sorted(maps.Keys(fields[i]))
+		for _, ref := range refs {
+			item.Fields = append(item.Fields, cards.FieldInput{RefName: ref, Label: ref})
+		}
+		item.FieldValues = fields[i]
+		v.Items = append(v.Items, item)
 		if len(v.Items) >= cards.MaxAllTasks {
 			break
 		}

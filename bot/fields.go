@@ -82,20 +82,55 @@ func readFieldInputs(raw json.RawMessage) map[string]string {
 	var out map[string]string
 	for k, v := range all {
 		ref, ok := strings.CutPrefix(k, cards.FieldInputPrefix)
-		if !ok || !devops.ValidFieldRef(ref) {
+		if !ok {
 			continue
 		}
-		var s string
-		if json.Unmarshal(v, &s) != nil {
-			continue
+		addFieldInput(&out, ref, v)
+	}
+	return out
+}
+
+// addFieldInput adds one submitted field input to out: ref must be a field
+// reference name and the value text (cleaned like the other typed text); at
+// most maxFieldInputs per form or row. It reports whether it was added.
+func addFieldInput(out *map[string]string, ref string, v json.RawMessage) bool {
+	if !devops.ValidFieldRef(ref) {
+		return false
+	}
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return false
+	}
+	if *out == nil {
+		*out = map[string]string{}
+	}
+	if len(*out) >= maxFieldInputs {
+		return false
+	}
+	(*out)[ref] = summary.CleanText(s)
+	return true
+}
+
+// ruleFieldOf is the field an Azure DevOps rule error (TF401320) names, or ""
+// for any other problem.
+func ruleFieldOf(p formProblem) string {
+	if p.Code != "TF401320" {
+		return ""
+	}
+	if m := ruleFieldName.FindStringSubmatch(p.Text); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// keptFieldValues are the kept values of the fields asked, and of no other
+// field (one of another type must not come back under this one).
+func keptFieldValues(asked []devops.TypeField, kept map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, f := range asked {
+		if s := kept[f.RefName]; s != "" {
+			out[f.RefName] = s
 		}
-		if out == nil {
-			out = map[string]string{}
-		}
-		if len(out) == maxFieldInputs {
-			break
-		}
-		out[ref] = summary.CleanText(s)
 	}
 	return out
 }
@@ -145,12 +180,7 @@ func (b *Bot) typeFieldsForm(ctx context.Context, ac *actionCtx, client *devops.
 	v.LinkNote = linkNote(ac.sm)
 	if keep != nil {
 		v.Values.Parent, v.Values.DueDate = strings.TrimSpace(keep.Parent), keep.DueDate
-		v.Values.Fields = map[string]string{}
-		for _, f := range asked {
-			if s := keep.Fields[f.RefName]; s != "" {
-				v.Values.Fields[f.RefName] = s
-			}
-		}
+		v.Values.Fields = keptFieldValues(asked, keep.Fields)
 		// A parent found by searching is not among the recent ones: keep it
 		// visible (a choice set shows a value that is not a choice as blank).
 		if n, err := strconv.Atoi(strings.TrimPrefix(v.Values.Parent, "#")); err == nil && n > 0 && len(v.ParentChoices) > 0 &&

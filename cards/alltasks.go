@@ -35,6 +35,30 @@ func AllTasksTitleID(i int) string { return "title_" + strconv.Itoa(i) }
 func AllTasksTypeID(i int) string  { return "type_" + strconv.Itoa(i) }
 func AllTasksOwnerID(i int) string { return "owner_" + strconv.Itoa(i) }
 
+// AllTasksFieldID is the input id of item i's own field ref (a field its
+// type requires: "field3_Custom.Severity"). Unlike the single form's
+// FieldInputPrefix ids it carries the row, so two items of one type keep
+// their own values.
+func AllTasksFieldID(i int, ref string) string { return "field" + strconv.Itoa(i) + "_" + ref }
+
+// ParseAllTasksFieldID reads an AllTasksFieldID back: the row and the field's
+// reference name (not checked here: the bot checks it like any field input).
+func ParseAllTasksFieldID(id string) (row int, ref string, ok bool) {
+	rest, ok := strings.CutPrefix(id, "field")
+	if !ok {
+		return 0, "", false
+	}
+	num, ref, ok := strings.Cut(rest, "_")
+	if !ok || num == "" || len(num) > 3 || ref == "" {
+		return 0, "", false
+	}
+	row, err := strconv.Atoi(num)
+	if err != nil || row < 0 || strconv.Itoa(row) != num {
+		return 0, "", false
+	}
+	return row, ref, true
+}
+
 // AllTasksOutcome is where one item of the form stands.
 type AllTasksOutcome string
 
@@ -61,6 +85,12 @@ type AllTasksItem struct {
 	AssignedTo   string
 	People       []Choice
 	OwnerNote    string // who the owner was matched to and why, or that nobody was
+	// Fields are the inputs for what the item's type requires beyond the
+	// form's own fields (a custom type's Severity), with FieldValues kept
+	// by reference name; FieldsNote says what the form cannot ask here.
+	Fields      []FieldInput
+	FieldValues map[string]string
+	FieldsNote  string
 
 	Outcome     AllTasksOutcome
 	Result      ResultView // Created, Existed
@@ -152,7 +182,9 @@ func AllTasksForm(v AllTasksView) Card {
 			body = append(body, choiceSet(InputIterationPath, "Iteration", "Choose an iteration.", v.Iterations, v.IterationPath, true))
 		}
 		if len(v.Areas) == 0 || len(v.Iterations) == 0 {
-			body = append(body, text("Choose a project, then select \"Load choices for this project\" to fill Area and Iteration.", "isSubtle", "true"))
+			body = append(body, text("Choose a project, then select \"Load choices\" to fill Area and Iteration.", "isSubtle", "true"))
+		} else {
+			body = append(body, text("Changed the project or an item's type? Select \"Load choices\" to see its areas, iterations and the fields the type requires.", "isSubtle", "true"))
 		}
 	}
 	ids := make([]any, 0, len(v.Items))
@@ -228,8 +260,12 @@ func allTasksBlock(i int, it AllTasksItem, types []Choice) map[string]any {
 			map[string]any{"type": "Input.Toggle", "id": AllTasksPickID(i), "title": "Create this item", "value": value, "valueOn": "true", "valueOff": "false"},
 			input(AllTasksTitleID(i), "Title", "At most 255 characters.", it.Title, false, map[string]any{"maxLength": MaxTitleLen}),
 			choiceSet(AllTasksTypeID(i), "Work item type", "Choose a work item type.", types, it.WorkItemType, false),
-			choiceSet(AllTasksOwnerID(i), "Responsible user", "Choose who is responsible.", it.People, it.AssignedTo, false),
 		)
+		items = append(items, fieldElements(func(ref string) string { return AllTasksFieldID(i, ref) }, it.Fields, it.FieldValues)...)
+		if it.FieldsNote != "" {
+			items = append(items, text(Escape(it.FieldsNote), "isSubtle", "true", "spacing", "Small"))
+		}
+		items = append(items, choiceSet(AllTasksOwnerID(i), "Responsible user", "Choose who is responsible.", it.People, it.AssignedTo, false))
 		if it.OwnerNote != "" {
 			items = append(items, text(Escape(it.OwnerNote), "isSubtle", "true", "spacing", "Small"))
 		}

@@ -59,6 +59,7 @@ func allTasksGallery(t testing.TB) []galleryEntry {
 			}
 			return AllTasksForm(v)
 		}),
+		card("AllTasksForm custom type with required fields and a rule error", func(d bool) Card { return AllTasksForm(allTasksCustomType(d)) }),
 		card("AllTasksForm more than fit", func(d bool) Card { v := allTasksView(d); v.More = 4; return AllTasksForm(v) }),
 		card("ChatDefaults", func(d bool) Card { return ChatDefaults(chatDefaultsView(d)) }),
 		card("ChatDefaults before Load choices", func(d bool) Card {
@@ -83,6 +84,24 @@ func allTasksGallery(t testing.TB) []galleryEntry {
 		return AsUniversalActions(c)
 	}))
 	return entries
+}
+
+// allTasksCustomType is the form with one item of a process's own type: its
+// required Severity (allowed values) and, after Azure DevOps' rule error, the
+// Customer the rule asks for (text), with what was entered kept.
+func allTasksCustomType(demo bool) AllTasksView {
+	v := allTasksView(demo)
+	v.WorkItemTypes = append(v.WorkItemTypes, Choice{Value: "Customer Request"})
+	v.Tried = true
+	it := &v.Items[1]
+	it.WorkItemType, it.Outcome, it.ProblemCode = "Customer Request", AllTasksFailed, "TF401320"
+	it.Problem = `Azure DevOps refused this: This project's rules need a valid value for the field "Customer".`
+	it.Fields = []FieldInput{
+		{RefName: "Custom.Severity", Label: "Severity", Choices: []Choice{{Value: "1 - Critical"}, {Value: "2 - High"}, {Value: "3 - Medium"}, {Value: "4 - Low"}}},
+		{RefName: "Custom.Customer", Label: "Customer"},
+	}
+	it.FieldValues = map[string]string{"Custom.Severity": "1 - Critical"}
+	return v
 }
 
 func chatDefaultsView(demo bool) ChatDefaultsView {
@@ -151,4 +170,52 @@ func TestAllTasksFormRows(t *testing.T) {
 	if !strings.Contains(s, "Already created by Lee Gu: Bug 7") || !strings.Contains(s, `\\*release notes\\*`) {
 		t.Fatalf("form: %.2000s", s)
 	}
+}
+
+// An item whose type requires fields beyond the form's own shows an input for
+// each in its own block, ids carrying the row (two items of one type keep
+// their values apart), the kept value selected, and the problem naming the field.
+func TestAllTasksRowAsksItsTypesFields(t *testing.T) {
+	v := allTasksCustomType(false)
+	c := AllTasksForm(v)
+	in := cardstest.Inputs(c)
+	sev, cust := in[AllTasksFieldID(1, "Custom.Severity")], in[AllTasksFieldID(1, "Custom.Customer")]
+	if sev["type"] != "Input.ChoiceSet" || sev["value"] != "1 - Critical" || sev["label"] != "Severity (required)" {
+		t.Fatalf("Severity input of row 1: %v", sev)
+	}
+	if cust["type"] != "Input.Text" || cust["label"] != "Customer (required)" || cust["isRequired"] != false {
+		t.Fatalf("Customer input of row 1: %v", cust)
+	}
+	if _, ok := in[AllTasksFieldID(0, "Custom.Severity")]; ok {
+		t.Fatal("row 0 (a Task) asks for the custom type's Severity")
+	}
+	if s := string(mustJSON(c)); !strings.Contains(s, `the field \"Customer\"`) {
+		t.Fatalf("the row's problem does not name the field: %.2000s", s)
+	}
+	for _, id := range []string{AllTasksFieldID(1, "Custom.Severity"), AllTasksFieldID(14, "Custom.A_b-c.d")} {
+		row, ref, ok := ParseAllTasksFieldID(id)
+		if !ok || AllTasksFieldID(row, ref) != id {
+			t.Errorf("ParseAllTasksFieldID(%q) = %d, %q, %v", id, row, ref, ok)
+		}
+	}
+	for _, id := range []string{"field_Custom.Severity", "field01_X.Y", "field-1_X.Y", "field1_", "fieldx_X.Y", "field1234_X.Y", "title_1"} {
+		if _, _, ok := ParseAllTasksFieldID(id); ok {
+			t.Errorf("ParseAllTasksFieldID(%q) accepted", id)
+		}
+	}
+}
+
+func FuzzParseAllTasksFieldID(f *testing.F) {
+	for _, s := range []string{"field1_Custom.Severity", "field_X", "field001_a", "field9999_x", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		row, ref, ok := ParseAllTasksFieldID(id)
+		if !ok {
+			return
+		}
+		if row < 0 || row > 999 || ref == "" || AllTasksFieldID(row, ref) != id {
+			t.Fatalf("%q parsed as %d, %q", id, row, ref)
+		}
+	})
 }

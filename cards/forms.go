@@ -102,18 +102,7 @@ func CreateForm(v CreateFormView) Card {
 	// The type's own required fields are checked by the bot, not marked
 	// required on the card: a required empty input would block "Load
 	// choices", which is how someone switches to a type without that field.
-	for _, f := range v.Fields {
-		id, label := FieldInputPrefix+f.RefName, f.Label+" (required)"
-		if len(f.Choices) > 0 {
-			cs := choiceSet(id, label, "Choose a "+f.Label+".", f.Choices, v.Values.Fields[f.RefName], false)
-			if len(f.Choices) > 15 {
-				cs["style"] = "filtered"
-			}
-			body = append(body, cs)
-		} else {
-			body = append(body, input(id, label, "The "+f.Label+" is too long.", v.Values.Fields[f.RefName], false, map[string]any{"maxLength": 1000}))
-		}
-	}
+	body = append(body, fieldElements(func(ref string) string { return FieldInputPrefix + ref }, v.Fields, v.Values.Fields)...)
 	if v.DueLabel != "" {
 		d := map[string]any{"type": "Input.Date", "id": InputDueDate, "label": v.DueLabel, "errorMessage": "Choose a date.", "isRequired": false}
 		if v.Values.DueDate != "" {
@@ -199,6 +188,26 @@ func problem(msg, code string) map[string]any {
 		c["items"] = append(c["items"].([]any), text("Azure DevOps code: "+Escape(code), "isSubtle", "true", "size", "Small", "spacing", "None"))
 	}
 	return c
+}
+
+// fieldElements are the inputs for a type's own fields, id naming each
+// input: a drop-down when the process lists the values, text if not. They are
+// never required on the card (see CreateForm); the bot checks them.
+func fieldElements(id func(ref string) string, fields []FieldInput, values map[string]string) []any {
+	out := make([]any, 0, len(fields))
+	for _, f := range fields {
+		id, label := id(f.RefName), f.Label+" (required)"
+		if len(f.Choices) > 0 {
+			cs := choiceSet(id, label, "Choose a "+f.Label+".", f.Choices, values[f.RefName], false)
+			if len(f.Choices) > 15 {
+				cs["style"] = "filtered"
+			}
+			out = append(out, cs)
+		} else {
+			out = append(out, input(id, label, "The "+f.Label+" is too long.", values[f.RefName], false, map[string]any{"maxLength": 1000}))
+		}
+	}
+	return out
 }
 
 func input(id, label, errMsg, value string, required bool, extra map[string]any) map[string]any {
