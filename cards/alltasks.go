@@ -206,7 +206,7 @@ func AllTasksForm(v AllTasksView) Card {
 		}
 		actions = append(actions,
 			withAssociated(primary(submit(title, data(VerbAllTasksSubmit))), "auto"),
-			withAssociated(submit("Load choices for this project", data(VerbAllTasksReload)), "auto"))
+			withAssociated(submit("Load choices", data(VerbAllTasksReload)), "auto"))
 	}
 	return newCard(Version, v.Demo, body, actions...)
 }

@@ -99,7 +99,7 @@ func TestFormContracts(t *testing.T) {
 		extra                  map[string]any // other properties the action must have
 	}{
 		{"CreateForm", "create.submit", "Action.Submit", "Create work item", merge("create.submit", nil), nil},
-		{"CreateForm", "create.reload", "Action.Submit", "Load choices for this project and type", merge("create.reload", nil), map[string]any{"associatedInputs": "auto"}},
+		{"CreateForm", "create.reload", "Action.Submit", "Load choices", merge("create.reload", nil), map[string]any{"associatedInputs": "auto"}},
 		{"CommentForm", "comment.submit", "Action.Submit", "Add comment", merge("comment.submit", nil), nil},
 		{"ConnectPrompt", "connect.org", "Action.Execute", "Continue", map[string]any{"sally": "connect.org"}, map[string]any{"verb": "connect.org"}},
 		{"ConnectSignIn", "connect.signin", "Action.Execute", "Sign in", map[string]any{"sally": "connect.signin", "org": "https://dev.azure.com/fabrikam"}, map[string]any{"verb": "connect.signin"}},

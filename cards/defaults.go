@@ -100,16 +100,19 @@ func ChatDefaults(v ChatDefaultsView) Card {
 		body = append(body, optionalChoices(InputWorkItemType, "Work item type", v.WorkItemTypes, v.WorkItemType, "Each person's last type (Task for tasks)"))
 	}
 	if !loaded {
-		body = append(body, text("Choose a project, then select \"Load choices for this project\" to choose its area and iteration.", "isSubtle", "true"))
+		body = append(body, text("Choose a project, then select \"Load choices\" to choose its area and iteration.", "isSubtle", "true"))
 	}
 	actions := []any{
 		withAssociated(primary(execute("Save for this chat", VerbDefaultsSave, map[string]any{DataVerb: VerbDefaultsSave})), "auto"),
-		withAssociated(execute("Load choices for this project", VerbDefaultsReload, map[string]any{DataVerb: VerbDefaultsReload}), "auto"),
+		withAssociated(execute("Load choices", VerbDefaultsReload, map[string]any{DataVerb: VerbDefaultsReload}), "auto"),
 	}
 	if v.Current.Set() {
 		actions = append(actions, withAssociated(execute("Clear", VerbDefaultsClear, map[string]any{DataVerb: VerbDefaultsClear}), "none"))
 	}
-	return newCard(Version, v.Demo, body, actions...)
+	// In the body, not the card's own actions (one row, however narrow):
+	// three buttons in a row are cut off on a phone.
+	body = append(body, actionRows(cardActionsWidth, actions)...)
+	return newCard(Version, v.Demo, body)
 }
 
 // optionalChoices is a drop-down that may stay empty; its placeholder says

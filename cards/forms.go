@@ -135,7 +135,7 @@ func CreateForm(v CreateFormView) Card {
 	}
 	return newCard(version, v.Demo, body,
 		withAssociated(primary(submit("Create work item", with(ids, DataVerb, VerbCreateSubmit))), "auto"),
-		withAssociated(submit("Load choices for this project and type", with(ids, DataVerb, VerbCreateReload)), "auto"),
+		withAssociated(submit("Load choices", with(ids, DataVerb, VerbCreateReload)), "auto"),
 	)
 }
 

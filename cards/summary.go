@@ -267,7 +267,7 @@ func panelBlock(summaryID, insightID string, panel Card) map[string]any {
 		"type": "Action.Execute", "title": closeTitle, "verb": VerbCancel,
 		"data": map[string]any{DataVerb: VerbCancel, DataSummaryID: summaryID, DataInsightID: insightID},
 	}, "none"))
-	items = append(items, actionSet(actions...))
+	items = append(items, actionRows(inCardActionsWidth, actions)...)
 	m := map[string]any{"type": "Container", "style": "emphasis", "spacing": "Small", "items": items}
 	if ver, _ := c["version"].(string); ver != "" && ver != Version {
 		m["version"] = ver // read back by summaryLayout.card, never rendered
@@ -315,28 +315,30 @@ func insightBlock(summaryID string, in InsightView) map[string]any {
 		withAssociated(submit("Create work item", map[string]any{"msteams": map[string]any{"type": "task/fetch"}, DataVerb: VerbCreate, DataSummaryID: summaryID, DataInsightID: in.ID}), "none"),
 		withAssociated(submit("Add comment", map[string]any{"msteams": map[string]any{"type": "task/fetch"}, DataVerb: VerbComment, DataSummaryID: summaryID, DataInsightID: in.ID}), "none"),
 	}, links...)
-	items = append(items, actionSet(buttons...))
+	items = append(items, actionRows(cardActionsWidth, buttons)...)
 	return map[string]any{"type": "Container", "spacing": "Medium", "items": items}
 }
 
 // dropFormButtons removes an insight block's Create and Comment buttons,
-// keeping its links (and the row only if a link is left).
+// keeping its links (in rows again, only if a link is left). The block's
+// buttons are its trailing ActionSets (insightBlock).
 func dropFormButtons(block map[string]any) {
 	items, _ := block["items"].([]any)
-	last := len(items) - 1
-	set, _ := items[last].(map[string]any)
-	acts, _ := set["actions"].([]any)
 	var keep []any
-	for _, a := range acts {
-		if m, _ := a.(map[string]any); m["type"] == "Action.OpenUrl" {
-			keep = append(keep, a)
+	n := len(items)
+	for ; n > 0; n-- {
+		set, _ := items[n-1].(map[string]any)
+		if set["type"] != "ActionSet" {
+			break
+		}
+		acts, _ := set["actions"].([]any)
+		for i := len(acts) - 1; i >= 0; i-- {
+			if m, _ := acts[i].(map[string]any); m["type"] == "Action.OpenUrl" {
+				keep = append([]any{acts[i]}, keep...)
+			}
 		}
 	}
-	if len(keep) == 0 {
-		block["items"] = items[:last]
-		return
-	}
-	set["actions"] = keep
+	block["items"] = append(items[:n:n], actionRows(cardActionsWidth, keep)...)
 }
 
 // resultLine reads "Created Task 1234: title (by Megan Bowen)".
