@@ -623,16 +623,17 @@ func (b *Bot) fillAllTasksRows(ctx context.Context, ac *actionCtx, client *devop
 // type whose fields cannot be read gets no inputs: Azure DevOps' rule error
 // then names what is missing, and the next round asks for it.
 func (b *Bot) fillRowFields(ctx context.Context, client *devops.Client, v *cards.AllTasksView, edit []allTasksEdit) {
-	byType := map[string][]devops.TypeField{}
+	var types []string
 	for _, e := range edit {
-		if t := v.Items[e.idx].WorkItemType; t != "" {
-			byType[t] = nil
+		if t := v.Items[e.idx].WorkItemType; t != "" && !slices.Contains(types, t) {
+			types = append(types, t)
 		}
 	}
-	var mu sync.Mutex
+	byType := map[string][]devops.TypeField{}
+	var mu sync.Mutex // guards byType
 	sem := make(chan struct{}, allTasksWorkers)
 	var wg sync.WaitGroup
-	for t := range byType {
+	for _, t := range types {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
