@@ -30,6 +30,7 @@ type FormData struct {
 // user's Projects): the cached entry may have been fetched with another user's token.
 type MetadataCache struct {
 	ttl  time.Duration
+	max  int // entries
 	now  func() time.Time
 	sf   singleflight.Group
 	mu   sync.Mutex
@@ -46,7 +47,13 @@ func NewMetadataCache(ttl time.Duration) *MetadataCache {
 	if ttl <= 0 {
 		ttl = 10 * time.Minute
 	}
-	return &MetadataCache{ttl: ttl, now: time.Now, data: map[string]cacheEntry{}}
+	return newSharedCache(ttl, maxCacheEntries)
+}
+
+// newSharedCache is the engine of MetadataCache and StatusCache: entries live
+// for ttl, at most max of them, and concurrent misses share one fetch.
+func newSharedCache(ttl time.Duration, max int) *MetadataCache {
+	return &MetadataCache{ttl: ttl, max: max, now: time.Now, data: map[string]cacheEntry{}}
 }
 
 func orgKey(c *Client) string { return strings.ToLower(c.org.URL) }
@@ -54,7 +61,7 @@ func orgKey(c *Client) string { return strings.ToLower(c.org.URL) }
 // Projects returns the user's projects in c's organization.
 func (m *MetadataCache) Projects(ctx context.Context, userKey string, c *Client) ([]Project, error) {
 	key := "projects\x00" + orgKey(c) + "\x00" + userKey
-	v, err := m.get(ctx, key, func(ctx context.Context) (any, error) { return c.ListProjects(ctx) })
+	v, _, err := m.get(ctx, key, func(ctx context.Context) (any, error) { return c.ListProjects(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +71,7 @@ func (m *MetadataCache) Projects(ctx context.Context, userKey string, c *Client)
 // FormData returns the form metadata of project; a miss reads the five parts in parallel.
 func (m *MetadataCache) FormData(ctx context.Context, c *Client, project string) (*FormData, error) {
 	key := "form\x00" + orgKey(c) + "\x00" + strings.ToLower(project)
-	v, err := m.get(ctx, key, func(ctx context.Context) (any, error) {
+	v, _, err := m.get(ctx, key, func(ctx context.Context) (any, error) {
 		fd := &FormData{}
 		g, gctx := errgroup.WithContext(ctx)
 		g.Go(func() (err error) { fd.Types, err = c.ListWorkItemTypes(gctx, project); return })
@@ -88,14 +95,14 @@ func (m *MetadataCache) FormData(ctx context.Context, c *Client, project string)
 // what some users see of its directory, so one user's answer is not another's.
 func (m *MetadataCache) People(ctx context.Context, userKey string, c *Client, query string) ([]Identity, error) {
 	key := "people\x00" + orgKey(c) + "\x00" + userKey + "\x00" + strings.ToLower(strings.TrimSpace(query))
-	v, err := m.get(ctx, key, func(ctx context.Context) (any, error) { return c.SearchIdentities(ctx, query) })
+	v, _, err := m.get(ctx, key, func(ctx context.Context) (any, error) { return c.SearchIdentities(ctx, query) })
 	if err != nil {
 		return nil, err
 	}
 	return v.([]Identity), nil
 }
 
-// maxCacheEntries bounds the cache: people searches are keyed by the owner
+// maxCacheEntries bounds the metadata cache: people searches are keyed by the owner
 // names of meeting notes, which anyone who can deliver a summary chooses.
 const maxCacheEntries = 20000
 
@@ -109,21 +116,22 @@ func (m *MetadataCache) pruneLocked() {
 		}
 	}
 	for k := range m.data {
-		if len(m.data) < maxCacheEntries*3/4 {
+		if len(m.data) < m.max*3/4 {
 			break
 		}
 		delete(m.data, k)
 	}
 }
 
-// get serves key from the cache or fetches it once for all concurrent callers.
-// Errors are not cached. The fetch is detached from the first caller's
-// cancellation so that one impatient caller does not fail the others.
-func (m *MetadataCache) get(ctx context.Context, key string, fetch func(context.Context) (any, error)) (any, error) {
+// get serves key from the cache (cached) or fetches it once for all
+// concurrent callers. Errors are not cached. The fetch is detached from the
+// first caller's cancellation so that one impatient caller does not fail the
+// others.
+func (m *MetadataCache) get(ctx context.Context, key string, fetch func(context.Context) (any, error)) (v any, cached bool, err error) {
 	m.mu.Lock()
 	if e, ok := m.data[key]; ok && m.now().Before(e.expires) {
 		m.mu.Unlock()
-		return e.val, nil
+		return e.val, true, nil
 	}
 	m.mu.Unlock()
 	ch := m.sf.DoChan(key, func() (any, error) {
@@ -134,7 +142,7 @@ func (m *MetadataCache) get(ctx context.Context, key string, fetch func(context.
 			return nil, err
 		}
 		m.mu.Lock()
-		if len(m.data) >= maxCacheEntries {
+		if len(m.data) >= m.max {
 			m.pruneLocked()
 		}
 		m.data[key] = cacheEntry{val: v, expires: m.now().Add(m.ttl)}
@@ -143,8 +151,8 @@ func (m *MetadataCache) get(ctx context.Context, key string, fetch func(context.
 	})
 	select {
 	case <-ctx.Done():
-		return nil, apperr.Wrap(apperr.Unavailable, "Azure DevOps took too long to answer. Please try again.", ctx.Err())
+		return nil, false, apperr.Wrap(apperr.Unavailable, "Azure DevOps took too long to answer. Please try again.", ctx.Err())
 	case r := <-ch:
-		return r.Val, r.Err
+		return r.Val, false, r.Err
 	}
 }

@@ -16,7 +16,7 @@ func TestMetadataCacheIsBounded(t *testing.T) {
 	ctx := context.Background()
 	fetch := func(context.Context) (any, error) { return []Identity{}, nil }
 	for i := range maxCacheEntries + 100 {
-		if _, err := m.get(ctx, "people\x00k"+strconv.Itoa(i), fetch); err != nil {
+		if _, _, err := m.get(ctx, "people\x00k"+strconv.Itoa(i), fetch); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -28,7 +28,7 @@ func TestMetadataCacheIsBounded(t *testing.T) {
 	for len(m.data) < maxCacheEntries {
 		m.data["filler"+strconv.Itoa(len(m.data))] = cacheEntry{expires: clock.Add(-time.Second)}
 	}
-	if _, err := m.get(ctx, "fresh", fetch); err != nil {
+	if _, _, err := m.get(ctx, "fresh", fetch); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := m.data["fresh"]; !ok || len(m.data) != 1 {

@@ -190,7 +190,7 @@ func ParseDueDate(s string) (time.Time, bool) {
 // organization, project and type (a process is the same for every user).
 func (m *MetadataCache) TypeFields(ctx context.Context, c *Client, project, typ string) ([]TypeField, error) {
 	key := "fields\x00" + orgKey(c) + "\x00" + strings.ToLower(project) + "\x00" + strings.ToLower(strings.TrimSpace(typ))
-	v, err := m.get(ctx, key, func(ctx context.Context) (any, error) { return c.ListTypeFields(ctx, project, typ) })
+	v, _, err := m.get(ctx, key, func(ctx context.Context) (any, error) { return c.ListTypeFields(ctx, project, typ) })
 	if err != nil {
 		return nil, err
 	}

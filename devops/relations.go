@@ -201,7 +201,7 @@ func (c *Client) SearchParents(ctx context.Context, project string, types []stri
 // organization and project: a process is the same for every user.
 func (m *MetadataCache) ParentTypes(ctx context.Context, c *Client, project string) ([]string, error) {
 	key := "parenttypes\x00" + orgKey(c) + "\x00" + strings.ToLower(project)
-	v, err := m.get(ctx, key, func(ctx context.Context) (any, error) { return c.ParentTypes(ctx, project) })
+	v, _, err := m.get(ctx, key, func(ctx context.Context) (any, error) { return c.ParentTypes(ctx, project) })
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +216,7 @@ func (m *MetadataCache) RecentParents(ctx context.Context, userKey string, c *Cl
 		return nil, err
 	}
 	key := "parents\x00" + orgKey(c) + "\x00" + userKey + "\x00" + strings.ToLower(project)
-	v, err := m.get(ctx, key, func(ctx context.Context) (any, error) { return c.SearchParents(ctx, project, types, "", top) })
+	v, _, err := m.get(ctx, key, func(ctx context.Context) (any, error) { return c.SearchParents(ctx, project, types, "", top) })
 	if err != nil {
 		return nil, err
 	}

@@ -6,10 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 
 	"github.com/sally-devops/devopsbot/apperr"
 )
@@ -105,32 +102,24 @@ func cleanIDs(ids []int) []int {
 // organization and set of ids. Many people open a chat at once after a
 // meeting, and Teams asks the bot for each one's view: they share one read,
 // within the user's Azure DevOps request budget, and a change in Azure DevOps
-// shows within the TTL. Concurrent misses for one key share one call. Errors
-// are never cached.
+// shows within the TTL. It is the metadata cache's engine (bounded, errors
+// never cached, concurrent misses share one call that no single viewer's
+// cancellation fails), with its own TTL and bound.
 //
 // An entry read with one person's token is served to another person connected
 // to the same organization: the card it feeds shows the same items to the
 // whole chat anyway.
-type StatusCache struct {
-	ttl time.Duration
-	max int
-	now func() time.Time
-	sf  singleflight.Group
-	mu  sync.Mutex
-	m   map[string]statusEntry
-}
+type StatusCache struct{ m *MetadataCache }
 
-type statusEntry struct {
-	items   map[int]WorkItemNow
-	expires time.Time
-}
+// maxStatusEntries bounds the status cache: an entry holds up to MaxBatchIDs items.
+const maxStatusEntries = 2048
 
 // NewStatusCache returns a cache whose entries live for ttl (default 30 s).
 func NewStatusCache(ttl time.Duration) *StatusCache {
 	if ttl <= 0 {
 		ttl = 30 * time.Second
 	}
-	return &StatusCache{ttl: ttl, max: 2048, now: time.Now, m: map[string]statusEntry{}}
+	return &StatusCache{m: newSharedCache(ttl, maxStatusEntries)}
 }
 
 // WorkItemsNow is c.WorkItemsNow through the cache; hit says no call was made.
@@ -142,43 +131,9 @@ func (s *StatusCache) WorkItemsNow(ctx context.Context, c *Client, ids []int) (i
 		b.WriteByte(',')
 		b.WriteString(strconv.Itoa(id))
 	}
-	key := b.String()
-	s.mu.Lock()
-	e, ok := s.m[key]
-	s.mu.Unlock()
-	if ok && s.now().Before(e.expires) {
-		return e.items, true, nil
-	}
-	v, err, _ := s.sf.Do(key, func() (any, error) {
-		got, err := c.WorkItemsNow(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		s.put(key, got)
-		return got, nil
-	})
+	v, hit, err := s.m.get(ctx, b.String(), func(ctx context.Context) (any, error) { return c.WorkItemsNow(ctx, ids) })
 	if err != nil {
 		return nil, false, err
 	}
-	return v.(map[int]WorkItemNow), false, nil
-}
-
-func (s *StatusCache) put(key string, items map[int]WorkItemNow) {
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.m) >= s.max {
-		for k, e := range s.m {
-			if !now.Before(e.expires) {
-				delete(s.m, k)
-			}
-		}
-		for k := range s.m {
-			if len(s.m) < s.max {
-				break
-			}
-			delete(s.m, k)
-		}
-	}
-	s.m[key] = statusEntry{items: items, expires: now.Add(s.ttl)}
+	return v.(map[int]WorkItemNow), hit, nil
 }
