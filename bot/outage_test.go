@@ -15,7 +15,6 @@ import (
 	"github.com/sally-devops/devopsbot/bot"
 	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/cards/cardstest"
-	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/store/storetest"
 )
 
@@ -176,7 +175,7 @@ func TestFormsKeepTheInputWhileDatabaseDownAndCreateAfterwards(t *testing.T) {
 type downConnections struct{ bot.Store }
 
 func (downConnections) GetConnection(context.Context, devopsbot.UserKey) (*devopsbot.Connection, error) {
-	return nil, apperr.Wrap(apperr.Unavailable, "The database is unavailable right now", store.ErrUnavailable)
+	return nil, apperr.Wrap(apperr.Unavailable, "The database is unavailable right now", devopsbot.ErrStoreUnavailable)
 }
 
 func TestFormKeepsTheInputWhenTheConnectionCannotBeRead(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sally-devops/devopsbot"
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
@@ -23,13 +22,6 @@ const DefaultOutageTimeout = time.Second
 // probeEvery is how often a store that knows the database is down asks whether
 // it is back: the longest a user waits after the database returns.
 const probeEvery = 500 * time.Millisecond
-
-// ErrUnavailable is the domain's devopsbot.ErrStoreUnavailable: in the chain of
-// every error the store returns because the database cannot be reached.
-var ErrUnavailable = devopsbot.ErrStoreUnavailable
-
-// IsUnavailable reports whether err says the database could not be reached.
-func IsUnavailable(err error) bool { return devopsbot.IsStoreUnavailable(err) }
 
 // health is what the store knows about reaching the database. The driver's own
 // server monitoring feeds it (the topology loses or regains a writable server),

@@ -9,7 +9,6 @@ import (
 
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
-	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/store/storetest"
 )
 
@@ -57,7 +56,7 @@ func TestDatabaseOutageFailsFastAndRecoversWithoutRestart(t *testing.T) {
 			if g.Err() != nil {
 				t.Fatalf("round %d, %s while the database is down: the guard expired first (err %v)", round, c.name, err)
 			}
-			if !apperr.Is(err, apperr.Unavailable) || !store.IsUnavailable(err) {
+			if !apperr.Is(err, apperr.Unavailable) || !devopsbot.IsStoreUnavailable(err) {
 				t.Fatalf("%s while the database is down: %v (kind %v), want Unavailable naming the database", c.name, err, apperr.KindOf(err))
 			}
 		}

@@ -204,7 +204,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) op(ctx context.Context) (context.Context, context.CancelFunc) {
 	if s.health.isDown() {
 		ctx, cancel := context.WithCancelCause(ctx)
-		cancel(ErrUnavailable)
+		cancel(devopsbot.ErrStoreUnavailable)
 		return ctx, func() {}
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
@@ -237,7 +237,7 @@ func (s *Store) fail(op string, err error) error {
 	}
 	if isUnavailable(err) {
 		s.health.observe(err)
-		return apperr.Wrap(apperr.Unavailable, unavailableMsg, fmt.Errorf("store %s: %w: %w", op, ErrUnavailable, err))
+		return apperr.Wrap(apperr.Unavailable, unavailableMsg, fmt.Errorf("store %s: %w: %w", op, devopsbot.ErrStoreUnavailable, err))
 	}
 	cause := fmt.Errorf("store %s: %w", op, err)
 	return apperr.Wrap(apperr.Internal, "", cause)
