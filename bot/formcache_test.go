@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sally-devops/devopsbot/cards"
+	"github.com/sally-devops/devopsbot/internal/ttlcache"
 	"github.com/sally-devops/devopsbot/teams"
 )
 
@@ -80,7 +81,7 @@ func TestEncodedCreateFormIsAlwaysTheCardOfItsContent(t *testing.T) {
 func TestEncodedCreateFormIsBuiltOnce(t *testing.T) {
 	b := &Bot{}
 	v := sampleCreateForm()
-	cold := testing.AllocsPerRun(1, func() { encodedForms.clear(); b.encodedCreateForm(v) })
+	cold := testing.AllocsPerRun(1, func() { encodedForms.Clear(); b.encodedCreateForm(v) })
 	warm := testing.AllocsPerRun(20, func() { b.encodedCreateForm(v) })
 	if warm > 10 || warm*5 > cold {
 		t.Fatalf("a warm encode made %.0f allocations (a cold one %.0f)", warm, cold)
@@ -88,28 +89,22 @@ func TestEncodedCreateFormIsBuiltOnce(t *testing.T) {
 }
 
 func TestFormCacheIsBoundedAndForgets(t *testing.T) {
-	c := &formCache{max: 4, ttl: time.Hour, m: map[[sha256.Size]byte]formEntry{}}
+	c := ttlcache.New[[sha256.Size]byte, teams.EncodedCard](time.Hour, 4)
+	now := time.Now()
 	for i := range 10 {
-		c.put(sha256.Sum256([]byte{byte(i)}), emptyCard)
-		if len(c.m) > 4 {
-			t.Fatalf("%d entries, bound 4", len(c.m))
+		c.Put(sha256.Sum256([]byte{byte(i)}), emptyCard, now)
+		if c.Len() > 4 {
+			t.Fatalf("%d entries, bound 4", c.Len())
 		}
 	}
-	if _, ok := c.get(sha256.Sum256([]byte{9})); !ok {
+	if _, ok := c.Get(sha256.Sum256([]byte{9}), now); !ok {
 		t.Fatal("the newest entry is gone")
 	}
-	c.ttl = -time.Second
 	k := sha256.Sum256([]byte("old"))
-	c.put(k, emptyCard)
-	if _, ok := c.get(k); ok {
+	c.Put(k, emptyCard, now)
+	if _, ok := c.Get(k, now.Add(time.Hour)); ok {
 		t.Fatal("an expired entry was served")
 	}
 }
 
 var emptyCard, _ = teams.EncodeCard(struct{}{})
-
-func (c *formCache) clear() {
-	c.mu.Lock()
-	clear(c.m)
-	c.mu.Unlock()
-}

@@ -3,10 +3,10 @@ package bot
 import (
 	"hash/maphash"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/sally-devops/devopsbot/devops"
+	"github.com/sally-devops/devopsbot/internal/ttlcache"
 )
 
 // matchPerson is devops.MatchPerson, remembered. MatchPerson is pure, and
@@ -17,12 +17,22 @@ import (
 // The answer's Ambiguous list is shared: callers only read it.
 func matchPerson(people []devops.Identity, owner string) devops.PersonMatch {
 	key := matchKey(people, owner)
-	if m, ok := personMatches.get(key, people, owner); ok {
+	if m, ok := rememberedMatch(key, people, owner); ok {
 		return m
 	}
 	m := devops.MatchPerson(people, owner)
-	personMatches.put(key, matchEntry{owner: owner, people: slices.Clone(people), match: m})
+	personMatches.Put(key, matchEntry{owner: owner, people: slices.Clone(people), match: m}, time.Now())
 	return m
+}
+
+// rememberedMatch is the remembered answer under key if it answers this very
+// question (a hash collision is another question).
+func rememberedMatch(key uint64, people []devops.Identity, owner string) (devops.PersonMatch, bool) {
+	e, ok := personMatches.Get(key, time.Now())
+	if !ok || e.owner != owner || !slices.Equal(e.people, people) {
+		return devops.PersonMatch{}, false
+	}
+	return e.match, true
 }
 
 var matchSeed = maphash.MakeSeed()
@@ -46,49 +56,10 @@ func matchKey(people []devops.Identity, owner string) uint64 {
 
 // personMatches is shared by every Bot in the process: an entry is the answer
 // to the question it holds, whoever asks. Bounded; entries go after a while.
-var personMatches = &matchCache{max: 256, ttl: 2 * time.Minute, m: map[uint64]matchEntry{}}
+var personMatches = ttlcache.New[uint64, matchEntry](2*time.Minute, 256)
 
 type matchEntry struct {
-	owner   string
-	people  []devops.Identity
-	match   devops.PersonMatch
-	expires time.Time
-}
-
-type matchCache struct {
-	max int
-	ttl time.Duration
-	mu  sync.Mutex
-	m   map[uint64]matchEntry
-}
-
-func (c *matchCache) get(key uint64, people []devops.Identity, owner string) (devops.PersonMatch, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[key]
-	if !ok || time.Now().After(e.expires) || e.owner != owner || !slices.Equal(e.people, people) {
-		return devops.PersonMatch{}, false
-	}
-	return e.match, true
-}
-
-func (c *matchCache) put(key uint64, e matchEntry) {
-	now := time.Now()
-	e.expires = now.Add(c.ttl)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= c.max {
-		for k, old := range c.m {
-			if now.After(old.expires) {
-				delete(c.m, k)
-			}
-		}
-		for k := range c.m {
-			if len(c.m) < c.max {
-				break
-			}
-			delete(c.m, k) // any: map order is random
-		}
-	}
-	c.m[key] = e
+	owner  string
+	people []devops.Identity
+	match  devops.PersonMatch
 }

@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 	"github.com/sally-devops/devopsbot/cards"
 	"github.com/sally-devops/devopsbot/devops"
+	"github.com/sally-devops/devopsbot/internal/ttlcache"
 	"github.com/sally-devops/devopsbot/teams"
 )
 
@@ -166,14 +166,14 @@ func (b *Bot) encodedCreateForm(v *cards.CreateFormView) any {
 		return b.createFormCard(v)
 	}
 	key := sha256.Sum256(id)
-	if card, ok := encodedForms.get(key); ok {
+	if card, ok := encodedForms.Get(key, time.Now()); ok {
 		return card
 	}
 	card, err := teams.EncodeCard(b.createFormCard(v))
 	if err != nil {
 		return b.createFormCard(v)
 	}
-	encodedForms.put(key, card)
+	encodedForms.Put(key, card, time.Now())
 	return card
 }
 
@@ -181,49 +181,7 @@ func (b *Bot) encodedCreateForm(v *cards.CreateFormView) any {
 // Bot in the process: a key names the whole content, so sharing cannot mix
 // two bots' cards. Bounded, and entries go after a while so an idle bot
 // holds nothing.
-var encodedForms = &formCache{max: 128, ttl: 2 * time.Minute, m: map[[sha256.Size]byte]formEntry{}}
-
-type formEntry struct {
-	card    teams.EncodedCard
-	expires time.Time
-}
-
-type formCache struct {
-	max int
-	ttl time.Duration
-	mu  sync.Mutex
-	m   map[[sha256.Size]byte]formEntry
-}
-
-func (c *formCache) get(key [sha256.Size]byte) (teams.EncodedCard, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[key]
-	if !ok || time.Now().After(e.expires) {
-		return teams.EncodedCard{}, false
-	}
-	return e.card, true
-}
-
-func (c *formCache) put(key [sha256.Size]byte, card teams.EncodedCard) {
-	now := time.Now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= c.max {
-		for k, e := range c.m {
-			if now.After(e.expires) {
-				delete(c.m, k)
-			}
-		}
-		for k := range c.m {
-			if len(c.m) < c.max {
-				break
-			}
-			delete(c.m, k) // any: map order is random
-		}
-	}
-	c.m[key] = formEntry{card: card, expires: now.Add(c.ttl)}
-}
+var encodedForms = ttlcache.New[[sha256.Size]byte, teams.EncodedCard](2*time.Minute, 128)
 
 // formDialog shows the create or comment form. The forms carry only
 // Action.Submit buttons, so a dialog needs none of dialogCard's rewriting (a

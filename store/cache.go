@@ -2,10 +2,10 @@ package store
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/sally-devops/devopsbot"
+	"github.com/sally-devops/devopsbot/internal/ttlcache"
 )
 
 // Caching: what a click reads that does not change, or is only a hint, is kept
@@ -33,10 +33,10 @@ const (
 )
 
 type caches struct {
-	summaries *ttlCache[string, *devopsbot.Summary]
-	done      *ttlCache[string, []devopsbot.InsightLink] // by summary id
-	prefs     *ttlCache[string, devopsbot.Prefs]         // by userDocID
-	chatDefs  *ttlCache[string, devopsbot.ChatDefaults]  // by conversation id (chatdefaults.go)
+	summaries *ttlcache.Cache[string, *devopsbot.Summary]
+	done      *ttlcache.Cache[string, []devopsbot.InsightLink] // by summary id
+	prefs     *ttlcache.Cache[string, devopsbot.Prefs]         // by userDocID
+	chatDefs  *ttlcache.Cache[string, devopsbot.ChatDefaults]  // by conversation id (chatdefaults.go)
 }
 
 func newCaches(ttl time.Duration) caches {
@@ -49,87 +49,11 @@ func newCaches(ttl time.Duration) caches {
 		ttl = 0 // off
 	}
 	return caches{
-		summaries: newTTLCache[string, *devopsbot.Summary](ttl, maxCachedSummaries),
-		done:      newTTLCache[string, []devopsbot.InsightLink](ttl, maxCachedLinkSets),
-		prefs:     newTTLCache[string, devopsbot.Prefs](ttl, maxCachedPrefs),
-		chatDefs:  newTTLCache[string, devopsbot.ChatDefaults](ttl, maxCachedPrefs),
+		summaries: ttlcache.New[string, *devopsbot.Summary](ttl, maxCachedSummaries),
+		done:      ttlcache.New[string, []devopsbot.InsightLink](ttl, maxCachedLinkSets),
+		prefs:     ttlcache.New[string, devopsbot.Prefs](ttl, maxCachedPrefs),
+		chatDefs:  ttlcache.New[string, devopsbot.ChatDefaults](ttl, maxCachedPrefs),
 	}
-}
-
-// ttlCache is a small bounded map whose entries expire. When full, expired
-// entries go first, then arbitrary ones: a miss costs one read, so no ordering
-// is worth its bookkeeping.
-type ttlCache[K comparable, V any] struct {
-	ttl time.Duration
-	max int
-
-	mu sync.Mutex
-	m  map[K]cached[V]
-}
-
-type cached[V any] struct {
-	v       V
-	expires time.Time
-}
-
-func newTTLCache[K comparable, V any](ttl time.Duration, max int) *ttlCache[K, V] {
-	return &ttlCache[K, V]{ttl: ttl, max: max, m: map[K]cached[V]{}}
-}
-
-func (c *ttlCache[K, V]) get(k K, now time.Time) (V, bool) {
-	var zero V
-	if c.ttl <= 0 {
-		return zero, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[k]
-	if !ok {
-		return zero, false
-	}
-	if !now.Before(e.expires) {
-		delete(c.m, k)
-		return zero, false
-	}
-	return e.v, true
-}
-
-func (c *ttlCache[K, V]) put(k K, v V, now time.Time) {
-	if c.ttl <= 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.m[k]; !ok && len(c.m) >= c.max {
-		for key, e := range c.m {
-			if !now.Before(e.expires) {
-				delete(c.m, key)
-			}
-		}
-		for key := range c.m {
-			if len(c.m) < c.max {
-				break
-			}
-			delete(c.m, key)
-		}
-	}
-	c.m[k] = cached[V]{v: v, expires: now.Add(c.ttl)}
-}
-
-// update changes an entry in place, keeping its expiry; absent entries stay absent.
-func (c *ttlCache[K, V]) update(k K, f func(V) V) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.m[k]; ok {
-		e.v = f(e.v)
-		c.m[k] = e
-	}
-}
-
-func (c *ttlCache[K, V]) del(k K) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m, k)
 }
 
 // GetSummaryCached is GetSummary from this process's cache when it read or wrote
@@ -137,7 +61,7 @@ func (c *ttlCache[K, V]) del(k K) {
 // insights, never the posted-cards list (which may be that old here).
 func (s *Store) GetSummaryCached(ctx context.Context, id string) (*devopsbot.Summary, error) {
 	now := s.nowUTC()
-	if sm, ok := s.summaries.get(id, now); ok && sm.ExpiresAt.After(now) {
+	if sm, ok := s.summaries.Get(id, now); ok && sm.ExpiresAt.After(now) {
 		cp := *sm
 		return &cp, nil
 	}
@@ -146,14 +70,14 @@ func (s *Store) GetSummaryCached(ctx context.Context, id string) (*devopsbot.Sum
 
 func (s *Store) cacheSummary(sm *devopsbot.Summary) {
 	cp := *sm
-	s.summaries.put(sm.ID, &cp, s.nowUTC())
+	s.summaries.Put(sm.ID, &cp, s.nowUTC())
 }
 
 // forgetSummaries drops what this process caches about summaries it deleted.
 func (s *Store) forgetSummaries(ids []string) {
 	for _, id := range ids {
-		s.summaries.del(id)
-		s.done.del(id)
+		s.summaries.Delete(id)
+		s.done.Delete(id)
 	}
 }
 
@@ -162,7 +86,7 @@ func (s *Store) forgetSummaries(ids []string) {
 // asking the database: enough for a form to say "already done" when it is known;
 // the claim at submit is what guards against a second work item.
 func (s *Store) KnownDoneLinks(summaryID string) []devopsbot.InsightLink {
-	links, _ := s.done.get(summaryID, s.nowUTC())
+	links, _ := s.done.Get(summaryID, s.nowUTC())
 	return links
 }
 
@@ -175,7 +99,7 @@ func (s *Store) rememberDoneList(summaryID string, all []devopsbot.InsightLink) 
 			done = append(done, l)
 		}
 	}
-	s.done.put(summaryID, done, s.nowUTC())
+	s.done.Put(summaryID, done, s.nowUTC())
 }
 
 func (s *Store) rememberDone(l devopsbot.InsightLink) {
@@ -183,14 +107,14 @@ func (s *Store) rememberDone(l devopsbot.InsightLink) {
 		return
 	}
 	now := s.nowUTC()
-	known, _ := s.done.get(l.Key.SummaryID, now)
+	known, _ := s.done.Get(l.Key.SummaryID, now)
 	out := make([]devopsbot.InsightLink, 0, len(known)+1)
 	for _, k := range known {
 		if k.Key != l.Key {
 			out = append(out, k)
 		}
 	}
-	s.done.put(l.Key.SummaryID, append(out, l), now)
+	s.done.Put(l.Key.SummaryID, append(out, l), now)
 }
 
 // GetPrefsCached is GetPrefs from this process's write-through cache when it is
@@ -199,7 +123,7 @@ func (s *Store) GetPrefsCached(ctx context.Context, u devopsbot.UserKey) (*devop
 	if err := validUser(u); err != nil {
 		return nil, err
 	}
-	if p, ok := s.prefs.get(userDocID(u), s.nowUTC()); ok {
+	if p, ok := s.prefs.Get(userDocID(u), s.nowUTC()); ok {
 		return &p, nil
 	}
 	return s.GetPrefs(ctx, u)

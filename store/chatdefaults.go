@@ -65,10 +65,10 @@ func (s *Store) SetChatDefaults(ctx context.Context, conversationID string, d de
 	}
 	_, err := s.c(collChatSettings).UpdateOne(cctx, bson.D{{Key: "_id", Value: conversationID}}, update, options.UpdateOne().SetUpsert(true))
 	if err != nil {
-		s.chatDefs.del(conversationID)
+		s.chatDefs.Delete(conversationID)
 		return s.fail("save chat defaults", err)
 	}
-	s.chatDefs.put(conversationID, d, now)
+	s.chatDefs.Put(conversationID, d, now)
 	return nil
 }
 
@@ -80,7 +80,7 @@ func (s *Store) GetChatDefaultsCached(ctx context.Context, conversationID string
 		return &devopsbot.ChatDefaults{}, nil
 	}
 	now := s.nowUTC()
-	if d, ok := s.chatDefs.get(conversationID, now); ok {
+	if d, ok := s.chatDefs.Get(conversationID, now); ok {
 		return &d, nil
 	}
 	cctx, cancel := s.op(ctx)
@@ -95,6 +95,6 @@ func (s *Store) GetChatDefaultsCached(ctx context.Context, conversationID string
 		d = devopsbot.ChatDefaults{Project: f.Project, AreaPath: f.AreaPath, IterationPath: f.IterationPath, WorkItemType: f.WorkItemType,
 			SetBy: devopsbot.UserKey{TenantID: f.SetByTenant, AADObjectID: f.SetByUser}, SetByName: f.SetByName, UpdatedAt: utcOrZero(f.UpdatedAt)}
 	}
-	s.chatDefs.put(conversationID, d, now)
+	s.chatDefs.Put(conversationID, d, now)
 	return &d, nil
 }

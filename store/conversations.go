@@ -135,7 +135,7 @@ func (s *Store) PurgeConversation(ctx context.Context, conversationID string) er
 			return s.fail("purge "+del.coll, err)
 		}
 	}
-	s.chatDefs.del(conversationID)
+	s.chatDefs.Delete(conversationID)
 	cctx, cancel := s.op(ctx)
 	defer cancel()
 	if _, err := s.c(collConversations).DeleteOne(cctx, bson.D{{Key: "_id", Value: conversationID}}); err != nil {

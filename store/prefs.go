@@ -34,7 +34,7 @@ func (s *Store) GetPrefs(ctx context.Context, u devopsbot.UserKey) (*devopsbot.P
 	var d prefsDoc
 	err := s.c(collPrefs).FindOne(cctx, bson.D{{Key: "_id", Value: userDocID(u)}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		s.prefs.put(userDocID(u), devopsbot.Prefs{}, s.nowUTC())
+		s.prefs.Put(userDocID(u), devopsbot.Prefs{}, s.nowUTC())
 		return &devopsbot.Prefs{}, nil
 	}
 	if err != nil {
@@ -42,7 +42,7 @@ func (s *Store) GetPrefs(ctx context.Context, u devopsbot.UserKey) (*devopsbot.P
 	}
 	p := devopsbot.Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath,
 		IterationPath: d.IterationPath, UpdatedAt: d.UpdatedAt.UTC()}
-	s.prefs.put(userDocID(u), p, s.nowUTC())
+	s.prefs.Put(userDocID(u), p, s.nowUTC())
 	return &p, nil
 }
 
@@ -58,10 +58,10 @@ func (s *Store) SavePrefs(ctx context.Context, u devopsbot.UserKey, p devopsbot.
 		return s.fail("save prefs", err)
 	}
 	if err := s.upsert(ctx, collPrefs, d.ID, bson.D{{Key: "$set", Value: set}}); err != nil {
-		s.prefs.del(d.ID) // the write may or may not have landed
+		s.prefs.Delete(d.ID) // the write may or may not have landed
 		return s.fail("save prefs", err)
 	}
-	s.prefs.put(d.ID, devopsbot.Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath,
+	s.prefs.Put(d.ID, devopsbot.Prefs{Project: d.Project, WorkItemType: d.WorkItemType, AreaPath: d.AreaPath,
 		IterationPath: d.IterationPath, UpdatedAt: d.UpdatedAt}, s.nowUTC())
 	return nil
 }

@@ -167,7 +167,7 @@ func (s *Store) SetSummaryCards(ctx context.Context, id string, cards []devopsbo
 		s.forgetSummaries([]string{id})
 		return errNotFound("That summary")
 	}
-	s.summaries.update(id, func(sm *devopsbot.Summary) *devopsbot.Summary {
+	s.summaries.Update(id, func(sm *devopsbot.Summary) *devopsbot.Summary {
 		cp := *sm
 		cp.Cards = cards
 		return &cp
