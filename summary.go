@@ -1,6 +1,11 @@
 package devopsbot
 
-import "time"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
 
 // Kind is what an insight is. The four kinds are the ones the product promises.
 type Kind string
@@ -90,4 +95,28 @@ type Summary struct {
 	PostedBy       string
 	CreatedAt      time.Time
 	ExpiresAt      time.Time
+}
+
+// SummaryID is the id a summary with a source id is stored under: the same
+// delivery to the same chat always maps to the same summary, in every store.
+func SummaryID(sourceID, conversationID string) string {
+	return summaryHash("summary", sourceID, conversationID)
+}
+
+// ContentSummaryID is the id a summary without a source id but with a content
+// key (a paste) is stored under: the same content pasted into the same chat
+// always maps to the same summary.
+func ContentSummaryID(contentKey, conversationID string) string {
+	return summaryHash("pasted", contentKey, conversationID)
+}
+
+// summaryHash is a fixed-length id (the bot puts summary ids into other ids
+// and card data); the length prefixes keep ("ab","c") and ("a","bc") apart.
+// Stored summaries carry it: it must never change.
+func summaryHash(kind, part, conversationID string) string {
+	h := sha256.New()
+	for _, p := range []string{kind, part, conversationID} {
+		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }

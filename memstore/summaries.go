@@ -2,9 +2,6 @@ package memstore
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"slices"
 
 	"github.com/sally-devops/devopsbot"
@@ -22,18 +19,6 @@ func copySummary(sm devopsbot.Summary) devopsbot.Summary {
 	return sm
 }
 
-// summaryKey names a summary by what makes it the same one: its sender's id or
-// its content, in its chat. It is a fixed-length hash (as package store's ids,
-// and equal to them), because the bot puts summary ids into other ids and card
-// data; the length prefixes keep ("ab","c") and ("a","bc") apart.
-func summaryKey(kind, part, conversationID string) string {
-	h := sha256.New()
-	for _, p := range []string{kind, part, conversationID} {
-		fmt.Fprintf(h, "%d:%s;", len(p), p)
-	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
-}
-
 // InsertSummary stores sm once per (source id, chat) or (content key, chat); a
 // repeat returns the live summary stored first with created=false.
 func (s *Store) InsertSummary(_ context.Context, sm *devopsbot.Summary) (*devopsbot.Summary, bool, error) {
@@ -49,12 +34,12 @@ func (s *Store) InsertSummary(_ context.Context, sm *devopsbot.Summary) (*devops
 		if len(sm.SourceID) > maxIDLen {
 			return nil, false, apperr.New(apperr.Invalid, "The summary id is too long.")
 		}
-		id = summaryKey("summary", sm.SourceID, sm.ConversationID)
+		id = devopsbot.SummaryID(sm.SourceID, sm.ConversationID)
 	case sm.ContentKey != "":
 		if len(sm.ContentKey) > maxIDLen {
 			return nil, false, apperr.New(apperr.Invalid, "The summary's content key is too long.")
 		}
-		id = summaryKey("pasted", sm.ContentKey, sm.ConversationID)
+		id = devopsbot.ContentSummaryID(sm.ContentKey, sm.ConversationID)
 	case id == "":
 		id = randomID()
 	default:

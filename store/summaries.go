@@ -42,24 +42,11 @@ func utcOrZero(t time.Time) time.Time {
 	return t.UTC()
 }
 
-// SummaryID is the id InsertSummary gives a summary with a source id: the same
-// delivery to the same chat always maps to the same document.
-func SummaryID(sourceID, conversationID string) string {
-	return hashID("summary", sourceID, conversationID)
-}
-
-// ContentSummaryID is the id InsertSummary gives a summary without a source id
-// but with a content key (a paste): the same content pasted into the same chat
-// always maps to the same document.
-func ContentSummaryID(contentKey, conversationID string) string {
-	return hashID("pasted", contentKey, conversationID)
-}
-
 // InsertSummary stores sm once. A sender that retries (same SourceID, same chat) gets
 // the first stored summary back with created=false, even when both deliveries race:
 // the _id is derived from the two ids and only one insert can win. A summary without
 // a SourceID but with a ContentKey (a paste) is stored once per content and chat the
-// same way (ContentSummaryID), so a re-paste finds the first one and its links; a
+// same way (devopsbot.ContentSummaryID), so a re-paste finds the first one and its links; a
 // plain insert is the only write, because FerretDB v1 has no atomic
 // read-modify-write under concurrency while a unique _id holds everywhere. Otherwise
 // the summary gets a random id unless sm.ID is set. ExpiresAt defaults to CreatedAt
@@ -77,12 +64,12 @@ func (s *Store) InsertSummary(ctx context.Context, sm *devopsbot.Summary) (store
 		if len(sm.SourceID) > maxIDLen {
 			return nil, false, apperr.New(apperr.Invalid, "The summary id is too long.")
 		}
-		id = SummaryID(sm.SourceID, sm.ConversationID)
+		id = devopsbot.SummaryID(sm.SourceID, sm.ConversationID)
 	case sm.ContentKey != "":
 		if len(sm.ContentKey) > maxIDLen {
 			return nil, false, apperr.New(apperr.Invalid, "The summary's content key is too long.")
 		}
-		id = ContentSummaryID(sm.ContentKey, sm.ConversationID)
+		id = devopsbot.ContentSummaryID(sm.ContentKey, sm.ConversationID)
 	case id == "":
 		id = randomID()
 	default:
