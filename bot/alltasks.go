@@ -273,33 +273,26 @@ func (b *Bot) createRows(ctx context.Context, ac *actionCtx, client *devops.Clie
 	var stop atomic.Pointer[formProblem]
 	var mu sync.Mutex // guards the rows' fields written below
 	var firstType string
-	sem := make(chan struct{}, allTasksWorkers)
-	var wg sync.WaitGroup
-	for _, in := range todo {
+	atMost(allTasksWorkers, len(todo), func(i int) {
+		in := todo[i]
 		r := round.rows[in.ID]
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if p := stop.Load(); p != nil {
-				mu.Lock()
-				r.outcome, r.problem = cards.AllTasksFailed, formProblem{Text: "Not tried: " + p.Text, Code: p.Code}
-				mu.Unlock()
-				return
-			}
-			outcome, link, p := b.createRow(ctx, ac, client, conn, round, in, r)
+		if p := stop.Load(); p != nil {
 			mu.Lock()
-			r.outcome, r.link, r.problem = outcome, link, p.formProblem
-			if outcome == cards.AllTasksCreated && firstType == "" {
-				firstType = r.typ
-			}
+			r.outcome, r.problem = cards.AllTasksFailed, formProblem{Text: "Not tried: " + p.Text, Code: p.Code}
 			mu.Unlock()
-			if outcome == cards.AllTasksFailed && p.stopsOthers {
-				stop.CompareAndSwap(nil, &p.formProblem)
-			}
-		}()
-	}
-	wg.Wait()
+			return
+		}
+		outcome, link, p := b.createRow(ctx, ac, client, conn, round, in, r)
+		mu.Lock()
+		r.outcome, r.link, r.problem = outcome, link, p.formProblem
+		if outcome == cards.AllTasksCreated && firstType == "" {
+			firstType = r.typ
+		}
+		mu.Unlock()
+		if outcome == cards.AllTasksFailed && p.stopsOthers {
+			stop.CompareAndSwap(nil, &p.formProblem)
+		}
+	})
 	if firstType == "" {
 		return
 	}
@@ -564,23 +557,16 @@ func (b *Bot) fillAllTasksRows(ctx context.Context, ac *actionCtx, client *devop
 	together(
 		func() { b.fillRowFields(ctx, client, v, edit) },
 		func() {
-			sem := make(chan struct{}, allTasksWorkers)
-			var wg sync.WaitGroup
-			for i, e := range edit {
-				wg.Add(1)
-				sem <- struct{}{}
-				go func() {
-					defer func() { <-sem; wg.Done() }()
-					rac := *ac
-					rac.insight = e.in
-					kept := ""
-					if e.row != nil && e.row.present {
-						kept = e.row.owner
-					}
-					people[i] = b.responsibleFor(ctx, &rac, client, conn, fd.Members, kept)
-				}()
-			}
-			wg.Wait()
+			atMost(allTasksWorkers, len(edit), func(i int) {
+				e := edit[i]
+				rac := *ac
+				rac.insight = e.in
+				kept := ""
+				if e.row != nil && e.row.present {
+					kept = e.row.owner
+				}
+				people[i] = b.responsibleFor(ctx, &rac, client, conn, fd.Members, kept)
+			})
 		},
 	)
 	named := map[string]bool{strings.ToLower(conn.UniqueName): true}
@@ -631,24 +617,17 @@ func (b *Bot) fillRowFields(ctx context.Context, client *devops.Client, v *cards
 	}
 	byType := map[string][]devops.TypeField{}
 	var mu sync.Mutex // guards byType
-	sem := make(chan struct{}, allTasksWorkers)
-	var wg sync.WaitGroup
-	for _, t := range types {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			fields, err := b.cfg.Metadata.TypeFields(ctx, client, v.Project, t)
-			if err != nil {
-				teams.Logger(ctx).InfoContext(ctx, "could not read the work item type's fields", "kind", apperr.KindOf(err).String())
-				return
-			}
-			mu.Lock()
-			byType[t] = fields
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	atMost(allTasksWorkers, len(types), func(i int) {
+		t := types[i]
+		fields, err := b.cfg.Metadata.TypeFields(ctx, client, v.Project, t)
+		if err != nil {
+			teams.Logger(ctx).InfoContext(ctx, "could not read the work item type's fields", "kind", apperr.KindOf(err).String())
+			return
+		}
+		mu.Lock()
+		byType[t] = fields
+		mu.Unlock()
+	})
 	for _, e := range edit {
 		item := &v.Items[e.idx]
 		var kept map[string]string

@@ -400,6 +400,22 @@ func (b *Bot) closeForm(ctx context.Context) teams.InvokeResponse {
 	return teams.TaskMessageResponse("Nothing was changed.")
 }
 
+// atMost runs f(0), ..., f(n-1), at most workers of them at a time, and
+// waits for all: calls that each spend a request, without a burst.
+func atMost(workers, n int, f func(i int)) {
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			f(i)
+		}()
+	}
+	wg.Wait()
+}
+
 // together runs independent calls at once and waits for all of them: two
 // database reads on one path cost one round trip of waiting, not two.
 func together(calls ...func()) {
