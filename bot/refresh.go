@@ -68,7 +68,7 @@ func (b *Bot) liveViewers(ctx context.Context, serviceURL, conversationID string
 	if len(keys) == 0 {
 		return nil
 	}
-	connected, err := b.cfg.Store.ConnectedUsers(ctx, keys)
+	connected, err := b.conns.ConnectedUsers(ctx, keys)
 	if err != nil {
 		teams.Logger(ctx).WarnContext(ctx, "could not look up who is connected; the summary card gets no live status", "err", err)
 		return nil
