@@ -105,6 +105,7 @@ type Bot struct {
 	leases      devopsbot.Leases
 	meetingJobs devopsbot.MeetingJobs
 	chats       devopsbot.ChatSettings
+	chatForms   devopsbot.ChatFormDefaults
 
 	// writes tracks Azure DevOps writes that outlive their invoke (slow answers),
 	// so a shutdown waits for them instead of losing their result.
@@ -147,7 +148,7 @@ func New(cfg Config) *Bot {
 	st := cfg.Store
 	return &Bot{cfg: cfg, log: cfg.Logger, now: cfg.Now,
 		conns: st, signIns: st, convs: st, summaries: st, links: st, prefs: st, auditLog: st, replies: st, once: st,
-		deliveries: st, leases: st, meetingJobs: st, chats: st, status: devops.NewStatusCache(statusTTL)}
+		deliveries: st, leases: st, meetingJobs: st, chats: st, chatForms: st, status: devops.NewStatusCache(statusTTL)}
 }
 
 // Register routes Teams activities to the bot.

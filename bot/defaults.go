@@ -26,17 +26,15 @@ import (
 // fill what the chat leaves open (an area or type the chat did not set, in the
 // same project), and whatever the person changes in the form wins over both.
 
+var defaultsVerbs = []string{cards.VerbDefaultsReload, cards.VerbDefaultsSave, cards.VerbDefaultsClear}
+
 func init() {
-	for _, v := range []string{cards.VerbDefaultsReload, cards.VerbDefaultsSave, cards.VerbDefaultsClear} {
+	for _, v := range defaultsVerbs {
 		chatVerbs[v] = true // answered by onCardAction, through onDefaultsAction
 	}
 }
 
-func isDefaultsVerb(v string) bool {
-	return v == cards.VerbDefaultsReload || v == cards.VerbDefaultsSave || v == cards.VerbDefaultsClear
-}
-
-func (b *Bot) chatDefaultsStore() devopsbot.ChatFormDefaults { return b.cfg.Store }
+func isDefaultsVerb(v string) bool { return slices.Contains(defaultsVerbs, v) }
 
 // startingPrefs is where a form starts for user u in a chat: the chat's
 // defaults over the person's last choices (see above). Both reads are cached;
@@ -46,7 +44,7 @@ func (b *Bot) startingPrefs(ctx context.Context, u devopsbot.UserKey, conversati
 	var chat *devopsbot.ChatDefaults
 	together(
 		func() { prefs, _ = b.prefs.GetPrefsCached(ctx, u) },
-		func() { chat, _ = b.chatDefaultsStore().GetChatDefaultsCached(ctx, conversationID) },
+		func() { chat, _ = b.chatForms.GetChatDefaultsCached(ctx, conversationID) },
 	)
 	return mergeStart(prefs, chat)
 }
@@ -105,7 +103,7 @@ func (b *Bot) onDefaultsAction(ctx context.Context, a *teams.Activity, verb stri
 	case cards.VerbDefaultsReload:
 		return teams.AdaptiveCardResponse(b.defaultsCard(ctx, a, &d, false, ""))
 	case cards.VerbDefaultsClear:
-		if err := b.chatDefaultsStore().SetChatDefaults(ctx, a.Conversation.ID, devopsbot.ChatDefaults{}); err != nil {
+		if err := b.chatForms.SetChatDefaults(ctx, a.Conversation.ID, devopsbot.ChatDefaults{}); err != nil {
 			return teams.AdaptiveCardResponse(b.defaultsCard(ctx, a, &d, false, "Could not clear the defaults: "+apperr.UserMessage(err)))
 		}
 		b.log.InfoContext(ctx, "chat form defaults cleared", "conversation", a.Conversation.ID, "request_id", teams.RequestID(ctx))
@@ -173,7 +171,7 @@ func (b *Bot) saveDefaults(ctx context.Context, a *teams.Activity, d *defaultsDa
 		return b.defaultsCard(ctx, a, d, false, "Some choices are not in "+project+": choose again from its lists.")
 	}
 	saved := devopsbot.ChatDefaults{Project: project, AreaPath: area, IterationPath: iter, WorkItemType: typ, SetBy: u, SetByName: a.From.Name}
-	if err := b.chatDefaultsStore().SetChatDefaults(ctx, a.Conversation.ID, saved); err != nil {
+	if err := b.chatForms.SetChatDefaults(ctx, a.Conversation.ID, saved); err != nil {
 		return b.defaultsCard(ctx, a, d, false, "Could not save the defaults: "+apperr.UserMessage(err))
 	}
 	b.log.InfoContext(ctx, "chat form defaults saved", "conversation", a.Conversation.ID, "request_id", teams.RequestID(ctx))
@@ -205,7 +203,7 @@ func (b *Bot) defaultsCard(ctx context.Context, a *teams.Activity, keep *default
 	var cerr error
 	together(
 		func() { client, conn, err = b.clientFor(ctx, u) },
-		func() { current, cerr = b.chatDefaultsStore().GetChatDefaultsCached(ctx, a.Conversation.ID) },
+		func() { current, cerr = b.chatForms.GetChatDefaultsCached(ctx, a.Conversation.ID) },
 	)
 	if err != nil {
 		return b.defaultsProblemCard(ctx, err)
@@ -261,7 +259,7 @@ func defaultsLine(d *devopsbot.ChatDefaults) cards.ChatDefaultsLine {
 
 // chatDefaultsStatusLine is status's line about the chat's defaults.
 func (b *Bot) chatDefaultsStatusLine(ctx context.Context, a *teams.Activity) string {
-	d, err := b.chatDefaultsStore().GetChatDefaultsCached(ctx, a.Conversation.ID)
+	d, err := b.chatForms.GetChatDefaultsCached(ctx, a.Conversation.ID)
 	if err != nil {
 		return "Form defaults for this chat: unknown right now (database unavailable)."
 	}
