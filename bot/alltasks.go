@@ -46,15 +46,15 @@ const (
 	maxFieldsPerRow = 8
 )
 
+var allTasksVerbs = []string{cards.VerbAllTasks, cards.VerbAllTasksReload, cards.VerbAllTasksSubmit}
+
 func init() {
-	for _, v := range []string{cards.VerbAllTasks, cards.VerbAllTasksReload, cards.VerbAllTasksSubmit} {
+	for _, v := range allTasksVerbs {
 		formVerbs[v] = true // open in place too (in-card forms), through formStep
 	}
 }
 
-func isAllTasksVerb(v string) bool {
-	return v == cards.VerbAllTasks || v == cards.VerbAllTasksReload || v == cards.VerbAllTasksSubmit
-}
+func isAllTasksVerb(v string) bool { return slices.Contains(allTasksVerbs, v) }
 
 // taskRow is one item of the form as submitted.
 type taskRow struct {
