@@ -13,7 +13,7 @@ import (
 // The same names are refused as in store: too long, not UTF-8, or with
 // line breaks or NUL.
 func (s *Store) SetChatDefaults(_ context.Context, conversationID string, d devopsbot.ChatDefaults) error {
-	if err := checkConvID(conversationID); err != nil {
+	if err := devopsbot.CheckConversationID(conversationID); err != nil {
 		return err
 	}
 	for _, v := range []string{d.Project, d.AreaPath, d.IterationPath, d.WorkItemType, d.SetByName} {

@@ -17,7 +17,7 @@ func copyConn(c devopsbot.Connection) devopsbot.Connection {
 
 // GetConnection returns the user's connection.
 func (s *Store) GetConnection(_ context.Context, u devopsbot.UserKey) (*devopsbot.Connection, error) {
-	if err := validUser(u); err != nil {
+	if err := devopsbot.CheckUser(u); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -36,7 +36,7 @@ func (s *Store) SaveConnection(_ context.Context, c *devopsbot.Connection) error
 	if c == nil {
 		return apperr.New(apperr.Invalid, "No connection to save.")
 	}
-	if err := validUser(c.User); err != nil {
+	if err := devopsbot.CheckUser(c.User); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -57,7 +57,7 @@ func (s *Store) SaveConnection(_ context.Context, c *devopsbot.Connection) error
 // UpdateTokens replaces the tokens unless the stored ones expire later (a slower
 // refresh finishing last must not win), and marks the connection active.
 func (s *Store) UpdateTokens(_ context.Context, u devopsbot.UserKey, access, refresh string, expiry time.Time) error {
-	if err := validUser(u); err != nil {
+	if err := devopsbot.CheckUser(u); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -78,7 +78,7 @@ func (s *Store) UpdateTokens(_ context.Context, u devopsbot.UserKey, access, ref
 
 // MarkNeedsReconnect records that the user's tokens no longer work.
 func (s *Store) MarkNeedsReconnect(_ context.Context, u devopsbot.UserKey) error {
-	if err := validUser(u); err != nil {
+	if err := devopsbot.CheckUser(u); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -94,7 +94,7 @@ func (s *Store) MarkNeedsReconnect(_ context.Context, u devopsbot.UserKey) error
 
 // DeleteConnection removes the user's connection; deleted says whether there was one.
 func (s *Store) DeleteConnection(_ context.Context, u devopsbot.UserKey) (bool, error) {
-	if err := validUser(u); err != nil {
+	if err := devopsbot.CheckUser(u); err != nil {
 		return false, err
 	}
 	s.mu.Lock()
@@ -126,10 +126,10 @@ func (s *Store) CreateOAuthState(_ context.Context, st *devopsbot.OAuthState) er
 	if st.ID == "" {
 		st.ID = randomID()
 	}
-	if err := checkID("sign-in state", st.ID); err != nil {
+	if err := devopsbot.CheckID("sign-in state", st.ID); err != nil {
 		return err
 	}
-	if err := validUser(st.User); err != nil {
+	if err := devopsbot.CheckUser(st.User); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -146,7 +146,7 @@ func (s *Store) CreateOAuthState(_ context.Context, st *devopsbot.OAuthState) er
 // state is removed too, and refused with a message that says so.
 func (s *Store) ConsumeOAuthState(_ context.Context, id string) (*devopsbot.OAuthState, error) {
 	notFoundErr := apperr.New(apperr.NotFound, "This sign-in link is not valid or was already used.")
-	if checkID("sign-in state", id) != nil {
+	if devopsbot.CheckID("sign-in state", id) != nil {
 		return nil, notFoundErr
 	}
 	s.mu.Lock()
@@ -172,7 +172,7 @@ func (s *Store) CreatePendingLogin(_ context.Context, p *devopsbot.PendingLogin)
 	if len(p.Code) < 16 || len(p.Code) > maxCodeLen {
 		return apperr.New(apperr.Invalid, "The sign-in code must be at least 16 characters.")
 	}
-	if err := validUser(p.User); err != nil {
+	if err := devopsbot.CheckUser(p.User); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -218,7 +218,7 @@ func (s *Store) ConnectedUsers(_ context.Context, users []devopsbot.UserKey) (ma
 	out := map[devopsbot.UserKey]bool{}
 	looked := 0
 	for _, u := range users {
-		if validUser(u) != nil || out[u] {
+		if devopsbot.CheckUser(u) != nil || out[u] {
 			continue
 		}
 		if looked++; looked > maxConnectedLookup {

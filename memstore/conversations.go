@@ -12,7 +12,7 @@ func (s *Store) SaveConversationRef(_ context.Context, r *devopsbot.Conversation
 	if r == nil {
 		return apperr.New(apperr.Invalid, "No conversation to save.")
 	}
-	if err := checkConvID(r.ConversationID); err != nil {
+	if err := devopsbot.CheckConversationID(r.ConversationID); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -35,7 +35,7 @@ func (s *Store) GetConversationRef(_ context.Context, conversationID string) (*d
 
 // FindPersonalConversationByUser returns the newest 1:1 chat with a user.
 func (s *Store) FindPersonalConversationByUser(_ context.Context, aadObjectID string) (*devopsbot.ConversationRef, error) {
-	if checkID("user", aadObjectID) != nil {
+	if devopsbot.CheckID("user", aadObjectID) != nil {
 		return nil, notFound("Your personal chat with the bot")
 	}
 	s.mu.Lock()
@@ -61,7 +61,7 @@ func (s *Store) FindPersonalConversationByUser(_ context.Context, aadObjectID st
 // links and deliveries, its meeting jobs and its settings. Once keys are the
 // caller's to forget.
 func (s *Store) PurgeConversation(_ context.Context, conversationID string) error {
-	if err := checkConvID(conversationID); err != nil {
+	if err := devopsbot.CheckConversationID(conversationID); err != nil {
 		return err
 	}
 	s.mu.Lock()

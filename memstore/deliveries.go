@@ -18,10 +18,10 @@ func copyDelivery(d devopsbot.Delivery) devopsbot.Delivery {
 
 // CreateDelivery stores d once per summary; a repeat returns the stored one.
 func (s *Store) CreateDelivery(_ context.Context, d *devopsbot.Delivery) (*devopsbot.Delivery, bool, error) {
-	if err := checkID("summary id", d.SummaryID); err != nil {
+	if err := devopsbot.CheckID("summary id", d.SummaryID); err != nil {
 		return nil, false, err
 	}
-	if err := checkConvID(d.ConversationID); err != nil {
+	if err := devopsbot.CheckConversationID(d.ConversationID); err != nil {
 		return nil, false, err
 	}
 	s.mu.Lock()
@@ -103,10 +103,10 @@ func copyJob(j devopsbot.MeetingJob) devopsbot.MeetingJob {
 
 // CreateMeetingJob stores j once per id; a repeat returns the stored one.
 func (s *Store) CreateMeetingJob(_ context.Context, j *devopsbot.MeetingJob) (*devopsbot.MeetingJob, bool, error) {
-	if err := checkID("meeting job id", j.ID); err != nil {
+	if err := devopsbot.CheckID("meeting job id", j.ID); err != nil {
 		return nil, false, err
 	}
-	if err := checkConvID(j.ConversationID); err != nil {
+	if err := devopsbot.CheckConversationID(j.ConversationID); err != nil {
 		return nil, false, err
 	}
 	s.mu.Lock()
@@ -158,7 +158,7 @@ func (s *Store) DueMeetingJobs(_ context.Context, now time.Time, limit int) ([]d
 
 // MeetingJobsOf returns a chat's jobs, oldest first, at most limit.
 func (s *Store) MeetingJobsOf(_ context.Context, conversationID string, limit int) ([]devopsbot.MeetingJob, error) {
-	if checkConvID(conversationID) != nil {
+	if devopsbot.CheckConversationID(conversationID) != nil {
 		return nil, nil
 	}
 	return s.findJobs(func(j devopsbot.MeetingJob) bool { return j.ConversationID == conversationID }, limit), nil
@@ -194,7 +194,7 @@ func (s *Store) SweepMeetingJobs(context.Context) (int64, error) {
 
 // AcquireLease gives key to one caller until ttl passes or it is released.
 func (s *Store) AcquireLease(_ context.Context, key string, ttl time.Duration) (string, bool, error) {
-	if err := checkID("lease key", key); err != nil {
+	if err := devopsbot.CheckID("lease key", key); err != nil {
 		return "", false, err
 	}
 	s.mu.Lock()

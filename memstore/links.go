@@ -30,7 +30,7 @@ func (s *Store) ClaimAction(_ context.Context, key devopsbot.ActionKey, by devop
 	if err := validAction(key); err != nil {
 		return nil, false, err
 	}
-	if err := validUser(by); err != nil {
+	if err := devopsbot.CheckUser(by); err != nil {
 		return nil, false, err
 	}
 	if ttl <= 0 {

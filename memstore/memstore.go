@@ -15,11 +15,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"slices"
-	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
@@ -135,38 +132,7 @@ func millis(t time.Time) time.Time {
 
 func (s *Store) next() int64 { s.seq++; return s.seq }
 
-// The same checks as package store: ids come from the network.
-const maxIDLen = 512
-
-func checkID(what, v string) error {
-	if v == "" {
-		return apperr.New(apperr.Invalid, "The "+what+" is missing.")
-	}
-	if len(v) > maxIDLen || !utf8.ValidString(v) || strings.ContainsRune(v, '|') ||
-		strings.IndexFunc(v, unicode.IsControl) >= 0 {
-		return apperr.New(apperr.Invalid, "The "+what+" is not valid.")
-	}
-	return nil
-}
-
-func checkConvID(id string) error {
-	if id == "" || len(id) > maxIDLen {
-		return apperr.New(apperr.Invalid, "The conversation id is not valid.")
-	}
-	for _, r := range id {
-		if r < 0x20 || r == 0x7f {
-			return apperr.New(apperr.Invalid, "The conversation id is not valid.")
-		}
-	}
-	return nil
-}
-
-func validUser(u devopsbot.UserKey) error {
-	if err := checkID("tenant id", u.TenantID); err != nil {
-		return err
-	}
-	return checkID("user id", u.AADObjectID)
-}
+const maxIDLen = devopsbot.MaxIDLen
 
 // lookupID reports whether id can name a stored record at all.
 func lookupID(id string) bool { return id != "" && len(id) <= maxIDLen }

@@ -10,7 +10,7 @@ import (
 
 // GetPrefs returns the user's preferences; none saved is the zero Prefs.
 func (s *Store) GetPrefs(_ context.Context, u devopsbot.UserKey) (*devopsbot.Prefs, error) {
-	if err := validUser(u); err != nil {
+	if err := devopsbot.CheckUser(u); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -26,7 +26,7 @@ func (s *Store) GetPrefsCached(ctx context.Context, u devopsbot.UserKey) (*devop
 
 // SavePrefs replaces the user's preferences, stamping UpdatedAt.
 func (s *Store) SavePrefs(_ context.Context, u devopsbot.UserKey, p devopsbot.Prefs) error {
-	if err := validUser(u); err != nil {
+	if err := devopsbot.CheckUser(u); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -40,7 +40,7 @@ const maxAuditDetail = 4096
 
 // AddAudit appends a record; Time defaults to now.
 func (s *Store) AddAudit(_ context.Context, r devopsbot.AuditRecord) error {
-	if err := validUser(r.User); err != nil {
+	if err := devopsbot.CheckUser(r.User); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -118,7 +118,7 @@ func (s *Store) LookupWebhook(_ context.Context, id string) (int, []byte, bool, 
 
 // FirstTime reports whether key is seen for the first time.
 func (s *Store) FirstTime(_ context.Context, key string) (bool, error) {
-	if err := checkID("key", key); err != nil {
+	if err := devopsbot.CheckID("key", key); err != nil {
 		return false, err
 	}
 	s.mu.Lock()
@@ -132,7 +132,7 @@ func (s *Store) FirstTime(_ context.Context, key string) (bool, error) {
 
 // ForgetOnce lets key happen again.
 func (s *Store) ForgetOnce(_ context.Context, key string) error {
-	if err := checkID("key", key); err != nil {
+	if err := devopsbot.CheckID("key", key); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -143,7 +143,7 @@ func (s *Store) ForgetOnce(_ context.Context, key string) error {
 
 // SetMeetingSummaries turns automatic meeting summaries on or off for a chat.
 func (s *Store) SetMeetingSummaries(_ context.Context, conversationID string, on bool) error {
-	if err := checkConvID(conversationID); err != nil {
+	if err := devopsbot.CheckConversationID(conversationID); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -158,7 +158,7 @@ func (s *Store) SetMeetingSummaries(_ context.Context, conversationID string, on
 
 // MeetingSummariesOn reports the chat's setting: on unless turned off.
 func (s *Store) MeetingSummariesOn(_ context.Context, conversationID string) (bool, error) {
-	if checkConvID(conversationID) != nil {
+	if devopsbot.CheckConversationID(conversationID) != nil {
 		return false, nil
 	}
 	s.mu.Lock()

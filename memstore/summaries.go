@@ -25,7 +25,7 @@ func (s *Store) InsertSummary(_ context.Context, sm *devopsbot.Summary) (*devops
 	if sm == nil {
 		return nil, false, apperr.New(apperr.Invalid, "No summary to save.")
 	}
-	if err := checkConvID(sm.ConversationID); err != nil {
+	if err := devopsbot.CheckConversationID(sm.ConversationID); err != nil {
 		return nil, false, err
 	}
 	id := sm.ID
@@ -43,7 +43,7 @@ func (s *Store) InsertSummary(_ context.Context, sm *devopsbot.Summary) (*devops
 	case id == "":
 		id = randomID()
 	default:
-		if err := checkID("summary id", id); err != nil {
+		if err := devopsbot.CheckID("summary id", id); err != nil {
 			return nil, false, err
 		}
 	}
@@ -93,7 +93,7 @@ func (s *Store) FindSummaryByContent(_ context.Context, conversationID, key stri
 	if !lookupID(key) {
 		return nil, notFound("That summary")
 	}
-	if err := checkConvID(conversationID); err != nil {
+	if err := devopsbot.CheckConversationID(conversationID); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()

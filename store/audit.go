@@ -35,7 +35,7 @@ const maxAuditDetail = 4096
 
 // AddAudit appends a record; Time defaults to now.
 func (s *Store) AddAudit(ctx context.Context, r devopsbot.AuditRecord) error {
-	if err := validUser(r.User); err != nil {
+	if err := devopsbot.CheckUser(r.User); err != nil {
 		return err
 	}
 	t := bsonTime(r.Time)

@@ -120,7 +120,7 @@ func (s *Store) rememberDone(l devopsbot.InsightLink) {
 // GetPrefsCached is GetPrefs from this process's write-through cache when it is
 // less than CacheTTL old: preferences only pre-fill a form.
 func (s *Store) GetPrefsCached(ctx context.Context, u devopsbot.UserKey) (*devopsbot.Prefs, error) {
-	if err := validUser(u); err != nil {
+	if err := devopsbot.CheckUser(u); err != nil {
 		return nil, err
 	}
 	if p, ok := s.prefs.Get(userDocID(u), s.nowUTC()); ok {

@@ -44,7 +44,7 @@ func checkDefaults(d devopsbot.ChatDefaults) error {
 // SetChatDefaults replaces a chat's form defaults; a zero Project clears them.
 // Only the formDefaults field changes: the chat's other settings stay.
 func (s *Store) SetChatDefaults(ctx context.Context, conversationID string, d devopsbot.ChatDefaults) error {
-	if err := checkConvID(conversationID); err != nil {
+	if err := devopsbot.CheckConversationID(conversationID); err != nil {
 		return err
 	}
 	if err := checkDefaults(d); err != nil {
@@ -76,7 +76,7 @@ func (s *Store) SetChatDefaults(ctx context.Context, conversationID string, d de
 // write-through cache when it is less than CacheTTL old: they only pre-fill
 // forms, and every form open would otherwise cost a round trip.
 func (s *Store) GetChatDefaultsCached(ctx context.Context, conversationID string) (*devopsbot.ChatDefaults, error) {
-	if checkConvID(conversationID) != nil {
+	if devopsbot.CheckConversationID(conversationID) != nil {
 		return &devopsbot.ChatDefaults{}, nil
 	}
 	now := s.nowUTC()

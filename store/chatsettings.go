@@ -8,6 +8,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/sally-devops/devopsbot"
 )
 
 // collChatSettings holds per-chat switches (meeting summaries off).
@@ -22,7 +24,7 @@ type chatSettingsDoc struct {
 
 // SetMeetingSummaries turns automatic meeting summaries on or off for a chat.
 func (s *Store) SetMeetingSummaries(ctx context.Context, conversationID string, on bool) error {
-	if err := checkConvID(conversationID); err != nil {
+	if err := devopsbot.CheckConversationID(conversationID); err != nil {
 		return err
 	}
 	cctx, cancel := s.op(ctx)
@@ -37,7 +39,7 @@ func (s *Store) SetMeetingSummaries(ctx context.Context, conversationID string, 
 // MeetingSummariesOn reports whether a chat wants automatic meeting summaries
 // (on unless someone turned them off).
 func (s *Store) MeetingSummariesOn(ctx context.Context, conversationID string) (bool, error) {
-	if checkConvID(conversationID) != nil {
+	if devopsbot.CheckConversationID(conversationID) != nil {
 		return false, nil
 	}
 	cctx, cancel := s.op(ctx)

@@ -21,7 +21,7 @@ func (s *Store) ConnectedUsers(ctx context.Context, users []devopsbot.UserKey) (
 	ids := make([]string, 0, min(len(users), maxConnectedLookup))
 	seen := map[devopsbot.UserKey]bool{}
 	for _, u := range users {
-		if validUser(u) != nil || seen[u] {
+		if devopsbot.CheckUser(u) != nil || seen[u] {
 			continue
 		}
 		seen[u] = true

@@ -77,7 +77,7 @@ func connAAD(id string) string { return "connection|" + id }
 
 // GetConnection returns the user's connection with its tokens decrypted.
 func (s *Store) GetConnection(ctx context.Context, u devopsbot.UserKey) (*devopsbot.Connection, error) {
-	if err := validUser(u); err != nil {
+	if err := devopsbot.CheckUser(u); err != nil {
 		return nil, err
 	}
 	ctx, cancel := s.op(ctx)
@@ -100,7 +100,7 @@ func (s *Store) SaveConnection(ctx context.Context, c *devopsbot.Connection) err
 	if c == nil {
 		return apperr.New(apperr.Invalid, "No connection to save.")
 	}
-	if err := validUser(c.User); err != nil {
+	if err := devopsbot.CheckUser(c.User); err != nil {
 		return err
 	}
 	now := s.nowUTC()
@@ -179,7 +179,7 @@ next:
 // connection active. On MongoDB the conditional update is atomic; on FerretDB v1 two
 // exactly simultaneous writes may still both apply (updates are not atomic there).
 func (s *Store) UpdateTokens(ctx context.Context, u devopsbot.UserKey, access, refresh string, expiry time.Time) error {
-	if err := validUser(u); err != nil {
+	if err := devopsbot.CheckUser(u); err != nil {
 		return err
 	}
 	id := userDocID(u)
@@ -227,7 +227,7 @@ func (s *Store) existsOr(ctx context.Context, coll, id, what string) error {
 // MarkNeedsReconnect records that the user's tokens were refused, so the bot asks
 // them to connect again instead of failing every action.
 func (s *Store) MarkNeedsReconnect(ctx context.Context, u devopsbot.UserKey) error {
-	if err := validUser(u); err != nil {
+	if err := devopsbot.CheckUser(u); err != nil {
 		return err
 	}
 	cctx, cancel := s.op(ctx)
@@ -245,7 +245,7 @@ func (s *Store) MarkNeedsReconnect(ctx context.Context, u devopsbot.UserKey) err
 
 // DeleteConnection forgets the user's tokens (disconnect).
 func (s *Store) DeleteConnection(ctx context.Context, u devopsbot.UserKey) (deleted bool, err error) {
-	if err := validUser(u); err != nil {
+	if err := devopsbot.CheckUser(u); err != nil {
 		return false, err
 	}
 	cctx, cancel := s.op(ctx)

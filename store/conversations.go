@@ -39,7 +39,7 @@ func (s *Store) SaveConversationRef(ctx context.Context, r *devopsbot.Conversati
 	if r == nil {
 		return apperr.New(apperr.Invalid, "No conversation to save.")
 	}
-	if err := checkConvID(r.ConversationID); err != nil {
+	if err := devopsbot.CheckConversationID(r.ConversationID); err != nil {
 		return err
 	}
 	r.UpdatedAt = s.nowUTC()
@@ -55,22 +55,9 @@ func (s *Store) SaveConversationRef(ctx context.Context, r *devopsbot.Conversati
 	return nil
 }
 
-// checkConvID accepts Teams conversation ids, which contain ':', '@', ';' and '|'.
-func checkConvID(id string) error {
-	if id == "" || len(id) > maxIDLen {
-		return apperr.New(apperr.Invalid, "The conversation id is not valid.")
-	}
-	for _, r := range id {
-		if r < 0x20 || r == 0x7f {
-			return apperr.New(apperr.Invalid, "The conversation id is not valid.")
-		}
-	}
-	return nil
-}
-
 // GetConversationRef returns the stored reference of a conversation.
 func (s *Store) GetConversationRef(ctx context.Context, conversationID string) (*devopsbot.ConversationRef, error) {
-	if checkConvID(conversationID) != nil {
+	if devopsbot.CheckConversationID(conversationID) != nil {
 		return nil, errNotFound("The conversation")
 	}
 	return s.findConv(ctx, bson.D{{Key: "_id", Value: conversationID}}, nil)
@@ -80,7 +67,7 @@ func (s *Store) GetConversationRef(ctx context.Context, conversationID string) (
 // object id alone (object ids are globally unique GUIDs), for senders that
 // don't know the tenant.
 func (s *Store) FindPersonalConversationByUser(ctx context.Context, aadObjectID string) (*devopsbot.ConversationRef, error) {
-	if err := checkID("user", aadObjectID); err != nil {
+	if err := devopsbot.CheckID("user", aadObjectID); err != nil {
 		return nil, errNotFound("Your personal chat with the bot")
 	}
 	return s.findConv(ctx, bson.D{{Key: "userAadObjectId", Value: aadObjectID}, {Key: "conversationType", Value: "personal"}},
@@ -110,7 +97,7 @@ func (s *Store) findConv(ctx context.Context, filter bson.D, opts *options.FindO
 // It is for the bot being removed from a chat. Links go first, so an interrupted
 // purge leaves summaries that a retry will find again.
 func (s *Store) PurgeConversation(ctx context.Context, conversationID string) error {
-	if err := checkConvID(conversationID); err != nil {
+	if err := devopsbot.CheckConversationID(conversationID); err != nil {
 		return err
 	}
 	ids, err := s.summaryIDs(ctx, bson.D{{Key: "conversationId", Value: conversationID}})

@@ -49,10 +49,10 @@ func deliveryToDoc(d *devopsbot.Delivery) deliveryDoc {
 // CreateDelivery records a pending delivery once; a repeat (a sender's retry)
 // returns the first record with created=false.
 func (s *Store) CreateDelivery(ctx context.Context, d *devopsbot.Delivery) (stored *devopsbot.Delivery, created bool, err error) {
-	if err := checkID("summary id", d.SummaryID); err != nil {
+	if err := devopsbot.CheckID("summary id", d.SummaryID); err != nil {
 		return nil, false, err
 	}
-	if err := checkConvID(d.ConversationID); err != nil {
+	if err := devopsbot.CheckConversationID(d.ConversationID); err != nil {
 		return nil, false, err
 	}
 	nd := *d

@@ -7,6 +7,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
@@ -27,7 +28,7 @@ type leaseDoc struct {
 // so taking over an expired lease first wins the right to replace that very
 // generation (a unique takeover _id), as ClaimAction does for claims.
 func (s *Store) AcquireLease(ctx context.Context, key string, ttl time.Duration) (leaseID string, ok bool, err error) {
-	if err := checkID("lease key", key); err != nil {
+	if err := devopsbot.CheckID("lease key", key); err != nil {
 		return "", false, err
 	}
 	for attempt := range 4 {

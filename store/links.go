@@ -88,7 +88,7 @@ func (s *Store) ClaimAction(ctx context.Context, key devopsbot.ActionKey, by dev
 	if err := validAction(key); err != nil {
 		return nil, false, err
 	}
-	if err := validUser(by); err != nil {
+	if err := devopsbot.CheckUser(by); err != nil {
 		return nil, false, err
 	}
 	if ttl <= 0 {

@@ -63,10 +63,10 @@ func meetingJobToDoc(j *devopsbot.MeetingJob) meetingJobDoc {
 // CreateMeetingJob records a pending job once; a repeat (Teams sends the
 // event again, two replicas receive it) returns the first with created=false.
 func (s *Store) CreateMeetingJob(ctx context.Context, j *devopsbot.MeetingJob) (stored *devopsbot.MeetingJob, created bool, err error) {
-	if err := checkID("meeting job id", j.ID); err != nil {
+	if err := devopsbot.CheckID("meeting job id", j.ID); err != nil {
 		return nil, false, err
 	}
-	if err := checkConvID(j.ConversationID); err != nil {
+	if err := devopsbot.CheckConversationID(j.ConversationID); err != nil {
 		return nil, false, err
 	}
 	nj := *j
@@ -107,7 +107,7 @@ func (s *Store) DueMeetingJobs(ctx context.Context, now time.Time, limit int) ([
 
 // MeetingJobsOf lists a chat's meeting jobs, oldest first (for status).
 func (s *Store) MeetingJobsOf(ctx context.Context, conversationID string, limit int) ([]devopsbot.MeetingJob, error) {
-	if checkConvID(conversationID) != nil {
+	if devopsbot.CheckConversationID(conversationID) != nil {
 		return nil, nil
 	}
 	return s.findMeetingJobs(ctx, bson.D{{Key: "conversationId", Value: conversationID}}, limit)

@@ -42,10 +42,10 @@ func (s *Store) CreateOAuthState(ctx context.Context, st *devopsbot.OAuthState) 
 	if st.ID == "" {
 		st.ID = randomID()
 	}
-	if err := checkID("sign-in state", st.ID); err != nil {
+	if err := devopsbot.CheckID("sign-in state", st.ID); err != nil {
 		return err
 	}
-	if err := validUser(st.User); err != nil {
+	if err := devopsbot.CheckUser(st.User); err != nil {
 		return err
 	}
 	st.CreatedAt, st.ExpiresAt = s.lifetime(st.CreatedAt, st.ExpiresAt)
@@ -89,7 +89,7 @@ var errExpiredSignIn = apperr.New(apperr.Invalid, "This sign-in link has expired
 // the document gets it; the others get NotFound. An expired state is deleted and
 // refused as Invalid.
 func (s *Store) ConsumeOAuthState(ctx context.Context, id string) (*devopsbot.OAuthState, error) {
-	if err := checkID("sign-in state", id); err != nil {
+	if err := devopsbot.CheckID("sign-in state", id); err != nil {
 		return nil, apperr.New(apperr.NotFound, "This sign-in link is not valid or was already used.")
 	}
 	var d stateDoc
@@ -167,7 +167,7 @@ func (s *Store) CreatePendingLogin(ctx context.Context, p *devopsbot.PendingLogi
 	if len(p.Code) < 16 || len(p.Code) > maxCodeLen {
 		return apperr.New(apperr.Invalid, "The sign-in code must be at least 16 characters.")
 	}
-	if err := validUser(p.User); err != nil {
+	if err := devopsbot.CheckUser(p.User); err != nil {
 		return err
 	}
 	created, expires := s.lifetime(time.Time{}, p.ExpiresAt)

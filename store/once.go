@@ -5,6 +5,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/sally-devops/devopsbot"
 )
 
 // collOnce holds keys of things that must happen once (the welcome card of a
@@ -14,7 +16,7 @@ const collOnce = "once"
 // FirstTime reports whether key is seen for the first time, across replicas: an
 // insert with the key as _id, atomic on MongoDB and FerretDB alike.
 func (s *Store) FirstTime(ctx context.Context, key string) (bool, error) {
-	if err := checkID("key", key); err != nil {
+	if err := devopsbot.CheckID("key", key); err != nil {
 		return false, err
 	}
 	cctx, cancel := s.op(ctx)
@@ -31,7 +33,7 @@ func (s *Store) FirstTime(ctx context.Context, key string) (bool, error) {
 
 // ForgetOnce lets key happen again (a chat that removed and reinstalled the bot).
 func (s *Store) ForgetOnce(ctx context.Context, key string) error {
-	if err := checkID("key", key); err != nil {
+	if err := devopsbot.CheckID("key", key); err != nil {
 		return err
 	}
 	cctx, cancel := s.op(ctx)

@@ -26,7 +26,7 @@ type prefsDoc struct {
 
 // GetPrefs returns the user's preferences; none saved yet is the zero Prefs.
 func (s *Store) GetPrefs(ctx context.Context, u devopsbot.UserKey) (*devopsbot.Prefs, error) {
-	if err := validUser(u); err != nil {
+	if err := devopsbot.CheckUser(u); err != nil {
 		return nil, err
 	}
 	cctx, cancel := s.op(ctx)
@@ -48,7 +48,7 @@ func (s *Store) GetPrefs(ctx context.Context, u devopsbot.UserKey) (*devopsbot.P
 
 // SavePrefs replaces the user's preferences.
 func (s *Store) SavePrefs(ctx context.Context, u devopsbot.UserKey, p devopsbot.Prefs) error {
-	if err := validUser(u); err != nil {
+	if err := devopsbot.CheckUser(u); err != nil {
 		return err
 	}
 	d := prefsDoc{ID: userDocID(u), TenantID: u.TenantID, AADObjectID: u.AADObjectID, Project: p.Project,

@@ -19,8 +19,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -351,30 +349,10 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 	return nil
 }
 
-func validUser(u devopsbot.UserKey) error {
-	if err := checkID("tenant id", u.TenantID); err != nil {
-		return err
-	}
-	return checkID("user id", u.AADObjectID)
-}
-
 // id is the user's _id; '|' is refused in both parts, so it is unambiguous.
 func userDocID(u devopsbot.UserKey) string { return u.TenantID + "|" + u.AADObjectID }
 
-const maxIDLen = 512
-
-// checkID refuses ids that are empty, huge, not UTF-8, or carry control characters or
-// our separator: they come from the network and end up in _id values.
-func checkID(what, v string) error {
-	if v == "" {
-		return apperr.New(apperr.Invalid, "The "+what+" is missing.")
-	}
-	if len(v) > maxIDLen || !utf8.ValidString(v) || strings.ContainsRune(v, '|') ||
-		strings.IndexFunc(v, unicode.IsControl) >= 0 {
-		return apperr.New(apperr.Invalid, "The "+what+" is not valid.")
-	}
-	return nil
-}
+const maxIDLen = devopsbot.MaxIDLen
 
 // hashID derives a fixed-length _id from parts that may hold any text; the length
 // prefixes keep ("ab","c") and ("a","bc") apart.

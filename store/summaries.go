@@ -55,7 +55,7 @@ func (s *Store) InsertSummary(ctx context.Context, sm *devopsbot.Summary) (store
 	if sm == nil {
 		return nil, false, apperr.New(apperr.Invalid, "No summary to save.")
 	}
-	if err := checkConvID(sm.ConversationID); err != nil {
+	if err := devopsbot.CheckConversationID(sm.ConversationID); err != nil {
 		return nil, false, err
 	}
 	id := sm.ID
@@ -73,7 +73,7 @@ func (s *Store) InsertSummary(ctx context.Context, sm *devopsbot.Summary) (store
 	case id == "":
 		id = randomID()
 	default:
-		if err := checkID("summary id", id); err != nil {
+		if err := devopsbot.CheckID("summary id", id); err != nil {
 			return nil, false, err
 		}
 	}
@@ -168,7 +168,7 @@ func (s *Store) FindSummaryByContent(ctx context.Context, conversationID, key st
 	if key == "" || len(key) > maxIDLen {
 		return nil, errNotFound("That summary")
 	}
-	if err := checkConvID(conversationID); err != nil {
+	if err := devopsbot.CheckConversationID(conversationID); err != nil {
 		return nil, err
 	}
 	cctx, cancel := s.op(ctx)

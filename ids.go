@@ -1,0 +1,52 @@
+package devopsbot
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/sally-devops/devopsbot/apperr"
+)
+
+// What an id may be. Ids come from the network (Teams, senders, card data) and
+// end up in stored keys, so every store refuses the same ones with the same
+// message; these are those rules, which each store applies where an id enters.
+
+// MaxIDLen bounds every id a store keeps or looks up.
+const MaxIDLen = 512
+
+// CheckID refuses ids that are empty, huge, not UTF-8, or carry control
+// characters or '|' (the separator of keys made of two ids); what names the id
+// in the message.
+func CheckID(what, v string) error {
+	if v == "" {
+		return apperr.New(apperr.Invalid, "The "+what+" is missing.")
+	}
+	if len(v) > MaxIDLen || !utf8.ValidString(v) || strings.ContainsRune(v, '|') ||
+		strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		return apperr.New(apperr.Invalid, "The "+what+" is not valid.")
+	}
+	return nil
+}
+
+// CheckConversationID accepts Teams conversation ids, which contain ':', '@',
+// ';' and '|'.
+func CheckConversationID(id string) error {
+	if id == "" || len(id) > MaxIDLen {
+		return apperr.New(apperr.Invalid, "The conversation id is not valid.")
+	}
+	for _, r := range id {
+		if r < 0x20 || r == 0x7f {
+			return apperr.New(apperr.Invalid, "The conversation id is not valid.")
+		}
+	}
+	return nil
+}
+
+// CheckUser refuses a user key either of whose ids CheckID refuses.
+func CheckUser(u UserKey) error {
+	if err := CheckID("tenant id", u.TenantID); err != nil {
+		return err
+	}
+	return CheckID("user id", u.AADObjectID)
+}
