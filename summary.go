@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"time"
+
+	"github.com/sally-devops/devopsbot/apperr"
 )
 
 // Kind is what an insight is. The four kinds are the ones the product promises.
@@ -108,6 +110,34 @@ func SummaryID(sourceID, conversationID string) string {
 // always maps to the same summary.
 func ContentSummaryID(contentKey, conversationID string) string {
 	return summaryHash("pasted", contentKey, conversationID)
+}
+
+// StoredSummaryID is the id a store keeps sm under: derived from its source
+// id (SummaryID) or else its content key (ContentSummaryID) in its chat, so a
+// repeat finds the first one; else its own ID, checked. "" means sm names
+// none and the store picks a random one. An error says why sm cannot be kept.
+func StoredSummaryID(sm *Summary) (string, error) {
+	if sm == nil {
+		return "", apperr.New(apperr.Invalid, "No summary to save.")
+	}
+	if err := CheckConversationID(sm.ConversationID); err != nil {
+		return "", err
+	}
+	switch {
+	case sm.SourceID != "":
+		if len(sm.SourceID) > MaxIDLen {
+			return "", apperr.New(apperr.Invalid, "The summary id is too long.")
+		}
+		return SummaryID(sm.SourceID, sm.ConversationID), nil
+	case sm.ContentKey != "":
+		if len(sm.ContentKey) > MaxIDLen {
+			return "", apperr.New(apperr.Invalid, "The summary's content key is too long.")
+		}
+		return ContentSummaryID(sm.ContentKey, sm.ConversationID), nil
+	case sm.ID == "":
+		return "", nil
+	}
+	return sm.ID, CheckID("summary id", sm.ID)
 }
 
 // summaryHash is a fixed-length id (the bot puts summary ids into other ids

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/sally-devops/devopsbot"
-	"github.com/sally-devops/devopsbot/apperr"
 )
 
 func copySummary(sm devopsbot.Summary) devopsbot.Summary {
@@ -22,30 +21,12 @@ func copySummary(sm devopsbot.Summary) devopsbot.Summary {
 // InsertSummary stores sm once per (source id, chat) or (content key, chat); a
 // repeat returns the live summary stored first with created=false.
 func (s *Store) InsertSummary(_ context.Context, sm *devopsbot.Summary) (*devopsbot.Summary, bool, error) {
-	if sm == nil {
-		return nil, false, apperr.New(apperr.Invalid, "No summary to save.")
-	}
-	if err := devopsbot.CheckConversationID(sm.ConversationID); err != nil {
+	id, err := devopsbot.StoredSummaryID(sm)
+	if err != nil {
 		return nil, false, err
 	}
-	id := sm.ID
-	switch {
-	case sm.SourceID != "":
-		if len(sm.SourceID) > maxIDLen {
-			return nil, false, apperr.New(apperr.Invalid, "The summary id is too long.")
-		}
-		id = devopsbot.SummaryID(sm.SourceID, sm.ConversationID)
-	case sm.ContentKey != "":
-		if len(sm.ContentKey) > maxIDLen {
-			return nil, false, apperr.New(apperr.Invalid, "The summary's content key is too long.")
-		}
-		id = devopsbot.ContentSummaryID(sm.ContentKey, sm.ConversationID)
-	case id == "":
+	if id == "" {
 		id = randomID()
-	default:
-		if err := devopsbot.CheckID("summary id", id); err != nil {
-			return nil, false, err
-		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

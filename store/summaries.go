@@ -52,30 +52,12 @@ func utcOrZero(t time.Time) time.Time {
 // the summary gets a random id unless sm.ID is set. ExpiresAt defaults to CreatedAt
 // plus the summary retention.
 func (s *Store) InsertSummary(ctx context.Context, sm *devopsbot.Summary) (stored *devopsbot.Summary, created bool, err error) {
-	if sm == nil {
-		return nil, false, apperr.New(apperr.Invalid, "No summary to save.")
-	}
-	if err := devopsbot.CheckConversationID(sm.ConversationID); err != nil {
+	id, err := devopsbot.StoredSummaryID(sm)
+	if err != nil {
 		return nil, false, err
 	}
-	id := sm.ID
-	switch {
-	case sm.SourceID != "":
-		if len(sm.SourceID) > maxIDLen {
-			return nil, false, apperr.New(apperr.Invalid, "The summary id is too long.")
-		}
-		id = devopsbot.SummaryID(sm.SourceID, sm.ConversationID)
-	case sm.ContentKey != "":
-		if len(sm.ContentKey) > maxIDLen {
-			return nil, false, apperr.New(apperr.Invalid, "The summary's content key is too long.")
-		}
-		id = devopsbot.ContentSummaryID(sm.ContentKey, sm.ConversationID)
-	case id == "":
+	if id == "" {
 		id = randomID()
-	default:
-		if err := devopsbot.CheckID("summary id", id); err != nil {
-			return nil, false, err
-		}
 	}
 	now := s.nowUTC()
 	created0 := bsonTime(sm.CreatedAt)
