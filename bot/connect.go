@@ -24,8 +24,6 @@ import (
 // so a forwarded sign-in link can never attach one person's account to another.
 
 const (
-	signInTTL   = 10 * time.Minute
-	pendingTTL  = 10 * time.Minute
 	maxCodeSize = 32
 )
 
@@ -141,7 +139,7 @@ func (b *Bot) prepareSignIn(ctx context.Context, a *teams.Activity, org devops.O
 		CodeVerifier:   oauth2.GenerateVerifier(),
 		Nonce:          randomID(24),
 		CreatedAt:      b.now(),
-		ExpiresAt:      b.now().Add(signInTTL),
+		ExpiresAt:      b.now().Add(devopsbot.SignInLifetime),
 	}
 	if err := b.signIns.CreateOAuthState(ctx, st); err != nil {
 		return "", err

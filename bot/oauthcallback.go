@@ -171,7 +171,7 @@ func (b *Bot) parkSignIn(ctx context.Context, st *devopsbot.OAuthState, org devo
 			CreatedAt:     b.now(),
 			UpdatedAt:     b.now(),
 		},
-		ExpiresAt: b.now().Add(pendingTTL),
+		ExpiresAt: b.now().Add(devopsbot.SignInLifetime),
 	}
 	if err := b.signIns.CreatePendingLogin(ctx, p); err != nil {
 		teams.Logger(ctx).ErrorContext(ctx, "oauth callback: could not park the sign-in", "err", err)

@@ -111,7 +111,7 @@ func (s *Store) lifetime(created, expires time.Time) (time.Time, time.Time) {
 	}
 	expires = millis(expires)
 	if expires.IsZero() {
-		expires = created.Add(StateLifetime)
+		expires = created.Add(devopsbot.SignInLifetime)
 	}
 	return created, expires
 }

@@ -34,7 +34,7 @@ func (s *Store) ClaimAction(_ context.Context, key devopsbot.ActionKey, by devop
 		return nil, false, err
 	}
 	if ttl <= 0 {
-		ttl = DefaultClaimTTL
+		ttl = devopsbot.ClaimTTL
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

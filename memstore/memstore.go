@@ -22,20 +22,11 @@ import (
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
-// Lifetimes; the same as package store's defaults, which the bot's texts promise.
-const (
-	StateLifetime           = 10 * time.Minute
-	DefaultSummaryRetention = 90 * 24 * time.Hour
-	DefaultAuditRetention   = 365 * 24 * time.Hour
-	WebhookRetention        = 24 * time.Hour
-	DefaultClaimTTL         = 2 * time.Minute
-)
-
 // Config tunes a Store; the zero value is usable.
 type Config struct {
 	Now              func() time.Time // default time.Now
-	SummaryRetention time.Duration    // default DefaultSummaryRetention
-	AuditRetention   time.Duration    // default DefaultAuditRetention
+	SummaryRetention time.Duration    // default devopsbot.SummaryRetention
+	AuditRetention   time.Duration    // default devopsbot.AuditRetention
 }
 
 // Store is an in-memory backend. It is safe for concurrent use.
@@ -101,10 +92,10 @@ func New(cfg Config) *Store {
 		cfg.Now = time.Now
 	}
 	if cfg.SummaryRetention <= 0 {
-		cfg.SummaryRetention = DefaultSummaryRetention
+		cfg.SummaryRetention = devopsbot.SummaryRetention
 	}
 	if cfg.AuditRetention <= 0 {
-		cfg.AuditRetention = DefaultAuditRetention
+		cfg.AuditRetention = devopsbot.AuditRetention
 	}
 	return &Store{
 		now: cfg.Now, sumRet: cfg.SummaryRetention, auditRet: cfg.AuditRetention,

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/conformance"
 	"github.com/sally-devops/devopsbot/memstore"
 )
@@ -15,8 +16,8 @@ func TestConformance(t *testing.T) {
 		Open: func(t *testing.T, now func() time.Time) (conformance.Store, func() conformance.Store) {
 			return memstore.New(memstore.Config{Now: now}), nil
 		},
-		StateLifetime:    memstore.StateLifetime,
-		SummaryRetention: memstore.DefaultSummaryRetention,
-		WebhookRetention: memstore.WebhookRetention,
+		StateLifetime:    devopsbot.SignInLifetime,
+		SummaryRetention: devopsbot.SummaryRetention,
+		WebhookRetention: devopsbot.WebhookRetention,
 	})
 }

@@ -98,7 +98,7 @@ func (s *Store) RememberWebhook(_ context.Context, id string, status int, body [
 	if body == nil {
 		body = []byte{}
 	}
-	s.webhooks[id] = webhookReply{status: status, body: slices.Clone(body), expiresAt: now.Add(WebhookRetention)}
+	s.webhooks[id] = webhookReply{status: status, body: slices.Clone(body), expiresAt: now.Add(devopsbot.WebhookRetention)}
 	return status, slices.Clone(body), true, nil
 }
 

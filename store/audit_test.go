@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/sally-devops/devopsbot"
-	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/store/storetest"
 )
 
@@ -24,7 +23,7 @@ func TestAudit(t *testing.T) {
 	if len(recs) != 3 || recs[0].WorkItemID != 102 || recs[2].WorkItemID != 100 || recs[0].UserName != "Alice" || recs[0].Outcome != "ok" {
 		t.Fatalf("stored audit = %+v; want alice's three records", recs)
 	}
-	clk.Advance(store.DefaultAuditRetention)
+	clk.Advance(devopsbot.AuditRetention)
 	if n, err := s.Sweep(ctx); err != nil || n != 4 {
 		t.Fatalf("Sweep = %d, %v; want 4", n, err)
 	}

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/conformance"
-	"github.com/sally-devops/devopsbot/store"
 	"github.com/sally-devops/devopsbot/store/storetest"
 )
 
@@ -19,8 +19,8 @@ func TestConformance(t *testing.T) {
 			s := storetest.Open(t, cfg)
 			return s, func() conformance.Store { return storetest.Open(t, cfg) }
 		},
-		StateLifetime:    store.DefaultStateLifetime,
-		SummaryRetention: store.DefaultSummaryRetention,
-		WebhookRetention: store.WebhookRetention,
+		StateLifetime:    devopsbot.SignInLifetime,
+		SummaryRetention: devopsbot.SummaryRetention,
+		WebhookRetention: devopsbot.WebhookRetention,
 	})
 }

@@ -13,9 +13,6 @@ import (
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
-// DefaultClaimTTL applies when ClaimAction gets no positive ttl.
-const DefaultClaimTTL = 2 * time.Minute
-
 func validAction(k devopsbot.ActionKey) error {
 	if k.SummaryID == "" || len(k.SummaryID) > maxIDLen || k.InsightID == "" || len(k.InsightID) > maxIDLen ||
 		len(k.Target) > maxIDLen {
@@ -92,7 +89,7 @@ func (s *Store) ClaimAction(ctx context.Context, key devopsbot.ActionKey, by dev
 		return nil, false, err
 	}
 	if ttl <= 0 {
-		ttl = DefaultClaimTTL
+		ttl = devopsbot.ClaimTTL
 	}
 	id := actionDocID(key)
 	marker, err = s.actionMarker(ctx, key, id, marker)

@@ -14,9 +14,6 @@ import (
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
-// DefaultStateLifetime applies when an OAuthState or PendingLogin has no ExpiresAt.
-const DefaultStateLifetime = 10 * time.Minute
-
 type stateDoc struct {
 	ID             string    `bson:"_id"`
 	TenantID       string    `bson:"tenantId"`
@@ -77,7 +74,7 @@ func (s *Store) lifetime(created, expires time.Time) (time.Time, time.Time) {
 	}
 	expires = bsonTime(expires)
 	if expires.IsZero() {
-		expires = created.Add(DefaultStateLifetime)
+		expires = created.Add(devopsbot.SignInLifetime)
 	}
 	return created, expires
 }

@@ -30,13 +30,9 @@ import (
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
-// Defaults for the zero values of Config.
+// Defaults for the zero values of Config (and the root's lifetimes).
 const (
-	DefaultOpTimeout        = 5 * time.Second
-	DefaultSummaryRetention = 90 * 24 * time.Hour
-	DefaultAuditRetention   = 365 * 24 * time.Hour
-	// WebhookRetention is how long a webhook id is remembered; senders retry for less.
-	WebhookRetention = 24 * time.Hour
+	DefaultOpTimeout = 5 * time.Second
 	// staleClaimGrace keeps an abandoned pending claim (and its marker) around so a
 	// later click can still take it over and look for the work item it may have made.
 	staleClaimGrace = 24 * time.Hour
@@ -122,10 +118,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	cfg.OutageTimeout = min(cfg.OutageTimeout, cfg.OpTimeout)
 	if cfg.SummaryRetention <= 0 {
-		cfg.SummaryRetention = DefaultSummaryRetention
+		cfg.SummaryRetention = devopsbot.SummaryRetention
 	}
 	if cfg.AuditRetention <= 0 {
-		cfg.AuditRetention = DefaultAuditRetention
+		cfg.AuditRetention = devopsbot.AuditRetention
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -6,7 +6,6 @@ import (
 
 	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
-	"github.com/sally-devops/devopsbot/store"
 )
 
 // Sweep is how this backend expires records on servers without TTL indexes
@@ -24,7 +23,7 @@ func TestSweepRemovesExpiredSignIns(t *testing.T) {
 	if n, err := s.Sweep(ctx); err != nil || n != 0 {
 		t.Fatalf("early Sweep = %d, %v; want 0", n, err)
 	}
-	clk.Advance(store.DefaultStateLifetime)
+	clk.Advance(devopsbot.SignInLifetime)
 	n, err := s.Sweep(ctx)
 	if err != nil || n != 1 {
 		t.Fatalf("Sweep = %d, %v; want 1", n, err)
@@ -60,7 +59,7 @@ func TestSweepRemovesExpiredSummariesWithLinksAndStaleClaims(t *testing.T) {
 	if n, err := s.Sweep(ctx); err != nil || n != 1 {
 		t.Fatalf("Sweep = %d, %v; want 1 stale claim", n, err)
 	}
-	clk.Advance(store.DefaultSummaryRetention)
+	clk.Advance(devopsbot.SummaryRetention)
 	// The summary, its link and the markers of both actions.
 	if n, err := s.Sweep(ctx); err != nil || n != 4 {
 		t.Fatalf("Sweep = %d, %v; want 4", n, err)

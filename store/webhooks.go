@@ -8,11 +8,12 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/sally-devops/devopsbot"
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
 // Collection webhooks: the answer given to each webhook delivery id, for
-// WebhookRetention, so a sender's retry gets the same answer.
+// devopsbot.WebhookRetention, so a sender's retry gets the same answer.
 
 type webhookDoc struct {
 	ID        string    `bson:"_id"`
@@ -41,7 +42,7 @@ func (s *Store) RememberWebhook(ctx context.Context, id string, status int, body
 	}
 	for range 3 {
 		now := s.nowUTC()
-		d := webhookDoc{ID: id, Status: status, Body: body, CreatedAt: now, ExpiresAt: now.Add(WebhookRetention)}
+		d := webhookDoc{ID: id, Status: status, Body: body, CreatedAt: now, ExpiresAt: now.Add(devopsbot.WebhookRetention)}
 		cctx, cancel := s.op(ctx)
 		_, err := s.c(collWebhooks).InsertOne(cctx, d)
 		cancel()
