@@ -101,7 +101,8 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 		{Key: "nextAttemptAt", Value: bson.D{{Key: "$lte", Value: bsonTime(now)}}}}, limit)
 }
 
-// CountDeliveries counts deliveries by state, for `devopsbot check` and metrics.
+// CountDeliveries counts deliveries by state, for `devopsbot check` (the metrics
+// count delivery events instead, from Config.OnDelivery).
 func (s *Store) CountDeliveries(ctx context.Context) (map[devopsbot.DeliveryState]int64, error) {
 	out := map[devopsbot.DeliveryState]int64{}
 	for _, st := range []devopsbot.DeliveryState{devopsbot.DeliveryPending, devopsbot.DeliveryPosted, devopsbot.DeliveryFailed} {
