@@ -26,10 +26,12 @@ import (
 // reads no roster and asks no one else's connection. Someone who connects
 // later joins the list at the card's next update (usually their first create).
 //
-// A refresh reads only (no token rotation, no "needs reconnect" mark, no card
-// update): the summary, its results and the viewer's connection at once, then
-// one workitemsbatch call shared for a short while by everyone in the
-// organization who looks at the same items.
+// A refresh writes nothing to Azure DevOps and updates no card: it reads the
+// summary, its results and the viewer's connection at once, then one
+// workitemsbatch call shared for a short while by everyone in the
+// organization who looks at the same items. Its only write is the bot's own
+// bookkeeping of the viewer's tokens (renewed, or marked as needing a
+// reconnect), as on any click; see statusClient.
 
 const (
 	// statusTTL: a burst of viewers (a chat opened after a meeting) shares one
