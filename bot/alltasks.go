@@ -437,7 +437,7 @@ func (b *Bot) allTasksView(ctx context.Context, ac *actionCtx, client *devops.Cl
 // project's types, areas and iterations, each preselected from this round's
 // input, then the chat's or the person's defaults, then the team's.
 func (b *Bot) allTasksChoices(ctx context.Context, ac *actionCtx, client *devops.Client, conn *devopsbot.Connection, round *allTasksRound, prefs *devopsbot.Prefs) (*cards.AllTasksView, *devops.FormData, []string, error) {
-	projects, err := b.cfg.Metadata.Projects(ctx, conn.OrgURL+"|"+ac.user.TenantID+"|"+ac.user.AADObjectID, client)
+	projects, err := b.cfg.Metadata.Projects(ctx, metadataUser(conn, ac.user), client)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -39,7 +39,7 @@ func (b *Bot) existingCreate(summaryID, insightID string) *devopsbot.InsightLink
 // before (keep: a reload or a failed submit), their last choices, or the
 // project's defaults; then the type's own parts (fields.go).
 func (b *Bot) createFormView(ctx context.Context, ac *actionCtx, client *devops.Client, conn *devopsbot.Connection, keep *actionData, ruleField string) (*cards.CreateFormView, error) {
-	projects, err := b.cfg.Metadata.Projects(ctx, conn.OrgURL+"|"+ac.user.TenantID+"|"+ac.user.AADObjectID, client)
+	projects, err := b.cfg.Metadata.Projects(ctx, metadataUser(conn, ac.user), client)
 	if err != nil {
 		return nil, err
 	}
@@ -327,4 +327,10 @@ func (b *Bot) audit(ctx context.Context, ac *actionCtx, conn *devopsbot.Connecti
 func shortTitle(text string) string {
 	t, _ := devops.ShortenTitle(text)
 	return t
+}
+
+// metadataUser keys what the metadata cache keeps per person (projects, people
+// searches, recent parents): what one can see differs by user and organization.
+func metadataUser(conn *devopsbot.Connection, u devopsbot.UserKey) string {
+	return conn.OrgURL + "|" + u.TenantID + "|" + u.AADObjectID
 }

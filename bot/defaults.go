@@ -127,7 +127,7 @@ func (b *Bot) saveDefaults(ctx context.Context, a *teams.Activity, d *defaultsDa
 	}
 	bctx, cancel := context.WithTimeout(ctx, b.budget(ctx))
 	defer cancel()
-	projects, err := b.cfg.Metadata.Projects(bctx, conn.OrgURL+"|"+u.TenantID+"|"+u.AADObjectID, client)
+	projects, err := b.cfg.Metadata.Projects(bctx, metadataUser(conn, u), client)
 	if err != nil {
 		return b.defaultsProblemCard(ctx, err)
 	}
@@ -213,7 +213,7 @@ func (b *Bot) defaultsCard(ctx context.Context, a *teams.Activity, keep *default
 	}
 	bctx, cancel := context.WithTimeout(ctx, b.budget(ctx))
 	defer cancel()
-	projects, err := b.cfg.Metadata.Projects(bctx, conn.OrgURL+"|"+u.TenantID+"|"+u.AADObjectID, client)
+	projects, err := b.cfg.Metadata.Projects(bctx, metadataUser(conn, u), client)
 	if err != nil {
 		return b.defaultsProblemCard(ctx, err)
 	}

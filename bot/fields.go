@@ -147,12 +147,11 @@ func (b *Bot) typeFieldsForm(ctx context.Context, ac *actionCtx, client *devops.
 	var fields []devops.TypeField
 	var recent []devops.WorkItem
 	var ferr error
-	userKey := conn.OrgURL + "|" + ac.user.TenantID + "|" + ac.user.AADObjectID
 	together(
 		func() { fields, ferr = b.cfg.Metadata.TypeFields(ctx, client, v.Values.Project, v.Values.WorkItemType) },
 		func() {
 			var err error
-			if recent, err = b.cfg.Metadata.RecentParents(ctx, userKey, client, v.Values.Project, maxRecentParents); err != nil {
+			if recent, err = b.cfg.Metadata.RecentParents(ctx, metadataUser(conn, ac.user), client, v.Values.Project, maxRecentParents); err != nil {
 				teams.Logger(ctx).InfoContext(ctx, "could not list recent parents", "kind", apperr.KindOf(err).String())
 			}
 		},

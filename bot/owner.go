@@ -61,7 +61,7 @@ func (b *Bot) responsibleFor(ctx context.Context, ac *actionCtx, client *devops.
 	m := matchPerson(r.people, owner)
 	searched := false
 	if !m.Matched() && len(m.Ambiguous) == 0 && b.canSearchPeople(conn) {
-		hits, err := b.cfg.Metadata.People(ctx, conn.OrgURL+"|"+ac.user.TenantID+"|"+ac.user.AADObjectID, client, searchTerm(owner))
+		hits, err := b.cfg.Metadata.People(ctx, metadataUser(conn, ac.user), client, searchTerm(owner))
 		if err != nil {
 			// The team members still make a form; the person chooses.
 			teams.Logger(ctx).InfoContext(ctx, "organization people search failed", "kind", apperr.KindOf(err).String())
