@@ -50,3 +50,19 @@ func CheckUser(u UserKey) error {
 	}
 	return CheckID("user id", u.AADObjectID)
 }
+
+// CheckAction refuses an action key no store keeps: a summary or insight id
+// missing or too long, a create with a target or a comment without one.
+func CheckAction(k ActionKey) error {
+	if k.SummaryID == "" || len(k.SummaryID) > MaxIDLen || k.InsightID == "" || len(k.InsightID) > MaxIDLen ||
+		len(k.Target) > MaxIDLen {
+		return apperr.New(apperr.Invalid, "That action is not valid.")
+	}
+	switch {
+	case k.Action == ActionCreate && k.Target == "":
+	case k.Action == ActionComment && k.Target != "":
+	default:
+		return apperr.New(apperr.Invalid, "That action is not valid.")
+	}
+	return nil
+}

@@ -9,25 +9,12 @@ import (
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
-func validAction(k devopsbot.ActionKey) error {
-	if !lookupID(k.SummaryID) || !lookupID(k.InsightID) || len(k.Target) > maxIDLen {
-		return apperr.New(apperr.Invalid, "That action is not valid.")
-	}
-	switch {
-	case k.Action == devopsbot.ActionCreate && k.Target == "":
-	case k.Action == devopsbot.ActionComment && k.Target != "":
-	default:
-		return apperr.New(apperr.Invalid, "That action is not valid.")
-	}
-	return nil
-}
-
 // ClaimAction reserves key for by. Of concurrent claims exactly one gets
 // claimed=true; the others get the holder's link. A pending claim past its
 // ClaimExpiresAt was abandoned and is taken over. The marker of an action is
 // fixed by its first claim, across releases and takeovers.
 func (s *Store) ClaimAction(_ context.Context, key devopsbot.ActionKey, by devopsbot.UserKey, byName, marker string, ttl time.Duration) (*devopsbot.InsightLink, bool, error) {
-	if err := validAction(key); err != nil {
+	if err := devopsbot.CheckAction(key); err != nil {
 		return nil, false, err
 	}
 	if err := devopsbot.CheckUser(by); err != nil {
@@ -61,7 +48,7 @@ func (s *Store) CompleteAction(_ context.Context, l *devopsbot.InsightLink) erro
 	if l == nil {
 		return apperr.New(apperr.Invalid, "No action to complete.")
 	}
-	if err := validAction(l.Key); err != nil {
+	if err := devopsbot.CheckAction(l.Key); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -87,7 +74,7 @@ func (s *Store) CompleteAction(_ context.Context, l *devopsbot.InsightLink) erro
 
 // ReleaseAction drops a pending claim; a finished action stays.
 func (s *Store) ReleaseAction(_ context.Context, key devopsbot.ActionKey) error {
-	if err := validAction(key); err != nil {
+	if err := devopsbot.CheckAction(key); err != nil {
 		return err
 	}
 	s.mu.Lock()

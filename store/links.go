@@ -13,20 +13,6 @@ import (
 	"github.com/sally-devops/devopsbot/apperr"
 )
 
-func validAction(k devopsbot.ActionKey) error {
-	if k.SummaryID == "" || len(k.SummaryID) > maxIDLen || k.InsightID == "" || len(k.InsightID) > maxIDLen ||
-		len(k.Target) > maxIDLen {
-		return apperr.New(apperr.Invalid, "That action is not valid.")
-	}
-	switch {
-	case k.Action == devopsbot.ActionCreate && k.Target == "":
-	case k.Action == devopsbot.ActionComment && k.Target != "":
-	default:
-		return apperr.New(apperr.Invalid, "That action is not valid.")
-	}
-	return nil
-}
-
 func actionDocID(k devopsbot.ActionKey) string {
 	return hashID("link", k.SummaryID, k.InsightID, k.Action, k.Target)
 }
@@ -82,7 +68,7 @@ func (d *linkDoc) link() *devopsbot.InsightLink {
 // link.Marker (not its own) and, after a takeover, look for a work item with it that
 // the abandoned attempt may have created.
 func (s *Store) ClaimAction(ctx context.Context, key devopsbot.ActionKey, by devopsbot.UserKey, byName string, marker string, ttl time.Duration) (link *devopsbot.InsightLink, claimed bool, err error) {
-	if err := validAction(key); err != nil {
+	if err := devopsbot.CheckAction(key); err != nil {
 		return nil, false, err
 	}
 	if err := devopsbot.CheckUser(by); err != nil {
@@ -207,7 +193,7 @@ func (s *Store) CompleteAction(ctx context.Context, link *devopsbot.InsightLink)
 	if link == nil {
 		return apperr.New(apperr.Invalid, "No action to complete.")
 	}
-	if err := validAction(link.Key); err != nil {
+	if err := devopsbot.CheckAction(link.Key); err != nil {
 		return err
 	}
 	id := actionDocID(link.Key)
@@ -241,7 +227,7 @@ func (s *Store) CompleteAction(ctx context.Context, link *devopsbot.InsightLink)
 // ReleaseAction drops a pending claim after a definite failure so the user can try
 // again. A finished action is never released; releasing twice is harmless.
 func (s *Store) ReleaseAction(ctx context.Context, key devopsbot.ActionKey) error {
-	if err := validAction(key); err != nil {
+	if err := devopsbot.CheckAction(key); err != nil {
 		return err
 	}
 	cctx, cancel := s.op(ctx)
