@@ -19,3 +19,17 @@ const (
 	// ClaimTTL: a claim taken without a ttl of its own.
 	ClaimTTL = 2 * time.Minute
 )
+
+// SignInWindow is when a sign-in state or pending login lives, filled where
+// its creator left it zero: created now, expiring SignInLifetime after it.
+// Every store applies it when it first keeps one, with the times at the
+// precision it stores.
+func SignInWindow(created, expires, now time.Time) (time.Time, time.Time) {
+	if created.IsZero() {
+		created = now
+	}
+	if expires.IsZero() {
+		expires = created.Add(SignInLifetime)
+	}
+	return created, expires
+}

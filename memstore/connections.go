@@ -105,15 +105,7 @@ func (s *Store) DeleteConnection(_ context.Context, u devopsbot.UserKey) (bool, 
 }
 
 func (s *Store) lifetime(created, expires time.Time) (time.Time, time.Time) {
-	created = millis(created)
-	if created.IsZero() {
-		created = s.clock()
-	}
-	expires = millis(expires)
-	if expires.IsZero() {
-		expires = created.Add(devopsbot.SignInLifetime)
-	}
-	return created, expires
+	return devopsbot.SignInWindow(millis(created), millis(expires), s.clock())
 }
 
 var errExpiredSignIn = apperr.New(apperr.Invalid, "This sign-in link has expired. Please start again.")

@@ -68,15 +68,7 @@ func (s *Store) CreateOAuthState(ctx context.Context, st *devopsbot.OAuthState) 
 }
 
 func (s *Store) lifetime(created, expires time.Time) (time.Time, time.Time) {
-	created = bsonTime(created)
-	if created.IsZero() {
-		created = s.nowUTC()
-	}
-	expires = bsonTime(expires)
-	if expires.IsZero() {
-		expires = created.Add(devopsbot.SignInLifetime)
-	}
-	return created, expires
+	return devopsbot.SignInWindow(bsonTime(created), bsonTime(expires), s.nowUTC())
 }
 
 var errExpiredSignIn = apperr.New(apperr.Invalid, "This sign-in link has expired. Please start again.")
