@@ -1,8 +1,10 @@
 package devopsbot
 
 import (
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // A new delivery is due now and kept as long as a summary, unless its creator
@@ -20,5 +22,18 @@ func TestFillNewKeepsWhatTheCreatorSet(t *testing.T) {
 	j.FillNew(now, keep)
 	if j.State != MeetingJobDone || !j.NextAttemptAt.Equal(later) || !j.ExpiresAt.Equal(later) || !j.CreatedAt.Equal(later) || !j.UpdatedAt.Equal(now) {
 		t.Fatalf("a meeting job's own values were replaced: %+v", j)
+	}
+}
+
+// An audit detail cut to its bound stays valid text: a cut inside a
+// character would store bytes no reader can decode.
+func TestAuditDetailIsCutAtACharacter(t *testing.T) {
+	long := AuditRecord{Detail: strings.Repeat("€", MaxAuditDetail)} // 3 bytes each: 4096 falls inside one
+	got := long.Bounded().Detail
+	if len(got) > MaxAuditDetail || !utf8.ValidString(got) || len(got) < MaxAuditDetail-2 {
+		t.Fatalf("cut to %d bytes, valid UTF-8 %v", len(got), utf8.ValidString(got))
+	}
+	if short := (AuditRecord{Detail: "ok"}).Bounded(); short.Detail != "ok" {
+		t.Fatalf("a short detail changed: %q", short.Detail)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sally-devops/devopsbot/apperr"
 )
@@ -149,4 +150,22 @@ func summaryHash(kind, part, conversationID string) string {
 		fmt.Fprintf(h, "%d:%s;", len(p), p)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// MaxAuditDetail bounds an audit record's free text, in bytes: the detail is
+// an error's kind or a short reason, never a payload.
+const MaxAuditDetail = 4096
+
+// Bounded returns r with Detail cut to at most MaxAuditDetail bytes, at a
+// character boundary (a cut inside a UTF-8 sequence would store invalid text).
+func (r AuditRecord) Bounded() AuditRecord {
+	if len(r.Detail) <= MaxAuditDetail {
+		return r
+	}
+	cut := MaxAuditDetail
+	for cut > 0 && !utf8.RuneStart(r.Detail[cut]) {
+		cut--
+	}
+	r.Detail = r.Detail[:cut]
+	return r
 }

@@ -15,9 +15,7 @@ type Store = devopsbot.Store
 // Connector is how the bot talks back to Teams. *teams.Connector implements it.
 type Connector interface {
 	SendToConversation(ctx context.Context, serviceURL, conversationID string, act *teams.Activity) (string, error)
-	ReplyToActivity(ctx context.Context, serviceURL, conversationID, replyToID string, act *teams.Activity) (string, error)
 	UpdateActivity(ctx context.Context, serviceURL, conversationID, activityID string, act *teams.Activity) error
-	CreateConversation(ctx context.Context, serviceURL string, p teams.ConversationParameters) (string, error)
 	GetMeetingDetails(ctx context.Context, serviceURL, meetingID string) (*teams.MeetingDetails, error)
 	// ConversationMembers lists a chat's members (who may get a live card).
 	ConversationMembers(ctx context.Context, serviceURL, conversationID string, max int) ([]teams.Member, bool, error)

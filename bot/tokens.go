@@ -71,7 +71,7 @@ func (s *persistingTokenSource) Token() (*oauth2.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// The refresh outlives the request that started it: a later call in the same
-	// action may need it. Bound it anyway.
+	// action may need it. devops bounds each refresh by itself (20 s).
 	ctx := context.Background()
 	if s.inner == nil {
 		s.inner = s.source(ctx, s.conn)

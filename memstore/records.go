@@ -36,8 +36,6 @@ func (s *Store) SavePrefs(_ context.Context, u devopsbot.UserKey, p devopsbot.Pr
 	return nil
 }
 
-const maxAuditDetail = 4096
-
 // AddAudit appends a record; Time defaults to now.
 func (s *Store) AddAudit(_ context.Context, r devopsbot.AuditRecord) error {
 	if err := devopsbot.CheckUser(r.User); err != nil {
@@ -49,9 +47,7 @@ func (s *Store) AddAudit(_ context.Context, r devopsbot.AuditRecord) error {
 	if r.Time.IsZero() {
 		r.Time = s.clock()
 	}
-	if len(r.Detail) > maxAuditDetail {
-		r.Detail = r.Detail[:maxAuditDetail]
-	}
+	r = r.Bounded()
 	s.audit = append(s.audit, auditEntry{r: r, expiresAt: r.Time.Add(s.auditRet)})
 	return nil
 }

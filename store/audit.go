@@ -30,9 +30,6 @@ type auditDoc struct {
 	ExpiresAt   time.Time     `bson:"expiresAt"`
 }
 
-// maxAuditDetail bounds free text in an audit record.
-const maxAuditDetail = 4096
-
 // AddAudit appends a record; Time defaults to now.
 func (s *Store) AddAudit(ctx context.Context, r devopsbot.AuditRecord) error {
 	if err := devopsbot.CheckUser(r.User); err != nil {
@@ -42,10 +39,7 @@ func (s *Store) AddAudit(ctx context.Context, r devopsbot.AuditRecord) error {
 	if t.IsZero() {
 		t = s.nowUTC()
 	}
-	detail := r.Detail
-	if len(detail) > maxAuditDetail {
-		detail = detail[:maxAuditDetail]
-	}
+	detail := r.Bounded().Detail
 	d := auditDoc{ID: bson.NewObjectID(), Time: t, TenantID: r.User.TenantID, AADObjectID: r.User.AADObjectID,
 		UserName: r.UserName, Action: r.Action, OrgURL: r.OrgURL, Project: r.Project, WorkItemID: r.WorkItemID,
 		CommentID: r.CommentID, SummaryID: r.SummaryID, InsightID: r.InsightID, Outcome: r.Outcome, Detail: detail,
