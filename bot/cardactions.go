@@ -94,7 +94,7 @@ func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.Invoke
 		}
 		return teams.AdaptiveCardResponse(card), nil
 	}
-	return teams.ErrorResponse(http.StatusBadRequest, "UnknownAction", "This card action is not supported."), nil
+	return unknownAction(), nil
 }
 
 // chatVerbs are the verbs onCardAction answers itself: the connect steps of
@@ -103,4 +103,10 @@ func (b *Bot) onCardAction(ctx context.Context, a *teams.Activity) (teams.Invoke
 var chatVerbs = map[string]bool{
 	cards.VerbHelp: true, cards.VerbConnect: true, cards.VerbConnectOrg: true, cards.VerbConnectSignIn: true, cards.VerbConnectCode: true,
 	cards.VerbRefresh: true, // a summary card's refresh (refresh.go)
+}
+
+// unknownAction answers a card action no use case knows (an old card, or a
+// forged one) in words the person can read.
+func unknownAction() teams.InvokeResponse {
+	return teams.ErrorResponse(http.StatusBadRequest, "UnknownAction", "This card action is not supported.")
 }

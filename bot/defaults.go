@@ -111,7 +111,7 @@ func (b *Bot) onDefaultsAction(ctx context.Context, a *teams.Activity, verb stri
 	case cards.VerbDefaultsSave:
 		return teams.AdaptiveCardResponse(b.saveDefaults(ctx, a, &d))
 	}
-	return teams.ErrorResponse(http.StatusBadRequest, "UnknownAction", "This card action is not supported.")
+	return unknownAction()
 }
 
 // saveDefaults checks the choices against the project as the clicker sees it
