@@ -262,6 +262,66 @@ async function validationErrors(card) {
     .then(async found => found.length ? found : (await card.innerText()).split('\n').filter(l => /^(Paste|Enter|Choose|Type|Please)\b/.test(l.trim())));
 }
 
+// selectLabels lists the labels of scope's drop-downs, in order. The
+// Playground renders a compact Input.ChoiceSet as a Fluent combobox (an
+// input with role combobox, its options in a pop-up list), labelled by a
+// <label for> above it; a required one's label ends in " *".
+async function selectLabels(scope) {
+  return scope.locator('input[role="combobox"]').evaluateAll(is => is.map(i =>
+    (document.querySelector(`label[for="${i.id}"]`)?.innerText || '').replace(/\s*\*\s*$/, '').trim()));
+}
+
+async function selectFor(scope, label) {
+  const labels = await selectLabels(scope);
+  const i = label instanceof RegExp ? labels.findIndex(l => label.test(l)) : labels.indexOf(label);
+  return i < 0 ? null : scope.locator('input[role="combobox"]').nth(i);
+}
+
+async function selectedText(scope, label) {
+  const box = await selectFor(scope, label);
+  return box ? box.inputValue() : null;
+}
+
+// answerPanel finds, in the card an invoke was answered with, the in-place
+// panel whose heading is heading, and returns its texts (one a line) and its
+// Open links. It is what the person who clicked was sent: the shared update
+// of the card for everyone may replace it on screen a moment later (the race
+// the "panel stays" checks above know about).
+function answerPanel(t, heading) {
+  const card = t?.response?.value;
+  let found = null;
+  const walk = n => {
+    if (found || !n || typeof n !== 'object') return;
+    if (Array.isArray(n)) { n.forEach(walk); return; }
+    if (n.type === 'Container' && Array.isArray(n.items) && n.items.some(i => i?.type === 'TextBlock' && i.text === heading && i.style === 'heading')) { found = n; return; }
+    Object.values(n).forEach(walk);
+  };
+  walk(card);
+  const texts = [], opens = [];
+  const collect = n => {
+    if (!n || typeof n !== 'object') return;
+    if (Array.isArray(n)) { n.forEach(collect); return; }
+    if (n.type === 'TextBlock' && typeof n.text === 'string') texts.push(n.text.replace(/\*\*/g, ''));
+    if (n.type === 'Action.OpenUrl') opens.push({ title: n.title, url: n.url });
+    Object.values(n).forEach(collect);
+  };
+  collect(found);
+  return found ? { text: texts.join('\n'), opens } : null;
+}
+
+// insightLine is what the plain summary card's text says about one insight:
+// from its text to its buttons (its results are in between).
+function insightLine(cardText, re) {
+  const lines = cardText.split('\n');
+  const anchored = new RegExp('^\\s*' + re.source, re.flags);
+  const i = lines.findIndex(l => anchored.test(l));
+  if (i < 0) return '';
+  const end = lines.findIndex((l, j) => j > i && l.trim() === 'Add comment');
+  return lines.slice(i, end < 0 ? undefined : end + 1).join('\n');
+}
+
+const createdIDs = text => [...new Set((text.match(/Created [A-Z][A-Za-z ]*? \d+/g) || []))];
+
 function describeInvoke(t) {
   const r = t.response;
   const type = r && typeof r === 'object' ? r.type : undefined;
@@ -536,6 +596,154 @@ async function demoFlow() {
     const made = text.match(/Created (Task|Bug) \d+/g) || [];
     note('the card says: ' + [...new Set(made)].join(', '));
     check(/already did this/i.test(text) && !/Created (Task|Bug) 2\b/.test(text), 'no second work item for the same insight', [...new Set(made)].join(', '));
+  });
+
+  // ------------------------------------------------ Create all tasks
+  // On the re-pasted summary: its first task has a work item already (the
+  // steps above), so the form offers the others and lists that one as done.
+  const allTasksButton = () => summaryCard().getByRole('button', { name: /^Create all tasks \(\d+\)$/ });
+  const closePanel = async () => {
+    const close = formPanel(summaryCard()).getByRole('button', { name: 'Cancel', exact: true });
+    if (await close.count()) await clickCard(close.first());
+  };
+  // rowsOf lists the form's items: their heading ("1. text"), whether they
+  // have a "Create this item" box, and what the item says.
+  const rowsOf = panel => panel.locator('.ac-textBlock').evaluateAll(ts => ts
+    .filter(t => /^\d+\.\s/.test(t.innerText.trim()))
+    .map(t => {
+      let box = t.parentElement;
+      while (box && !box.matches('.ac-container')) box = box.parentElement;
+      return { heading: t.innerText.trim(), editable: !!box?.querySelector('input[type="checkbox"]'), text: box?.innerText || '' };
+    }));
+  const firstMade = { id: '' }; // the work item the single form made for the first task
+  let offered = 0;
+  let unchecked = '';
+
+  await step('click Create all tasks on the summary', async () => {
+    await closePanel();
+    const before = await summaryCard().innerText();
+    firstMade.id = (insightLine(before, first).match(/Created (Task|Bug) \d+/) || [''])[0];
+    note('the first task already has: ' + (firstMade.id || 'nothing'));
+    const button = allTasksButton();
+    if (!(await button.count())) { check(false, 'the summary has a "Create all tasks (N)" button', (await buttonTitles(summaryCard())).slice(0, 6).join(' | ')); return; }
+    const title = (await button.first().innerText()).trim();
+    offered = Number(title.match(/\((\d+)\)/)[1]);
+    note('the button says ' + title);
+    const sent = await clickCard(button.first());
+    for (const t of sent) note('sent: ' + describeInvoke(t));
+    check(sent.some(t => t.request?.value?.action?.data?.sally === 'alltasks'), 'the click sends the alltasks invoke', sent.map(describeInvoke).join('; '));
+    const card = summaryCard();
+    const panel = formPanel(card);
+    const ptext = await panel.innerText().catch(() => '');
+    check(/^Create all tasks$/m.test(ptext) && await panel.getByRole('button', { name: 'Create selected', exact: true }).count() === 1,
+      'the form opens in place with Create selected', ptext.slice(0, 300));
+    // In place under the first task: the nearest insight above the form is the first task.
+    const panelTop = (await panel.boundingBox())?.y ?? -Infinity;
+    const tops = {};
+    for (const [name, re] of Object.entries({ first, second, third })) {
+      tops[name] = (await card.locator('.ac-textBlock').filter({ hasText: new RegExp('^\\s*' + re.source, re.flags) }).first().boundingBox())?.y ?? null;
+    }
+    const above = Object.entries(tops).filter(([, y]) => y !== null && y < panelTop).sort((a, b) => b[1] - a[1]);
+    check(above[0]?.[0] === 'first', 'the form hangs under the first task', JSON.stringify({ panelTop, ...tops }));
+    check(hasAll(await card.innerText(), second, third), 'the rest of the summary stays around it');
+    const rows = await rowsOf(panel);
+    note('items: ' + rows.map(r => `${r.heading.slice(0, 40)} [${r.editable ? 'to do' : r.text.split('\n').filter(l => /Already|Created/.test(l)).join(' ')}]`).join(' · '));
+    check(rows.filter(r => r.editable).length === offered, `the form offers the ${offered} items the button counted`, rows.filter(r => r.editable).length);
+    const done = rows.find(r => first.test(r.heading));
+    check(!!done && !done.editable && (!firstMade.id || done.text.includes(firstMade.id.replace(/^Created /, ''))),
+      'the first task is listed as already created, with its existing work item', done?.text.slice(0, 200));
+    note('shared fields: ' + (await selectLabels(panel)).join(', '));
+  });
+
+  await step('uncheck one item and submit Create selected', async () => {
+    const panel = formPanel(summaryCard());
+    if (!(await panel.getByRole('button', { name: 'Create selected', exact: true }).count())) { check(false, 'the form is open'); return; }
+    // Area and Iteration come with the project; if not, load them as a person would.
+    if (!(await selectFor(panel, 'Area')) || !(await selectFor(panel, 'Iteration'))) {
+      note('no Area/Iteration yet: clicking Load choices');
+      await clickCard(panel.getByRole('button', { name: 'Load choices', exact: true }));
+    }
+    const p = formPanel(summaryCard());
+    note(`project ${await selectedText(p, 'Project')}, area ${await selectedText(p, 'Area')}, iteration ${await selectedText(p, 'Iteration')}`);
+    const boxes = p.getByRole('checkbox');
+    const n = await boxes.count();
+    const states = await boxes.evaluateAll(bs => bs.map(b => b.checked));
+    note(`${n} "Create this item" boxes, checked: ${states.join(',')}`);
+    check(n > 1 && states.every(Boolean), 'every offered item starts checked', states.join(','));
+    for (let i = 0; i < n; i++) if (!states[i]) await boxes.nth(i).check();
+    const rows = (await rowsOf(p)).filter(r => r.editable);
+    unchecked = rows.at(-1)?.heading.replace(/^\d+\.\s*/, '') || '';
+    await boxes.nth(n - 1).uncheck();
+    note('unchecked: ' + unchecked);
+    // An owner the project's team does not know leaves Responsible user
+    // empty, with a note: a person picks someone there.
+    const labels = await selectLabels(p);
+    const owners = labels.map((l, i) => l === 'Responsible user' ? i : -1).filter(i => i >= 0);
+    for (let k = 0; k < owners.length && k < n - 1; k++) {
+      const combo = p.locator('input[role="combobox"]').nth(owners[k]);
+      if (await combo.inputValue()) continue;
+      await combo.click();
+      await page.getByRole('option').first().waitFor({ timeout: 5000 }).catch(() => {});
+      const who = (await page.getByRole('option').first().innerText().catch(() => '')).trim();
+      if (who) await page.getByRole('option').first().click(); else await page.keyboard.press('Escape');
+      note(`${rows[k]?.heading.slice(0, 40)}: no responsible user was filled in (${rows[k]?.text.split('\n').filter(l => /team|match|owner/i.test(l)).join(' ') || 'no note'}); picked ${who || 'nobody'}`);
+    }
+    await watchPanels(['Create selected', ' created · ', 'Creating ']);
+    const sent = await clickCard(p.getByRole('button', { name: 'Create selected', exact: true }));
+    note('panels over time: ' + await panelHistory());
+    const sub = sent.find(t => t.request?.value?.action?.data?.sally === 'alltasks.submit');
+    check(!!sub, 'the form is submitted (alltasks.submit)', sent.map(describeInvoke).join('; '));
+    const answer = answerPanel(sub, 'Create all tasks');
+    const onScreen = await formPanel(summaryCard()).innerText().catch(() => '');
+    note(/ created/.test(onScreen) ? 'the result panel is on screen' : 'the result panel is not on screen (replaced by the card update for everyone); checking the invoke answer');
+    const text = answer?.text || '';
+    const made = createdIDs(text);
+    note('the answer says: ' + text.split('\n').filter(l => /created|Created|Not created/.test(l)).join(' | ').slice(0, 700));
+    check(new RegExp(`^${offered - 1} created · 1 already existed$`, 'm').test(text), `the answer counts ${offered - 1} created, 1 already existed`, text.split('\n').slice(0, 3).join(' | '));
+    check(made.length === offered - 1, `it lists ${offered - 1} created work items`, made.join(', '));
+    const opens = answer?.opens || [];
+    note('links: ' + opens.map(o => `${o.title} ${o.url}`).join(', '));
+    check(opens.length === offered && opens.every(o => isLoopback(new URL(o.url))) && made.every(m => opens.some(o => o.title === m.replace(/^Created/, 'Open'))),
+      `each created item (and the first task's) has an Open link to the demo organization: ${offered}`, opens.map(o => o.title).join(', '));
+    const left = text.split('\n').findIndex(l => l.replace(/^\d+\.\s*/, '') === unchecked);
+    const leftText = left < 0 ? '' : text.split('\n').slice(left, left + 3).join(' ');
+    check(left >= 0 && !/Created |Not created/.test(leftText), 'the unchecked item was not created', leftText.slice(0, 200));
+    check(!made.includes(firstMade.id) && (!firstMade.id || text.includes('Already created by you: ' + firstMade.id.replace(/^Created /, ''))),
+      'no second work item for the task created earlier', made.join(', '));
+  });
+
+  let createdByAll = [];
+  await step('close the form: the summary shows what was created', async () => {
+    await closePanel();
+    const card = summaryCard();
+    const text = await card.innerText();
+    createdByAll = createdIDs(text);
+    note('the card says: ' + createdByAll.join(', '));
+    check(createdByAll.length === offered, `the card shows ${offered} created work items (first task plus the ${offered - 1} new)`, createdByAll.join(', '));
+    const leftLine = insightLine(text, new RegExp(unchecked.slice(0, 30).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i'));
+    check(leftLine !== '' && !/Created /.test(leftLine), 'the unchecked item shows no work item', leftLine.slice(0, 200));
+    const title = (await allTasksButton().first().innerText().catch(() => '')).trim();
+    check(title === 'Create all tasks (1)', 'the button now counts the one left', title || 'no button');
+  });
+
+  await step('click Create all tasks again', async () => {
+    if (!(await allTasksButton().count())) { check(false, 'the button is there'); return; }
+    await clickCard(allTasksButton().first());
+    const panel = formPanel(summaryCard());
+    const rows = await rowsOf(panel);
+    const todo = rows.filter(r => r.editable);
+    note('offered now: ' + todo.map(r => r.heading).join(' · '));
+    check(todo.length === 1 && todo[0].heading.includes(unchecked), 'only the item left is offered', todo.map(r => r.heading).join(' · '));
+    check(rows.filter(r => /Already created by you/.test(r.text)).length === offered, `the ${offered} others are listed as already created by you`, rows.map(r => r.text.split('\n')[1] || '').join(' | ').slice(0, 400));
+    const sent = await clickCard(panel.getByRole('button', { name: 'Create selected', exact: true }));
+    const text = answerPanel(sent.find(t => t.request?.value?.action?.data?.sally === 'alltasks.submit'), 'Create all tasks')?.text || '';
+    check(new RegExp(`^1 created · ${offered} already existed$`, 'm').test(text), 'creating it says 1 created', text.split('\n').slice(0, 3).join(' | '));
+    await closePanel();
+    const card = await summaryCard().innerText();
+    const all = createdIDs(card);
+    note('the card now says: ' + all.join(', '));
+    check(all.length === offered + 1 && createdByAll.every(x => all.includes(x)), 'one more work item, the earlier ones unchanged', all.join(', '));
+    check(!(await allTasksButton().count()), 'nothing is left: the Create all tasks button is gone', await allTasksButton().first().innerText().catch(() => ''));
   });
 
 }
