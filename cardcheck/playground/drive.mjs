@@ -277,6 +277,34 @@ async function selectFor(scope, label) {
   return i < 0 ? null : scope.locator('input[role="combobox"]').nth(i);
 }
 
+// chooseOption opens the drop-down labelled label and clicks the first
+// option whose text matches re, as a person does; it returns the option's
+// text, or null (the list closed again) when there is none.
+async function chooseOption(scope, label, re) {
+  const box = await selectFor(scope, label);
+  if (!box) return null;
+  await box.click();
+  const options = page.getByRole('option');
+  await options.first().waitFor({ timeout: 5000 }).catch(() => {});
+  const texts = await options.allInnerTexts();
+  const i = texts.findIndex(t => re.test(t.trim()));
+  if (i < 0) { await page.keyboard.press('Escape'); return null; }
+  await options.nth(i).click();
+  await page.waitForTimeout(200);
+  return texts[i].trim();
+}
+
+// optionsOf lists the drop-down's choices (opening and closing its list).
+async function optionsOf(scope, label) {
+  const box = await selectFor(scope, label);
+  if (!box) return [];
+  await box.click();
+  await page.getByRole('option').first().waitFor({ timeout: 5000 }).catch(() => {});
+  const texts = (await page.getByRole('option').allInnerTexts()).map(t => t.trim());
+  await page.keyboard.press('Escape');
+  return texts;
+}
+
 async function selectedText(scope, label) {
   const box = await selectFor(scope, label);
   return box ? box.inputValue() : null;
@@ -744,6 +772,92 @@ async function demoFlow() {
     note('the card now says: ' + all.join(', '));
     check(all.length === offered + 1 && createdByAll.every(x => all.includes(x)), 'one more work item, the earlier ones unchanged', all.join(', '));
     check(!(await allTasksButton().count()), 'nothing is left: the Create all tasks button is gone', await allTasksButton().first().innerText().catch(() => ''));
+  });
+
+  // ------------------------------------------------ chat defaults
+  const chosen = {};
+  const defaultsCard = () => cards().filter({ hasText: 'Form defaults for this chat' }).last();
+  await step('type defaults', async () => {
+    await say('defaults');
+    const card = defaultsCard();
+    const text = await card.innerText().catch(() => '');
+    check(/Form defaults for this chat/.test(text), 'the chat defaults card appears', (await lastBotText()).slice(0, 200));
+    check(await card.getByRole('button', { name: 'Save for this chat' }).count() === 1, 'it has Save for this chat');
+    note('drop-downs: ' + (await selectLabels(card)).join(', '));
+  });
+
+  await step('choose area, iteration, type and Save for this chat', async () => {
+    const card = defaultsCard();
+    // The card opens on the person's project with its areas and iterations
+    // loaded. It stays on that project: after Load choices for another
+    // project the Playground keeps showing the old project's areas and
+    // iterations (its combobox does not take new choices from the updated
+    // card, although the bot's answer has them), so another project's area
+    // could not be picked here as it can in Teams.
+    chosen.project = await selectedText(card, 'Project');
+    chosen.area = await chooseOption(card, 'Area', /\\Android$|\\Backend$/);
+    chosen.iteration = await chooseOption(card, 'Iteration', /Sprint 4$/);
+    chosen.type = await chooseOption(card, 'Work item type', /^Bug$/);
+    note('chosen: ' + JSON.stringify(chosen));
+    check(!!(chosen.project && chosen.area && chosen.iteration && chosen.type), 'a project, area, iteration and type can be chosen', JSON.stringify(chosen));
+    const sent = await clickCard(card.getByRole('button', { name: 'Save for this chat', exact: true }));
+    for (const t of sent) note('sent: ' + describeInvoke(t));
+    const text = await defaultsCard().innerText();
+    const saved = text.split('\n').find(l => /^Saved\./.test(l)) || '';
+    check(saved.includes('Project ' + chosen.project) && saved.includes('Area ' + chosen.area) && saved.includes('Iteration ' + chosen.iteration) && saved.includes('Type Bug'),
+      'the card says what was saved', saved || text.slice(0, 300));
+  });
+
+  await step('type status', async () => {
+    await say('status');
+    const texts = await page.locator('[aria-label="Message header"]').evaluateAll(hs => hs.slice(-4).map(h => h.parentElement.innerText));
+    const line = texts.find(t => /defaults/i.test(t)) || '';
+    note('status said: ' + texts.map(t => t.replace(/\s+/g, ' ').slice(0, 200)).join(' || '));
+    check(line.includes('Project ' + chosen.project) && line.includes('Area ' + chosen.area) && line.includes('Iteration ' + chosen.iteration) && line.includes('Type Bug'), 'status shows the chat\'s defaults', line.replace(/\s+/g, ' ').slice(0, 300));
+  });
+
+  await step('open a create form: it starts from the chat defaults', async () => {
+    await closePanel();
+    const sent = await clickCard(insightBlock(summaryCard(), third).getByRole('button', { name: 'Create work item' }).first());
+    for (const t of sent) note('sent: ' + describeInvoke(t));
+    const panel = formPanel(summaryCard());
+    const got = { project: await selectedText(panel, 'Project'), type: await selectedText(panel, 'Work item type'), area: await selectedText(panel, 'Area'), iteration: await selectedText(panel, 'Iteration') };
+    note('the form starts with ' + JSON.stringify(got) + '; labels: ' + (await selectLabels(panel)).join(', '));
+    // The person's own last choices (the forms above) were Task, the
+    // project's root area and Sprint 3: the form must start from the chat's.
+    check(got.project === chosen.project, 'the form\'s project is the chat default', got.project);
+    check(got.type === 'Bug', 'the form\'s type is the chat default', got.type);
+    check(got.area === chosen.area, 'the form\'s area is the chat default', got.area);
+    check(got.iteration === chosen.iteration, 'the form\'s iteration is the chat default', got.iteration);
+  });
+
+  // ------------------------------------------------ a custom type
+  await step('change the type to Customer Request and Load choices', async () => {
+    let panel = formPanel(summaryCard());
+    const t = await chooseOption(panel, 'Work item type', /^Customer Request$/);
+    check(t === 'Customer Request', 'the form offers the custom type Customer Request', t);
+    check(!(await selectFor(panel, /^Severity/)), 'no Severity before Load choices');
+    await clickCard(panel.getByRole('button', { name: 'Load choices', exact: true }));
+    panel = formPanel(summaryCard());
+    const labels = await selectLabels(panel);
+    note('drop-downs now: ' + labels.join(', '));
+    check(await selectedText(panel, 'Work item type') === 'Customer Request', 'the type stays Customer Request');
+    const opts = await optionsOf(panel, /^Severity/);
+    note('Severity offers: ' + opts.join(', '));
+    check(opts.some(o => /2 - High/.test(o)), 'the Severity choice appears with its allowed values', labels.join(', '));
+  });
+
+  await step('choose a Severity and submit the custom type', async () => {
+    const panel = formPanel(summaryCard());
+    const sev = await chooseOption(panel, /^Severity/, /2 - High/);
+    note('severity: ' + sev);
+    const sent = await clickCard(panel.getByRole('button', { name: 'Create work item', exact: true }));
+    const sub = sent.find(t => t.request?.value?.action?.verb === 'create.submit');
+    note('sent: ' + (sub ? describeInvoke(sub) : sent.map(describeInvoke).join('; ')));
+    check(!!sub && /2 - High/.test(JSON.stringify(sub.request.value.action.data)), 'the submit carries the severity', sub ? JSON.stringify(sub.request.value.action.data).slice(0, 300) : 'no submit');
+    await page.waitForTimeout(1000);
+    const text = await summaryCard().innerText();
+    check(/Created Customer Request \d+/.test(insightLine(text, third)), 'the decision now has a Customer Request work item', insightLine(text, third).slice(0, 300));
   });
 
 }
