@@ -302,7 +302,7 @@ func (b *Bot) createRows(ctx context.Context, ac *actionCtx, client *devops.Clie
 				b.log.WarnContext(ctx, "could not save the user's choices", "err", err)
 			}
 		},
-		func() { b.refreshSummaryCards(ctx, ac.sm) }, // once for all items, not once per item
+		func() { b.updateSharedCards(ctx, ac) }, // once for all items, not once per item
 	)
 }
 

@@ -130,7 +130,7 @@ func (b *Bot) doComment(ctx context.Context, ac *actionCtx, client *devops.Clien
 	}
 	together(
 		func() { b.audit(ctx, ac, conn, "add_comment", wi.Project, id, c.ID, "ok", "") },
-		func() { b.refreshSummaryCards(ctx, ac.sm) },
+		func() { b.updateSharedCards(ctx, ac) },
 	)
 	return b.dialogCard(ctx, "Comment added", b.commentedCard(link))
 }

@@ -275,7 +275,7 @@ func (b *Bot) doCreate(ctx context.Context, ac *actionCtx, client *devops.Client
 				teams.Logger(ctx).WarnContext(ctx, "could not save the user's choices", "err", err)
 			}
 		},
-		func() { b.refreshSummaryCards(ctx, ac.sm) },
+		func() { b.updateSharedCards(ctx, ac) },
 	)
 	return b.dialogCard(ctx, "Work item created", b.createdCard(link))
 }

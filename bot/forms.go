@@ -131,7 +131,7 @@ func (b *Bot) formStep(ctx context.Context, a *teams.Activity, raw json.RawMessa
 	case cards.VerbCommentSubmit:
 		return b.submitComment(ctx, ac)
 	case cards.VerbCancel:
-		return b.closeForm(ctx)
+		return b.closeForm(ctx, ac.a)
 	case cards.VerbHelp:
 		return b.dialogCard(ctx, "Help", b.helpCard())
 	case cards.VerbConnect:
@@ -391,8 +391,14 @@ func inCardFrameOf(ctx context.Context) *inCardFrame {
 func inCardForms(ctx context.Context) bool { return inCardFrameOf(ctx) != nil }
 
 // closeForm answers Cancel on an in-card form: the plain summary card again.
-func (b *Bot) closeForm(ctx context.Context) teams.InvokeResponse {
+func (b *Bot) closeForm(ctx context.Context, a *teams.Activity) teams.InvokeResponse {
 	if f := inCardFrameOf(ctx); f != nil && f.sm != nil {
+		if deferSharedUpdate(ctx, a) {
+			// What an action in this chat left for the Close: the shared
+			// message catches up before the plain card is answered, so the
+			// person's view and the message agree, whichever arrives last.
+			b.refreshSummaryCards(ctx, f.sm)
+		}
 		if c, ok := b.summaryInPlace(ctx, f, nil); ok {
 			return teams.AdaptiveCardResponse(c)
 		}

@@ -221,3 +221,65 @@ func TestCommentFormOffersThisMeetingsWorkItems(t *testing.T) {
 		t.Fatalf("search does not offer Task 1: %.600s", js(cf))
 	}
 }
+
+// In a personal chat with in-card forms the person who clicked is the card's
+// only reader: the result shows in place and the message itself is updated
+// when they close it, not while they look at it (a later update would replace
+// their view). In a group chat everyone else needs the result at once.
+func TestInCardResultStaysUntilClosedInAPersonalChat(t *testing.T) {
+	h := newHarness(t, withDemo, func(h *harness) option {
+		return func(c *bot.Config) { c.Forms = "card" }
+	})
+	personal := "a:personal-" + userAdele
+	h.install(personal)
+	before := len(h.conn.Sent())
+	if resp, out := h.deliver("msg_icp", summaryJSON("icp-1", personal), ""); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("delivery: %d %s", resp.StatusCode, js(out))
+	}
+	sent := h.conn.Sent()[before]
+	card := cards.Card(normalizeJSON(sent.Activity.Attachments[0].Content).(map[string]any))
+	updates := func() int {
+		n := 0
+		for _, s := range h.conn.Sent() {
+			if s.Method == http.MethodPut && s.ActivityID == sent.ActivityID {
+				n++
+			}
+		}
+		return n
+	}
+	connectDemo(t, h, userAdele)
+	create, ok := actionFor(card, "create", "t1")
+	if !ok {
+		t.Fatal("no create button for t1")
+	}
+	form := h.execute(userAdele, personal, create)
+	data := submitFrom(t, form, "create.submit", map[string]any{"title": "From the card"})
+	res := h.execute(userAdele, personal, map[string]any{"verb": "create.submit", "data": data})
+	if !strings.Contains(js(res), "Work item created") {
+		t.Fatalf("no result in place: %.600s", js(res))
+	}
+	if n := updates(); n != 0 {
+		t.Fatalf("the message was updated %d times while its only reader looks at the result", n)
+	}
+	closeBtn, ok := actionFor(res, cards.VerbCancel, "t1")
+	if !ok {
+		t.Fatalf("no Close on the result: %.600s", js(res))
+	}
+	plain := h.execute(userAdele, personal, map[string]any{"verb": closeBtn["verb"], "data": closeBtn["data"]})
+	if !strings.Contains(js(plain), "Created Task") {
+		t.Fatalf("after Close the card lost the result: %.600s", js(plain))
+	}
+	act, _ := h.conn.Activity(personal, sent.ActivityID)
+	if updates() != 1 || !strings.Contains(js(act.Attachments), "Created Task") {
+		t.Fatalf("after Close the message was updated %d times and reads %.400s", updates(), js(act.Attachments))
+	}
+
+	// A group chat's card is updated for everyone at the create.
+	groupCard, groupID := inCardSummary(t, h)
+	gcreate, _ := actionFor(groupCard, "create", "t2")
+	gform := h.execute(userAdele, chatID, gcreate)
+	h.execute(userAdele, chatID, map[string]any{"verb": "create.submit", "data": submitFrom(t, gform, "create.submit", nil)})
+	if act, _ := h.conn.Activity(chatID, groupID); !strings.Contains(js(act.Attachments), "Created Task") {
+		t.Fatalf("the group chat's card was not updated at the create: %.400s", js(act.Attachments))
+	}
+}

@@ -10,6 +10,26 @@ import (
 	"github.com/sally-devops/devopsbot/teams"
 )
 
+// updateSharedCards brings the shared summary card up to date after an action.
+// In a personal chat with in-card forms the person who clicked is the card's
+// only reader and already sees the result in place; updating the message now
+// would replace that view (Teams and the Agents Playground show whichever
+// arrives last, and the Playground's update often arrives after the invoke's
+// answer), so the update waits for the panel's Close (closeForm). Connected
+// viewers also get the card as it is on every refresh.
+func (b *Bot) updateSharedCards(ctx context.Context, ac *actionCtx) {
+	if deferSharedUpdate(ctx, ac.a) {
+		return
+	}
+	b.refreshSummaryCards(ctx, ac.sm)
+}
+
+// deferSharedUpdate reports whether a request's shared card update waits for
+// the panel's Close (see updateSharedCards).
+func deferSharedUpdate(ctx context.Context, a *teams.Activity) bool {
+	return inCardForms(ctx) && a != nil && a.Conversation.ConversationType == "personal"
+}
+
 // refreshSummaryCards updates the shared summary card(s) for everyone in the
 // chat. The summary is read fresh for its posted cards (another replica may
 // have posted one since); its chat never changes, so the three reads run at once.
