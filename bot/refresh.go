@@ -176,7 +176,7 @@ func (b *Bot) onLiveRefresh(ctx context.Context, a *teams.Activity, raw json.Raw
 	}
 	fctx, cancel := context.WithTimeout(ctx, min(refreshBudget, b.budget(ctx)))
 	defer cancel()
-	items, hit, err := b.status.WorkItemsNow(fctx, client, ids)
+	items, hit, err := b.status.WorkItemsNow(fctx, client, metadataUser(conn, conn.User), ids)
 	if err != nil {
 		return asIs("Azure DevOps did not answer", "kind", apperr.KindOf(err).String(), "err", err)
 	}

@@ -98,17 +98,16 @@ func cleanIDs(ids []int) []int {
 	return out
 }
 
-// StatusCache keeps work items' live status for a short while per
-// organization and set of ids. Many people open a chat at once after a
-// meeting, and Teams asks the bot for each one's view: they share one read,
-// within the user's Azure DevOps request budget, and a change in Azure DevOps
-// shows within the TTL. It is the metadata cache's engine (bounded, errors
-// never cached, concurrent misses share one call that no single viewer's
+// StatusCache keeps work items' live status for a short while per viewer and
+// set of ids: Teams may ask for the same person's view again within seconds
+// (several devices, a chat reopened), and a change in Azure DevOps shows
+// within the TTL. It is the metadata cache's engine (bounded, errors never
+// cached, concurrent misses share one call that no single request's
 // cancellation fails), with its own TTL and bound.
 //
-// An entry read with one person's token is served to another person connected
-// to the same organization: the card it feeds shows the same items to the
-// whole chat anyway.
+// Entries are never shared between people: what a read returns depends on
+// the reader's permissions (area-path security can hide an item's current
+// title or state from one member of the chat and not another).
 type StatusCache struct{ m *MetadataCache }
 
 // maxStatusEntries bounds the status cache: an entry holds up to MaxBatchIDs items.
@@ -122,11 +121,15 @@ func NewStatusCache(ttl time.Duration) *StatusCache {
 	return &StatusCache{m: newSharedCache(ttl, maxStatusEntries)}
 }
 
-// WorkItemsNow is c.WorkItemsNow through the cache; hit says no call was made.
-func (s *StatusCache) WorkItemsNow(ctx context.Context, c *Client, ids []int) (items map[int]WorkItemNow, hit bool, err error) {
+// WorkItemsNow is c.WorkItemsNow through the cache; viewer names the person
+// whose token c carries (an entry is theirs alone), and hit says no call was
+// made.
+func (s *StatusCache) WorkItemsNow(ctx context.Context, c *Client, viewer string, ids []int) (items map[int]WorkItemNow, hit bool, err error) {
 	ids = cleanIDs(ids)
 	var b strings.Builder
 	b.WriteString(orgKey(c))
+	b.WriteByte('|')
+	b.WriteString(strconv.Quote(viewer)) // quoted: a viewer id cannot forge the ids part
 	for _, id := range ids {
 		b.WriteByte(',')
 		b.WriteString(strconv.Itoa(id))

@@ -66,34 +66,38 @@ func TestWorkItemsNowReadsChangesInOneCall(t *testing.T) {
 	}
 }
 
-func TestStatusCacheSharesOneReadPerOrganizationAndIDs(t *testing.T) {
+func TestStatusCacheKeepsOneReadPerViewerAndIDs(t *testing.T) {
 	o, c := newFakeClient(t)
 	ctx := context.Background()
 	a, b := createTask(t, c, "Add a timeout"), createTask(t, c, "Write the runbook")
 	cache := devops.NewStatusCache(0)
 	before := o.Calls(devopstest.RouteBatch)
-	if _, hit, err := cache.WorkItemsNow(ctx, c, []int{b, a}); err != nil || hit {
+	if _, hit, err := cache.WorkItemsNow(ctx, c, "adele", []int{b, a}); err != nil || hit {
 		t.Fatalf("first read: hit %v, %v", hit, err)
 	}
 	o.ChangeWorkItem(a, map[string]any{"System.State": "Active"})
-	got, hit, err := cache.WorkItemsNow(ctx, c, []int{a, b, a}) // same set, other order
+	got, hit, err := cache.WorkItemsNow(ctx, c, "adele", []int{a, b, a}) // same set, other order
 	if err != nil || !hit || got[a].State != "New" {
 		t.Fatalf("second read: hit %v, %+v, %v", hit, got, err)
 	}
-	if _, hit, _ := cache.WorkItemsNow(ctx, c, []int{a}); hit {
+	if _, hit, _ := cache.WorkItemsNow(ctx, c, "adele", []int{a}); hit {
 		t.Fatal("another set of ids was served from the cache")
 	}
-	if n := o.Calls(devopstest.RouteBatch) - before; n != 2 {
-		t.Errorf("%d batch calls for two distinct sets, want 2", n)
+	// Another person's view is read with their own token, never from adele's entry.
+	if got, hit, err := cache.WorkItemsNow(ctx, c, "alex", []int{a, b}); err != nil || hit || got[a].State != "Active" {
+		t.Fatalf("another viewer was served adele's read: hit %v, %+v, %v", hit, got, err)
+	}
+	if n := o.Calls(devopstest.RouteBatch) - before; n != 3 {
+		t.Errorf("%d batch calls for two distinct sets and a second viewer, want 3", n)
 	}
 	// Failures are not kept.
 	o.FailNext(devopstest.RouteBatch, http.StatusServiceUnavailable, "", 10)
 	noRetry := devops.NewClient(o.Org(), staticToken("good-token"), devops.Options{Hosts: o.Hosts, MaxRetries: -1})
-	if _, _, err := cache.WorkItemsNow(ctx, noRetry, []int{b}); err == nil {
+	if _, _, err := cache.WorkItemsNow(ctx, noRetry, "adele", []int{b}); err == nil {
 		t.Fatal("a 503 was not reported")
 	}
 	o.FailNext(devopstest.RouteBatch, http.StatusServiceUnavailable, "", 0)
-	if got, hit, err := cache.WorkItemsNow(ctx, noRetry, []int{b}); err != nil || hit || got[b].ID != b {
+	if got, hit, err := cache.WorkItemsNow(ctx, noRetry, "adele", []int{b}); err != nil || hit || got[b].ID != b {
 		t.Fatalf("after a failure: hit %v, %+v, %v", hit, got, err)
 	}
 }
