@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestAdminAddrStaysOnLoopbackAndOffThePublicPort(t *testing.T) {
@@ -74,26 +71,8 @@ func get(t *testing.T, u string) (int, string) {
 // nowhere on the public port.
 func TestAdminListenerServesProfilesAndMetrics(t *testing.T) {
 	admin := freeLoopbackAddr(t)
-	cfg, err := loadConfig(env(map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir(), "DEMO_MODE": "true", "ADMIN_ADDR": admin}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
-	var public string
-	select {
-	case public = <-ready:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("server did not start")
-	}
-	defer func() {
-		cancel()
-		<-done
-	}()
+	public, stop := startServe(t, map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir(), "DEMO_MODE": "true", "ADMIN_ADDR": admin})
+	defer func() { _ = stop() }()
 	if code, body := get(t, "http://"+admin+"/debug/pprof/"); code != 200 || !strings.Contains(body, "goroutine") || !strings.Contains(body, "heap") {
 		t.Fatalf("admin pprof index: %d %.300s", code, body)
 	}

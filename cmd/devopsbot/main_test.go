@@ -118,22 +118,7 @@ func TestManifestCommandWritesPackage(t *testing.T) {
 // it over HTTP like the Agents Playground does.
 func TestServeEndToEnd(t *testing.T) {
 	conn := teamstest.NewConnector(t)
-	cfg, err := loadConfig(env(map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir(), "DEMO_MODE": "true"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("server did not start")
-	}
+	addr, stop := startServe(t, map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir(), "DEMO_MODE": "true"})
 	base := "http://" + addr
 	for _, p := range []string{"/healthz", "/readyz", "/", "/privacy", "/terms"} {
 		r, err := http.Get(base + p)
@@ -173,14 +158,41 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Errorf("metrics lack %s: %s", want, grepLines(string(m), "sally_db_commands_total"))
 		}
 	}
-	cancel()
+	if err := stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+}
+
+// startServe runs the real server with the given environment until stop, which
+// returns serve's error (or fails the test when shutting down hangs).
+func startServe(t *testing.T, vars map[string]string) (addr string, stop func() error) {
+	t.Helper()
+	cfg, err := loadConfig(env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
 	select {
+	case addr = <-ready:
 	case err := <-done:
-		if err != nil {
-			t.Fatalf("shutdown: %v", err)
-		}
+		cancel()
+		t.Fatalf("serve: %v", err)
 	case <-time.After(30 * time.Second):
-		t.Fatal("shutdown hung")
+		cancel()
+		t.Fatal("server did not start")
+	}
+	return addr, func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			t.Fatal("shutdown hung")
+			return nil
+		}
 	}
 }
 
