@@ -66,3 +66,36 @@ func CheckAction(k ActionKey) error {
 	}
 	return nil
 }
+
+// ErrSignInExpired is what consuming an OAuth state or a pending sign-in
+// past its window answers (the record is removed all the same).
+var ErrSignInExpired = apperr.New(apperr.Invalid, "This sign-in link has expired. Please start again.")
+
+// CheckOAuthState refuses a sign-in state no store keeps: none, or one whose
+// id (the OAuth state parameter, given by then) or user CheckID refuses.
+func CheckOAuthState(st *OAuthState) error {
+	if st == nil {
+		return apperr.New(apperr.Invalid, "No sign-in state to save.")
+	}
+	if err := CheckID("sign-in state", st.ID); err != nil {
+		return err
+	}
+	return CheckUser(st.User)
+}
+
+// MaxLoginCodeLen bounds a one-time sign-in code, which arrives from a card
+// invoke or a chat message.
+const MaxLoginCodeLen = 1024
+
+// CheckPendingLogin refuses a finished sign-in no store keeps: none, a code
+// shorter than 16 characters (it must not be guessable from its hash) or
+// longer than MaxLoginCodeLen, or a user CheckUser refuses.
+func CheckPendingLogin(p *PendingLogin) error {
+	if p == nil {
+		return apperr.New(apperr.Invalid, "No pending sign-in to save.")
+	}
+	if len(p.Code) < 16 || len(p.Code) > MaxLoginCodeLen {
+		return apperr.New(apperr.Invalid, "The sign-in code must be at least 16 characters.")
+	}
+	return CheckUser(p.User)
+}

@@ -108,20 +108,12 @@ func (s *Store) lifetime(created, expires time.Time) (time.Time, time.Time) {
 	return devopsbot.SignInWindow(millis(created), millis(expires), s.clock())
 }
 
-var errExpiredSignIn = apperr.New(apperr.Invalid, "This sign-in link has expired. Please start again.")
-
 // CreateOAuthState stores st, filling its ID, CreatedAt and ExpiresAt when empty.
 func (s *Store) CreateOAuthState(_ context.Context, st *devopsbot.OAuthState) error {
-	if st == nil {
-		return apperr.New(apperr.Invalid, "No sign-in state to save.")
-	}
-	if st.ID == "" {
+	if st != nil && st.ID == "" {
 		st.ID = randomID()
 	}
-	if err := devopsbot.CheckID("sign-in state", st.ID); err != nil {
-		return err
-	}
-	if err := devopsbot.CheckUser(st.User); err != nil {
+	if err := devopsbot.CheckOAuthState(st); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -149,22 +141,14 @@ func (s *Store) ConsumeOAuthState(_ context.Context, id string) (*devopsbot.OAut
 	}
 	delete(s.states, id)
 	if !s.now().Before(st.ExpiresAt) {
-		return nil, errExpiredSignIn
+		return nil, devopsbot.ErrSignInExpired
 	}
 	return &st, nil
 }
 
-const maxCodeLen = 1024
-
 // CreatePendingLogin stores p under its one-time code, filling ExpiresAt.
 func (s *Store) CreatePendingLogin(_ context.Context, p *devopsbot.PendingLogin) error {
-	if p == nil {
-		return apperr.New(apperr.Invalid, "No pending sign-in to save.")
-	}
-	if len(p.Code) < 16 || len(p.Code) > maxCodeLen {
-		return apperr.New(apperr.Invalid, "The sign-in code must be at least 16 characters.")
-	}
-	if err := devopsbot.CheckUser(p.User); err != nil {
+	if err := devopsbot.CheckPendingLogin(p); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -182,7 +166,7 @@ func (s *Store) CreatePendingLogin(_ context.Context, p *devopsbot.PendingLogin)
 // ConsumePendingLogin returns the pending sign-in of code and removes it.
 func (s *Store) ConsumePendingLogin(_ context.Context, code string) (*devopsbot.PendingLogin, error) {
 	notFoundErr := apperr.New(apperr.NotFound, "This sign-in code is not valid or was already used.")
-	if code == "" || len(code) > maxCodeLen {
+	if code == "" || len(code) > devopsbot.MaxLoginCodeLen {
 		return nil, notFoundErr
 	}
 	s.mu.Lock()
@@ -193,7 +177,7 @@ func (s *Store) ConsumePendingLogin(_ context.Context, code string) (*devopsbot.
 	}
 	delete(s.pending, code)
 	if !s.now().Before(p.ExpiresAt) {
-		return nil, errExpiredSignIn
+		return nil, devopsbot.ErrSignInExpired
 	}
 	p.Conn = copyConn(p.Conn)
 	return &p, nil

@@ -33,16 +33,10 @@ func stateAAD(id string) string { return "oauth_state|" + id }
 
 // CreateOAuthState stores st; st.ID, CreatedAt and ExpiresAt are filled in when zero.
 func (s *Store) CreateOAuthState(ctx context.Context, st *devopsbot.OAuthState) error {
-	if st == nil {
-		return apperr.New(apperr.Invalid, "No sign-in state to save.")
-	}
-	if st.ID == "" {
+	if st != nil && st.ID == "" {
 		st.ID = randomID()
 	}
-	if err := devopsbot.CheckID("sign-in state", st.ID); err != nil {
-		return err
-	}
-	if err := devopsbot.CheckUser(st.User); err != nil {
+	if err := devopsbot.CheckOAuthState(st); err != nil {
 		return err
 	}
 	st.CreatedAt, st.ExpiresAt = s.lifetime(st.CreatedAt, st.ExpiresAt)
@@ -71,8 +65,6 @@ func (s *Store) lifetime(created, expires time.Time) (time.Time, time.Time) {
 	return devopsbot.SignInWindow(bsonTime(created), bsonTime(expires), s.nowUTC())
 }
 
-var errExpiredSignIn = apperr.New(apperr.Invalid, "This sign-in link has expired. Please start again.")
-
 // ConsumeOAuthState returns the state and deletes it, exactly once across all
 // replicas: of any number of concurrent callers only the one whose DeleteOne removed
 // the document gets it; the others get NotFound. An expired state is deleted and
@@ -89,7 +81,7 @@ func (s *Store) ConsumeOAuthState(ctx context.Context, id string) (*devopsbot.OA
 		return nil, err
 	}
 	if !s.now().Before(d.ExpiresAt) {
-		return nil, errExpiredSignIn
+		return nil, devopsbot.ErrSignInExpired
 	}
 	cv, err := s.keys.open(d.CodeVerifier, stateAAD(d.ID))
 	if err != nil {
@@ -145,18 +137,9 @@ func codeHash(code string) string {
 
 func pendingAAD(hash string) string { return "pending_login|" + hash }
 
-// maxCodeLen bounds a code that arrives from a card invoke.
-const maxCodeLen = 1024
-
 // CreatePendingLogin stores p under the hash of p.Code; ExpiresAt defaults to 10 minutes.
 func (s *Store) CreatePendingLogin(ctx context.Context, p *devopsbot.PendingLogin) error {
-	if p == nil {
-		return apperr.New(apperr.Invalid, "No pending sign-in to save.")
-	}
-	if len(p.Code) < 16 || len(p.Code) > maxCodeLen {
-		return apperr.New(apperr.Invalid, "The sign-in code must be at least 16 characters.")
-	}
-	if err := devopsbot.CheckUser(p.User); err != nil {
+	if err := devopsbot.CheckPendingLogin(p); err != nil {
 		return err
 	}
 	created, expires := s.lifetime(time.Time{}, p.ExpiresAt)
@@ -184,7 +167,7 @@ func (s *Store) CreatePendingLogin(ctx context.Context, p *devopsbot.PendingLogi
 // who sent the code.
 func (s *Store) ConsumePendingLogin(ctx context.Context, code string) (*devopsbot.PendingLogin, error) {
 	notFound := apperr.New(apperr.NotFound, "This sign-in code is not valid or was already used.")
-	if code == "" || len(code) > maxCodeLen {
+	if code == "" || len(code) > devopsbot.MaxLoginCodeLen {
 		return nil, notFound
 	}
 	hash := codeHash(code)
@@ -196,7 +179,7 @@ func (s *Store) ConsumePendingLogin(ctx context.Context, code string) (*devopsbo
 		return nil, err
 	}
 	if !s.now().Before(d.ExpiresAt) {
-		return nil, errExpiredSignIn
+		return nil, devopsbot.ErrSignInExpired
 	}
 	c, err := s.openConn(&d.Conn, pendingAAD(hash))
 	if err != nil {
